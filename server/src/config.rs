@@ -1,0 +1,264 @@
+//! Settings: one TOML file, every key overridable by `DESK__SECTION__KEY`
+//! environment variables. Secrets are `SecretString`: masked in `Debug` and logs.
+
+use std::path::Path;
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer};
+
+/// Everything `wecom-desk serve` needs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub server: ServerSettings,
+    pub wecom: WeComSettings,
+    #[serde(default)]
+    pub callback: CallbackSettings,
+    #[serde(default)]
+    pub robot: RobotSettings,
+    #[serde(default)]
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub integration: IntegrationSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Address to bind, e.g. `0.0.0.0:8080`; port 0 picks a free port.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// The H5 origin WeCom opens (the app's trusted domain), e.g. `https://desk.example.com`.
+    #[serde(default = "default_public_url")]
+    pub public_url: String,
+    /// Where the built H5 (`dist/`) is.
+    #[serde(default = "default_static_dir")]
+    pub static_dir: String,
+    /// Origins whose pages may be signed, e.g. `["https://desk.example.com"]`.
+    #[serde(default, deserialize_with = "list")]
+    pub allowed_origins: Vec<String>,
+    /// Members with admin rights.
+    #[serde(default, deserialize_with = "list")]
+    pub admin_userids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WeComSettings {
+    pub corp_id: String,
+    pub agent_id: i64,
+    pub agent_secret: SecretString,
+    #[serde(default = "default_api_base")]
+    pub api_base: String,
+    #[serde(default = "default_oauth_base")]
+    pub oauth_base: String,
+    /// Timeout of one WeCom call, in seconds.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CallbackSettings {
+    /// The Token set under 接收消息 in the admin console.
+    pub token: Option<SecretString>,
+    /// The 43-character EncodingAESKey set under 接收消息.
+    pub encoding_aes_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RobotSettings {
+    /// Group robot webhook URLs (each carries its key: a secret).
+    #[serde(default, deserialize_with = "secret_list")]
+    pub webhook_urls: Vec<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    #[serde(default = "default_database_url")]
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IntegrationSettings {
+    /// Bearer keys the business system uses on `/api/v1/`.
+    #[serde(default, deserialize_with = "secret_list")]
+    pub api_keys: Vec<SecretString>,
+    pub events_url: Option<String>,
+    pub events_secret: Option<SecretString>,
+    /// `embedded` or an HTTP URL template of the business system.
+    #[serde(default = "default_order_source")]
+    pub order_source: String,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            public_url: default_public_url(),
+            static_dir: default_static_dir(),
+            allowed_origins: Vec::new(),
+            admin_userids: Vec::new(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: default_database_url(),
+        }
+    }
+}
+
+impl Default for IntegrationSettings {
+    fn default() -> Self {
+        Self {
+            api_keys: Vec::new(),
+            events_url: None,
+            events_secret: None,
+            order_source: default_order_source(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_public_url() -> String {
+    "http://127.0.0.1:8080".into()
+}
+fn default_static_dir() -> String {
+    "dist".into()
+}
+fn default_api_base() -> String {
+    "https://qyapi.weixin.qq.com".into()
+}
+fn default_oauth_base() -> String {
+    "https://open.weixin.qq.com".into()
+}
+fn default_timeout_secs() -> u64 {
+    10
+}
+fn default_database_url() -> String {
+    "sqlite://data/desk.db".into()
+}
+fn default_order_source() -> String {
+    "embedded".into()
+}
+
+/// A list given either as a TOML/env array or as one comma-separated string
+/// (`DESK__SERVER__ALLOWED_ORIGINS=https://a,https://b`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ListOrString {
+    List(Vec<String>),
+    One(String),
+}
+
+impl ListOrString {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            ListOrString::List(v) => v,
+            ListOrString::One(s) => s
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+        }
+    }
+}
+
+fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(ListOrString::deserialize(d)?.into_vec())
+}
+
+fn secret_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SecretString>, D::Error> {
+    Ok(list(d)?.into_iter().map(SecretString::from).collect())
+}
+
+impl Settings {
+    /// Loads `path` (if given) and then the `DESK__` environment on top.
+    pub fn load(path: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut figment = Figment::new();
+        if let Some(path) = path {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        Self::from_figment(figment.merge(Env::prefixed("DESK__").split("__")))
+    }
+
+    /// Parses settings from TOML text (tests and `demo`), with the environment on top.
+    pub fn from_toml(text: &str) -> Result<Self, figment::Error> {
+        Self::from_figment(
+            Figment::new()
+                .merge(Toml::string(text))
+                .merge(Env::prefixed("DESK__").split("__")),
+        )
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, figment::Error> {
+        figment.extract()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    const MINIMAL: &str = r#"
+        [wecom]
+        corp_id = "ww1"
+        agent_id = 1000002
+        agent_secret = "s3cret-value"
+        [callback]
+        token = "tok-value"
+        [robot]
+        webhook_urls = ["https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=robot-key-value"]
+    "#;
+
+    #[test]
+    fn defaults_fill_what_the_file_leaves_out() {
+        let s = Settings::from_toml(MINIMAL).expect("parse");
+        assert_eq!(s.database.url, "sqlite://data/desk.db");
+        assert_eq!(s.wecom.api_base, "https://qyapi.weixin.qq.com");
+        assert_eq!(s.integration.order_source, "embedded");
+        assert_eq!(s.wecom.agent_secret.expose_secret(), "s3cret-value");
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let s = Settings::from_toml(MINIMAL).expect("parse");
+        let debug = format!("{s:?}");
+        for secret in ["s3cret-value", "tok-value", "robot-key-value"] {
+            assert!(!debug.contains(secret), "{secret} leaked into Debug");
+        }
+        assert!(debug.contains("ww1"));
+    }
+
+    #[test]
+    fn environment_overrides_file_keys_and_splits_lists() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DESK__WECOM__AGENT_SECRET", "from-env");
+            jail.set_env(
+                "DESK__SERVER__ALLOWED_ORIGINS",
+                "https://a.example.com, https://b.example.com",
+            );
+            jail.set_env("DESK__DATABASE__URL", "sqlite::memory:");
+            let s = Settings::from_toml(MINIMAL).expect("parse");
+            assert_eq!(s.wecom.agent_secret.expose_secret(), "from-env");
+            assert_eq!(
+                s.server.allowed_origins,
+                vec!["https://a.example.com", "https://b.example.com"]
+            );
+            assert_eq!(s.database.url, "sqlite::memory:");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_required_key_is_named_in_the_error() {
+        let err = Settings::from_toml("[wecom]\ncorp_id = \"ww1\"\n").expect_err("must fail");
+        assert!(err.to_string().contains("agent_id"), "{err}");
+    }
+}

@@ -1,0 +1,156 @@
+//! `POST /api/jssdk/signatures`: both JS-SDK signatures for one page URL.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::{web, HttpResponse};
+use desk_shared::{JsSignature, SignatureRequest, Signatures};
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use sha1::{Digest, Sha1};
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/jssdk/signatures", web::post().to(signatures));
+}
+
+/// `lowercase hex(sha1("jsapi_ticket=T&noncestr=N&timestamp=S&url=U"))` (D-90506).
+pub fn sign(ticket: &str, nonce: &str, timestamp: i64, url: &str) -> String {
+    let mut h = Sha1::new();
+    h.update(b"jsapi_ticket=");
+    h.update(ticket.as_bytes());
+    h.update(b"&noncestr=");
+    h.update(nonce.as_bytes());
+    h.update(b"&timestamp=");
+    h.update(timestamp.to_string().as_bytes());
+    h.update(b"&url=");
+    h.update(url.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// The URL WeCom compares against: the page URL without `#` and what follows.
+/// Rejects what is not an http(s) URL and origins not in `allowed`.
+pub fn page_url_to_sign<'a>(raw: &'a str, allowed: &[String]) -> Result<&'a str, ApiError> {
+    let without_fragment = raw.split('#').next().unwrap_or_default();
+    let parsed = url::Url::parse(without_fragment).map_err(|e| {
+        ApiError::bad_request(
+            "bad_url",
+            format!("页面地址无效：{e}。/ The page URL is not a valid URL: {e}."),
+        )
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(ApiError::bad_request(
+            "bad_url",
+            "页面地址须为 http(s) 网址。/ The page URL must be an http(s) URL.",
+        ));
+    }
+    let origin = parsed.origin().ascii_serialization();
+    let permitted = allowed
+        .iter()
+        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(&origin));
+    if !permitted {
+        return Err(ApiError::bad_request(
+            "origin_not_allowed",
+            format!(
+                "页面来源 {origin} 不在 server.allowed_origins 中，不能签名。/ Origin {origin} is not in server.allowed_origins."
+            ),
+        ));
+    }
+    Ok(without_fragment)
+}
+
+fn nonce() -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(16)
+        .map(char::from)
+        .collect()
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+fn signature(ticket: &str, url: &str) -> JsSignature {
+    let nonce_str = nonce();
+    let timestamp = now_secs();
+    JsSignature {
+        signature: sign(ticket, &nonce_str, timestamp, url),
+        timestamp,
+        nonce_str,
+    }
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+async fn signatures(
+    state: web::Data<AppState>,
+    body: web::Json<SignatureRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let url = page_url_to_sign(&body.url, &state.settings.server.allowed_origins)?;
+    let (corp_ticket, agent_ticket) = state.wecom.jsapi_tickets().await?;
+    Ok(HttpResponse::Ok().json(Signatures {
+        corp_id: state.wecom.corp_id().to_string(),
+        agent_id: state.wecom.agent_id(),
+        corp: signature(&corp_ticket, url),
+        agent: signature(&agent_ticket, url),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn official_signature_example() {
+        let s = sign(
+            "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg",
+            "Wm3WZYTPz0wzccnW",
+            1414587457,
+            "http://mp.weixin.qq.com?params=value",
+        );
+        assert_eq!(s, "0f9de62fce790f9a083d5c99e95740ceb90c27ed");
+    }
+
+    fn allowed() -> Vec<String> {
+        vec!["https://desk.example.com".into(), "http://127.0.0.1:8080/".into()]
+    }
+
+    #[test]
+    fn the_fragment_is_dropped_and_the_query_kept_exactly() {
+        assert_eq!(
+            page_url_to_sign("https://desk.example.com/orders/7?a=1&b=%E4#/x", &allowed())
+                .expect("allowed"),
+            "https://desk.example.com/orders/7?a=1&b=%E4"
+        );
+        assert_eq!(
+            page_url_to_sign("http://127.0.0.1:8080/", &allowed()).expect("allowed"),
+            "http://127.0.0.1:8080/"
+        );
+    }
+
+    #[test]
+    fn foreign_and_malformed_urls_are_refused() {
+        for bad in [
+            "https://evil.example.com/",
+            "https://desk.example.com.evil.com/",
+            "http://desk.example.com/",
+            "https://desk.example.com:8443/",
+            "not a url",
+            "javascript:alert(1)",
+            "",
+        ] {
+            let err = page_url_to_sign(bad, &allowed()).expect_err(bad);
+            assert_eq!(err.status, actix_web::http::StatusCode::BAD_REQUEST, "{bad}");
+        }
+    }
+
+    #[test]
+    fn nonces_differ_each_time() {
+        assert_ne!(nonce(), nonce());
+        assert_eq!(nonce().len(), 16);
+    }
+}

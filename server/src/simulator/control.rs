@@ -1,0 +1,105 @@
+//! `/sim/`: what tests, demos and integrators use to watch and steer the simulator.
+
+use std::time::{Duration, Instant};
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::state::{CodeOwner, Faults, Lifetimes};
+use super::Simulator;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/sim")
+            .route("/stats", web::get().to(stats))
+            .route("/stats", web::delete().to(reset_stats))
+            .route("/faults", web::get().to(get_faults))
+            .route("/faults", web::put().to(set_faults))
+            .route("/tokens/revoke", web::post().to(revoke_tokens))
+            .route("/lifetimes", web::put().to(set_lifetimes))
+            .route("/tickets", web::get().to(tickets))
+            .route("/oauth/code", web::post().to(issue_code))
+            .route("/messages", web::get().to(messages))
+            .route("/groups", web::get().to(groups)),
+    );
+}
+
+/// Calls per `/cgi-bin/` path since start or the last reset.
+async fn stats(sim: web::Data<Simulator>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "calls": sim.with_world(|w| w.calls.clone()) }))
+}
+
+async fn reset_stats(sim: web::Data<Simulator>) -> HttpResponse {
+    sim.with_world(|w| w.calls.clear());
+    HttpResponse::NoContent().finish()
+}
+
+async fn get_faults(sim: web::Data<Simulator>) -> HttpResponse {
+    HttpResponse::Ok().json(sim.with_world(|w| w.faults.clone()))
+}
+
+/// Replaces the injected faults (`{}` clears them all).
+async fn set_faults(sim: web::Data<Simulator>, faults: web::Json<Faults>) -> HttpResponse {
+    sim.with_world(|w| {
+        w.faults = faults.into_inner();
+        w.calls_since_rate_limit_set = 0;
+    });
+    HttpResponse::NoContent().finish()
+}
+
+/// Revokes every token now, as WeCom may do before `expires_in`.
+async fn revoke_tokens(sim: web::Data<Simulator>) -> HttpResponse {
+    sim.with_world(|w| w.revoke_all_tokens());
+    HttpResponse::NoContent().finish()
+}
+
+/// Sets the lifetimes of credentials issued from now on.
+async fn set_lifetimes(sim: web::Data<Simulator>, l: web::Json<Lifetimes>) -> HttpResponse {
+    sim.with_world(|w| w.lifetimes = l.into_inner());
+    HttpResponse::NoContent().finish()
+}
+
+/// The tickets valid now: what the bridge (and tests) check signatures against.
+async fn tickets(sim: web::Data<Simulator>) -> HttpResponse {
+    let (corp, agents) = sim.with_world(|w| w.valid_tickets(Instant::now()));
+    HttpResponse::Ok().json(json!({ "corp": corp, "agent": agents }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CodeRequest {
+    userid: Option<String>,
+    openid: Option<String>,
+}
+
+/// Issues a single-use OAuth code (5 minutes) for a member, or for a non-member openid.
+async fn issue_code(sim: web::Data<Simulator>, req: web::Json<CodeRequest>) -> HttpResponse {
+    let owner = match (&req.userid, &req.openid) {
+        (Some(u), None) => {
+            if sim.with_world(|w| w.member_name(u).is_none()) {
+                return HttpResponse::NotFound().json(json!({"error": format!("no member {u}")}));
+            }
+            CodeOwner::Member(u.clone())
+        }
+        (None, Some(o)) => CodeOwner::Outsider(o.clone()),
+        _ => {
+            return HttpResponse::BadRequest()
+                .json(json!({"error": "give exactly one of userid or openid"}))
+        }
+    };
+    let code = sim.with_world(|w| w.issue_code(owner, Instant::now()));
+    HttpResponse::Ok().json(json!({ "code": code, "expiresIn": Duration::from_secs(300).as_secs() }))
+}
+
+/// Messages accepted through `message/send`, `appchat/send` and `webhook/send`.
+async fn messages(sim: web::Data<Simulator>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "messages": sim.with_world(|w| w.sent.clone()) }))
+}
+
+/// Customer groups as the simulator holds them.
+async fn groups(sim: web::Data<Simulator>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "groups": sim.with_world(|w| w.groups.values().cloned().collect::<Vec<_>>())
+    }))
+}

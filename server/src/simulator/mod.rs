@@ -1,0 +1,85 @@
+//! The WeCom simulator: a faithful stand-in for the WeCom server API (and, later, the
+//! client), for the demo, the tests and integrators. See docs/simulator.md.
+
+pub mod api;
+pub mod control;
+pub mod fixture;
+pub mod state;
+
+use std::net::TcpListener;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{web, App, HttpServer};
+use parking_lot::Mutex;
+
+pub use fixture::Fixture;
+use state::World;
+
+/// The simulator's shared state.
+#[derive(Debug)]
+pub struct Simulator {
+    world: Mutex<World>,
+}
+
+impl Simulator {
+    pub fn new(fixture: Fixture) -> Self {
+        Self {
+            world: Mutex::new(World::new(fixture)),
+        }
+    }
+
+    /// Runs `f` with the world locked (never across an await).
+    pub fn with_world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        f(&mut self.world.lock())
+    }
+}
+
+/// Routes of the simulator, for `App::configure`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    api::configure(cfg);
+    control::configure(cfg);
+}
+
+/// A running simulator.
+pub struct SimulatorServer {
+    pub base_url: String,
+    pub port: u16,
+    pub handle: ServerHandle,
+    server: Server,
+}
+
+impl SimulatorServer {
+    /// Binds `listen` (port 0 picks one) and builds the server; `run` serves it.
+    pub fn bind(fixture: Fixture, listen: &str) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(listen)?;
+        let port = listener.local_addr()?.port();
+        let host = listener.local_addr()?.ip();
+        let sim = web::Data::new(Simulator::new(fixture));
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(sim.clone())
+                .app_data(web::JsonConfig::default().limit(1 << 20))
+                .configure(configure)
+        })
+        .workers(2)
+        .listen(listener)?
+        .run();
+        Ok(Self {
+            base_url: format!("http://{host}:{port}"),
+            port,
+            handle: server.handle(),
+            server,
+        })
+    }
+
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// Runs it in the background (tests); it stops when the runtime ends.
+    pub fn spawn(self) -> (String, ServerHandle) {
+        let (url, handle) = (self.base_url.clone(), self.handle.clone());
+        tokio::spawn(self.server);
+        (url, handle)
+    }
+}

@@ -1,0 +1,167 @@
+//! Builds the HTTP application from settings: bound listener (port 0 works), shared
+//! state, one `configure()` per capability.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{Compress, Logger};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use sqlx::SqlitePool;
+
+use crate::config::Settings;
+use crate::error::{json_error, query_error, ApiError};
+use crate::wecom::crypto::CallbackCrypto;
+use crate::wecom::{RetryPolicy, WeComClient};
+use crate::{callback, health, jssdk, session};
+
+/// Largest JSON body the API accepts.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub settings: Settings,
+    pub wecom: WeComClient,
+    pub db: SqlitePool,
+    /// `None` when `[callback]` is not configured.
+    pub callback: Option<CallbackCrypto>,
+}
+
+/// All routes of the server.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    health::configure(cfg);
+    session::configure(cfg);
+    jssdk::configure(cfg);
+    callback::configure(cfg);
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_retry(settings, RetryPolicy::default()).await
+    }
+
+    /// As `build`, with a given retry policy (tests use short pauses).
+    pub async fn build_with_retry(settings: Settings, retry: RetryPolicy) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.server.listen)
+            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        let port = listener.local_addr()?.port();
+        let db = crate::db::connect(&settings.database.url).await?;
+        let wecom = WeComClient::with_retry(&settings.wecom, retry)
+            .context("cannot build the WeCom client")?;
+        let callback = callback_crypto(&settings)?;
+        warm_up(wecom.clone());
+
+        let static_dir = PathBuf::from(&settings.server.static_dir);
+        let state = web::Data::new(AppState {
+            settings,
+            wecom,
+            db,
+            callback,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(Compress::default())
+                // Path only: query strings can carry OAuth codes and signatures.
+                .wrap(Logger::new("%s %{method}xi %U %Dms").custom_request_replace(
+                    "method",
+                    |req| req.method().to_string(),
+                ))
+                .app_data(state.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(JSON_LIMIT)
+                        .error_handler(|e, _| json_error(e)),
+                )
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .configure(routes)
+                .configure(|cfg| static_files(cfg, &static_dir))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT (graceful: in-flight requests finish) or `handle().stop()`.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn callback_crypto(settings: &Settings) -> anyhow::Result<Option<CallbackCrypto>> {
+    match (&settings.callback.token, &settings.callback.encoding_aes_key) {
+        (Some(token), Some(key)) => Ok(Some(
+            CallbackCrypto::new(token.clone(), key.expose_secret(), &settings.wecom.corp_id)
+                .context("callback.encoding_aes_key")?,
+        )),
+        (None, None) => Ok(None),
+        _ => anyhow::bail!("set both callback.token and callback.encoding_aes_key, or neither"),
+    }
+}
+
+/// Fetches the token and tickets once at start, so the first page is fast and a wrong
+/// configuration shows in the log at once. The server serves whatever the outcome.
+fn warm_up(wecom: WeComClient) {
+    tokio::spawn(async move {
+        match wecom.jsapi_tickets().await {
+            Ok(_) => tracing::info!("WeCom reachable: token and both JS-SDK tickets fetched"),
+            Err(e) => tracing::error!(
+                error = %e,
+                explanation = %e.human_message(),
+                "WeCom not usable yet; the server keeps running. Run `wecom-desk doctor` for a checklist"
+            ),
+        }
+    });
+}
+
+/// The built H5 with a fallback to `index.html` for client routes; JSON 404 under `/api/`.
+fn static_files(cfg: &mut web::ServiceConfig, dir: &std::path::Path) {
+    cfg.service(web::scope("/api").default_service(web::to(api_not_found)));
+    if dir.join("index.html").is_file() {
+        let index = dir.join("index.html");
+        cfg.service(
+            actix_files::Files::new("/", dir)
+                .index_file("index.html")
+                .default_handler(web::to(move |req: HttpRequest| {
+                    let index = index.clone();
+                    async move {
+                        actix_files::NamedFile::open_async(index)
+                            .await
+                            .map(|f| f.into_response(&req))
+                            .map_err(ApiError::internal)
+                    }
+                })),
+        );
+    } else {
+        let shown = dir.display().to_string();
+        cfg.default_service(web::to(move || {
+            let shown = shown.clone();
+            async move {
+                HttpResponse::NotFound()
+                    .content_type("text/plain; charset=utf-8")
+                    .body(format!(
+                        "H5 未构建：{shown}/index.html 不存在，请运行 make build。\nThe H5 is not built: run `make build`.\n"
+                    ))
+            }
+        }));
+    }
+}
+
+async fn api_not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found("接口不存在。/ No such API."))
+}

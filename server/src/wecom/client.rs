@@ -1,0 +1,462 @@
+//! The one WeCom client. Handlers call typed methods; tokens, tickets, URLs, retries
+//! and errcodes stay in here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::try_join;
+use rand::Rng;
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::cache::CredentialCache;
+use super::types::*;
+use super::WeComError;
+use crate::config::WeComSettings;
+
+/// How often and how patiently transient failures (-1, 45009, 5xx, no answer) are retried.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Extra tries after the first.
+    pub retries: u32,
+    /// First pause; doubled each time, plus up to half of it again as jitter.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            retries: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn delay(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay);
+        let jitter_ms = rand::thread_rng().gen_range(0..=(self.base_delay.as_millis() as u64 / 2));
+        exp + Duration::from_millis(jitter_ms)
+    }
+}
+
+/// Typed access to the WeCom server API for one app (corp id + agent id + secret).
+/// Cheap to clone; clones share the token and ticket caches.
+#[derive(Clone)]
+pub struct WeComClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    /// `{api_base}/cgi-bin/`
+    api_root: String,
+    corp_id: String,
+    agent_id: i64,
+    secret: SecretString,
+    retry: RetryPolicy,
+    token: CredentialCache,
+    corp_ticket: CredentialCache,
+    agent_ticket: CredentialCache,
+}
+
+impl std::fmt::Debug for WeComClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeComClient")
+            .field("api_root", &self.inner.api_root)
+            .field("corp_id", &self.inner.corp_id)
+            .field("agent_id", &self.inner.agent_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which query parameter carries the credential.
+enum Auth<'a> {
+    Token(&'a str),
+    /// `gettoken` itself.
+    Secret(&'a str),
+}
+
+impl WeComClient {
+    pub fn new(settings: &WeComSettings) -> Result<Self, WeComError> {
+        Self::with_retry(settings, RetryPolicy::default())
+    }
+
+    pub fn with_retry(settings: &WeComSettings, retry: RetryPolicy) -> Result<Self, WeComError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(settings.timeout_secs.max(1)))
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| WeComError::Transport(e.to_string()))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                api_root: format!("{}/cgi-bin/", settings.api_base.trim_end_matches('/')),
+                corp_id: settings.corp_id.clone(),
+                agent_id: settings.agent_id,
+                secret: settings.agent_secret.clone(),
+                retry,
+                token: CredentialCache::new(),
+                corp_ticket: CredentialCache::new(),
+                agent_ticket: CredentialCache::new(),
+            }),
+        })
+    }
+
+    pub fn corp_id(&self) -> &str {
+        &self.inner.corp_id
+    }
+
+    pub fn agent_id(&self) -> i64 {
+        self.inner.agent_id
+    }
+
+    // ---- credentials -------------------------------------------------------------
+
+    /// The app's access token (cached, single flight). Only `doctor` and this module use it.
+    pub(crate) async fn access_token(&self) -> Result<Arc<str>, WeComError> {
+        self.inner
+            .token
+            .get_or_refresh(|| async {
+                let secret = self.inner.secret.expose_secret();
+                let t: AccessToken = self
+                    .request(
+                        Method::GET,
+                        "gettoken",
+                        &[("corpid", self.corp_id())],
+                        Auth::Secret(secret),
+                        None,
+                    )
+                    .await?;
+                Ok((t.access_token, t.expires_in))
+            })
+            .await
+    }
+
+    /// The corp JS-SDK ticket, for `wx.config` / `getConfigSignature`.
+    pub async fn corp_jsapi_ticket(&self) -> Result<Arc<str>, WeComError> {
+        self.inner
+            .corp_ticket
+            .get_or_refresh(|| async {
+                let t: Ticket = self.get("get_jsapi_ticket", &[]).await?;
+                Ok((t.ticket, t.expires_in))
+            })
+            .await
+    }
+
+    /// The app JS-SDK ticket, for `wx.agentConfig` / `getAgentConfigSignature`.
+    pub async fn agent_jsapi_ticket(&self) -> Result<Arc<str>, WeComError> {
+        self.inner
+            .agent_ticket
+            .get_or_refresh(|| async {
+                let t: Ticket = self.get("ticket/get", &[("type", "agent_config")]).await?;
+                Ok((t.ticket, t.expires_in))
+            })
+            .await
+    }
+
+    /// Both tickets (corp, app), fetched concurrently when cold.
+    pub async fn jsapi_tickets(&self) -> Result<(Arc<str>, Arc<str>), WeComError> {
+        if let (Some(c), Some(a)) = (
+            self.inner.corp_ticket.fresh(),
+            self.inner.agent_ticket.fresh(),
+        ) {
+            return Ok((c, a));
+        }
+        try_join(self.corp_jsapi_ticket(), self.agent_jsapi_ticket()).await
+    }
+
+    // ---- OAuth and members -------------------------------------------------------
+
+    /// `auth/getuserinfo`: who a single-use OAuth code belongs to.
+    pub async fn user_of_code(&self, code: &str) -> Result<AuthUserInfo, WeComError> {
+        self.get("auth/getuserinfo", &[("code", code)]).await
+    }
+
+    /// `user/get`.
+    pub async fn member(&self, userid: &str) -> Result<Member, WeComError> {
+        self.get("user/get", &[("userid", userid)]).await
+    }
+
+    // ---- customers ---------------------------------------------------------------
+
+    /// `externalcontact/list`: a member's customer ids (84061 → empty).
+    pub async fn customer_ids(&self, userid: &str) -> Result<Vec<String>, WeComError> {
+        match self
+            .get::<ExternalUserIds>("externalcontact/list", &[("userid", userid)])
+            .await
+        {
+            Ok(ids) => Ok(ids.external_userid),
+            Err(e) if e.errcode() == Some(84061) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `externalcontact/get`: one customer and every member who follows them.
+    pub async fn customer(
+        &self,
+        external_userid: &str,
+        cursor: &str,
+    ) -> Result<ExternalContactDetail, WeComError> {
+        self.get(
+            "externalcontact/get",
+            &[("external_userid", external_userid), ("cursor", cursor)],
+        )
+        .await
+    }
+
+    /// `externalcontact/batch/get_by_user`: one page (≤100) of the members' customers
+    /// with details. A member with no customers (84061) is an empty last page.
+    pub async fn customers_page(
+        &self,
+        userids: &[String],
+        cursor: &str,
+        limit: u32,
+    ) -> Result<CustomersPage, WeComError> {
+        let body = BatchGetByUser {
+            userid_list: userids.to_vec(),
+            cursor: cursor.to_string(),
+            limit: Some(limit),
+        };
+        match self.post("externalcontact/batch/get_by_user", &body).await {
+            Err(e) if e.errcode() == Some(84061) => Ok(CustomersPage {
+                external_contact_list: Vec::new(),
+                next_cursor: String::new(),
+            }),
+            other => other,
+        }
+    }
+
+    /// `externalcontact/remark` (`remark_mobiles` overwrites the whole list).
+    pub async fn set_remark(&self, remark: &Remark) -> Result<(), WeComError> {
+        self.post::<Empty>("externalcontact/remark", remark)
+            .await
+            .map(drop)
+    }
+
+    // ---- customer groups and join ways -------------------------------------------
+
+    pub async fn group_chats(&self, query: &GroupChatListQuery) -> Result<GroupChatPage, WeComError> {
+        self.post("externalcontact/groupchat/list", query).await
+    }
+
+    /// `externalcontact/groupchat/get` with names.
+    pub async fn group_chat(&self, chat_id: &str) -> Result<GroupChat, WeComError> {
+        let body = GroupChatQuery {
+            chat_id: chat_id.to_string(),
+            need_name: 1,
+        };
+        self.post::<GroupChatDetail>("externalcontact/groupchat/get", &body)
+            .await
+            .map(|d| d.group_chat)
+    }
+
+    pub async fn add_join_way(&self, settings: &JoinWaySettings) -> Result<String, WeComError> {
+        self.post::<ConfigId>("externalcontact/groupchat/add_join_way", settings)
+            .await
+            .map(|c| c.config_id)
+    }
+
+    pub async fn join_way(&self, config_id: &str) -> Result<JoinWay, WeComError> {
+        let body = ConfigId {
+            config_id: config_id.to_string(),
+        };
+        self.post::<JoinWayDetail>("externalcontact/groupchat/get_join_way", &body)
+            .await
+            .map(|d| d.join_way)
+    }
+
+    pub async fn update_join_way(&self, update: &JoinWayUpdate) -> Result<(), WeComError> {
+        self.post::<Empty>("externalcontact/groupchat/update_join_way", update)
+            .await
+            .map(drop)
+    }
+
+    pub async fn delete_join_way(&self, config_id: &str) -> Result<(), WeComError> {
+        let body = ConfigId {
+            config_id: config_id.to_string(),
+        };
+        self.post::<Empty>("externalcontact/groupchat/del_join_way", &body)
+            .await
+            .map(drop)
+    }
+
+    // ---- internal chats and app messages -----------------------------------------
+
+    /// `appchat/create` → chat id.
+    pub async fn create_app_chat(&self, chat: &AppChatCreate) -> Result<String, WeComError> {
+        self.post::<AppChatId>("appchat/create", chat)
+            .await
+            .map(|c| c.chatid)
+    }
+
+    pub async fn app_chat(&self, chatid: &str) -> Result<AppChatInfo, WeComError> {
+        self.get::<AppChatDetail>("appchat/get", &[("chatid", chatid)])
+            .await
+            .map(|d| d.chat_info)
+    }
+
+    pub async fn send_to_app_chat(&self, message: &AppChatMessage) -> Result<(), WeComError> {
+        self.post::<Empty>("appchat/send", message).await.map(drop)
+    }
+
+    /// `message/send` from this app; the agent id is filled in.
+    pub async fn send_app_message(
+        &self,
+        touser: &[String],
+        content: MessageContent,
+    ) -> Result<MessageReceipt, WeComError> {
+        let body = AppMessage {
+            touser: touser.join("|"),
+            agentid: self.agent_id(),
+            content,
+            safe: 0,
+        };
+        self.post("message/send", &body).await
+    }
+
+    /// `webhook/send` to a group robot. `webhook_url` is the robot's full URL (with its key).
+    pub async fn send_robot(
+        &self,
+        webhook_url: &SecretString,
+        message: &RobotMessage,
+    ) -> Result<(), WeComError> {
+        let body = serde_json::to_vec(message).map_err(|e| WeComError::Decode(e.to_string()))?;
+        self.retrying(|| async {
+            let resp = self
+                .inner
+                .http
+                .post(webhook_url.expose_secret())
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+                .map_err(transport_error)?;
+            read_answer::<Empty>(resp).await.map(drop)
+        })
+        .await
+    }
+
+    // ---- plumbing ----------------------------------------------------------------
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, WeComError> {
+        self.with_token(Method::GET, path, query, None).await
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, WeComError> {
+        let body = serde_json::to_vec(body).map_err(|e| WeComError::Decode(e.to_string()))?;
+        self.with_token(Method::POST, path, &[], Some(body)).await
+    }
+
+    /// A call that needs the access token: a rejected token (40014, 42001, 40001) is
+    /// dropped, refetched and the call tried once more.
+    async fn with_token<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<T, WeComError> {
+        let mut refetched = false;
+        loop {
+            let token = self.access_token().await?;
+            let result = self
+                .request(method.clone(), path, query, Auth::Token(&token), body.as_deref())
+                .await;
+            match result {
+                Err(WeComError::Api { errcode, .. })
+                    if WeComError::is_token_invalid(errcode) && !refetched =>
+                {
+                    tracing::info!(path, errcode, "WeCom rejected the token; fetching a new one");
+                    self.inner.token.invalidate(&token);
+                    refetched = true;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One logical request with bounded retries on transient failures.
+    async fn request<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        auth: Auth<'_>,
+        body: Option<&[u8]>,
+    ) -> Result<T, WeComError> {
+        let url = format!("{}{}", self.inner.api_root, path);
+        self.retrying(|| async {
+            let mut req = self.inner.http.request(method.clone(), &url).query(query);
+            req = match &auth {
+                Auth::Token(token) => req.query(&[("access_token", *token)]),
+                Auth::Secret(secret) => req.query(&[("corpsecret", *secret)]),
+            };
+            if let Some(body) = body {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(body.to_vec());
+            }
+            let resp = req.send().await.map_err(transport_error)?;
+            read_answer(resp).await
+        })
+        .await
+    }
+
+    async fn retrying<T, F, Fut>(&self, mut attempt_once: F) -> Result<T, WeComError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, WeComError>>,
+    {
+        let policy = self.inner.retry;
+        let mut attempt = 0;
+        loop {
+            match attempt_once().await {
+                Err(e) if e.is_transient() && attempt < policy.retries => {
+                    let pause = policy.delay(attempt);
+                    tracing::warn!(error = %e, attempt, ?pause, "transient WeCom failure; retrying");
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> WeComError {
+    // reqwest's Display includes the URL, and ours carry credentials: strip it.
+    WeComError::Transport(e.without_url().to_string())
+}
+
+async fn read_answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, WeComError> {
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(WeComError::Status(status.as_u16()));
+    }
+    let bytes = resp.bytes().await.map_err(transport_error)?;
+    let head: Status =
+        serde_json::from_slice(&bytes).map_err(|e| WeComError::Decode(e.to_string()))?;
+    if head.errcode != 0 {
+        return Err(WeComError::Api {
+            errcode: head.errcode,
+            errmsg: head.errmsg,
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(|e| WeComError::Decode(e.to_string()))
+}

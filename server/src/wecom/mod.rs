@@ -1,0 +1,11 @@
+//! Everything that talks to WeCom or speaks its protocols: the API client with its
+//! token/ticket caches, the shapes of its answers, its errcodes, and callback crypto.
+
+pub mod cache;
+pub mod client;
+pub mod crypto;
+pub mod errors;
+pub mod types;
+
+pub use client::{RetryPolicy, WeComClient};
+pub use errors::{explain, Explanation, WeComError};

@@ -1,0 +1,488 @@
+//! Request and answer shapes of the WeCom server API (wecom-api.md sections 1-7).
+//! The client reads them and the simulator writes them, so both speak one shape.
+
+use serde::{Deserialize, Serialize};
+
+/// `errcode` / `errmsg`, present on every answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Status {
+    #[serde(default)]
+    pub errcode: i64,
+    #[serde(default)]
+    pub errmsg: String,
+}
+
+/// `gettoken`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessToken {
+    pub access_token: String,
+    pub expires_in: u64,
+}
+
+/// `get_jsapi_ticket` and `ticket/get?type=agent_config`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ticket {
+    pub ticket: String,
+    pub expires_in: u64,
+}
+
+/// `auth/getuserinfo`: a member (`userid`) or a non-member (`openid`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AuthUserInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_ticket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_userid: Option<String>,
+}
+
+/// `user/get` (the fields this project reads).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Member {
+    pub userid: String,
+    pub name: String,
+    #[serde(default)]
+    pub avatar: String,
+    #[serde(default)]
+    pub position: String,
+    #[serde(default)]
+    pub department: Vec<i64>,
+    /// 1 active, 2 disabled, 4 not yet activated.
+    #[serde(default)]
+    pub status: i32,
+}
+
+/// `externalcontact/list`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExternalUserIds {
+    #[serde(default)]
+    pub external_userid: Vec<String>,
+}
+
+/// A customer (`external_contact`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExternalContact {
+    pub external_userid: String,
+    pub name: String,
+    #[serde(default)]
+    pub avatar: String,
+    /// 1 WeChat user, 2 WeCom user.
+    #[serde(rename = "type")]
+    pub kind: i32,
+    #[serde(default)]
+    pub gender: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unionid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corp_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corp_full_name: Option<String>,
+}
+
+/// What one member keeps about a customer; common to `follow_user[]` and `follow_info`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Follow {
+    pub userid: String,
+    #[serde(default)]
+    pub remark: String,
+    #[serde(default)]
+    pub description: String,
+    /// Unix seconds the member added the customer.
+    #[serde(default)]
+    pub createtime: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark_corp_name: Option<String>,
+    /// The phone numbers the member typed into the remark: the only phones WeCom gives.
+    #[serde(default)]
+    pub remark_mobiles: Vec<String>,
+    #[serde(default)]
+    pub add_way: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oper_userid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+/// A tag on `follow_user[]` (from `externalcontact/get`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FollowTag {
+    #[serde(default)]
+    pub group_name: String,
+    #[serde(default)]
+    pub tag_name: String,
+    #[serde(default, rename = "type")]
+    pub kind: i32,
+    #[serde(default)]
+    pub tag_id: String,
+}
+
+/// `follow_user[]` of `externalcontact/get`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FollowUser {
+    #[serde(flatten)]
+    pub follow: Follow,
+    #[serde(default)]
+    pub tags: Vec<FollowTag>,
+}
+
+/// `follow_info` of `batch/get_by_user`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FollowInfo {
+    #[serde(flatten)]
+    pub follow: Follow,
+    #[serde(default)]
+    pub tag_id: Vec<String>,
+}
+
+/// `externalcontact/get`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExternalContactDetail {
+    pub external_contact: ExternalContact,
+    #[serde(default)]
+    pub follow_user: Vec<FollowUser>,
+    #[serde(default)]
+    pub next_cursor: String,
+}
+
+/// `externalcontact/batch/get_by_user` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchGetByUser {
+    pub userid_list: Vec<String>,
+    #[serde(default)]
+    pub cursor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// One entry of `external_contact_list`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CustomerOfMember {
+    pub external_contact: ExternalContact,
+    pub follow_info: FollowInfo,
+}
+
+/// `externalcontact/batch/get_by_user` answer; `next_cursor` is `""` when done.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CustomersPage {
+    #[serde(default)]
+    pub external_contact_list: Vec<CustomerOfMember>,
+    #[serde(default)]
+    pub next_cursor: String,
+}
+
+/// `externalcontact/remark` body. `remark_mobiles` overwrites the whole list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Remark {
+    pub userid: String,
+    pub external_userid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark_company: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark_mobiles: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OwnerFilter {
+    #[serde(default)]
+    pub userid_list: Vec<String>,
+}
+
+/// `externalcontact/groupchat/list` body.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct GroupChatListQuery {
+    /// 0 all, 1 ownership being transferred, 2 transferred, 3 transfer finished.
+    #[serde(default)]
+    pub status_filter: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_filter: Option<OwnerFilter>,
+    #[serde(default)]
+    pub cursor: String,
+    /// 1..=1000.
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupChatRef {
+    pub chat_id: String,
+    #[serde(default)]
+    pub status: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupChatPage {
+    #[serde(default)]
+    pub group_chat_list: Vec<GroupChatRef>,
+    #[serde(default)]
+    pub next_cursor: String,
+}
+
+/// `externalcontact/groupchat/get` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupChatQuery {
+    pub chat_id: String,
+    #[serde(default)]
+    pub need_name: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserRef {
+    pub userid: String,
+}
+
+/// A member of a customer group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupMember {
+    pub userid: String,
+    /// 1 member, 2 external contact.
+    #[serde(rename = "type")]
+    pub kind: i32,
+    #[serde(default)]
+    pub join_time: i64,
+    /// 1 invited, 2 link, 3 QR code.
+    #[serde(default)]
+    pub join_scene: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitor: Option<UserRef>,
+    #[serde(default)]
+    pub group_nickname: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unionid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+/// A customer group (`group_chat`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupChat {
+    pub chat_id: String,
+    #[serde(default)]
+    pub name: String,
+    pub owner: String,
+    #[serde(default)]
+    pub create_time: i64,
+    #[serde(default)]
+    pub notice: String,
+    #[serde(default)]
+    pub admin_list: Vec<UserRef>,
+    #[serde(default)]
+    pub member_version: String,
+    #[serde(default)]
+    pub member_list: Vec<GroupMember>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupChatDetail {
+    pub group_chat: GroupChat,
+}
+
+/// The settings of a join way (`add_join_way` body, `update_join_way` with `config_id`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct JoinWaySettings {
+    /// 1 mini-program plugin, 2 QR code.
+    pub scene: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_create_room: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room_base_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room_base_id: Option<i64>,
+    pub chat_id_list: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark_source: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConfigId {
+    pub config_id: String,
+}
+
+/// `update_join_way` body: a full overwrite.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JoinWayUpdate {
+    pub config_id: String,
+    #[serde(flatten)]
+    pub settings: JoinWaySettings,
+}
+
+/// `get_join_way` → `join_way`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JoinWay {
+    pub config_id: String,
+    #[serde(flatten)]
+    pub settings: JoinWaySettings,
+    /// Only for scene 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JoinWayDetail {
+    pub join_way: JoinWay,
+}
+
+/// `appchat/create` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppChatCreate {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub userlist: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chatid: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppChatId {
+    pub chatid: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppChatInfo {
+    pub chatid: String,
+    pub name: String,
+    pub owner: String,
+    pub userlist: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppChatDetail {
+    pub chat_info: AppChatInfo,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Text {
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TextCard {
+    pub title: String,
+    pub description: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub btntxt: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Markdown {
+    pub content: String,
+}
+
+/// The content of an app message or app-chat message (`msgtype` + its object).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "msgtype", rename_all = "lowercase")]
+pub enum MessageContent {
+    Text { text: Text },
+    Textcard { textcard: TextCard },
+    Markdown { markdown: Markdown },
+}
+
+/// `appchat/send` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppChatMessage {
+    pub chatid: String,
+    #[serde(flatten)]
+    pub content: MessageContent,
+    #[serde(default)]
+    pub safe: i32,
+}
+
+/// `message/send` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppMessage {
+    /// `u1|u2`.
+    pub touser: String,
+    pub agentid: i64,
+    #[serde(flatten)]
+    pub content: MessageContent,
+    #[serde(default)]
+    pub safe: i32,
+}
+
+/// `message/send` answer: partly invalid recipients still get the message.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MessageReceipt {
+    #[serde(default)]
+    pub invaliduser: String,
+    #[serde(default)]
+    pub invalidparty: String,
+    #[serde(default)]
+    pub invalidtag: String,
+    #[serde(default)]
+    pub msgid: String,
+}
+
+/// A group robot message (`webhook/send`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "msgtype", rename_all = "lowercase")]
+pub enum RobotMessage {
+    Text { text: RobotText },
+    Markdown { markdown: Markdown },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RobotText {
+    pub content: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentioned_list: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentioned_mobile_list: Vec<String>,
+}
+
+/// An answer with nothing but `errcode`/`errmsg`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Empty {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_message_has_msgtype_beside_its_object() {
+        let m = AppMessage {
+            touser: "u1|u2".into(),
+            agentid: 1000002,
+            content: MessageContent::Text {
+                text: Text {
+                    content: "hi".into(),
+                },
+            },
+            safe: 0,
+        };
+        let v = serde_json::to_value(&m).expect("serialise");
+        assert_eq!(v["msgtype"], "text");
+        assert_eq!(v["text"]["content"], "hi");
+        let back: AppMessage = serde_json::from_value(v).expect("read back");
+        assert!(matches!(back.content, MessageContent::Text { .. }));
+    }
+
+    #[test]
+    fn batch_answer_reads_the_documented_shape() {
+        let json = r#"{"errcode":0,"errmsg":"ok","external_contact_list":[{"external_contact":
+            {"external_userid":"wmA","name":"王女士","type":1,"gender":2},
+            "follow_info":{"userid":"zhangsan","remark":"王女士","createtime":1700000000,
+            "tag_id":["et1"],"remark_mobiles":["13800000000"],"add_way":1,"oper_userid":"zhangsan"}}],
+            "next_cursor":""}"#;
+        let page: CustomersPage = serde_json::from_str(json).expect("parse");
+        let c = &page.external_contact_list[0];
+        assert_eq!(c.external_contact.kind, 1);
+        assert_eq!(c.follow_info.follow.remark_mobiles, vec!["13800000000"]);
+        assert_eq!(c.follow_info.tag_id, vec!["et1"]);
+        assert!(page.next_cursor.is_empty());
+    }
+}

@@ -1,0 +1,187 @@
+//! `spawn_simulator()` and `spawn_app()`: the real things on port 0.
+
+use std::time::Duration;
+
+use desk_server::config::Settings;
+use desk_server::simulator::{Fixture, SimulatorServer};
+use desk_server::startup::Application;
+use desk_server::wecom::{RetryPolicy, WeComClient};
+use serde_json::Value;
+
+/// The demo corp's app credentials.
+pub const CORP_ID: &str = "wwdemo0000000001";
+pub const AGENT_ID: i64 = 1000002;
+pub const SECRET: &str = "demo-agent-secret-0001";
+pub const CALLBACK_TOKEN: &str = "demoCallbackToken";
+pub const CALLBACK_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
+pub const ORIGIN: &str = "https://desk.example.com";
+
+/// Short pauses so retry tests run fast; same shape as production.
+pub fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        retries: 3,
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+    }
+}
+
+pub struct Sim {
+    pub url: String,
+    pub http: reqwest::Client,
+}
+
+/// The simulator with the demo corp.
+pub async fn spawn_simulator() -> Sim {
+    let server = SimulatorServer::bind(Fixture::demo(), "127.0.0.1:0").expect("bind simulator");
+    let (url, _handle) = server.spawn();
+    Sim {
+        url,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Sim {
+    /// Calls to one `/cgi-bin/` path so far.
+    pub async fn calls(&self, path: &str) -> u64 {
+        let v: Value = self.get_json("/sim/stats").await;
+        v["calls"][path].as_u64().unwrap_or(0)
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("simulator answers")
+            .json()
+            .await
+            .expect("simulator JSON")
+    }
+
+    pub async fn set_faults(&self, faults: Value) {
+        let r = self
+            .http
+            .put(format!("{}/sim/faults", self.url))
+            .json(&faults)
+            .send()
+            .await
+            .expect("set faults");
+        assert!(r.status().is_success());
+    }
+
+    pub async fn revoke_tokens(&self) {
+        let r = self
+            .http
+            .post(format!("{}/sim/tokens/revoke", self.url))
+            .send()
+            .await
+            .expect("revoke");
+        assert!(r.status().is_success());
+    }
+
+    /// Tickets the simulator has issued and still honours: (corp, app).
+    pub async fn tickets(&self) -> (Vec<String>, Vec<String>) {
+        let v = self.get_json("/sim/tickets").await;
+        let list = |v: &Value| {
+            v.as_array()
+                .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+                .unwrap_or_default()
+        };
+        (list(&v["corp"]), list(&v["agent"][AGENT_ID.to_string()]))
+    }
+
+    /// A `WeComClient` for the demo app pointed at this simulator.
+    pub fn client(&self) -> WeComClient {
+        self.client_with_secret(SECRET)
+    }
+
+    pub fn client_with_secret(&self, secret: &str) -> WeComClient {
+        WeComClient::with_retry(&settings_toml(&self.url, secret, "sqlite::memory:").wecom, fast_retry())
+            .expect("client")
+    }
+}
+
+pub fn settings_toml(sim_url: &str, secret: &str, db: &str) -> Settings {
+    Settings::from_toml(&config_text(sim_url, secret, db)).expect("test settings")
+}
+
+/// A complete config file for the demo corp against `sim_url`.
+pub fn config_text(sim_url: &str, secret: &str, db: &str) -> String {
+    format!(
+        r#"
+        [server]
+        listen = "127.0.0.1:0"
+        public_url = "{ORIGIN}"
+        static_dir = "/nonexistent-static-dir"
+        allowed_origins = ["{ORIGIN}"]
+        admin_userids = ["wangqiang"]
+        [wecom]
+        corp_id = "{CORP_ID}"
+        agent_id = {AGENT_ID}
+        agent_secret = "{secret}"
+        api_base = "{sim_url}"
+        oauth_base = "{sim_url}"
+        [callback]
+        token = "{CALLBACK_TOKEN}"
+        encoding_aes_key = "{CALLBACK_KEY}"
+        [database]
+        url = "{db}"
+        "#
+    )
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub http: reqwest::Client,
+    pub sim: Sim,
+    _dir: tempfile::TempDir,
+}
+
+/// The server against a fresh simulator and a fresh database file.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(spawn_simulator().await).await
+}
+
+/// The server against a given simulator (set faults first to shape its start).
+pub async fn spawn_app_on(sim: Sim) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}/desk.db", dir.path().display());
+    let settings = settings_toml(&sim.url, SECRET, &db);
+    let app = Application::build_with_retry(settings, fast_retry())
+        .await
+        .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        http: reqwest::Client::new(),
+        sim,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub async fn post_signatures(&self, url: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/jssdk/signatures", self.address))
+            .json(&serde_json::json!({ "url": url }))
+            .send()
+            .await
+            .expect("server answers")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("server answers")
+    }
+}
+
+/// The `{code, message}` body of an error answer, checked for shape.
+pub async fn error_body(resp: reqwest::Response) -> desk_shared::ApiError {
+    let e: desk_shared::ApiError = resp.json().await.expect("{code, message} body");
+    assert!(!e.code.is_empty() && !e.message.is_empty());
+    e
+}

@@ -1,0 +1,80 @@
+use desk_shared::Session;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn healthz_answers_when_the_database_does() {
+    let app = spawn_app().await;
+    let resp = app.get("/healthz").await;
+    assert_eq!(resp.status(), 200);
+    let v: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(v["status"], "ok");
+}
+
+#[tokio::test]
+async fn session_gives_the_corp_and_agent_for_ww_register() {
+    let app = spawn_app().await;
+    let s: Session = app.get("/api/session").await.json().await.expect("json");
+    assert_eq!(s.corp_id, CORP_ID);
+    assert_eq!(s.agent_id, AGENT_ID);
+    assert!(s.user.is_none());
+}
+
+#[tokio::test]
+async fn unknown_api_paths_are_json_404s() {
+    let app = spawn_app().await;
+    let resp = app.get("/api/nope").await;
+    assert_eq!(resp.status(), 404);
+    assert_eq!(error_body(resp).await.code, "not_found");
+}
+
+#[tokio::test]
+async fn the_server_serves_even_when_wecom_rejects_the_secret() {
+    let sim = spawn_simulator().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}/d.db", dir.path().display());
+    let settings = settings_toml(&sim.url, "wrong-secret", &db);
+    let app = desk_server::startup::Application::build_with_retry(settings, fast_retry())
+        .await
+        .expect("starts anyway");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::new();
+    let health = http.get(format!("{address}/healthz")).send().await.expect("answer");
+    assert_eq!(health.status(), 200);
+    let resp = http
+        .post(format!("{address}/api/jssdk/signatures"))
+        .json(&serde_json::json!({ "url": format!("{ORIGIN}/") }))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(resp.status(), 502);
+    let e = error_body(resp).await;
+    assert_eq!(e.code, "wecom_failed");
+    assert!(e.message.contains("40001"), "{}", e.message);
+    assert!(e.message.contains("Secret"), "says what to fix: {}", e.message);
+    assert!(!e.message.contains("wrong-secret"), "never echoes the secret");
+}
+
+#[tokio::test]
+async fn the_server_serves_when_wecom_is_unreachable() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}/d.db", dir.path().display());
+    // Port 9 on loopback: nothing listens there.
+    let settings = settings_toml("http://127.0.0.1:9", SECRET, &db);
+    let app = desk_server::startup::Application::build_with_retry(settings, fast_retry())
+        .await
+        .expect("starts anyway");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(format!("{address}/healthz")).send().await.expect("answer").status(), 200);
+    let resp = http
+        .post(format!("{address}/api/jssdk/signatures"))
+        .json(&serde_json::json!({ "url": format!("{ORIGIN}/") }))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(resp.status(), 502);
+    assert!(error_body(resp).await.message.contains("无法连接企业微信"));
+}

@@ -1,0 +1,95 @@
+//! Types the WeCom Desk server and H5 app both speak (JSON, camelCase), and pure
+//! logic both sides need. Kept light so it builds for wasm32: serde only.
+
+use serde::{Deserialize, Serialize};
+
+/// Body of every error answer: a stable machine code and a sentence for people
+/// (Chinese first, English after).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable machine-readable code, e.g. `origin_not_allowed`.
+    pub code: String,
+    /// Human-readable explanation, Chinese and English.
+    pub message: String,
+}
+
+/// `GET /api/session`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub corp_id: String,
+    pub agent_id: i64,
+    /// The logged-in member, `None` before WeCom login.
+    pub user: Option<SessionUser>,
+}
+
+/// The member behind a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionUser {
+    pub user_id: String,
+    pub name: String,
+    pub avatar: String,
+}
+
+/// `POST /api/jssdk/signatures` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureRequest {
+    /// The page URL as the browser sees it; anything after `#` is ignored.
+    pub url: String,
+}
+
+/// One JS-SDK signature: what `getConfigSignature` / `getAgentConfigSignature` return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsSignature {
+    pub timestamp: i64,
+    pub nonce_str: String,
+    pub signature: String,
+}
+
+/// `POST /api/jssdk/signatures` answer: both signatures for one page URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Signatures {
+    pub corp_id: String,
+    pub agent_id: i64,
+    /// Signed with the corp ticket, for `wx.config`.
+    pub corp: JsSignature,
+    /// Signed with the app ticket, for `wx.agentConfig`.
+    pub agent: JsSignature,
+}
+
+/// `GET /healthz` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_serialise_in_camel_case_as_the_contract_says() {
+        let s = Signatures {
+            corp_id: "ww1".into(),
+            agent_id: 1000002,
+            corp: JsSignature {
+                timestamp: 1,
+                nonce_str: "n".into(),
+                signature: "s".into(),
+            },
+            agent: JsSignature {
+                timestamp: 2,
+                nonce_str: "m".into(),
+                signature: "t".into(),
+            },
+        };
+        let json = serde_json::to_value(&s).expect("serialise");
+        assert_eq!(json["corpId"], "ww1");
+        assert_eq!(json["agentId"], 1000002);
+        assert_eq!(json["corp"]["nonceStr"], "n");
+        assert_eq!(json["agent"]["timestamp"], 2);
+    }
+}
