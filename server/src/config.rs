@@ -41,6 +41,9 @@ pub struct ServerSettings {
     /// Members with admin rights.
     #[serde(default, deserialize_with = "list")]
     pub admin_userids: Vec<String>,
+    /// HTTP worker threads; one per core when not set.
+    #[serde(default)]
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,6 +101,7 @@ impl Default for ServerSettings {
             static_dir: default_static_dir(),
             allowed_origins: Vec::new(),
             admin_userids: Vec::new(),
+            workers: None,
         }
     }
 }
@@ -179,7 +183,7 @@ fn secret_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SecretString>, D::
 
 impl Settings {
     /// Loads `path` (if given) and then the `DESK__` environment on top.
-    pub fn load(path: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(path: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let mut figment = Figment::new();
         if let Some(path) = path {
             figment = figment.merge(Toml::file_exact(path));
@@ -188,7 +192,7 @@ impl Settings {
     }
 
     /// Parses settings from TOML text (tests and `demo`), with the environment on top.
-    pub fn from_toml(text: &str) -> Result<Self, figment::Error> {
+    pub fn from_toml(text: &str) -> Result<Self, Box<figment::Error>> {
         Self::from_figment(
             Figment::new()
                 .merge(Toml::string(text))
@@ -196,8 +200,8 @@ impl Settings {
         )
     }
 
-    fn from_figment(figment: Figment) -> Result<Self, figment::Error> {
-        figment.extract()
+    fn from_figment(figment: Figment) -> Result<Self, Box<figment::Error>> {
+        figment.extract().map_err(Box::new)
     }
 }
 
@@ -217,9 +221,14 @@ mod tests {
         webhook_urls = ["https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=robot-key-value"]
     "#;
 
+    /// The file alone: the environment test below changes the process environment.
+    fn file_only(text: &str) -> Result<Settings, Box<figment::Error>> {
+        Settings::from_figment(Figment::new().merge(Toml::string(text)))
+    }
+
     #[test]
     fn defaults_fill_what_the_file_leaves_out() {
-        let s = Settings::from_toml(MINIMAL).expect("parse");
+        let s = file_only(MINIMAL).expect("parse");
         assert_eq!(s.database.url, "sqlite://data/desk.db");
         assert_eq!(s.wecom.api_base, "https://qyapi.weixin.qq.com");
         assert_eq!(s.integration.order_source, "embedded");
@@ -228,7 +237,7 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_secrets() {
-        let s = Settings::from_toml(MINIMAL).expect("parse");
+        let s = file_only(MINIMAL).expect("parse");
         let debug = format!("{s:?}");
         for secret in ["s3cret-value", "tok-value", "robot-key-value"] {
             assert!(!debug.contains(secret), "{secret} leaked into Debug");
@@ -237,6 +246,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API
     fn environment_overrides_file_keys_and_splits_lists() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("DESK__WECOM__AGENT_SECRET", "from-env");
@@ -258,7 +268,7 @@ mod tests {
 
     #[test]
     fn a_missing_required_key_is_named_in_the_error() {
-        let err = Settings::from_toml("[wecom]\ncorp_id = \"ww1\"\n").expect_err("must fail");
+        let err = file_only("[wecom]\ncorp_id = \"ww1\"\n").expect_err("must fail");
         assert!(err.to_string().contains("agent_id"), "{err}");
     }
 }

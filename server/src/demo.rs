@@ -18,7 +18,11 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         .context("the demo fixture has a [callback]")?;
     callback.url = format!("{public_url}/wecom/callback");
     let (token, aes_key) = (callback.token.clone(), callback.encoding_aes_key.clone());
-    let app = fixture.apps.first().context("the demo fixture has an app")?.clone();
+    let app = fixture
+        .apps
+        .first()
+        .context("the demo fixture has an app")?
+        .clone();
     let members = fixture.members.clone();
     let robot = fixture.robots.first().map(|r| r.key.clone());
 
@@ -67,7 +71,10 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
     println!("\nWeCom Desk 演示已启动 / demo running\n");
     println!("  打开 / open:        {public_url}/");
     println!("  模拟企业微信 / simulator: {sim_url}  (calls: {sim_url}/sim/stats)");
-    println!("  企业 / corp:        {} ({})", fixture.corp_name, fixture.corp_id);
+    println!(
+        "  企业 / corp:        {} ({})",
+        fixture.corp_name, fixture.corp_id
+    );
     println!("  成员 / members to try:");
     for m in &members {
         println!("    {:<10} {}（{}）", m.userid, m.name, m.position);

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
+use crate::jssdk::AllowedOrigins;
 use crate::wecom::crypto::decode_aes_key;
 use crate::wecom::{WeComClient, WeComError};
 
@@ -19,7 +20,10 @@ pub struct Check {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Pass(String),
-    Fail { why: String, fix: String },
+    Fail {
+        why: String,
+        fix: String,
+    },
     /// Not run because an earlier check it depends on failed.
     Skipped(&'static str),
 }
@@ -53,9 +57,17 @@ impl Report {
                 }
             };
         }
-        let failed = self.checks.iter().filter(|c| !matches!(c.outcome, Outcome::Pass(_))).count();
+        let failed = self
+            .checks
+            .iter()
+            .filter(|c| !matches!(c.outcome, Outcome::Pass(_)))
+            .count();
         if failed == 0 {
-            let _ = writeln!(out, "\n全部通过。/ All {} checks passed.", self.checks.len());
+            let _ = writeln!(
+                out,
+                "\n全部通过。/ All {} checks passed.",
+                self.checks.len()
+            );
         } else {
             let _ = writeln!(
                 out,
@@ -72,7 +84,9 @@ fn wecom_fail(err: &WeComError) -> Outcome {
     let fix = err
         .explanation()
         .map(|e| e.fix.to_string())
-        .unwrap_or_else(|| "检查 wecom.api_base 与服务器网络 / check wecom.api_base and the network".into());
+        .unwrap_or_else(|| {
+            "检查 wecom.api_base 与服务器网络 / check wecom.api_base and the network".into()
+        });
     Outcome::Fail {
         why: err.human_message(),
         fix,
@@ -100,7 +114,10 @@ pub async fn run(settings: &Settings) -> Report {
     checks.push(Check {
         title: "应用凭证 access_token（corp_id + agent_secret）/ access token",
         outcome: match token {
-            Ok(_) => Outcome::Pass(format!("企业 {}，应用 {}", settings.wecom.corp_id, settings.wecom.agent_id)),
+            Ok(_) => Outcome::Pass(format!(
+                "企业 {}，应用 {}",
+                settings.wecom.corp_id, settings.wecom.agent_id
+            )),
             Err(e) => wecom_fail(&e),
         },
     });
@@ -125,8 +142,12 @@ pub async fn run(settings: &Settings) -> Report {
             },
         });
     } else {
-        checks.push(skipped("企业 jsapi_ticket（wx.config）/ corp JS-SDK ticket"));
-        checks.push(skipped("应用 jsapi_ticket（wx.agentConfig）/ app JS-SDK ticket"));
+        checks.push(skipped(
+            "企业 jsapi_ticket（wx.config）/ corp JS-SDK ticket",
+        ));
+        checks.push(skipped(
+            "应用 jsapi_ticket（wx.agentConfig）/ app JS-SDK ticket",
+        ));
     }
 
     let admin = settings.server.admin_userids.first();
@@ -147,7 +168,9 @@ pub async fn run(settings: &Settings) -> Report {
         }
         (Some(_), false) => {
             checks.push(skipped("管理员成员 user/get / admin member"));
-            checks.push(skipped("客户联系接口权限 / customer-contact API permission"));
+            checks.push(skipped(
+                "客户联系接口权限 / customer-contact API permission",
+            ));
         }
         (Some(admin), true) => {
             checks.push(Check {
@@ -160,7 +183,9 @@ pub async fn run(settings: &Settings) -> Report {
             checks.push(Check {
                 title: "客户联系接口权限 / customer-contact API permission",
                 outcome: match client.customer_ids(admin).await {
-                    Ok(ids) => Outcome::Pass(format!("{admin} 有 {} 位客户 / customers", ids.len())),
+                    Ok(ids) => {
+                        Outcome::Pass(format!("{admin} 有 {} 位客户 / customers", ids.len()))
+                    }
                     Err(e) => wecom_fail(&e),
                 },
             });
@@ -180,7 +205,10 @@ pub async fn run(settings: &Settings) -> Report {
 
 fn callback_keys(settings: &Settings) -> Outcome {
     let fix = "管理后台 → 应用管理 → 本应用 → 接收消息 → 设置API接收：把 Token 与 EncodingAESKey 填入 callback.token / callback.encoding_aes_key".to_string();
-    match (&settings.callback.token, &settings.callback.encoding_aes_key) {
+    match (
+        &settings.callback.token,
+        &settings.callback.encoding_aes_key,
+    ) {
         (Some(token), Some(key)) => {
             if token.expose_secret().is_empty() {
                 return Outcome::Fail {
@@ -204,9 +232,10 @@ fn callback_keys(settings: &Settings) -> Outcome {
 }
 
 fn public_url_allowed(settings: &Settings) -> Outcome {
-    let fix = "把 server.public_url 的来源（协议+域名+端口）加入 server.allowed_origins".to_string();
-    let origin = match url::Url::parse(&settings.server.public_url) {
-        Ok(u) => u.origin().ascii_serialization(),
+    let fix =
+        "把 server.public_url 的来源（协议+域名+端口）加入 server.allowed_origins".to_string();
+    let url = match url::Url::parse(&settings.server.public_url) {
+        Ok(u) => u,
         Err(e) => {
             return Outcome::Fail {
                 why: format!("public_url 无效 / invalid: {e}"),
@@ -214,17 +243,15 @@ fn public_url_allowed(settings: &Settings) -> Outcome {
             }
         }
     };
-    if settings
-        .server
-        .allowed_origins
-        .iter()
-        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(&origin))
-    {
-        Outcome::Pass(origin)
-    } else {
-        Outcome::Fail {
-            why: format!("{origin} 不在 allowed_origins 中，页面签名会被拒绝 / pages there cannot be signed"),
+    let origin = url.origin().ascii_serialization();
+    match AllowedOrigins::parse(&settings.server.allowed_origins) {
+        Err(why) => Outcome::Fail { why, fix },
+        Ok(allowed) if allowed.allows(&url) => Outcome::Pass(origin),
+        Ok(_) => Outcome::Fail {
+            why: format!(
+                "{origin} 不在 allowed_origins 中，页面签名会被拒绝 / pages there cannot be signed"
+            ),
             fix,
-        }
+        },
     }
 }

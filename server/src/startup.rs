@@ -4,8 +4,10 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 
+use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{Compress, Logger};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Compress, Next};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -13,6 +15,7 @@ use sqlx::SqlitePool;
 
 use crate::config::Settings;
 use crate::error::{json_error, query_error, ApiError};
+use crate::jssdk::AllowedOrigins;
 use crate::wecom::crypto::CallbackCrypto;
 use crate::wecom::{RetryPolicy, WeComClient};
 use crate::{callback, health, jssdk, session};
@@ -25,6 +28,7 @@ pub struct AppState {
     pub settings: Settings,
     pub wecom: WeComClient,
     pub db: SqlitePool,
+    pub allowed_origins: AllowedOrigins,
     /// `None` when `[callback]` is not configured.
     pub callback: Option<CallbackCrypto>,
 }
@@ -56,23 +60,22 @@ impl Application {
         let wecom = WeComClient::with_retry(&settings.wecom, retry)
             .context("cannot build the WeCom client")?;
         let callback = callback_crypto(&settings)?;
+        let allowed_origins =
+            AllowedOrigins::parse(&settings.server.allowed_origins).map_err(anyhow::Error::msg)?;
         warm_up(wecom.clone());
 
+        let workers = settings.server.workers.unwrap_or_else(default_workers);
         let static_dir = PathBuf::from(&settings.server.static_dir);
         let state = web::Data::new(AppState {
             settings,
             wecom,
             db,
+            allowed_origins,
             callback,
         });
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(Compress::default())
-                // Path only: query strings can carry OAuth codes and signatures.
-                .wrap(Logger::new("%s %{method}xi %U %Dms").custom_request_replace(
-                    "method",
-                    |req| req.method().to_string(),
-                ))
+                .wrap(from_fn(access_log))
                 .app_data(state.clone())
                 .app_data(
                     web::JsonConfig::default()
@@ -83,6 +86,7 @@ impl Application {
                 .configure(routes)
                 .configure(|cfg| static_files(cfg, &static_dir))
         })
+        .workers(workers)
         .listen(listener)?
         .shutdown_timeout(10)
         .run();
@@ -103,8 +107,16 @@ impl Application {
     }
 }
 
+/// One worker per core, as actix does.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 fn callback_crypto(settings: &Settings) -> anyhow::Result<Option<CallbackCrypto>> {
-    match (&settings.callback.token, &settings.callback.encoding_aes_key) {
+    match (
+        &settings.callback.token,
+        &settings.callback.encoding_aes_key,
+    ) {
         (Some(token), Some(key)) => Ok(Some(
             CallbackCrypto::new(token.clone(), key.expose_secret(), &settings.wecom.corp_id)
                 .context("callback.encoding_aes_key")?,
@@ -135,17 +147,19 @@ fn static_files(cfg: &mut web::ServiceConfig, dir: &std::path::Path) {
     if dir.join("index.html").is_file() {
         let index = dir.join("index.html");
         cfg.service(
-            actix_files::Files::new("/", dir)
-                .index_file("index.html")
-                .default_handler(web::to(move |req: HttpRequest| {
-                    let index = index.clone();
-                    async move {
-                        actix_files::NamedFile::open_async(index)
-                            .await
-                            .map(|f| f.into_response(&req))
-                            .map_err(ApiError::internal)
-                    }
-                })),
+            web::scope("").wrap(Compress::default()).service(
+                actix_files::Files::new("/", dir)
+                    .index_file("index.html")
+                    .default_handler(web::to(move |req: HttpRequest| {
+                        let index = index.clone();
+                        async move {
+                            actix_files::NamedFile::open_async(index)
+                                .await
+                                .map(|f| f.into_response(&req))
+                                .map_err(ApiError::internal)
+                        }
+                    })),
+            ),
         );
     } else {
         let shown = dir.display().to_string();
@@ -160,6 +174,28 @@ fn static_files(cfg: &mut web::ServiceConfig, dir: &std::path::Path) {
             }
         }));
     }
+}
+
+/// Logs each request by path only (query strings can carry OAuth codes and
+/// signatures): failures at `info`/`warn`, successes at `debug`, so a busy
+/// signature endpoint does not pay for a log line per request.
+async fn access_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let res = next.call(req).await?;
+    let (method, path) = (res.request().method(), res.request().path());
+    let status = res.status();
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    if status.is_server_error() {
+        tracing::warn!(%method, %path, status = status.as_u16(), ms, "request failed");
+    } else if status.is_client_error() {
+        tracing::info!(%method, %path, status = status.as_u16(), ms, "request refused");
+    } else {
+        tracing::debug!(%method, %path, status = status.as_u16(), ms, "request");
+    }
+    Ok(res)
 }
 
 async fn api_not_found() -> Result<HttpResponse, ApiError> {

@@ -101,8 +101,9 @@ async fn receive(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let crypto = crypto(&state)?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::bad_request("bad_callback", "回调内容不是 UTF-8。/ Body is not UTF-8."))?;
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        ApiError::bad_request("bad_callback", "回调内容不是 UTF-8。/ Body is not UTF-8.")
+    })?;
     let envelope: Envelope = quick_xml::de::from_str(text).map_err(|e| {
         ApiError::bad_request(
             "bad_callback",

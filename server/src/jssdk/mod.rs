@@ -4,7 +4,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::{web, HttpResponse};
 use desk_shared::{JsSignature, SignatureRequest, Signatures};
-use rand::distributions::Alphanumeric;
 use rand::Rng;
 use sha1::{Digest, Sha1};
 
@@ -23,15 +22,43 @@ pub fn sign(ticket: &str, nonce: &str, timestamp: i64, url: &str) -> String {
     h.update(b"&noncestr=");
     h.update(nonce.as_bytes());
     h.update(b"&timestamp=");
-    h.update(timestamp.to_string().as_bytes());
+    h.update(itoa::Buffer::new().format(timestamp).as_bytes());
     h.update(b"&url=");
     h.update(url.as_bytes());
     hex::encode(h.finalize())
 }
 
+/// The origins whose pages may be signed (`server.allowed_origins`), parsed once.
+#[derive(Debug, Clone, Default)]
+pub struct AllowedOrigins(Vec<url::Origin>);
+
+impl AllowedOrigins {
+    /// Parses `https://host[:port]` entries; anything else is a configuration error.
+    pub fn parse(origins: &[String]) -> Result<Self, String> {
+        origins
+            .iter()
+            .map(|o| match url::Url::parse(o) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                    Ok(u.origin())
+                }
+                _ => Err(format!(
+                    "server.allowed_origins: {o:?} is not an origin like https://desk.example.com"
+                )),
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    /// Whether `url`'s origin (scheme, host, port) is one of them.
+    pub fn allows(&self, url: &url::Url) -> bool {
+        let origin = url.origin();
+        self.0.contains(&origin)
+    }
+}
+
 /// The URL WeCom compares against: the page URL without `#` and what follows.
-/// Rejects what is not an http(s) URL and origins not in `allowed`.
-pub fn page_url_to_sign<'a>(raw: &'a str, allowed: &[String]) -> Result<&'a str, ApiError> {
+/// Rejects what is not an http(s) URL and origins not allowed.
+pub fn page_url_to_sign<'a>(raw: &'a str, allowed: &AllowedOrigins) -> Result<&'a str, ApiError> {
     let without_fragment = raw.split('#').next().unwrap_or_default();
     let parsed = url::Url::parse(without_fragment).map_err(|e| {
         ApiError::bad_request(
@@ -45,11 +72,8 @@ pub fn page_url_to_sign<'a>(raw: &'a str, allowed: &[String]) -> Result<&'a str,
             "页面地址须为 http(s) 网址。/ The page URL must be an http(s) URL.",
         ));
     }
-    let origin = parsed.origin().ascii_serialization();
-    let permitted = allowed
-        .iter()
-        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(&origin));
-    if !permitted {
+    if !allowed.allows(&parsed) {
+        let origin = parsed.origin().ascii_serialization();
         return Err(ApiError::bad_request(
             "origin_not_allowed",
             format!(
@@ -60,12 +84,9 @@ pub fn page_url_to_sign<'a>(raw: &'a str, allowed: &[String]) -> Result<&'a str,
     Ok(without_fragment)
 }
 
+/// 16 random hex characters (64 bits): WeCom takes any nonce string.
 fn nonce() -> String {
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(16)
-        .map(char::from)
-        .collect()
+    format!("{:016x}", rand::thread_rng().gen::<u64>())
 }
 
 fn now_secs() -> i64 {
@@ -85,19 +106,35 @@ fn signature(ticket: &str, url: &str) -> JsSignature {
     }
 }
 
-#[tracing::instrument(level = "debug", skip_all)]
+/// Both signatures for `url`, each with a fresh nonce and the current time.
+pub fn signatures_for(
+    corp_id: &str,
+    agent_id: i64,
+    corp_ticket: &str,
+    agent_ticket: &str,
+    url: &str,
+) -> Signatures {
+    Signatures {
+        corp_id: corp_id.to_string(),
+        agent_id,
+        corp: signature(corp_ticket, url),
+        agent: signature(agent_ticket, url),
+    }
+}
+
 async fn signatures(
     state: web::Data<AppState>,
     body: web::Json<SignatureRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let url = page_url_to_sign(&body.url, &state.settings.server.allowed_origins)?;
+    let url = page_url_to_sign(&body.url, &state.allowed_origins)?;
     let (corp_ticket, agent_ticket) = state.wecom.jsapi_tickets().await?;
-    Ok(HttpResponse::Ok().json(Signatures {
-        corp_id: state.wecom.corp_id().to_string(),
-        agent_id: state.wecom.agent_id(),
-        corp: signature(&corp_ticket, url),
-        agent: signature(&agent_ticket, url),
-    }))
+    Ok(HttpResponse::Ok().json(signatures_for(
+        state.wecom.corp_id(),
+        state.wecom.agent_id(),
+        &corp_ticket,
+        &agent_ticket,
+        url,
+    )))
 }
 
 #[cfg(test)]
@@ -115,8 +152,18 @@ mod tests {
         assert_eq!(s, "0f9de62fce790f9a083d5c99e95740ceb90c27ed");
     }
 
-    fn allowed() -> Vec<String> {
-        vec!["https://desk.example.com".into(), "http://127.0.0.1:8080/".into()]
+    fn allowed() -> AllowedOrigins {
+        AllowedOrigins::parse(&[
+            "https://desk.example.com".into(),
+            "http://127.0.0.1:8080/".into(),
+        ])
+        .expect("origins")
+    }
+
+    #[test]
+    fn a_configured_origin_that_is_not_an_origin_is_a_configuration_error() {
+        assert!(AllowedOrigins::parse(&["desk.example.com".into()]).is_err());
+        assert!(AllowedOrigins::parse(&["ftp://desk.example.com".into()]).is_err());
     }
 
     #[test]
@@ -144,7 +191,11 @@ mod tests {
             "",
         ] {
             let err = page_url_to_sign(bad, &allowed()).expect_err(bad);
-            assert_eq!(err.status, actix_web::http::StatusCode::BAD_REQUEST, "{bad}");
+            assert_eq!(
+                err.status,
+                actix_web::http::StatusCode::BAD_REQUEST,
+                "{bad}"
+            );
         }
     }
 

@@ -116,18 +116,7 @@ async fn cgi(
         let info = req.connection_info();
         format!("{}://{}", info.scheme(), info.host())
     };
-    let answer = sim.with_world(|w| {
-        dispatch(
-            w,
-            &path,
-            &query,
-            &body,
-            Ctx {
-                now,
-                base: &base,
-            },
-        )
-    });
+    let answer = sim.with_world(|w| dispatch(w, &path, &query, &body, Ctx { now, base: &base }));
     respond(answer)
 }
 
@@ -387,9 +376,10 @@ fn batch_get_by_user(w: &World, req: BatchGetByUser) -> Answer {
         .userid_list
         .iter()
         .flat_map(|u| {
-            w.fixture.customers.iter().filter_map(move |c| {
-                c.follow.iter().find(|f| &f.userid == u).map(|f| (c, f))
-            })
+            w.fixture
+                .customers
+                .iter()
+                .filter_map(move |c| c.follow.iter().find(|f| &f.userid == u).map(|f| (c, f)))
         })
         .collect();
     if all.is_empty() {
@@ -499,7 +489,8 @@ fn check_join_way(w: &World, s: &JoinWaySettings) -> Result<(), Fail> {
     if let Some(c) = s.chat_id_list.iter().find(|c| !w.groups.contains_key(*c)) {
         return fail(40050, format!("chatid not exist: {c}"));
     }
-    let too_long = |v: &Option<String>, max: usize| v.as_ref().is_some_and(|s| s.chars().count() > max);
+    let too_long =
+        |v: &Option<String>, max: usize| v.as_ref().is_some_and(|s| s.chars().count() > max);
     if too_long(&s.remark, 30) || too_long(&s.state, 30) || too_long(&s.room_base_name, 40) {
         return fail(40058, "remark/state ≤30 chars, room_base_name ≤40 chars");
     }
@@ -633,9 +624,8 @@ fn message_send(w: &mut World, agent: i64, body: &[u8]) -> Answer {
     }
     check_content(&req.content)?;
     let users: Vec<&str> = req.touser.split('|').filter(|u| !u.is_empty()).collect();
-    let (valid, invalid): (Vec<&str>, Vec<&str>) = users
-        .iter()
-        .partition(|u| **u == "@all" || is_member(w, u));
+    let (valid, invalid): (Vec<&str>, Vec<&str>) =
+        users.iter().partition(|u| **u == "@all" || is_member(w, u));
     if valid.is_empty() {
         return fail(81013, "user & party & tag all invalid");
     }

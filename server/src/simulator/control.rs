@@ -89,7 +89,8 @@ async fn issue_code(sim: web::Data<Simulator>, req: web::Json<CodeRequest>) -> H
         }
     };
     let code = sim.with_world(|w| w.issue_code(owner, Instant::now()));
-    HttpResponse::Ok().json(json!({ "code": code, "expiresIn": Duration::from_secs(300).as_secs() }))
+    HttpResponse::Ok()
+        .json(json!({ "code": code, "expiresIn": Duration::from_secs(300).as_secs() }))
 }
 
 /// Messages accepted through `message/send`, `appchat/send` and `webhook/send`.

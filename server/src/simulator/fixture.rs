@@ -217,7 +217,9 @@ mod tests {
             .iter()
             .flat_map(|c| &c.follow)
             .flat_map(|x| &x.remark_mobiles)
-            .filter(|p| p.contains(' ') || p.contains('-') || p.starts_with("+86") || p.contains('１'))
+            .filter(|p| {
+                p.contains(' ') || p.contains('-') || p.starts_with("+86") || p.contains('１')
+            })
             .count();
         assert!(formats >= 4, "mixed phone formats");
     }

@@ -243,7 +243,10 @@ impl WeComClient {
 
     // ---- customer groups and join ways -------------------------------------------
 
-    pub async fn group_chats(&self, query: &GroupChatListQuery) -> Result<GroupChatPage, WeComError> {
+    pub async fn group_chats(
+        &self,
+        query: &GroupChatListQuery,
+    ) -> Result<GroupChatPage, WeComError> {
         self.post("externalcontact/groupchat/list", query).await
     }
 
@@ -376,13 +379,23 @@ impl WeComClient {
         loop {
             let token = self.access_token().await?;
             let result = self
-                .request(method.clone(), path, query, Auth::Token(&token), body.as_deref())
+                .request(
+                    method.clone(),
+                    path,
+                    query,
+                    Auth::Token(&token),
+                    body.as_deref(),
+                )
                 .await;
             match result {
                 Err(WeComError::Api { errcode, .. })
                     if WeComError::is_token_invalid(errcode) && !refetched =>
                 {
-                    tracing::info!(path, errcode, "WeCom rejected the token; fetching a new one");
+                    tracing::info!(
+                        path,
+                        errcode,
+                        "WeCom rejected the token; fetching a new one"
+                    );
                     self.inner.token.invalidate(&token);
                     refetched = true;
                 }

@@ -260,15 +260,26 @@ mod tests {
         let c = official();
         let sig = "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3";
         assert_eq!(
-            c.verify("5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd4", "1409659589", "263014780", ECHO),
+            c.verify(
+                "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd4",
+                "1409659589",
+                "263014780",
+                ECHO
+            ),
             Err(CryptoError::BadSignature)
         );
         assert_eq!(
             c.verify(sig, "1409659590", "263014780", ECHO),
             Err(CryptoError::BadSignature)
         );
-        assert_eq!(c.verify(sig, "1409659589", "263014780", MSG), Err(CryptoError::BadSignature));
-        assert_eq!(c.verify("", "1409659589", "263014780", ECHO), Err(CryptoError::BadSignature));
+        assert_eq!(
+            c.verify(sig, "1409659589", "263014780", MSG),
+            Err(CryptoError::BadSignature)
+        );
+        assert_eq!(
+            c.verify("", "1409659589", "263014780", ECHO),
+            Err(CryptoError::BadSignature)
+        );
     }
 
     #[test]
@@ -283,8 +294,14 @@ mod tests {
     #[test]
     fn malformed_keys_are_errors() {
         assert_eq!(decode_aes_key("short").err(), Some(CryptoError::BadKey));
-        assert_eq!(decode_aes_key(&"!".repeat(43)).err(), Some(CryptoError::BadKey));
-        assert_eq!(decode_aes_key(&format!("{KEY}A")).err(), Some(CryptoError::BadKey));
+        assert_eq!(
+            decode_aes_key(&"!".repeat(43)).err(),
+            Some(CryptoError::BadKey)
+        );
+        assert_eq!(
+            decode_aes_key(&format!("{KEY}A")).err(),
+            Some(CryptoError::BadKey)
+        );
     }
 
     #[test]
@@ -315,7 +332,12 @@ mod tests {
     #[test]
     fn a_non_utf8_random_prefix_is_just_bytes() {
         let c = official();
-        let enc = c.encrypt_with_random("<xml>你好</xml>", [0xff, 0xfe, 0x80, 0x00, 0xc3, 0x28, 0, 1, 2, 3, 4, 5, 6, 7, 0xa0, 0xa1]);
+        let enc = c.encrypt_with_random(
+            "<xml>你好</xml>",
+            [
+                0xff, 0xfe, 0x80, 0x00, 0xc3, 0x28, 0, 1, 2, 3, 4, 5, 6, 7, 0xa0, 0xa1,
+            ],
+        );
         assert_eq!(c.decrypt(&enc).expect("binary prefix"), "<xml>你好</xml>");
     }
 
@@ -388,6 +410,9 @@ mod tests {
             .nth(1)
             .and_then(|s| s.split("]]>").next())
             .expect("MsgSignature");
-        assert_eq!(c.open(sig, "1700000000", "nonce1", encrypt).expect("open"), "<xml>ok</xml>");
+        assert_eq!(
+            c.open(sig, "1700000000", "nonce1", encrypt).expect("open"),
+            "<xml>ok</xml>"
+        );
     }
 }

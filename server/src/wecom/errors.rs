@@ -17,19 +17,31 @@ const fn ex(zh: &'static str, en: &'static str, fix: &'static str) -> Explanatio
 /// few more the simulator answers with.
 pub fn explain(errcode: i64) -> Option<Explanation> {
     Some(match errcode {
-        -1 => ex("企业微信系统繁忙", "WeCom is busy", "稍后重试 / retry later"),
+        -1 => ex(
+            "企业微信系统繁忙",
+            "WeCom is busy",
+            "稍后重试 / retry later",
+        ),
         40001 => ex(
             "应用 Secret 不正确",
             "the app secret is wrong",
             "管理后台 → 应用管理 → 本应用 → Secret，重新复制到 wecom.agent_secret",
         ),
-        40003 => ex("成员 UserID 无效", "invalid member UserID", "检查成员账号是否存在"),
+        40003 => ex(
+            "成员 UserID 无效",
+            "invalid member UserID",
+            "检查成员账号是否存在",
+        ),
         40013 => ex(
             "企业 ID（CorpID）不正确",
             "the corp id is wrong",
             "管理后台 → 我的企业 → 企业信息 → 企业ID，填入 wecom.corp_id",
         ),
-        40014 => ex("access_token 无效", "invalid access_token", "会自动重新获取 / refetched automatically"),
+        40014 => ex(
+            "access_token 无效",
+            "invalid access_token",
+            "会自动重新获取 / refetched automatically",
+        ),
         40029 => ex(
             "登录 code 无效或已使用",
             "the OAuth code is invalid or was used already",
@@ -41,28 +53,56 @@ pub fn explain(errcode: i64) -> Option<Explanation> {
             "the agent id is wrong",
             "管理后台 → 应用管理 → 本应用 → AgentId，填入 wecom.agent_id",
         ),
-        40058 => ex("参数不合法", "invalid parameter", "检查请求参数（数量、长度上限）"),
+        40058 => ex(
+            "参数不合法",
+            "invalid parameter",
+            "检查请求参数（数量、长度上限）",
+        ),
         40093 => ex(
             "JS-SDK 签名不正确",
             "the JS-SDK signature is wrong",
             "签名用的 URL 须与页面地址完全一致（协议、域名、端口、路径、查询串）",
         ),
-        40096 => ex("客户 external_userid 无效", "invalid external_userid", "检查客户 ID"),
-        41001 => ex("缺少 access_token", "access_token missing", "程序错误，请报告 / a bug, please report"),
-        42001 => ex("access_token 已过期", "access_token expired", "会自动重新获取 / refetched automatically"),
+        40096 => ex(
+            "客户 external_userid 无效",
+            "invalid external_userid",
+            "检查客户 ID",
+        ),
+        41001 => ex(
+            "缺少 access_token",
+            "access_token missing",
+            "程序错误，请报告 / a bug, please report",
+        ),
+        42001 => ex(
+            "access_token 已过期",
+            "access_token expired",
+            "会自动重新获取 / refetched automatically",
+        ),
         42012 => ex(
             "ticket 类型不对（agentConfig 须用应用 ticket）",
             "wrong ticket kind (agentConfig needs the app ticket)",
             "agentConfig 使用 ticket/get?type=agent_config 的 ticket",
         ),
-        43001 => ex("须用 GET 请求", "GET required", "程序错误，请报告 / a bug, please report"),
-        43002 => ex("须用 POST 请求", "POST required", "程序错误，请报告 / a bug, please report"),
+        43001 => ex(
+            "须用 GET 请求",
+            "GET required",
+            "程序错误，请报告 / a bug, please report",
+        ),
+        43002 => ex(
+            "须用 POST 请求",
+            "POST required",
+            "程序错误，请报告 / a bug, please report",
+        ),
         45009 => ex(
             "调用频率超过限制",
             "rate limited by WeCom",
             "稍后再试；检查是否有程序频繁调用 / retry later",
         ),
-        45033 => ex("并发调用过多", "too many concurrent calls", "稍后重试 / retry later"),
+        45033 => ex(
+            "并发调用过多",
+            "too many concurrent calls",
+            "稍后重试 / retry later",
+        ),
         48002 => ex(
             "本应用没有调用客户联系接口的权限",
             "the app may not call the customer-contact APIs",
@@ -84,17 +124,29 @@ pub fn explain(errcode: i64) -> Option<Explanation> {
             "the page domain is not the app's trusted domain",
             "管理后台 → 应用管理 → 本应用 → 网页授权及JS-SDK → 可信域名",
         ),
-        84061 => ex("成员与该客户没有关系", "no customer relationship", "该成员没有这个客户"),
+        84061 => ex(
+            "成员与该客户没有关系",
+            "no customer relationship",
+            "该成员没有这个客户",
+        ),
         86001 => ex("群聊 ID 不合法", "invalid chat id", "检查 chatid"),
         86003 => ex("群聊不存在", "chat not found", "检查 chatid"),
-        86006 => ex("群成员数不合法（2~2000）", "invalid member count (2..2000)", "检查成员列表"),
+        86006 => ex(
+            "群成员数不合法（2~2000）",
+            "invalid member count (2..2000)",
+            "检查成员列表",
+        ),
         86007 => ex("群成员不合法", "invalid chat member", "检查成员列表"),
         86008 => ex(
             "该群不是本应用创建的",
             "the chat was not created by this app",
             "只能操作本应用 appchat/create 创建的群",
         ),
-        90501 => ex("不是客户群", "not a customer group", "检查 chat_id 是否为客户群"),
+        90501 => ex(
+            "不是客户群",
+            "not a customer group",
+            "检查 chat_id 是否为客户群",
+        ),
         93000 => ex(
             "群机器人无效或已被移除",
             "the group robot is invalid or was removed",
@@ -181,8 +233,8 @@ mod tests {
     #[test]
     fn every_code_the_spec_lists_has_an_explanation() {
         for code in [
-            -1, 40001, 40013, 40014, 40029, 40056, 40093, 41001, 42001, 42012, 45009, 45033,
-            48002, 60011, 60020, 80001, 84061, 86003, 86008, 90501, 93000,
+            -1, 40001, 40013, 40014, 40029, 40056, 40093, 41001, 42001, 42012, 45009, 45033, 48002,
+            60011, 60020, 80001, 84061, 86003, 86008, 90501, 93000,
         ] {
             let e = explain(code).unwrap_or_else(|| panic!("{code} unexplained"));
             assert!(!e.zh.is_empty() && !e.en.is_empty() && !e.fix.is_empty());

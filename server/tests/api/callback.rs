@@ -47,11 +47,15 @@ async fn a_wrong_signature_is_refused_with_4xx() {
 #[tokio::test]
 async fn an_echostr_for_another_corp_is_refused() {
     let app = spawn_app().await;
-    let other = CallbackCrypto::new(CALLBACK_TOKEN.to_string().into(), CALLBACK_KEY, "wwother").expect("keys");
+    let other = CallbackCrypto::new(CALLBACK_TOKEN.to_string().into(), CALLBACK_KEY, "wwother")
+        .expect("keys");
     let echostr = other.encrypt("123");
     let sig = other.sign("1", "2", &echostr);
     let resp = app
-        .get(&format!("/wecom/callback?msg_signature={sig}&timestamp=1&nonce=2&echostr={}", encode(&echostr)))
+        .get(&format!(
+            "/wecom/callback?msg_signature={sig}&timestamp=1&nonce=2&echostr={}",
+            encode(&echostr)
+        ))
         .await;
     assert_eq!(resp.status(), 400);
 }
@@ -68,15 +72,36 @@ async fn an_encrypted_message_is_accepted_with_an_empty_200() {
     let body = format!(
         "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt><AgentID><![CDATA[{AGENT_ID}]]></AgentID></xml>"
     );
-    let url = format!("{}/wecom/callback?msg_signature={sig}&timestamp=1700000000&nonce=abc", app.address);
-    let resp = app.http.post(&url).body(body.clone()).send().await.expect("answer");
+    let url = format!(
+        "{}/wecom/callback?msg_signature={sig}&timestamp=1700000000&nonce=abc",
+        app.address
+    );
+    let resp = app
+        .http
+        .post(&url)
+        .body(body.clone())
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(resp.status(), 200);
     assert!(resp.bytes().await.expect("body").is_empty());
 
     let tampered = body.replace(&encrypt[..8], "AAAAAAAA");
-    let resp = app.http.post(&url).body(tampered).send().await.expect("answer");
+    let resp = app
+        .http
+        .post(&url)
+        .body(tampered)
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(resp.status(), 403);
 
-    let resp = app.http.post(&url).body("<xml><nope").send().await.expect("answer");
+    let resp = app
+        .http
+        .post(&url)
+        .body("<xml><nope")
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(resp.status(), 400);
 }

@@ -84,7 +84,11 @@ impl Sim {
         let v = self.get_json("/sim/tickets").await;
         let list = |v: &Value| {
             v.as_array()
-                .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         (list(&v["corp"]), list(&v["agent"][AGENT_ID.to_string()]))
@@ -96,8 +100,11 @@ impl Sim {
     }
 
     pub fn client_with_secret(&self, secret: &str) -> WeComClient {
-        WeComClient::with_retry(&settings_toml(&self.url, secret, "sqlite::memory:").wecom, fast_retry())
-            .expect("client")
+        WeComClient::with_retry(
+            &settings_toml(&self.url, secret, "sqlite::memory:").wecom,
+            fast_retry(),
+        )
+        .expect("client")
     }
 }
 

@@ -21,16 +21,38 @@ async fn both_signatures_verify_against_the_tickets_the_simulator_issued() {
     assert_eq!(corp_tickets.len(), 1);
     assert_eq!(agent_tickets.len(), 1);
     // Recomputed here from the simulator's tickets, over the URL without its fragment.
-    assert_eq!(s.corp.signature, sign(&corp_tickets[0], &s.corp.nonce_str, s.corp.timestamp, &page));
-    assert_eq!(s.agent.signature, sign(&agent_tickets[0], &s.agent.nonce_str, s.agent.timestamp, &page));
+    assert_eq!(
+        s.corp.signature,
+        sign(&corp_tickets[0], &s.corp.nonce_str, s.corp.timestamp, &page)
+    );
+    assert_eq!(
+        s.agent.signature,
+        sign(
+            &agent_tickets[0],
+            &s.agent.nonce_str,
+            s.agent.timestamp,
+            &page
+        )
+    );
     // The corp ticket must not sign for agentConfig (42012 in WeCom) and vice versa.
-    assert_ne!(s.corp.signature, sign(&agent_tickets[0], &s.corp.nonce_str, s.corp.timestamp, &page));
+    assert_ne!(
+        s.corp.signature,
+        sign(
+            &agent_tickets[0],
+            &s.corp.nonce_str,
+            s.corp.timestamp,
+            &page
+        )
+    );
 
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64;
-    assert!((now - s.corp.timestamp).abs() < 60, "timestamp is the current time");
+    assert!(
+        (now - s.corp.timestamp).abs() < 60,
+        "timestamp is the current time"
+    );
 }
 
 #[tokio::test]
@@ -38,7 +60,12 @@ async fn every_request_gets_a_fresh_nonce() {
     let app = spawn_app().await;
     let mut nonces = HashSet::new();
     for _ in 0..20 {
-        let s: Signatures = app.post_signatures(&format!("{ORIGIN}/")).await.json().await.expect("json");
+        let s: Signatures = app
+            .post_signatures(&format!("{ORIGIN}/"))
+            .await
+            .json()
+            .await
+            .expect("json");
         assert!(nonces.insert(s.corp.nonce_str.clone()));
         assert!(nonces.insert(s.agent.nonce_str.clone()));
     }
@@ -79,8 +106,15 @@ async fn signatures_keep_working_when_tickets_are_refreshed() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let s: Signatures = app.post_signatures(&page).await.json().await.expect("json");
     let (corp, _) = app.sim.tickets().await;
-    assert_eq!(corp.len(), 1, "the old ticket has expired; one valid ticket");
-    assert_eq!(s.corp.signature, sign(&corp[0], &s.corp.nonce_str, s.corp.timestamp, &page));
+    assert_eq!(
+        corp.len(),
+        1,
+        "the old ticket has expired; one valid ticket"
+    );
+    assert_eq!(
+        s.corp.signature,
+        sign(&corp[0], &s.corp.nonce_str, s.corp.timestamp, &page)
+    );
     assert_eq!(app.sim.calls("get_jsapi_ticket").await, 2);
 }
 
@@ -135,7 +169,13 @@ async fn malformed_json_is_400_and_an_oversized_body_is_413() {
     assert_eq!(resp.status(), 400, "missing field");
 
     let big = json!({ "url": format!("{ORIGIN}/?q={}", "a".repeat(200_000)) });
-    let resp = app.http.post(&endpoint).json(&big).send().await.expect("answer");
+    let resp = app
+        .http
+        .post(&endpoint)
+        .json(&big)
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(resp.status(), 413);
     assert_eq!(error_body(resp).await.code, "body_too_large");
 

@@ -40,7 +40,11 @@ async fn the_server_serves_even_when_wecom_rejects_the_secret() {
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let http = reqwest::Client::new();
-    let health = http.get(format!("{address}/healthz")).send().await.expect("answer");
+    let health = http
+        .get(format!("{address}/healthz"))
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(health.status(), 200);
     let resp = http
         .post(format!("{address}/api/jssdk/signatures"))
@@ -52,8 +56,15 @@ async fn the_server_serves_even_when_wecom_rejects_the_secret() {
     let e = error_body(resp).await;
     assert_eq!(e.code, "wecom_failed");
     assert!(e.message.contains("40001"), "{}", e.message);
-    assert!(e.message.contains("Secret"), "says what to fix: {}", e.message);
-    assert!(!e.message.contains("wrong-secret"), "never echoes the secret");
+    assert!(
+        e.message.contains("Secret"),
+        "says what to fix: {}",
+        e.message
+    );
+    assert!(
+        !e.message.contains("wrong-secret"),
+        "never echoes the secret"
+    );
 }
 
 #[tokio::test]
@@ -68,7 +79,14 @@ async fn the_server_serves_when_wecom_is_unreachable() {
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let http = reqwest::Client::new();
-    assert_eq!(http.get(format!("{address}/healthz")).send().await.expect("answer").status(), 200);
+    assert_eq!(
+        http.get(format!("{address}/healthz"))
+            .send()
+            .await
+            .expect("answer")
+            .status(),
+        200
+    );
     let resp = http
         .post(format!("{address}/api/jssdk/signatures"))
         .json(&serde_json::json!({ "url": format!("{ORIGIN}/") }))

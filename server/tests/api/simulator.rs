@@ -9,7 +9,10 @@ use crate::helpers::*;
 async fn token(sim: &Sim) -> String {
     let v: Value = sim
         .http
-        .get(format!("{}/cgi-bin/gettoken?corpid={CORP_ID}&corpsecret={SECRET}", sim.url))
+        .get(format!(
+            "{}/cgi-bin/gettoken?corpid={CORP_ID}&corpsecret={SECRET}",
+            sim.url
+        ))
         .send()
         .await
         .expect("gettoken")
@@ -18,7 +21,10 @@ async fn token(sim: &Sim) -> String {
         .expect("json");
     assert_eq!(v["errcode"], 0);
     let left = v["expires_in"].as_u64().expect("expires_in");
-    assert!((7190..=7200).contains(&left), "the remaining lifetime: {left}");
+    assert!(
+        (7190..=7200).contains(&left),
+        "the remaining lifetime: {left}"
+    );
     v["access_token"].as_str().expect("token").to_string()
 }
 
@@ -51,19 +57,35 @@ async fn one_token_per_secret_while_it_is_valid() {
     assert_eq!(token(&sim).await, token(&sim).await);
     let bad = get(&sim, &format!("gettoken?corpid={CORP_ID}&corpsecret=nope")).await;
     assert_eq!(bad["errcode"], 40001);
-    let bad = get(&sim, &format!("gettoken?corpid=wwother&corpsecret={SECRET}")).await;
+    let bad = get(
+        &sim,
+        &format!("gettoken?corpid=wwother&corpsecret={SECRET}"),
+    )
+    .await;
     assert_eq!(bad["errcode"], 40013);
 }
 
 #[tokio::test]
 async fn tokens_are_checked_missing_unknown_revoked() {
     let sim = spawn_simulator().await;
-    assert_eq!(get(&sim, "user/get?userid=zhangwei").await["errcode"], 41001);
-    assert_eq!(get(&sim, "user/get?userid=zhangwei&access_token=made-up").await["errcode"], 40014);
+    assert_eq!(
+        get(&sim, "user/get?userid=zhangwei").await["errcode"],
+        41001
+    );
+    assert_eq!(
+        get(&sim, "user/get?userid=zhangwei&access_token=made-up").await["errcode"],
+        40014
+    );
     let t = token(&sim).await;
-    assert_eq!(get(&sim, &format!("user/get?userid=zhangwei&access_token={t}")).await["name"], "张伟");
+    assert_eq!(
+        get(&sim, &format!("user/get?userid=zhangwei&access_token={t}")).await["name"],
+        "张伟"
+    );
     sim.revoke_tokens().await;
-    assert_eq!(get(&sim, &format!("user/get?userid=zhangwei&access_token={t}")).await["errcode"], 40014);
+    assert_eq!(
+        get(&sim, &format!("user/get?userid=zhangwei&access_token={t}")).await["errcode"],
+        40014
+    );
     assert_ne!(token(&sim).await, t, "a new token after revocation");
 }
 
@@ -71,7 +93,11 @@ async fn tokens_are_checked_missing_unknown_revoked() {
 async fn the_wrong_http_method_is_refused() {
     let sim = spawn_simulator().await;
     let t = token(&sim).await;
-    let v = get(&sim, &format!("externalcontact/batch/get_by_user?access_token={t}")).await;
+    let v = get(
+        &sim,
+        &format!("externalcontact/batch/get_by_user?access_token={t}"),
+    )
+    .await;
     assert_eq!(v["errcode"], 43002);
     let v = post(&sim, "user/get", &t, json!({})).await;
     assert_eq!(v["errcode"], 43001);
@@ -81,19 +107,49 @@ async fn the_wrong_http_method_is_refused() {
 async fn limits_are_enforced() {
     let sim = spawn_simulator().await;
     let t = token(&sim).await;
-    let v = post(&sim, "externalcontact/groupchat/list", &t, json!({"limit": 1001})).await;
+    let v = post(
+        &sim,
+        "externalcontact/groupchat/list",
+        &t,
+        json!({"limit": 1001}),
+    )
+    .await;
     assert_eq!(v["errcode"], 40058);
-    let v = post(&sim, "externalcontact/groupchat/list", &t, json!({"limit": 0})).await;
+    let v = post(
+        &sim,
+        "externalcontact/groupchat/list",
+        &t,
+        json!({"limit": 0}),
+    )
+    .await;
     assert_eq!(v["errcode"], 40058);
     let many: Vec<String> = (0..101).map(|i| format!("u{i}")).collect();
-    let v = post(&sim, "externalcontact/batch/get_by_user", &t, json!({"userid_list": many})).await;
+    let v = post(
+        &sim,
+        "externalcontact/batch/get_by_user",
+        &t,
+        json!({"userid_list": many}),
+    )
+    .await;
     assert_eq!(v["errcode"], 40058);
     // A limit over 100 is clamped, not refused.
-    let v = post(&sim, "externalcontact/batch/get_by_user", &t, json!({"userid_list": ["zhangwei"], "limit": 500})).await;
+    let v = post(
+        &sim,
+        "externalcontact/batch/get_by_user",
+        &t,
+        json!({"userid_list": ["zhangwei"], "limit": 500}),
+    )
+    .await;
     assert_eq!(v["errcode"], 0);
     let page: CustomersPage = serde_json::from_value(v).expect("shape");
     assert!(page.external_contact_list.len() <= 100);
-    let v = post(&sim, "appchat/create", &t, json!({"name": "x", "userlist": ["zhangwei"]})).await;
+    let v = post(
+        &sim,
+        "appchat/create",
+        &t,
+        json!({"name": "x", "userlist": ["zhangwei"]}),
+    )
+    .await;
     assert_eq!(v["errcode"], 86006);
     let v = post(&sim, "externalcontact/groupchat/add_join_way", &t,
         json!({"scene": 2, "chat_id_list": ["wrPool0000","wrPool0001","wrPool0002","wrPool0003","wrPool0004","wrPool0005"]})).await;
@@ -115,10 +171,18 @@ async fn oauth_codes_are_single_use() {
         .await
         .expect("json");
     let code = code["code"].as_str().expect("code");
-    let v = get(&sim, &format!("auth/getuserinfo?access_token={t}&code={code}")).await;
+    let v = get(
+        &sim,
+        &format!("auth/getuserinfo?access_token={t}&code={code}"),
+    )
+    .await;
     assert_eq!(v["userid"], "zhangwei");
     assert!(v.get("UserId").is_none(), "the new lower-case shape");
-    let again = get(&sim, &format!("auth/getuserinfo?access_token={t}&code={code}")).await;
+    let again = get(
+        &sim,
+        &format!("auth/getuserinfo?access_token={t}&code={code}"),
+    )
+    .await;
     assert_eq!(again["errcode"], 40029);
 }
 
@@ -139,7 +203,14 @@ async fn join_ways_and_app_chats_round_trip() {
     assert_eq!(jw.settings.state.as_deref(), Some("order-42"));
     assert!(jw.qr_code.as_deref().is_some_and(|q| q.starts_with("http")));
     client.delete_join_way(&config_id).await.expect("del");
-    assert_eq!(client.join_way(&config_id).await.expect_err("gone").errcode(), Some(40058));
+    assert_eq!(
+        client
+            .join_way(&config_id)
+            .await
+            .expect_err("gone")
+            .errcode(),
+        Some(40058)
+    );
 
     let chatid = client
         .create_app_chat(&AppChatCreate {
@@ -150,12 +221,26 @@ async fn join_ways_and_app_chats_round_trip() {
         })
         .await
         .expect("create");
-    assert_eq!(client.app_chat(&chatid).await.expect("get").userlist, vec!["zhangwei", "lina"]);
-    assert_eq!(client.group_chat(&chatid).await.expect_err("internal").errcode(), Some(90501));
+    assert_eq!(
+        client.app_chat(&chatid).await.expect("get").userlist,
+        vec!["zhangwei", "lina"]
+    );
+    assert_eq!(
+        client
+            .group_chat(&chatid)
+            .await
+            .expect_err("internal")
+            .errcode(),
+        Some(90501)
+    );
     client
         .send_to_app_chat(&AppChatMessage {
             chatid: chatid.clone(),
-            content: MessageContent::Text { text: Text { content: "新订单".into() } },
+            content: MessageContent::Text {
+                text: Text {
+                    content: "新订单".into(),
+                },
+            },
             safe: 0,
         })
         .await
@@ -163,7 +248,11 @@ async fn join_ways_and_app_chats_round_trip() {
     let receipt = client
         .send_app_message(
             &["zhangwei".into(), "ghost".into()],
-            MessageContent::Text { text: Text { content: "hi".into() } },
+            MessageContent::Text {
+                text: Text {
+                    content: "hi".into(),
+                },
+            },
         )
         .await
         .expect("partly valid still sends");
@@ -176,17 +265,34 @@ async fn join_ways_and_app_chats_round_trip() {
 async fn a_robot_sends_at_most_20_messages_a_minute() {
     let sim = spawn_simulator().await;
     let client = sim.client();
-    let url = secrecy::SecretString::from(format!("{}/cgi-bin/webhook/send?key=demo-robot-key-0001", sim.url));
+    let url = secrecy::SecretString::from(format!(
+        "{}/cgi-bin/webhook/send?key=demo-robot-key-0001",
+        sim.url
+    ));
     let msg = RobotMessage::Text {
-        text: RobotText { content: "新咨询".into(), mentioned_list: vec![], mentioned_mobile_list: vec![] },
+        text: RobotText {
+            content: "新咨询".into(),
+            mentioned_list: vec![],
+            mentioned_mobile_list: vec![],
+        },
     };
     for _ in 0..20 {
-        client.send_robot(&url, &msg).await.expect("within the limit");
+        client
+            .send_robot(&url, &msg)
+            .await
+            .expect("within the limit");
     }
     let err = client.send_robot(&url, &msg).await.expect_err("21st");
     assert_eq!(err.errcode(), Some(45009));
     let bad = secrecy::SecretString::from(format!("{}/cgi-bin/webhook/send?key=removed", sim.url));
-    assert_eq!(client.send_robot(&bad, &msg).await.expect_err("x").errcode(), Some(93000));
+    assert_eq!(
+        client
+            .send_robot(&bad, &msg)
+            .await
+            .expect_err("x")
+            .errcode(),
+        Some(93000)
+    );
 }
 
 #[tokio::test]
@@ -194,7 +300,11 @@ async fn the_tickets_endpoint_lists_what_signatures_must_be_made_with() {
     let sim = spawn_simulator().await;
     let t = token(&sim).await;
     let corp = get(&sim, &format!("get_jsapi_ticket?access_token={t}")).await;
-    let agent = get(&sim, &format!("ticket/get?access_token={t}&type=agent_config")).await;
+    let agent = get(
+        &sim,
+        &format!("ticket/get?access_token={t}&type=agent_config"),
+    )
+    .await;
     assert_ne!(corp["ticket"], agent["ticket"]);
     let wrong_type = get(&sim, &format!("ticket/get?access_token={t}&type=other")).await;
     assert_eq!(wrong_type["errcode"], 40058);

@@ -9,14 +9,24 @@ use crate::helpers::*;
 async fn a_call_after_all_tokens_were_revoked_succeeds_after_one_transparent_refresh() {
     let sim = spawn_simulator().await;
     let client = sim.client();
-    assert_eq!(client.member("zhangwei").await.expect("first call").name, "张伟");
+    assert_eq!(
+        client.member("zhangwei").await.expect("first call").name,
+        "张伟"
+    );
     assert_eq!(sim.calls("gettoken").await, 1);
 
     sim.revoke_tokens().await;
-    let m = client.member("lina").await.expect("recovered transparently");
+    let m = client
+        .member("lina")
+        .await
+        .expect("recovered transparently");
     assert_eq!(m.name, "李娜");
     assert_eq!(sim.calls("gettoken").await, 2, "exactly one new token");
-    assert_eq!(sim.calls("user/get").await, 3, "the rejected call was retried once");
+    assert_eq!(
+        sim.calls("user/get").await,
+        3,
+        "the rejected call was retried once"
+    );
 }
 
 #[tokio::test]
@@ -48,7 +58,8 @@ async fn an_http_5xx_is_retried() {
     let sim = spawn_simulator().await;
     let client = sim.client();
     client.member("zhangwei").await.expect("warm");
-    sim.set_faults(json!({ "httpErrorNext": 2, "httpErrorStatus": 503 })).await;
+    sim.set_faults(json!({ "httpErrorNext": 2, "httpErrorStatus": 503 }))
+        .await;
     client.member("lina").await.expect("retried after two 503s");
     assert_eq!(sim.calls("user/get").await, 4);
 }
@@ -65,7 +76,10 @@ async fn a_45009_storm_ends_in_a_typed_error_not_a_hang() {
         .expect("gives up in bounded time")
         .expect_err("rate limited");
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert!(matches!(err, WeComError::Api { errcode: 45009, .. }), "{err:?}");
+    assert!(
+        matches!(err, WeComError::Api { errcode: 45009, .. }),
+        "{err:?}"
+    );
     assert!(err.human_message().contains("45009"));
     // 1 warm + 1 try + 3 retries.
     assert_eq!(sim.calls("user/get").await, 5);
@@ -124,7 +138,11 @@ async fn customers_come_in_pages_of_at_most_100_following_the_cursor() {
             .await
             .expect("page");
         assert!(page.external_contact_list.len() <= 10);
-        seen.extend(page.external_contact_list.into_iter().map(|c| c.external_contact.external_userid));
+        seen.extend(
+            page.external_contact_list
+                .into_iter()
+                .map(|c| c.external_contact.external_userid),
+        );
         if page.next_cursor.is_empty() {
             break;
         }
@@ -139,7 +157,11 @@ async fn customers_come_in_pages_of_at_most_100_following_the_cursor() {
 async fn a_member_without_customers_is_an_empty_list() {
     let sim = spawn_simulator().await;
     let client = sim.client();
-    assert!(client.customer_ids("wangqiang").await.expect("84061 → empty").is_empty());
+    assert!(client
+        .customer_ids("wangqiang")
+        .await
+        .expect("84061 → empty")
+        .is_empty());
     let page = client
         .customers_page(&["wangqiang".to_string()], "", 100)
         .await
@@ -151,8 +173,24 @@ async fn a_member_without_customers_is_an_empty_list() {
 async fn typed_errors_name_the_errcode_for_unknown_ids() {
     let sim = spawn_simulator().await;
     let client = sim.client();
-    assert_eq!(client.member("ghost").await.expect_err("x").errcode(), Some(60111));
-    assert_eq!(client.customer("wmNope", "").await.expect_err("x").errcode(), Some(40096));
-    assert_eq!(client.group_chat("wrNope").await.expect_err("x").errcode(), Some(40050));
-    assert_eq!(client.app_chat("nope").await.expect_err("x").errcode(), Some(86003));
+    assert_eq!(
+        client.member("ghost").await.expect_err("x").errcode(),
+        Some(60111)
+    );
+    assert_eq!(
+        client
+            .customer("wmNope", "")
+            .await
+            .expect_err("x")
+            .errcode(),
+        Some(40096)
+    );
+    assert_eq!(
+        client.group_chat("wrNope").await.expect_err("x").errcode(),
+        Some(40050)
+    );
+    assert_eq!(
+        client.app_chat("nope").await.expect_err("x").errcode(),
+        Some(86003)
+    );
 }

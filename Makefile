@@ -1,0 +1,39 @@
+# WeCom Desk. Two commands matter: `make demo` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: setup build demo test lint unit bench clean
+
+## Install what is missing (idempotent): wasm32 target, trunk, wasm-bindgen-cli, wasm-opt, chromium.
+setup:
+	@bash scripts/setup.sh
+
+## Build the H5 (dist/) and the server, release.
+build: setup
+	trunk build --release
+	$(CARGO) build --release -p desk-server
+
+## Everything on this machine with no WeCom account: simulator + server + H5.
+demo: build
+	$(CARGO) run --release -p desk-server --bin wecom-desk -- demo
+
+## What CI runs: formatting, clippy (native and wasm32), all tests, the H5 build.
+test: setup lint unit
+	trunk build --release
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --exclude desk-frontend -- -D warnings
+	$(CARGO) clippy -p desk-frontend -p desk-shared --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --exclude desk-frontend
+
+## Signature endpoint throughput and CPU cost (not a test; prints numbers).
+bench: setup
+	bash scripts/bench.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf dist

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what building and testing WeCom Desk needs, and only what is missing:
+# safe to run again. Used by `make setup` (and so by `make demo` and `make test`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '==> %s\n' "$*"; }
+
+# Debian packages: wasm-opt (binaryen) for release H5 builds; chromium for browser tests.
+need_apt=()
+command -v wasm-opt >/dev/null 2>&1 || need_apt+=(binaryen)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  say "apt-get install ${need_apt[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+# Rust: components and the wasm32 target.
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# Trunk 0.21.14 (0.22 needs a newer rustc than this toolchain).
+if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
+  say "cargo install trunk 0.21.14"
+  cargo install --locked trunk --version 0.21.14
+fi
+
+# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock.
+wbg=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg" ]; then
+  say "cargo install wasm-bindgen-cli $wbg"
+  # Not --locked: its lock file names a crate version the registry lacks.
+  cargo install wasm-bindgen-cli --version "$wbg"
+fi
+
+say "setup complete"
