@@ -2,10 +2,13 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
+# Trunk finds wasm-opt (npm's binaryen) here, and must not look for updates online.
+export PATH := $(CURDIR)/frontend/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export TRUNK_SKIP_VERSION_CHECK := true
 
 .PHONY: setup build demo test lint unit bench clean
 
-## Install what is missing (idempotent): wasm32 target, trunk, wasm-bindgen-cli, wasm-opt, chromium.
+## Install what is missing (idempotent): wasm32 target, trunk, wasm-bindgen-cli, npm packages (wasm-opt), chromium.
 setup:
 	@bash scripts/setup.sh
 

@@ -6,10 +6,12 @@ cd "$(dirname "$0")/.."
 
 say() { printf '==> %s\n' "$*"; }
 
-# Debian packages: wasm-opt (binaryen) for release H5 builds; chromium for browser tests.
+# Debian packages: chromium (and a CJK font, so screenshots show Chinese) for the
+# browser tests; npm for the front-end packages.
 need_apt=()
-command -v wasm-opt >/dev/null 2>&1 || need_apt+=(binaryen)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+fc-list 2>/dev/null | grep -qi 'wqy\|noto sans cjk' || need_apt+=(fonts-wqy-microhei)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "apt-get install ${need_apt[*]}"
   SUDO=""
@@ -38,6 +40,15 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg" ]; then
   say "cargo install wasm-bindgen-cli $wbg"
   # Not --locked: its lock file names a crate version the registry lacks.
   cargo install wasm-bindgen-cli --version "$wbg"
+fi
+
+# Front-end packages, pinned by frontend/package-lock.json. binaryen's wasm-opt comes
+# from here: Debian's (version 108) mangles the externref table wasm-bindgen 0.2.130
+# emits ("WebAssembly.Table.set(): Argument 1 is invalid"), so the app never starts.
+if ! cmp -s frontend/package-lock.json frontend/node_modules/.installed-lock.json 2>/dev/null; then
+  say "npm ci (frontend)"
+  (cd frontend && npm ci --no-audit --no-fund --loglevel=error &&
+    cp package-lock.json node_modules/.installed-lock.json)
 fi
 
 say "setup complete"

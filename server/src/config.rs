@@ -236,6 +236,13 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_configuration_is_valid() {
+        let s = file_only(include_str!("../../docs/config.example.toml")).expect("example");
+        assert_eq!(s.server.allowed_origins, vec!["https://desk.example.com"]);
+        assert_eq!(s.wecom.agent_id, 1000002);
+    }
+
+    #[test]
     fn debug_output_never_shows_secrets() {
         let s = file_only(MINIMAL).expect("parse");
         let debug = format!("{s:?}");
