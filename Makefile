@@ -32,6 +32,7 @@ lint:
 
 unit:
 	$(CARGO) test --workspace --exclude desk-frontend
+	$(CARGO) test -p desk-frontend --lib
 
 ## Signature endpoint throughput and CPU cost (not a test; prints numbers).
 bench: setup

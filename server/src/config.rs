@@ -44,6 +44,9 @@ pub struct ServerSettings {
     /// HTTP worker threads; one per core when not set.
     #[serde(default)]
     pub workers: Option<usize>,
+    /// Simulator only: the WeCom bridge script put first in the H5's `<head>`.
+    #[serde(default)]
+    pub bridge_script: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -102,6 +105,7 @@ impl Default for ServerSettings {
             allowed_origins: Vec::new(),
             admin_userids: Vec::new(),
             workers: None,
+            bridge_script: None,
         }
     }
 }

@@ -47,6 +47,7 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         static_dir = "{static_dir}"
         allowed_origins = ["{public_url}"]
         admin_userids = ["{admin}"]
+        bridge_script = "{sim_url}/sim/bridge.js"
         [wecom]
         corp_id = "{corp}"
         agent_id = {agent}

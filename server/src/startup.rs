@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::{from_fn, Compress, Next};
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use sqlx::SqlitePool;
@@ -18,7 +18,7 @@ use crate::error::{json_error, query_error, ApiError};
 use crate::jssdk::AllowedOrigins;
 use crate::wecom::crypto::CallbackCrypto;
 use crate::wecom::{RetryPolicy, WeComClient};
-use crate::{callback, health, jssdk, session};
+use crate::{auth, callback, h5, health, jssdk};
 
 /// Largest JSON body the API accepts.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -36,7 +36,7 @@ pub struct AppState {
 /// All routes of the server.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
-    session::configure(cfg);
+    auth::configure(cfg);
     jssdk::configure(cfg);
     callback::configure(cfg);
 }
@@ -66,6 +66,7 @@ impl Application {
 
         let workers = settings.server.workers.unwrap_or_else(default_workers);
         let static_dir = PathBuf::from(&settings.server.static_dir);
+        let bridge_script = settings.server.bridge_script.clone();
         let state = web::Data::new(AppState {
             settings,
             wecom,
@@ -84,7 +85,8 @@ impl Application {
                 )
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .configure(routes)
-                .configure(|cfg| static_files(cfg, &static_dir))
+                .service(web::scope("/api").default_service(web::to(api_not_found)))
+                .configure(|cfg| h5::configure(cfg, &static_dir, bridge_script.as_deref()))
         })
         .workers(workers)
         .listen(listener)?
@@ -139,41 +141,6 @@ fn warm_up(wecom: WeComClient) {
             ),
         }
     });
-}
-
-/// The built H5 with a fallback to `index.html` for client routes; JSON 404 under `/api/`.
-fn static_files(cfg: &mut web::ServiceConfig, dir: &std::path::Path) {
-    cfg.service(web::scope("/api").default_service(web::to(api_not_found)));
-    if dir.join("index.html").is_file() {
-        let index = dir.join("index.html");
-        cfg.service(
-            web::scope("").wrap(Compress::default()).service(
-                actix_files::Files::new("/", dir)
-                    .index_file("index.html")
-                    .default_handler(web::to(move |req: HttpRequest| {
-                        let index = index.clone();
-                        async move {
-                            actix_files::NamedFile::open_async(index)
-                                .await
-                                .map(|f| f.into_response(&req))
-                                .map_err(ApiError::internal)
-                        }
-                    })),
-            ),
-        );
-    } else {
-        let shown = dir.display().to_string();
-        cfg.default_service(web::to(move || {
-            let shown = shown.clone();
-            async move {
-                HttpResponse::NotFound()
-                    .content_type("text/plain; charset=utf-8")
-                    .body(format!(
-                        "H5 未构建：{shown}/index.html 不存在，请运行 make build。\nThe H5 is not built: run `make build`.\n"
-                    ))
-            }
-        }));
-    }
 }
 
 /// Logs each request by path only (query strings can carry OAuth codes and

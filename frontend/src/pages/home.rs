@@ -1,43 +1,66 @@
 use leptos::prelude::*;
 
-use crate::api;
-use crate::components::{Failed, Loading};
+use crate::components::Loading;
+use crate::pages::entry_label;
+use crate::use_session;
+use crate::wecom::{self, Environment};
 
-/// Home: which corp and app this deployment serves, and who is logged in.
+/// Home: who I am, how the page was opened, and where to go.
 #[component]
 pub fn Home() -> impl IntoView {
-    let session = LocalResource::new(api::session);
-    let retry = Callback::new(move |_| session.refetch());
+    let session = use_session();
+    let user = session
+        .user
+        .clone()
+        .unwrap_or_else(|| desk_shared::SessionUser {
+            user_id: String::new(),
+            name: String::new(),
+            avatar: String::new(),
+        });
+    let env = wecom::environment();
+    let entry = LocalResource::new(wecom::get_context);
+    let initial = user.name.chars().next().unwrap_or('我').to_string();
+
     view! {
         <header class="topbar">
-            <h1>"WeCom Desk"</h1>
-            <p class="muted">"企业微信客户群助手"</p>
+            <div class="me">
+                <span class="avatar" aria-hidden="true">{initial}</span>
+                <div>
+                    <h1 data-testid="member-name">{user.name.clone()}</h1>
+                    <p class="muted">{user.user_id.clone()}</p>
+                </div>
+            </div>
         </header>
         <section class="card">
-            <Suspense fallback=|| view! { <Loading label="正在连接服务器…" /> }>
-                {move || {
-                    session
-                        .get()
-                        .map(|result| match result {
-                            Ok(s) => {
-                                view! {
-                                    <dl class="facts">
-                                        <dt>"企业"</dt>
-                                        <dd>{s.corp_id}</dd>
-                                        <dt>"应用"</dt>
-                                        <dd>{s.agent_id}</dd>
-                                        <dt>"成员"</dt>
-                                        <dd>
-                                            {s.user.map(|u| u.name).unwrap_or_else(|| "未登录".into())}
-                                        </dd>
-                                    </dl>
+            <h2>"打开方式"</h2>
+            <dl class="facts">
+                <dt>"环境"</dt>
+                <dd data-testid="environment">{env.label()}</dd>
+                <dt>"入口"</dt>
+                <dd data-testid="entry">
+                    {move || match env {
+                        Environment::WeCom => {
+                            match entry.get() {
+                                None => view! { <Loading label="正在询问企业微信…" /> }.into_any(),
+                                Some(Ok(e)) => {
+                                    view! { <span>{entry_label(&e)} " (" {e.clone()} ")"</span> }
+                                        .into_any()
                                 }
-                                    .into_any()
+                                Some(Err(err)) => {
+                                    view! { <span class="text-error">{err.message()}</span> }.into_any()
+                                }
                             }
-                            Err(e) => view! { <Failed message=e.message on_retry=retry /> }.into_any(),
-                        })
-                }}
-            </Suspense>
+                        }
+                        _ => view! { <span class="muted">"请在企业微信中打开"</span> }.into_any(),
+                    }}
+                </dd>
+            </dl>
         </section>
+        <nav class="card links">
+            <a class="link-row" href="/debug">
+                "诊断信息"
+                <span class="muted">"SDK、签名、会话"</span>
+            </a>
+        </nav>
     }
 }

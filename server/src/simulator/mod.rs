@@ -2,6 +2,7 @@
 //! client), for the demo, the tests and integrators. See docs/simulator.md.
 
 pub mod api;
+pub mod client;
 pub mod control;
 pub mod fixture;
 pub mod state;
@@ -37,6 +38,7 @@ impl Simulator {
 /// Routes of the simulator, for `App::configure`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     api::configure(cfg);
+    client::configure(cfg);
     control::configure(cfg);
 }
 

@@ -122,6 +122,10 @@ pub struct World {
     pub sent: Vec<SentMessage>,
     /// Robot send times per key, for the 20-per-minute limit.
     pub robot_sends: HashMap<String, VecDeque<Instant>>,
+    /// The member using the simulated client (the last one who logged in).
+    pub client_member: Option<String>,
+    /// The member the OAuth page approves without asking (`/sim/login?userid=`).
+    pub auto_login: Option<String>,
 }
 
 /// Who an OAuth code was issued to.
@@ -203,6 +207,8 @@ impl World {
             app_chats: BTreeMap::new(),
             sent: Vec::new(),
             robot_sends: HashMap::new(),
+            client_member: None,
+            auto_login: None,
         }
     }
 

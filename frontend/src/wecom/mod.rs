@@ -1,0 +1,321 @@
+//! The only code that touches the WeCom JS-SDK (`@wecom/jssdk`, global `ww`):
+//! bindings, typed async wrappers with timeouts, and `register` with both
+//! signature callbacks served by one `POST /api/jssdk/signatures` per page URL.
+
+mod errors;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::future::{select, Either};
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+pub use errors::{Environment, WwError};
+
+use crate::api;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ww, js_name = register, catch)]
+    fn ww_register(options: &Object) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_namespace = ww, js_name = getContext, catch)]
+    fn ww_get_context() -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ww, js_name = getCurExternalContact, catch)]
+    fn ww_get_cur_external_contact() -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ww, js_name = getCurExternalChat, catch)]
+    fn ww_get_cur_external_chat() -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ww, js_name = selectExternalContact, catch)]
+    fn ww_select_external_contact(params: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ww, js_name = openEnterpriseChat, catch)]
+    fn ww_open_enterprise_chat(params: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ww, js_name = openExistedChatWithMsg, catch)]
+    fn ww_open_existed_chat_with_msg(params: &Object) -> Result<Promise, JsValue>;
+}
+
+/// The APIs this app registers for.
+const JS_API_LIST: [&str; 6] = [
+    "getContext",
+    "getCurExternalContact",
+    "getCurExternalChat",
+    "selectExternalContact",
+    "openEnterpriseChat",
+    "openExistedChatWithMsg",
+];
+
+/// Quick answers (context) and answers that wait for the member (sheets, pickers).
+const QUICK: Duration = Duration::from_secs(10);
+const INTERACTIVE: Duration = Duration::from_secs(600);
+
+/// Where this page runs.
+pub fn environment() -> Environment {
+    let ua = window().navigator().user_agent().unwrap_or_default();
+    Environment::from_user_agent(&ua)
+}
+
+pub fn user_agent() -> String {
+    window().navigator().user_agent().unwrap_or_default()
+}
+
+/// `ww.SDK_VERSION`, or `None` when the SDK did not load.
+pub fn sdk_version() -> Option<String> {
+    let ww = Reflect::get(&js_sys::global(), &"ww".into()).ok()?;
+    Reflect::get(&ww, &"SDK_VERSION".into()).ok()?.as_string()
+}
+
+/// How `config` / `agentConfig` went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigStatus {
+    NotStarted,
+    Pending,
+    Ok,
+    Failed(WwError),
+}
+
+/// What the diagnostics page shows about the SDK; provided as context.
+#[derive(Debug, Clone, Copy)]
+pub struct SdkState {
+    pub config: RwSignal<ConfigStatus>,
+    pub agent_config: RwSignal<ConfigStatus>,
+    /// The URL the SDK asked signatures for.
+    pub signed_url: RwSignal<Option<String>>,
+}
+
+impl SdkState {
+    pub fn new() -> Self {
+        Self {
+            config: RwSignal::new(ConfigStatus::NotStarted),
+            agent_config: RwSignal::new(ConfigStatus::NotStarted),
+            signed_url: RwSignal::new(None),
+        }
+    }
+}
+
+impl Default for SdkState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
+    // Setting a property on a plain object cannot fail.
+    let _ = Reflect::set(obj, &key.into(), &value.into());
+}
+
+fn get_str(v: &JsValue, key: &str) -> Option<String> {
+    Reflect::get(v, &key.into()).ok()?.as_string()
+}
+
+fn error_of(v: &JsValue) -> WwError {
+    match get_str(v, "errMsg") {
+        Some(msg) => {
+            let code = Reflect::get(v, &"errCode".into())
+                .ok()
+                .and_then(|c| c.as_f64())
+                .map(|c| c as i64);
+            WwError::from_err_msg(&msg, code)
+        }
+        None => WwError::Other(
+            v.as_string()
+                .or_else(|| Reflect::get(v, &"message".into()).ok()?.as_string())
+                .unwrap_or_else(|| "未知错误".into()),
+        ),
+    }
+}
+
+thread_local! {
+    /// One signatures request per page URL, shared by both SDK callbacks.
+    static SIGNED: RefCell<HashMap<String, Promise>> = RefCell::new(HashMap::new());
+}
+
+fn signatures_for(url: String) -> Promise {
+    SIGNED.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(url.clone())
+            .or_insert_with(|| {
+                future_to_promise(async move {
+                    let s = api::signatures(&url)
+                        .await
+                        .map_err(|f| JsValue::from(f.message))?;
+                    let both = Object::new();
+                    for (key, sig) in [("corp", s.corp), ("agent", s.agent)] {
+                        let o = Object::new();
+                        set(&o, "timestamp", sig.timestamp as f64);
+                        set(&o, "nonceStr", sig.nonce_str);
+                        set(&o, "signature", sig.signature);
+                        set(&both, key, o);
+                    }
+                    Ok(both.into())
+                })
+            })
+            .clone()
+    })
+}
+
+/// A `getConfigSignature` / `getAgentConfigSignature` callback: picks `which` out of
+/// the shared answer.
+fn signature_callback(which: &'static str, state: SdkState) -> Function {
+    Closure::<dyn FnMut(String) -> Promise>::new(move |url: String| {
+        state.signed_url.set(Some(url.clone()));
+        let both = signatures_for(url);
+        future_to_promise(async move {
+            let both = JsFuture::from(both).await?;
+            Reflect::get(&both, &which.into())
+        })
+    })
+    .into_js_value()
+    .unchecked_into()
+}
+
+fn status_callback(signal: RwSignal<ConfigStatus>, ok: bool) -> Function {
+    Closure::<dyn FnMut(JsValue)>::new(move |v: JsValue| {
+        signal.set(if ok {
+            ConfigStatus::Ok
+        } else {
+            ConfigStatus::Failed(error_of(&v))
+        });
+    })
+    .into_js_value()
+    .unchecked_into()
+}
+
+/// `ww.register` with the app identity. Inside WeCom the SDK then runs `agentConfig`
+/// at once; outcomes land in `state`.
+pub fn register(corp_id: &str, agent_id: i64, state: SdkState) -> Result<(), WwError> {
+    let options = Object::new();
+    set(&options, "corpId", corp_id);
+    set(&options, "agentId", agent_id as f64);
+    let list: Array = JS_API_LIST.iter().map(|s| JsValue::from_str(s)).collect();
+    set(&options, "jsApiList", list);
+    set(
+        &options,
+        "getConfigSignature",
+        signature_callback("corp", state),
+    );
+    set(
+        &options,
+        "getAgentConfigSignature",
+        signature_callback("agent", state),
+    );
+    set(
+        &options,
+        "onConfigSuccess",
+        status_callback(state.config, true),
+    );
+    set(
+        &options,
+        "onConfigFail",
+        status_callback(state.config, false),
+    );
+    set(
+        &options,
+        "onAgentConfigSuccess",
+        status_callback(state.agent_config, true),
+    );
+    set(
+        &options,
+        "onAgentConfigFail",
+        status_callback(state.agent_config, false),
+    );
+    if environment() == Environment::WeCom {
+        state.agent_config.set(ConfigStatus::Pending);
+    }
+    ww_register(&options).map_err(|e| {
+        let err = WwError::Other(format!("JS-SDK 未加载：{}", error_of(&e).message()));
+        state.agent_config.set(ConfigStatus::Failed(err.clone()));
+        err
+    })
+}
+
+/// Awaits an SDK promise, with a timeout; outside WeCom, fails at once.
+async fn call(started: Result<Promise, JsValue>, timeout: Duration) -> Result<JsValue, WwError> {
+    if environment() != Environment::WeCom {
+        return Err(WwError::NotInWeCom);
+    }
+    let promise = started.map_err(|e| error_of(&e))?;
+    let answer = JsFuture::from(promise);
+    let timer = gloo_timers::future::sleep(timeout);
+    futures::pin_mut!(answer);
+    futures::pin_mut!(timer);
+    match select(answer, timer).await {
+        Either::Left((Ok(v), _)) => Ok(v),
+        Either::Left((Err(e), _)) => Err(error_of(&e)),
+        Either::Right(_) => Err(WwError::Timeout),
+    }
+}
+
+/// `ww.getContext()` → the entry the page was opened from (`normal`, `contact_profile`, …).
+pub async fn get_context() -> Result<String, WwError> {
+    let v = call(ww_get_context(), QUICK).await?;
+    Ok(get_str(&v, "entry").unwrap_or_default())
+}
+
+/// `ww.getCurExternalContact()` → the customer's external user id.
+pub async fn get_cur_external_contact() -> Result<String, WwError> {
+    let v = call(ww_get_cur_external_contact(), QUICK).await?;
+    get_str(&v, "userId").ok_or_else(|| WwError::Other("没有 userId".into()))
+}
+
+/// `ww.getCurExternalChat()` → the group's chat id.
+pub async fn get_cur_external_chat() -> Result<String, WwError> {
+    let v = call(ww_get_cur_external_chat(), QUICK).await?;
+    get_str(&v, "chatId").ok_or_else(|| WwError::Other("没有 chatId".into()))
+}
+
+/// `ww.selectExternalContact({filterType: 0})` → the picked customers.
+pub async fn select_external_contact() -> Result<Vec<String>, WwError> {
+    let params = Object::new();
+    set(&params, "filterType", 0);
+    let v = call(ww_select_external_contact(&params), INTERACTIVE).await?;
+    let ids = Reflect::get(&v, &"userIds".into()).unwrap_or(JsValue::UNDEFINED);
+    Ok(Array::from(&ids)
+        .iter()
+        .filter_map(|x| x.as_string())
+        .collect())
+}
+
+/// What `openEnterpriseChat` should open or create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnterpriseChat {
+    /// Create a group with these members and customers.
+    Create {
+        group_name: String,
+        user_ids: Vec<String>,
+        external_user_ids: Vec<String>,
+    },
+    /// Open an existing customer group.
+    Open { chat_id: String },
+}
+
+/// `ww.openEnterpriseChat` → the chat id (given with the app identity).
+pub async fn open_enterprise_chat(chat: &EnterpriseChat) -> Result<String, WwError> {
+    let params = Object::new();
+    match chat {
+        EnterpriseChat::Create {
+            group_name,
+            user_ids,
+            external_user_ids,
+        } => {
+            let strings = |v: &Vec<String>| -> Array { v.iter().map(JsValue::from).collect() };
+            set(&params, "groupName", group_name.as_str());
+            set(&params, "userIds", strings(user_ids));
+            set(&params, "externalUserIds", strings(external_user_ids));
+        }
+        EnterpriseChat::Open { chat_id } => set(&params, "chatId", chat_id.as_str()),
+    }
+    let v = call(ww_open_enterprise_chat(&params), INTERACTIVE).await?;
+    Ok(get_str(&v, "chatId").unwrap_or_default())
+}
+
+/// `ww.openExistedChatWithMsg({chatId})`.
+pub async fn open_existed_chat_with_msg(chat_id: &str) -> Result<(), WwError> {
+    let params = Object::new();
+    set(&params, "chatId", chat_id);
+    call(ww_open_existed_chat_with_msg(&params), INTERACTIVE)
+        .await
+        .map(drop)
+}

@@ -1,0 +1,128 @@
+//! Serves the built H5 (`server.static_dir`): hashed assets with long cache headers,
+//! `index.html` (never cached) for `/` and every client route. In the demo, the
+//! simulator's WeCom bridge script is put in before everything else in `<head>`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{from_fn, Compress, Next};
+use actix_web::{web, HttpResponse};
+
+/// `index.html`, as served.
+#[derive(Clone)]
+struct Shell(Arc<str>);
+
+/// Registers the H5 routes. Without a built `index.html`, every page says how to build it.
+pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path, bridge_script: Option<&str>) {
+    let index = dir.join("index.html");
+    let html = match std::fs::read_to_string(&index) {
+        Ok(html) => html,
+        Err(_) => {
+            let shown = dir.display().to_string();
+            cfg.default_service(web::to(move || {
+                let shown = shown.clone();
+                async move {
+                    HttpResponse::NotFound()
+                        .content_type("text/plain; charset=utf-8")
+                        .body(format!(
+                            "H5 未构建：{shown}/index.html 不存在，请运行 make build。\nThe H5 is not built: run `make build`.\n"
+                        ))
+                }
+            }));
+            return;
+        }
+    };
+    let shell = Shell(inject(&html, bridge_script).into());
+    cfg.app_data(web::Data::new(shell)).service(
+        web::scope("")
+            .wrap(Compress::default())
+            .wrap(from_fn(cache_headers))
+            .route("/", web::get().to(serve_shell))
+            .route("/index.html", web::get().to(serve_shell))
+            .service(
+                actix_files::Files::new("/", dir)
+                    .use_etag(true)
+                    .default_handler(web::to(serve_shell)),
+            ),
+    );
+}
+
+/// Puts `<script src=bridge>` first in `<head>`, so it runs before the JS-SDK.
+fn inject(html: &str, bridge_script: Option<&str>) -> String {
+    match (bridge_script, html.find("<head>")) {
+        (Some(src), Some(at)) => {
+            let at = at + "<head>".len();
+            format!(
+                "{}\n    <script src=\"{}\"></script>{}",
+                &html[..at],
+                src.replace('"', "%22"),
+                &html[at..]
+            )
+        }
+        _ => html.to_string(),
+    }
+}
+
+async fn serve_shell(shell: web::Data<Shell>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(shell.0.to_string())
+}
+
+/// Whether a file name carries Trunk's content hash (`app-38a20c1a94695f3b_bg.wasm`).
+pub fn is_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let Some((_, tail)) = name.rsplit_once('-') else {
+        return false;
+    };
+    let hex = tail.bytes().take_while(u8::is_ascii_hexdigit).count();
+    (12..=16).contains(&hex)
+}
+
+async fn cache_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let hashed = is_hashed(req.path());
+    let mut res = next.call(req).await?;
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let value = if hashed && res.status().is_success() && !is_html {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trunk_hashed_names_are_recognised() {
+        assert!(is_hashed("/desk-frontend-38a20c1a94695f3b_bg.wasm"));
+        assert!(is_hashed("/wecom.global.prod-a262f492ff858150.js"));
+        assert!(is_hashed("/tokens-412f31f3793dcce.css"));
+        assert!(!is_hashed("/index.html"));
+        assert!(!is_hashed("/orders/42"));
+        assert!(!is_hashed("/desk-frontend.js"));
+    }
+
+    #[test]
+    fn the_bridge_goes_first_in_head() {
+        let html = "<html><head><script src=\"/sdk.js\"></script></head></html>";
+        let out = inject(html, Some("http://127.0.0.1:9/sim/bridge.js"));
+        let bridge = out.find("bridge.js").expect("injected");
+        assert!(bridge < out.find("/sdk.js").expect("sdk"));
+        assert_eq!(inject(html, None), html);
+    }
+}
