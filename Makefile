@@ -6,7 +6,7 @@ export CARGO_TERM_COLOR ?= never
 export PATH := $(CURDIR)/frontend/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export TRUNK_SKIP_VERSION_CHECK := true
 
-.PHONY: setup build demo test lint unit bench clean
+.PHONY: setup build demo test lint unit browser bench clean
 
 ## Install what is missing (idempotent): wasm32 target, trunk, wasm-bindgen-cli, npm packages (wasm-opt), chromium.
 setup:
@@ -21,9 +21,15 @@ build: setup
 demo: build
 	$(CARGO) run --release -p desk-server --bin wecom-desk -- demo
 
-## What CI runs: formatting, clippy (native and wasm32), all tests, the H5 build.
+## What CI runs: formatting, clippy (native and wasm32), all tests, the H5 build,
+## browser tests in headless Chromium.
 test: setup lint unit
 	trunk build --release
+	$(MAKE) browser
+
+## Browser tests against `wecom-desk demo` (the debug binary `make unit` built) and dist/.
+browser:
+	DESK_BIN=target/debug/wecom-desk DESK_DIST=dist node --test --test-reporter=spec frontend/tests/browser.test.mjs
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -27,6 +27,7 @@ pub fn fast_retry() -> RetryPolicy {
 
 pub struct Sim {
     pub url: String,
+    /// Does not follow redirects, so tests can read each hop.
     pub http: reqwest::Client,
 }
 
@@ -36,7 +37,10 @@ pub async fn spawn_simulator() -> Sim {
     let (url, _handle) = server.spawn();
     Sim {
         url,
-        http: reqwest::Client::new(),
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
     }
 }
 
@@ -151,9 +155,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// The server against a given simulator (set faults first to shape its start).
 pub async fn spawn_app_on(sim: Sim) -> TestApp {
+    spawn_app_with(sim, |config| config).await
+}
+
+/// The server with its config text changed by `edit` (e.g. another `static_dir`).
+pub async fn spawn_app_with(sim: Sim, edit: impl FnOnce(String) -> String) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}/desk.db", dir.path().display());
-    let settings = settings_toml(&sim.url, SECRET, &db);
+    let settings =
+        Settings::from_toml(&edit(config_text(&sim.url, SECRET, &db))).expect("settings");
     let app = Application::build_with_retry(settings, fast_retry())
         .await
         .expect("build app");
@@ -161,7 +171,10 @@ pub async fn spawn_app_on(sim: Sim) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
-        http: reqwest::Client::new(),
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
         sim,
         _dir: dir,
     }

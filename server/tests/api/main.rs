@@ -1,8 +1,10 @@
 //! Black-box tests: the real server and the WeCom simulator, each on port 0,
 //! talking HTTP.
 
+mod auth;
 mod callback;
 mod doctor;
+mod h5;
 mod helpers;
 mod jssdk;
 mod server;

@@ -313,3 +313,115 @@ async fn the_tickets_endpoint_lists_what_signatures_must_be_made_with() {
     assert_eq!(a, vec![agent["ticket"].as_str().expect("t").to_string()]);
     assert_eq!(sign(&c[0], "n", 1, "https://x/").len(), 40);
 }
+
+async fn verify(sim: &Sim, kind: &str, url: &str, ts: i64, nonce: &str, signature: &str) -> Value {
+    sim.http
+        .post(format!("{}/sim/client/verify", sim.url))
+        .json(&json!({
+            "kind": kind, "url": url, "corpId": CORP_ID, "agentId": AGENT_ID,
+            "timestamp": ts.to_string(), "nonceStr": nonce, "signature": signature,
+        }))
+        .send()
+        .await
+        .expect("verify")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn the_client_checks_signatures_as_wecom_does() {
+    let sim = spawn_simulator().await;
+    let client = sim.client();
+    let (corp, agent) = client.jsapi_tickets().await.expect("tickets");
+    let page = "http://127.0.0.1:8080/orders/1?x=1";
+    let ok = verify(
+        &sim,
+        "agent",
+        page,
+        1_700_000_000,
+        "n1",
+        &sign(&agent, "n1", 1_700_000_000, page),
+    )
+    .await;
+    assert_eq!(ok["ok"], true);
+    let ok = verify(
+        &sim,
+        "corp",
+        page,
+        1_700_000_000,
+        "n1",
+        &sign(&corp, "n1", 1_700_000_000, page),
+    )
+    .await;
+    assert_eq!(ok["ok"], true);
+    // Signed for another URL (a trailing slash is another URL).
+    let other = verify(
+        &sim,
+        "agent",
+        page,
+        1,
+        "n1",
+        &sign(&agent, "n1", 1, "http://127.0.0.1:8080/orders/1/?x=1"),
+    )
+    .await;
+    assert_eq!(other["errcode"], 40093);
+    // The corp ticket used for agentConfig.
+    let wrong_kind = verify(&sim, "agent", page, 1, "n1", &sign(&corp, "n1", 1, page)).await;
+    assert_eq!(wrong_kind["errcode"], 42012);
+}
+
+#[tokio::test]
+async fn open_enterprise_chat_creates_a_customer_group_groupchat_get_sees() {
+    let sim = spawn_simulator().await;
+    let r = sim
+        .http
+        .get(format!("{}/sim/login?userid=zhangwei", sim.url))
+        .send()
+        .await
+        .expect("login");
+    assert!(r.status().is_success());
+    let made: Value = sim
+        .http
+        .post(format!("{}/sim/client/enterprise-chat", sim.url))
+        .json(&json!({"groupName": "王女士-城南店装修服务群", "userIds": ["zhangwei", "lina"], "externalUserIds": ["wmDemo0000"]}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let chat_id = made["chatId"].as_str().expect("chat id");
+    let g = sim
+        .client()
+        .group_chat(chat_id)
+        .await
+        .expect("a customer group");
+    assert_eq!(g.name, "王女士-城南店装修服务群");
+    assert_eq!(g.owner, "zhangwei");
+    let mut people: Vec<(String, i32)> = g
+        .member_list
+        .iter()
+        .map(|m| (m.userid.clone(), m.kind))
+        .collect();
+    people.sort();
+    assert_eq!(
+        people,
+        vec![
+            ("lina".into(), 1),
+            ("wmDemo0000".into(), 2),
+            ("zhangwei".into(), 1)
+        ]
+    );
+    let unknown: Value = sim
+        .http
+        .post(format!("{}/sim/client/enterprise-chat", sim.url))
+        .json(&json!({"groupName": "x", "userIds": ["lina"], "externalUserIds": ["wmNobody"]}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(unknown["errcode"], 40096);
+}

@@ -1,0 +1,82 @@
+//! The built H5 as the server serves it.
+
+use crate::helpers::*;
+
+fn fake_dist() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><html><head><script src=\"/wecom.global.prod-a262f492ff858150.js\"></script></head><body></body></html>",
+    )
+    .expect("index");
+    std::fs::write(dir.path().join("app-38a20c1a94695f3b_bg.wasm"), b"\0asm").expect("wasm");
+    dir
+}
+
+async fn app_serving(dist: &tempfile::TempDir, bridge: Option<&str>) -> TestApp {
+    let dir = dist.path().display().to_string();
+    let bridge = bridge
+        .map(|b| format!("bridge_script = \"{b}\"\n"))
+        .unwrap_or_default();
+    spawn_app_with(spawn_simulator().await, move |c| {
+        c.replace(
+            "static_dir = \"/nonexistent-static-dir\"",
+            &format!("static_dir = \"{dir}\"\n{bridge}"),
+        )
+    })
+    .await
+}
+
+fn cache_control(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn hashed_assets_are_cached_for_a_year_and_index_never() {
+    let dist = fake_dist();
+    let app = app_serving(&dist, None).await;
+    let wasm = app.get("/app-38a20c1a94695f3b_bg.wasm").await;
+    assert_eq!(wasm.status(), 200);
+    assert!(cache_control(&wasm).contains("immutable"));
+    let index = app.get("/").await;
+    assert_eq!(index.status(), 200);
+    assert_eq!(cache_control(&index), "no-cache");
+}
+
+#[tokio::test]
+async fn client_routes_get_the_app_and_api_paths_get_json() {
+    let dist = fake_dist();
+    let app = app_serving(&dist, None).await;
+    let page = app.get("/orders/42").await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(cache_control(&page), "no-cache");
+    assert!(page
+        .text()
+        .await
+        .expect("html")
+        .contains("wecom.global.prod"));
+    let api = app.get("/api/orders-nope").await;
+    assert_eq!(api.status(), 404);
+    assert_eq!(error_body(api).await.code, "not_found");
+}
+
+#[tokio::test]
+async fn the_demo_bridge_is_loaded_before_the_sdk() {
+    let dist = fake_dist();
+    let app = app_serving(&dist, Some("http://127.0.0.1:9/sim/bridge.js")).await;
+    let html = app.get("/anything").await.text().await.expect("html");
+    let bridge = html.find("/sim/bridge.js").expect("bridge injected");
+    assert!(bridge < html.find("wecom.global.prod").expect("sdk"));
+}
+
+#[tokio::test]
+async fn without_a_build_every_page_says_how_to_build() {
+    let app = spawn_app().await;
+    let resp = app.get("/").await;
+    assert_eq!(resp.status(), 404);
+    assert!(resp.text().await.expect("text").contains("make build"));
+}
