@@ -22,6 +22,27 @@ pub struct Settings {
     pub database: DatabaseSettings,
     #[serde(default)]
     pub integration: IntegrationSettings,
+    #[serde(default)]
+    pub contacts: ContactsSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContactsSettings {
+    /// A member's customer mirror older than this is refreshed before matching.
+    #[serde(default = "default_max_age_secs")]
+    pub max_age_secs: u64,
+}
+
+impl Default for ContactsSettings {
+    fn default() -> Self {
+        Self {
+            max_age_secs: default_max_age_secs(),
+        }
+    }
+}
+
+fn default_max_age_secs() -> u64 {
+    600
 }
 
 #[derive(Debug, Clone, Deserialize)]

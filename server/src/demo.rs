@@ -5,9 +5,97 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 
+use desk_shared::OrderInput;
+
 use crate::config::Settings;
 use crate::simulator::{Fixture, SimulatorServer};
 use crate::startup::Application;
+
+/// Orders of the demo's business system, one for each case of the group flow:
+/// (id, title, designer, project manager, customer, phone as the business system has it).
+const DEMO_ORDERS: [(&str, &str, &str, &str, &str, &str); 8] = [
+    (
+        "DD-1001",
+        "城南店 · 王女士新房装修",
+        "zhangwei",
+        "lina",
+        "王女士",
+        "13900000000",
+    ),
+    (
+        "DD-1002",
+        "城南店 · 李先生旧房翻新",
+        "zhangwei",
+        "lina",
+        "李先生",
+        "138-0000-7919",
+    ),
+    (
+        "DD-1003",
+        "城南店 · 陈女士厨卫改造",
+        "zhangwei",
+        "lina",
+        "陈女士",
+        "+86 139 0003 1676",
+    ),
+    (
+        "DD-1004",
+        "城南店 · 杨先生全屋定制",
+        "zhangwei",
+        "lina",
+        "杨先生",
+        "13912345000",
+    ),
+    (
+        "DD-1005",
+        "城南店 · 周先生婚房",
+        "zhangwei",
+        "lina",
+        "周先生",
+        "13812345678",
+    ),
+    (
+        "DD-1006",
+        "城南店 · 孙女士咨询",
+        "zhangwei",
+        "lina",
+        "孙女士",
+        "13700000000",
+    ),
+    (
+        "DD-1007",
+        "城南店 · 唐女士（陈静的客户）",
+        "zhangwei",
+        "lina",
+        "唐女士",
+        "13900190056",
+    ),
+    (
+        "DD-1008",
+        "城东店 · 许先生二手房",
+        "chenjing",
+        "lina",
+        "许先生",
+        "13800197975",
+    ),
+];
+
+async fn seed_orders(database_url: &str) -> anyhow::Result<()> {
+    let db = crate::db::connect(database_url).await?;
+    for (id, title, designer, pm, customer, phone) in DEMO_ORDERS {
+        let order = OrderInput {
+            title: title.into(),
+            designer_user_id: designer.into(),
+            project_manager_user_id: pm.into(),
+            customer_name: customer.into(),
+            customer_phone: phone.into(),
+        };
+        // Keeps an order's recorded group across demo restarts.
+        crate::orders::store::upsert(&db, id, &order).await?;
+    }
+    db.close().await;
+    Ok(())
+}
 
 pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> anyhow::Result<()> {
     let mut fixture = Fixture::demo();
@@ -61,6 +149,8 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         {robot_line}
         [database]
         url = "{database_url}"
+        [integration]
+        api_keys = ["demo-api-key"]
         "#,
         corp = fixture.corp_id,
         agent = app.agent_id,
@@ -68,6 +158,7 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
     ))
     .context("demo settings")?;
 
+    seed_orders(database_url).await?;
     let app = Application::build(settings).await?;
     println!("\nWeCom Desk 演示已启动 / demo running\n");
     println!("  打开 / open:        {public_url}/");
@@ -76,6 +167,7 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         "  企业 / corp:        {} ({})",
         fixture.corp_name, fixture.corp_id
     );
+    println!("  订单接口 / order API: PUT {public_url}/api/v1/orders/ID  (Authorization: Bearer demo-api-key)");
     println!("  成员 / members to try:");
     for m in &members {
         println!("    {:<10} {}（{}）", m.userid, m.name, m.position);

@@ -1,16 +1,20 @@
 //! WeCom Desk server: JS-SDK signatures, WeCom API client with token/ticket caches,
 //! callbacks, and the WeCom simulator. The binary is `wecom-desk`.
 
+pub mod audit;
 pub mod auth;
 pub mod callback;
 pub mod config;
+pub mod contacts;
 pub mod db;
 pub mod demo;
 pub mod doctor;
 pub mod error;
 pub mod h5;
 pub mod health;
+pub mod integration;
 pub mod jssdk;
+pub mod orders;
 pub mod simulator;
 pub mod startup;
 pub mod telemetry;

@@ -14,11 +14,13 @@ use secrecy::ExposeSecret;
 use sqlx::SqlitePool;
 
 use crate::config::Settings;
+use crate::contacts::directory::MemberDirectory;
+use crate::contacts::CustomerMirror;
 use crate::error::{json_error, query_error, ApiError};
 use crate::jssdk::AllowedOrigins;
 use crate::wecom::crypto::CallbackCrypto;
 use crate::wecom::{RetryPolicy, WeComClient};
-use crate::{auth, callback, h5, health, jssdk};
+use crate::{auth, callback, h5, health, jssdk, orders};
 
 /// Largest JSON body the API accepts.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -31,6 +33,8 @@ pub struct AppState {
     pub allowed_origins: AllowedOrigins,
     /// `None` when `[callback]` is not configured.
     pub callback: Option<CallbackCrypto>,
+    pub customers: CustomerMirror,
+    pub directory: MemberDirectory,
 }
 
 /// All routes of the server.
@@ -38,6 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     auth::configure(cfg);
     jssdk::configure(cfg);
+    orders::configure(cfg);
     callback::configure(cfg);
 }
 
@@ -65,6 +70,7 @@ impl Application {
         warm_up(wecom.clone());
 
         let workers = settings.server.workers.unwrap_or_else(default_workers);
+        let settings_max_age = settings.contacts.max_age_secs;
         let static_dir = PathBuf::from(&settings.server.static_dir);
         let bridge_script = settings.server.bridge_script.clone();
         let state = web::Data::new(AppState {
@@ -73,6 +79,8 @@ impl Application {
             db,
             allowed_origins,
             callback,
+            customers: CustomerMirror::new(std::time::Duration::from_secs(settings_max_age)),
+            directory: MemberDirectory::default(),
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -3,6 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod phone;
+
+pub use phone::normalize_phone;
+
 /// Body of every error answer: a stable machine code and a sentence for people
 /// (Chinese first, English after).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +68,86 @@ pub struct Signatures {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
     pub status: String,
+}
+
+/// `PUT /api/v1/orders/{id}`: an order as the business system sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderInput {
+    pub title: String,
+    pub designer_user_id: String,
+    pub project_manager_user_id: String,
+    pub customer_name: String,
+    pub customer_phone: String,
+}
+
+/// A member as pages show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    pub user_id: String,
+    pub name: String,
+}
+
+/// The customer group recorded for an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderGroup {
+    pub chat_id: String,
+    pub group_name: String,
+    pub created_by: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// An order as members see it, with its group (if one was made).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub id: String,
+    pub title: String,
+    pub designer: Person,
+    pub project_manager: Person,
+    pub customer_name: String,
+    pub customer_phone: String,
+    pub group: Option<OrderGroup>,
+}
+
+/// `GET /api/orders`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Orders {
+    pub orders: Vec<Order>,
+}
+
+/// A customer of the designer who may be the order's customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Candidate {
+    pub external_user_id: String,
+    pub name: String,
+    pub avatar: String,
+    /// What the designer typed as the customer's remark.
+    pub remark: String,
+}
+
+/// `GET /api/orders/{id}/candidates`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidates {
+    pub candidates: Vec<Candidate>,
+    /// When there is no match: why, and what to do.
+    pub hint: Option<String>,
+}
+
+/// `POST /api/orders/{id}/group`: what `openEnterpriseChat` made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordGroup {
+    pub chat_id: String,
+    pub group_name: String,
+    #[serde(default)]
+    pub external_user_ids: Vec<String>,
+    #[serde(default)]
+    pub user_ids: Vec<String>,
 }
 
 #[cfg(test)]

@@ -122,6 +122,14 @@ async fn cgi(
 
 /// The fault `/sim/faults` asked for, if this call gets one.
 fn injected_fault(w: &mut World) -> Option<HttpResponse> {
+    match w.faults.revoke_tokens_after {
+        Some(0) => {
+            w.revoke_all_tokens();
+            w.faults.revoke_tokens_after = None;
+        }
+        Some(n) => w.faults.revoke_tokens_after = Some(n - 1),
+        None => {}
+    }
     if w.faults.http_error_next > 0 {
         w.faults.http_error_next -= 1;
         let status = actix_web::http::StatusCode::from_u16(w.faults.http_error_status)

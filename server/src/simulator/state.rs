@@ -29,6 +29,9 @@ pub struct Faults {
     pub http_error_next: u32,
     #[serde(default = "default_http_error_status")]
     pub http_error_status: u16,
+    /// After N more calls, every token is revoked (once): a token that dies mid-task.
+    #[serde(default)]
+    pub revoke_tokens_after: Option<u64>,
 }
 
 fn default_http_error_status() -> u16 {

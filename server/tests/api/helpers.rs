@@ -15,6 +15,7 @@ pub const SECRET: &str = "demo-agent-secret-0001";
 pub const CALLBACK_TOKEN: &str = "demoCallbackToken";
 pub const CALLBACK_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 pub const ORIGIN: &str = "https://desk.example.com";
+pub const API_KEY: &str = "test-api-key-0001";
 
 /// Short pauses so retry tests run fast; same shape as production.
 pub fn fast_retry() -> RetryPolicy {
@@ -33,7 +34,21 @@ pub struct Sim {
 
 /// The simulator with the demo corp.
 pub async fn spawn_simulator() -> Sim {
-    let server = SimulatorServer::bind(Fixture::demo(), "127.0.0.1:0").expect("bind simulator");
+    spawn_simulator_with(Fixture::demo()).await
+}
+
+/// The demo corp plus `extra` fixture TOML (e.g. `[[generate]]` customers).
+pub fn demo_fixture_with(extra: &str) -> Fixture {
+    Fixture::from_toml(&format!(
+        "{}\n{extra}",
+        desk_server::simulator::fixture::DEMO_FIXTURE
+    ))
+    .expect("fixture")
+}
+
+/// The simulator with a given corp.
+pub async fn spawn_simulator_with(fixture: Fixture) -> Sim {
+    let server = SimulatorServer::bind(fixture, "127.0.0.1:0").expect("bind simulator");
     let (url, _handle) = server.spawn();
     Sim {
         url,
@@ -137,6 +152,8 @@ pub fn config_text(sim_url: &str, secret: &str, db: &str) -> String {
         encoding_aes_key = "{CALLBACK_KEY}"
         [database]
         url = "{db}"
+        [integration]
+        api_keys = ["{API_KEY}"]
         "#
     )
 }
@@ -145,6 +162,7 @@ pub struct TestApp {
     pub address: String,
     pub http: reqwest::Client,
     pub sim: Sim,
+    pub db_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -176,6 +194,7 @@ pub async fn spawn_app_with(sim: Sim, edit: impl FnOnce(String) -> String) -> Te
             .build()
             .expect("client"),
         sim,
+        db_url: db,
         _dir: dir,
     }
 }
@@ -185,6 +204,73 @@ impl TestApp {
         self.http
             .post(format!("{}/api/jssdk/signatures", self.address))
             .json(&serde_json::json!({ "url": url }))
+            .send()
+            .await
+            .expect("server answers")
+    }
+
+    /// Logs `userid` in through `/auth/login`, the simulator's OAuth page and
+    /// `/auth/callback`; returns the `desk_session=…` cookie.
+    pub async fn login(&self, userid: &str) -> String {
+        let start = self.get("/auth/login?next=/").await;
+        let state_cookie = cookie_pair(&start, "desk_oauth").expect("state cookie");
+        let authorize = url::Url::parse(&header(&start, "location")).expect("authorize");
+        let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+        let approve = self
+            .sim
+            .http
+            .get(format!("{}/connect/oauth2/approve", self.sim.url))
+            .query(&[
+                ("userid", userid),
+                ("redirect_uri", &q["redirect_uri"]),
+                ("state", &q["state"]),
+            ])
+            .send()
+            .await
+            .expect("approve");
+        let back = url::Url::parse(&header(&approve, "location")).expect("back");
+        let done = self
+            .http
+            .get(format!(
+                "{}/auth/callback?{}",
+                self.address,
+                back.query().unwrap_or_default()
+            ))
+            .header("cookie", state_cookie)
+            .send()
+            .await
+            .expect("callback");
+        assert_eq!(done.status(), 302, "login as {userid}");
+        cookie_pair(&done, "desk_session").expect("session cookie")
+    }
+
+    /// `GET path` as the member behind `session`.
+    pub async fn get_as(&self, session: &str, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.address))
+            .header("cookie", session)
+            .send()
+            .await
+            .expect("server answers")
+    }
+
+    /// `POST path` with a JSON body as the member behind `session`.
+    pub async fn post_as(&self, session: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.address))
+            .header("cookie", session)
+            .json(body)
+            .send()
+            .await
+            .expect("server answers")
+    }
+
+    /// `PUT /api/v1/orders/{id}` with the integration API key.
+    pub async fn put_order(&self, id: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .put(format!("{}/api/v1/orders/{id}", self.address))
+            .bearer_auth(API_KEY)
+            .json(body)
             .send()
             .await
             .expect("server answers")
@@ -204,4 +290,22 @@ pub async fn error_body(resp: reqwest::Response) -> desk_shared::ApiError {
     let e: desk_shared::ApiError = resp.json().await.expect("{code, message} body");
     assert!(!e.code.is_empty() && !e.message.is_empty());
     e
+}
+
+pub fn header(resp: &reqwest::Response, name: &str) -> String {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `name=value` of the Set-Cookie for `name`.
+pub fn cookie_pair(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| c.split(';').next().unwrap_or_default().to_string())
 }

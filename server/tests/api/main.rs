@@ -7,6 +7,7 @@ mod doctor;
 mod h5;
 mod helpers;
 mod jssdk;
+mod orders;
 mod server;
 mod simulator;
 mod wecom_client;

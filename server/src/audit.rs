@@ -1,0 +1,26 @@
+//! The audit log: who changed what, when.
+
+use sqlx::{Sqlite, Transaction};
+
+use crate::auth::store::now_secs;
+
+/// Appends an entry inside the transaction that makes the change.
+pub async fn record(
+    tx: &mut Transaction<'_, Sqlite>,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(now_secs())
+    .bind(actor)
+    .bind(action)
+    .bind(subject)
+    .bind(detail.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! Member names for pages, from `user/get`, cached for a while.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use desk_shared::Person;
+
+use crate::wecom::{WeComClient, WeComError};
+
+const TTL: Duration = Duration::from_secs(600);
+
+/// A small cache of member names.
+#[derive(Default)]
+pub struct MemberDirectory {
+    names: parking_lot::RwLock<HashMap<String, (String, Instant)>>,
+}
+
+impl MemberDirectory {
+    /// The member, or WeCom's error (60111 when there is no such member).
+    pub async fn lookup(&self, wecom: &WeComClient, userid: &str) -> Result<Person, WeComError> {
+        if let Some((name, at)) = self.names.read().get(userid) {
+            if at.elapsed() < TTL {
+                return Ok(Person {
+                    user_id: userid.to_string(),
+                    name: name.clone(),
+                });
+            }
+        }
+        let m = wecom.member(userid).await?;
+        self.names
+            .write()
+            .insert(userid.to_string(), (m.name.clone(), Instant::now()));
+        Ok(Person {
+            user_id: m.userid,
+            name: m.name,
+        })
+    }
+
+    /// The member's name for display; the user id when WeCom cannot say.
+    pub async fn person(&self, wecom: &WeComClient, userid: &str) -> Person {
+        match self.lookup(wecom, userid).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, userid, "member name unavailable");
+                Person {
+                    user_id: userid.to_string(),
+                    name: userid.to_string(),
+                }
+            }
+        }
+    }
+}

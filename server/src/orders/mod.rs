@@ -1,0 +1,266 @@
+//! One order, one group: orders from the business system, the designer's customers
+//! matching the order's phone, and the group recorded against the order.
+
+pub mod store;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use desk_shared::{Candidates, Order, OrderInput, Orders, RecordGroup};
+use serde::Deserialize;
+
+use crate::auth::Member;
+use crate::contacts::{self, MirrorError};
+use crate::error::ApiError;
+use crate::integration::ApiKey;
+use crate::startup::AppState;
+use store::{OrderRow, Recorded};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/orders/{id}", web::put().to(upsert))
+        .route("/api/orders", web::get().to(list))
+        .route("/api/orders/{id}", web::get().to(one))
+        .route("/api/orders/{id}/candidates", web::get().to(candidates))
+        .route("/api/orders/{id}/group", web::post().to(record_group));
+}
+
+impl From<MirrorError> for ApiError {
+    fn from(e: MirrorError) -> Self {
+        match e {
+            MirrorError::WeCom(e) => e.into(),
+            MirrorError::Database(e) => e.into(),
+        }
+    }
+}
+
+fn field_error(field: &str, zh: &str) -> ApiError {
+    ApiError::bad_request(
+        "invalid_field",
+        format!("{field}：{zh} / {field} is invalid: {zh}"),
+    )
+}
+
+/// Checks an order's fields; the error names the field.
+fn validate(id: &str, o: &OrderInput) -> Result<(), ApiError> {
+    let checks: [(&str, &str, usize); 5] = [
+        ("title", &o.title, 100),
+        ("designerUserId", &o.designer_user_id, 64),
+        ("projectManagerUserId", &o.project_manager_user_id, 64),
+        ("customerName", &o.customer_name, 50),
+        ("customerPhone", &o.customer_phone, 32),
+    ];
+    for (field, value, max) in checks {
+        if value.trim().is_empty() {
+            return Err(field_error(field, "不能为空"));
+        }
+        if value.chars().count() > max {
+            return Err(field_error(field, &format!("最长 {max} 个字符")));
+        }
+    }
+    if id.is_empty() || id.len() > 64 || id.chars().any(|c| c.is_control() || c == '/') {
+        return Err(field_error("id", "须为 1~64 个字符，不含 /"));
+    }
+    Ok(())
+}
+
+/// `PUT /api/v1/orders/{id}`: the business system upserts an order.
+async fn upsert(
+    _key: ApiKey,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<OrderInput>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let input = body.into_inner();
+    validate(&id, &input)?;
+    for (field, userid) in [
+        ("designerUserId", &input.designer_user_id),
+        ("projectManagerUserId", &input.project_manager_user_id),
+    ] {
+        if let Err(e) = state.directory.lookup(&state.wecom, userid.trim()).await {
+            return Err(match e.errcode() {
+                Some(60111 | 40003) => field_error(field, &format!("企业微信中没有成员 {userid}")),
+                _ => e.into(),
+            });
+        }
+    }
+    let created = store::upsert(&state.db, &id, &input).await?;
+    let order = load(&state, &id).await?;
+    Ok(if created {
+        HttpResponse::Created().json(order)
+    } else {
+        HttpResponse::Ok().json(order)
+    })
+}
+
+async fn to_dto(state: &AppState, row: OrderRow) -> Order {
+    let (designer, project_manager) = futures::join!(
+        state.directory.person(&state.wecom, &row.designer_userid),
+        state.directory.person(&state.wecom, &row.pm_userid)
+    );
+    Order {
+        group: row.group(),
+        id: row.id,
+        title: row.title,
+        designer,
+        project_manager,
+        customer_name: row.customer_name,
+        customer_phone: row.customer_phone,
+    }
+}
+
+async fn load(state: &AppState, id: &str) -> Result<Order, ApiError> {
+    let row = store::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("订单不存在。/ No such order."))?;
+    Ok(to_dto(state, row).await)
+}
+
+/// The order, if `member` is its designer or project manager (403 otherwise).
+async fn order_of(state: &AppState, id: &str, member: &Member) -> Result<OrderRow, ApiError> {
+    let row = store::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("订单不存在。/ No such order."))?;
+    if !row.is_on(&member.0.user_id) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_your_order",
+            "这不是你的订单：只有订单的设计师和项目经理可以查看。/ Only the order's designer and project manager may see it.",
+        ));
+    }
+    Ok(row)
+}
+
+/// `GET /api/orders`: the member's orders (as designer or project manager).
+async fn list(member: Member, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let rows = store::of_member(&state.db, &member.0.user_id).await?;
+    let orders = futures::future::join_all(rows.into_iter().map(|r| to_dto(&state, r))).await;
+    Ok(HttpResponse::Ok().json(Orders { orders }))
+}
+
+async fn one(
+    member: Member,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let row = order_of(&state, &id, &member).await?;
+    Ok(HttpResponse::Ok().json(to_dto(&state, row).await))
+}
+
+#[derive(Deserialize)]
+struct CandidatesQuery {
+    #[serde(default)]
+    refresh: bool,
+}
+
+/// `GET /api/orders/{id}/candidates`: the designer's customers whose remark phones
+/// match the order's phone, and when there are none, why.
+async fn candidates(
+    member: Member,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<CandidatesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let order = order_of(&state, &id, &member).await?;
+    let designer = &order.designer_userid;
+    let info = state
+        .customers
+        .ensure_fresh(&state.db, &state.wecom, designer, q.refresh)
+        .await?;
+    let found = contacts::by_phone(&state.db, designer, &order.customer_phone).await?;
+    let designer_name = state.directory.person(&state.wecom, designer).await.name;
+    let hint = match found.len() {
+        1 => None,
+        0 => {
+            let named = contacts::named(&state.db, designer, &order.customer_name).await?;
+            Some(no_match_hint(&designer_name, &order, info, &named))
+        }
+        n => Some(format!(
+            "{designer_name}有 {n} 位客户的备注里有这个手机号，请选出订单上的客户。"
+        )),
+    };
+    Ok(HttpResponse::Ok().json(Candidates {
+        candidates: found,
+        hint,
+    }))
+}
+
+fn no_match_hint(
+    designer: &str,
+    order: &OrderRow,
+    info: contacts::SyncInfo,
+    named: &[(String, bool)],
+) -> String {
+    let phone = &order.customer_phone;
+    if let Some((name, _)) = named.iter().find(|(_, has_phone)| !has_phone) {
+        return format!(
+            "{designer}的客户「{name}」备注里没有手机号：请{designer}在企业微信客户资料的备注里填上 {phone} 后点「刷新」，或手动选择客户。"
+        );
+    }
+    if info.customers == 0 {
+        return format!("{designer}还没有添加任何客户：请先用企业微信添加客户，或手动选择客户。");
+    }
+    format!(
+        "{designer}的 {} 位客户里没有备注手机号为 {phone} 的客户（其中 {} 位没有填写备注手机号）。请确认{designer}已添加该客户并在备注里填写手机号后点「刷新」，或手动选择客户。",
+        info.customers, info.without_phone
+    )
+}
+
+/// `POST /api/orders/{id}/group`: records the group `openEnterpriseChat` made.
+async fn record_group(
+    member: Member,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<RecordGroup>,
+) -> Result<HttpResponse, ApiError> {
+    let order = order_of(&state, &id, &member).await?;
+    let body = body.into_inner();
+    let chat_id = body.chat_id.trim();
+    if chat_id.is_empty() || chat_id.len() > 64 {
+        return Err(field_error("chatId", "须为 1~64 个字符"));
+    }
+    if body.group_name.chars().count() > 100 {
+        return Err(field_error("groupName", "最长 100 个字符"));
+    }
+    if let Some(g) = order.group() {
+        if g.chat_id != chat_id {
+            return Err(conflict());
+        }
+        return Ok(HttpResponse::Ok().json(g));
+    }
+    let chat = state
+        .wecom
+        .group_chat(chat_id)
+        .await
+        .map_err(|e| match e.errcode() {
+            Some(90501) => ApiError::bad_request(
+                "not_customer_group",
+                "这个群不是客户群，不能作为订单群。/ The chat is not a customer group.",
+            ),
+            Some(40050 | 86003 | 40058) => ApiError::bad_request(
+                "chat_not_found",
+                "企业微信里没有这个群。/ WeCom has no such group.",
+            ),
+            _ => e.into(),
+        })?;
+    let name = if chat.name.is_empty() {
+        body.group_name.trim()
+    } else {
+        chat.name.as_str()
+    };
+    match store::record_group(&state.db, &order.id, chat_id, name, &member.0.user_id).await? {
+        Recorded::Created(g) => {
+            tracing::info!(order = %order.id, chat_id, by = %member.0.user_id, "order group recorded");
+            Ok(HttpResponse::Created().json(g))
+        }
+        Recorded::Again(g) => Ok(HttpResponse::Ok().json(g)),
+        Recorded::Conflict(_) => Err(conflict()),
+    }
+}
+
+fn conflict() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "group_exists",
+        "这个订单已经有群了（或这个群已属于另一个订单），不会再建第二个。/ The order already has a group.",
+    )
+}

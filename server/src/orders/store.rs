@@ -1,0 +1,143 @@
+//! Orders and their groups in the database.
+
+use desk_shared::{OrderGroup, OrderInput};
+use sqlx::SqlitePool;
+
+use crate::auth::store::now_secs;
+
+/// An order row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderRow {
+    pub id: String,
+    pub title: String,
+    pub designer_userid: String,
+    pub pm_userid: String,
+    pub customer_name: String,
+    pub customer_phone: String,
+    pub chat_id: Option<String>,
+    pub group_name: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: Option<i64>,
+}
+
+impl OrderRow {
+    pub fn group(&self) -> Option<OrderGroup> {
+        Some(OrderGroup {
+            chat_id: self.chat_id.clone()?,
+            group_name: self.group_name.clone().unwrap_or_default(),
+            created_by: self.created_by.clone().unwrap_or_default(),
+            created_at: self.created_at.unwrap_or_default(),
+        })
+    }
+
+    /// Whether `userid` is the designer or the project manager.
+    pub fn is_on(&self, userid: &str) -> bool {
+        self.designer_userid == userid || self.pm_userid == userid
+    }
+}
+
+const SELECT: &str = "SELECT o.id, o.title, o.designer_userid, o.pm_userid, o.customer_name,
+        o.customer_phone, g.chat_id, g.group_name, g.created_by, g.created_at
+    FROM orders o LEFT JOIN order_groups g ON g.order_id = o.id";
+
+/// Inserts or replaces an order; returns whether it was new.
+pub async fn upsert(db: &SqlitePool, id: &str, o: &OrderInput) -> Result<bool, sqlx::Error> {
+    let existed: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM orders WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    sqlx::query(
+        "INSERT INTO orders (id, title, designer_userid, pm_userid, customer_name, customer_phone, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET title = excluded.title,
+           designer_userid = excluded.designer_userid, pm_userid = excluded.pm_userid,
+           customer_name = excluded.customer_name, customer_phone = excluded.customer_phone,
+           updated_at = excluded.updated_at",
+    )
+    .bind(id)
+    .bind(o.title.trim())
+    .bind(o.designer_user_id.trim())
+    .bind(o.project_manager_user_id.trim())
+    .bind(o.customer_name.trim())
+    .bind(o.customer_phone.trim())
+    .bind(now_secs())
+    .execute(db)
+    .await?;
+    Ok(existed.is_none())
+}
+
+pub async fn get(db: &SqlitePool, id: &str) -> Result<Option<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{SELECT} WHERE o.id = ?"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Orders where `userid` is the designer or the project manager, newest first.
+pub async fn of_member(db: &SqlitePool, userid: &str) -> Result<Vec<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE o.designer_userid = ?1 OR o.pm_userid = ?1 ORDER BY o.updated_at DESC, o.id"
+    ))
+    .bind(userid)
+    .fetch_all(db)
+    .await
+}
+
+/// How recording a group went.
+#[derive(Debug)]
+pub enum Recorded {
+    Created(OrderGroup),
+    /// The same chat was recorded before: the record as it is.
+    Again(OrderGroup),
+    /// The order has another group, or the chat belongs to another order.
+    Conflict(Option<OrderGroup>),
+}
+
+/// Records `chat_id` as the order's group, once; the audit entry goes in the same
+/// transaction.
+pub async fn record_group(
+    db: &SqlitePool,
+    order_id: &str,
+    chat_id: &str,
+    group_name: &str,
+    by: &str,
+) -> Result<Recorded, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let now = now_secs();
+    let inserted = sqlx::query(
+        "INSERT INTO order_groups (order_id, chat_id, group_name, created_by, created_at)
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(order_id)
+    .bind(chat_id)
+    .bind(group_name)
+    .bind(by)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        crate::audit::record(
+            &mut tx,
+            by,
+            "order_group.created",
+            order_id,
+            serde_json::json!({ "chatId": chat_id, "groupName": group_name }),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Recorded::Created(OrderGroup {
+            chat_id: chat_id.to_string(),
+            group_name: group_name.to_string(),
+            created_by: by.to_string(),
+            created_at: now,
+        }));
+    }
+    tx.rollback().await?;
+    let existing = get(db, order_id).await?.and_then(|o| o.group());
+    Ok(match existing {
+        Some(g) if g.chat_id == chat_id => Recorded::Again(g),
+        other => Recorded::Conflict(other),
+    })
+}
