@@ -60,6 +60,8 @@ fn AppRoutes() -> impl IntoView {
         <Routes fallback=|| view! { <pages::NotFound /> }>
             <Route path=path!("/") view=pages::Home />
             <Route path=path!("/debug") view=pages::Debug />
+            <Route path=path!("/orders") view=pages::Orders />
+            <Route path=path!("/orders/:id") view=pages::OrderPage />
         </Routes>
     }
 }

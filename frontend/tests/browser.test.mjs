@@ -154,3 +154,67 @@ test('someone who is not a member gets a friendly page with a retry button', asy
     await page.waitForURL(/\/connect\/oauth2\/authorize\?/);
   });
 });
+
+async function simGroups() {
+  const r = await fetch(`${sim}/sim/groups`);
+  return (await r.json()).groups.filter((g) => g.chat_id.startsWith('wrsim'));
+}
+
+test('cancelling in WeCom leaves the order without a group', async (t) => {
+  await autoLogin('zhangwei');
+  const before = (await simGroups()).length;
+  await withPage(t, async (page) => {
+    await page.goto(`${base}/orders/DD-1002`);
+    await page.click('[data-testid=start]');
+    await page.waitForSelector('[data-testid=confirm]');
+    assert.match(await page.textContent('[data-testid=confirm-customer]'), /李先生/);
+    await page.click('[data-testid=confirm-create]');
+    await page.waitForSelector('#wecom-sim-sheet');
+    await page.click('#wecom-sim-sheet button:not(.ok)');
+    await page.waitForSelector('.notice-info');
+    assert.match(await page.textContent('.notice-info'), /已取消，没有建群/);
+  });
+  assert.equal((await simGroups()).length, before);
+  await autoLogin('');
+});
+
+test('a designer creates the order group in one go, and opening the order again never makes a second one', async (t) => {
+  await autoLogin('');
+  await withPage(t, async (page) => {
+    await page.goto(`${base}/orders`);
+    await page.waitForURL(/\/connect\/oauth2\/authorize\?/);
+    await page.click('a[data-userid="zhangwei"]');
+    await page.waitForSelector('[data-testid=orders]');
+    await page.click('a[data-order="DD-1001"]');
+    await page.click('[data-testid=start]');
+    // One candidate: straight to the confirm sheet, with an editable group name.
+    await page.waitForSelector('[data-testid=confirm]');
+    assert.match(await page.textContent('[data-testid=confirm-customer]'), /王女士/);
+    assert.equal(await page.inputValue('[data-testid=group-name]'), '王女士-城南店服务群');
+    await page.fill('[data-testid=group-name]', '王女士-城南店装修服务群');
+    await page.click('[data-testid=confirm-create]');
+    await page.waitForSelector('#wecom-sim-sheet');
+    assert.match(await page.textContent('#wecom-sim-sheet'), /王女士-城南店装修服务群/);
+    await page.click('#wecom-sim-sheet button.ok');
+    await page.waitForSelector('[data-testid=group-ready]');
+    assert.equal(await page.textContent('[data-testid=group-name-shown]'), '王女士-城南店装修服务群');
+
+    // The simulator now has that customer group: designer + project manager + customer.
+    const groups = (await simGroups()).filter((g) => g.name === '王女士-城南店装修服务群');
+    assert.equal(groups.length, 1);
+    const people = groups[0].member_list.map((m) => `${m.userid}:${m.type}`).sort();
+    assert.deepEqual(people, ['lina:1', 'wmDemo0000:2', 'zhangwei:1']);
+
+    // Opened again: the group is there, and the page offers to open it, not to make one.
+    await page.goto(`${base}/orders/DD-1001`);
+    await page.waitForSelector('[data-testid=group-ready]');
+    assert.equal(await page.$('[data-testid=start]'), null);
+    await page.click('[data-testid=open-chat]');
+    await page.waitForSelector('#wecom-sim-sheet');
+    assert.match(await page.textContent('#wecom-sim-sheet'), new RegExp(groups[0].chat_id));
+    await page.click('#wecom-sim-sheet button.ok');
+    await page.goto(`${base}/orders`);
+    await page.waitForSelector('a[data-order="DD-1001"] .badge-ok');
+  });
+  assert.equal((await simGroups()).filter((g) => g.name === '王女士-城南店装修服务群').length, 1);
+});

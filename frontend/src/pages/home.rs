@@ -57,6 +57,10 @@ pub fn Home() -> impl IntoView {
             </dl>
         </section>
         <nav class="card links">
+            <a class="link-row" href="/orders">
+                "我的订单"
+                <span class="muted">"一单一群"</span>
+            </a>
             <a class="link-row" href="/debug">
                 "诊断信息"
                 <span class="muted">"SDK、签名、会话"</span>

@@ -3,10 +3,14 @@
 mod debug;
 mod home;
 mod not_found;
+mod order;
+mod orders;
 
 pub use debug::Debug;
 pub use home::Home;
 pub use not_found::NotFound;
+pub use order::OrderPage;
+pub use orders::Orders;
 
 /// The Chinese name of a `getContext` entry.
 pub fn entry_label(entry: &str) -> &'static str {
