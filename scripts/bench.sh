@@ -72,3 +72,6 @@ echo "non-2xx answers:   ${non2xx:-0}"
 python3 -c "print(f'server CPU/request: {($after - $before) / $hz / $requests * 1e6:.2f} µs ({($after - $before) / $hz:.2f} s CPU for $requests requests)')"
 echo
 target/release/examples/sign_cost
+
+echo
+cargo run --release -q -p desk-server --example match_bench
