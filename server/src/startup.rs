@@ -70,7 +70,7 @@ impl Application {
         warm_up(wecom.clone());
 
         let workers = settings.server.workers.unwrap_or_else(default_workers);
-        let settings_max_age = settings.contacts.max_age_secs;
+        let mirror_max_age = settings.contacts.max_age_secs;
         let static_dir = PathBuf::from(&settings.server.static_dir);
         let bridge_script = settings.server.bridge_script.clone();
         let state = web::Data::new(AppState {
@@ -79,7 +79,7 @@ impl Application {
             db,
             allowed_origins,
             callback,
-            customers: CustomerMirror::new(std::time::Duration::from_secs(settings_max_age)),
+            customers: CustomerMirror::new(std::time::Duration::from_secs(mirror_max_age)),
             directory: MemberDirectory::default(),
         });
         let server = HttpServer::new(move || {

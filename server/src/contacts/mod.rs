@@ -273,18 +273,3 @@ pub async fn named(
     .fetch_all(db)
     .await
 }
-
-/// Whether `external_userid` is a customer `owner` follows (as of the mirror).
-pub async fn follows(
-    db: &SqlitePool,
-    owner: &str,
-    external_userid: &str,
-) -> Result<bool, sqlx::Error> {
-    let row: Option<(i64,)> =
-        sqlx::query_as("SELECT 1 FROM customers WHERE owner_userid = ? AND external_userid = ?")
-            .bind(owner)
-            .bind(external_userid)
-            .fetch_optional(db)
-            .await?;
-    Ok(row.is_some())
-}
