@@ -229,30 +229,12 @@ async fn the_oauth_page_refuses_wrong_parameters_as_wecom_does() {
     let app = spawn_app().await;
     let started = start_login(&app, "/").await;
     let bad = started.authorize.as_str().replace(CORP_ID, "wwwrong");
-    let html = app
-        .sim
-        .http
-        .get(bad)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = app.sim.page(&bad).await;
     assert!(html.contains("appid 参数错误"), "{html}");
     let bad = started
         .authorize
         .as_str()
         .replace("snsapi_base", "snsapi_userinfo");
-    let html = app
-        .sim
-        .http
-        .get(bad)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = app.sim.page(&bad).await;
     assert!(html.contains("scope"), "{html}");
 }

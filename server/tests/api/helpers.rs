@@ -60,6 +60,18 @@ pub async fn spawn_simulator_with(fixture: Fixture) -> Sim {
 }
 
 impl Sim {
+    /// The body of a GET to a full URL (e.g. the OAuth page).
+    pub async fn page(&self, url: &str) -> String {
+        self.http
+            .get(url)
+            .send()
+            .await
+            .expect("simulator answers")
+            .text()
+            .await
+            .expect("text")
+    }
+
     /// Calls to one `/cgi-bin/` path so far.
     pub async fn calls(&self, path: &str) -> u64 {
         let v: Value = self.get_json("/sim/stats").await;
