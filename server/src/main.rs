@@ -60,8 +60,12 @@ enum Command {
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    telemetry::init();
     let cli = Cli::parse();
+    // doctor prints its own checklist; its retries need not show as warnings.
+    telemetry::init(match cli.command {
+        Command::Doctor { .. } => "error",
+        _ => "info,sqlx=warn,actix_server=warn",
+    });
     match run(cli.command).await {
         Ok(code) => code,
         Err(e) => {
