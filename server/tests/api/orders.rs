@@ -15,8 +15,11 @@ fn order(designer: &str, pm: &str, customer: &str, phone: &str) -> Value {
     })
 }
 
-async fn put(app: &TestApp, id: &str, body: Value) {
-    let r = app.put_order(id, &body).await;
+/// Upserts an order with lina as project manager.
+async fn put(app: &TestApp, id: &str, designer: &str, customer: &str, phone: &str) {
+    let r = app
+        .put_order(id, &order(designer, "lina", customer, phone))
+        .await;
     assert!(r.status().is_success(), "PUT {id}: {}", r.status());
 }
 
@@ -112,18 +115,8 @@ async fn validation_errors_name_the_field() {
 #[tokio::test]
 async fn members_see_only_their_own_orders() {
     let app = spawn_app().await;
-    put(
-        &app,
-        "DD-10",
-        order("zhangwei", "lina", "王女士", "13900000000"),
-    )
-    .await;
-    put(
-        &app,
-        "DD-11",
-        order("chenjing", "lina", "许先生", "13800197975"),
-    )
-    .await;
+    put(&app, "DD-10", "zhangwei", "王女士", "13900000000").await;
+    put(&app, "DD-11", "chenjing", "许先生", "13800197975").await;
 
     let zhang = app.login("zhangwei").await;
     let list: Orders = app
@@ -192,7 +185,7 @@ async fn any_spelling_of_the_phone_finds_the_customer() {
     .enumerate()
     {
         let id = format!("DD-P{i}");
-        put(&app, &id, order("zhangwei", "lina", "王女士", phone)).await;
+        put(&app, &id, "zhangwei", "王女士", phone).await;
         assert_eq!(
             ids(&candidates(&app, &zhang, &id).await),
             vec!["wmDemo0000"],
@@ -205,7 +198,7 @@ async fn any_spelling_of_the_phone_finds_the_customer() {
         ("DD-R2", "138-0002-3757", "wmDemo0003"),
         ("DD-R3", "13900031676", "wmDemo0004"),
     ] {
-        put(&app, id, order("zhangwei", "lina", "客户", phone)).await;
+        put(&app, id, "zhangwei", "客户", phone).await;
         let c = candidates(&app, &zhang, id).await;
         assert_eq!(ids(&c), vec![customer], "{phone}");
         assert!(c.hint.is_none());
@@ -217,35 +210,20 @@ async fn zero_one_or_many_candidates_each_explained() {
     let app = spawn_app().await;
     let zhang = app.login("zhangwei").await;
 
-    put(
-        &app,
-        "DD-1",
-        order("zhangwei", "lina", "王女士", "13900000000"),
-    )
-    .await;
+    put(&app, "DD-1", "zhangwei", "王女士", "13900000000").await;
     let one = candidates(&app, &zhang, "DD-1").await;
     assert_eq!(one.candidates.len(), 1);
     assert_eq!(one.candidates[0].name, "王女士");
     assert!(one.candidates[0].remark.contains("城南店"));
 
     // The couple share one phone.
-    put(
-        &app,
-        "DD-2",
-        order("zhangwei", "lina", "周先生", "13812345678"),
-    )
-    .await;
+    put(&app, "DD-2", "zhangwei", "周先生", "13812345678").await;
     let many = candidates(&app, &zhang, "DD-2").await;
     assert_eq!(ids(&many), vec!["wmDemoPair01", "wmDemoPair02"]);
     assert!(many.hint.expect("hint").contains("2 位客户"));
 
     // 杨先生 is the designer's customer, but with no phone in the remark.
-    put(
-        &app,
-        "DD-3",
-        order("zhangwei", "lina", "杨先生", "13912345000"),
-    )
-    .await;
+    put(&app, "DD-3", "zhangwei", "杨先生", "13912345000").await;
     let none = candidates(&app, &zhang, "DD-3").await;
     assert!(none.candidates.is_empty());
     let hint = none.hint.expect("hint");
@@ -255,12 +233,7 @@ async fn zero_one_or_many_candidates_each_explained() {
     );
 
     // Nobody has this phone.
-    put(
-        &app,
-        "DD-4",
-        order("zhangwei", "lina", "孙女士", "13700000000"),
-    )
-    .await;
+    put(&app, "DD-4", "zhangwei", "孙女士", "13700000000").await;
     let hint = candidates(&app, &zhang, "DD-4").await.hint.expect("hint");
     assert!(hint.contains("没有备注手机号为 13700000000"), "{hint}");
     assert!(hint.contains("手动选择"), "offers the manual pick: {hint}");
@@ -270,23 +243,13 @@ async fn zero_one_or_many_candidates_each_explained() {
 async fn a_customer_followed_only_by_another_member_is_not_a_candidate() {
     let app = spawn_app().await;
     // 唐女士 (13900190056) is chenjing's customer, not zhangwei's.
-    put(
-        &app,
-        "DD-5",
-        order("zhangwei", "lina", "唐女士", "13900190056"),
-    )
-    .await;
+    put(&app, "DD-5", "zhangwei", "唐女士", "13900190056").await;
     let zhang = app.login("zhangwei").await;
     assert!(candidates(&app, &zhang, "DD-5").await.candidates.is_empty());
     // The PM asking changes nothing: it is the designer's customers that count.
     let lina = app.login("lina").await;
     assert!(candidates(&app, &lina, "DD-5").await.candidates.is_empty());
-    put(
-        &app,
-        "DD-6",
-        order("chenjing", "lina", "唐女士", "13900190056"),
-    )
-    .await;
+    put(&app, "DD-6", "chenjing", "唐女士", "13900190056").await;
     assert_eq!(
         ids(&candidates(&app, &lina, "DD-6").await),
         vec!["wmDemo0024"]
@@ -296,12 +259,7 @@ async fn a_customer_followed_only_by_another_member_is_not_a_candidate() {
 #[tokio::test]
 async fn recording_is_idempotent_and_a_second_group_is_refused() {
     let app = spawn_app().await;
-    put(
-        &app,
-        "DD-7",
-        order("zhangwei", "lina", "王女士", "13900000000"),
-    )
-    .await;
+    put(&app, "DD-7", "zhangwei", "王女士", "13900000000").await;
     let zhang = app.login("zhangwei").await;
     let chat = make_group(&app, "zhangwei", "wmDemo0000").await;
     let body = json!({"chatId": chat, "groupName": "王女士-城南店装修服务群", "externalUserIds": ["wmDemo0000"], "userIds": ["zhangwei", "lina"]});
@@ -336,12 +294,7 @@ async fn recording_is_idempotent_and_a_second_group_is_refused() {
     assert_eq!(o.group.expect("group").chat_id, chat);
 
     // The same chat cannot become another order's group either.
-    put(
-        &app,
-        "DD-8",
-        order("zhangwei", "lina", "王女士", "13900000000"),
-    )
-    .await;
+    put(&app, "DD-8", "zhangwei", "王女士", "13900000000").await;
     let reuse = app.post_as(&zhang, "/api/orders/DD-8/group", &body).await;
     assert_eq!(reuse.status(), 409);
 }
@@ -349,12 +302,7 @@ async fn recording_is_idempotent_and_a_second_group_is_refused() {
 #[tokio::test]
 async fn concurrent_duplicate_posts_leave_exactly_one_record() {
     let app = spawn_app().await;
-    put(
-        &app,
-        "DD-9",
-        order("zhangwei", "lina", "王女士", "13900000000"),
-    )
-    .await;
+    put(&app, "DD-9", "zhangwei", "王女士", "13900000000").await;
     let zhang = app.login("zhangwei").await;
     let chat = make_group(&app, "zhangwei", "wmDemo0000").await;
     let other = make_group(&app, "zhangwei", "wmDemo0000").await;
@@ -398,12 +346,7 @@ async fn concurrent_duplicate_posts_leave_exactly_one_record() {
 #[tokio::test]
 async fn only_an_existing_customer_group_can_be_recorded() {
     let app = spawn_app().await;
-    put(
-        &app,
-        "DD-12",
-        order("zhangwei", "lina", "王女士", "13900000000"),
-    )
-    .await;
+    put(&app, "DD-12", "zhangwei", "王女士", "13900000000").await;
     let zhang = app.login("zhangwei").await;
     let unknown = app
         .post_as(
@@ -451,12 +394,7 @@ async fn the_mirror_is_fetched_100_at_a_time_once_and_survives_a_revoked_token()
     ))
     .await;
     let app = spawn_app_on(sim).await;
-    put(
-        &app,
-        "DD-13",
-        order("zhangwei", "lina", "客户7", "13900000007"),
-    )
-    .await;
+    put(&app, "DD-13", "zhangwei", "客户7", "13900000007").await;
     let zhang = app.login("zhangwei").await;
     let gettoken_before = app.sim.calls("gettoken").await;
     // The token dies after the first page of customers.
@@ -486,12 +424,7 @@ async fn concurrent_cold_requests_share_one_mirror_refresh() {
     ))
     .await;
     let app = spawn_app_on(sim).await;
-    put(
-        &app,
-        "DD-14",
-        order("zhangwei", "lina", "王女士", "13900000000"),
-    )
-    .await;
+    put(&app, "DD-14", "zhangwei", "王女士", "13900000000").await;
     let zhang = app.login("zhangwei").await;
     let requests = (0..10).map(|_| app.get_as(&zhang, "/api/orders/DD-14/candidates"));
     for r in futures::future::join_all(requests).await {
