@@ -2,7 +2,7 @@
 
 use sqlx::{Sqlite, Transaction};
 
-use crate::auth::store::now_secs;
+use crate::clock::now_secs;
 
 /// Appends an entry inside the transaction that makes the change.
 pub async fn record(

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod callback;
+pub mod clock;
 pub mod config;
 pub mod contacts;
 pub mod db;
@@ -12,6 +13,7 @@ pub mod doctor;
 pub mod error;
 pub mod h5;
 pub mod health;
+pub mod html;
 pub mod integration;
 pub mod jssdk;
 pub mod orders;

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
+use crate::html::escape;
 use crate::startup::AppState;
 
 /// The session cookie: HttpOnly, SameSite=Lax, no Max-Age (dies with the webview).
@@ -224,13 +225,6 @@ async fn callback(
         .cookie(session)
         .cookie(clear)
         .finish()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The page a member sees when login did not work: what happened and a retry button.

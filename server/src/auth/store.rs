@@ -7,19 +7,14 @@ use sqlx::SqlitePool;
 
 use desk_shared::SessionUser;
 
+use crate::clock::now_secs;
+
 /// How long a session lives on the server. The cookie itself has no Max-Age, so it
 /// dies with the WeCom webview long before this.
 pub const SESSION_SECS: i64 = 12 * 3600;
 
 fn hash(token: &str) -> String {
     hex::encode(Sha1::digest(token.as_bytes()))
-}
-
-pub fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
 }
 
 /// Creates a session for `user` and returns the token for the cookie.

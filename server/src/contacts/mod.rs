@@ -11,7 +11,7 @@ use std::time::Duration;
 use desk_shared::{normalize_phone, Candidate};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-use crate::auth::store::now_secs;
+use crate::clock::now_secs;
 use crate::wecom::{WeComClient, WeComError};
 
 /// Customers per `batch/get_by_user` call: WeCom's maximum.

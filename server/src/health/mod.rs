@@ -12,17 +12,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    sqlx::query("SELECT 1")
-        .execute(&state.db)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "health check: database unavailable");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
-                "数据库不可用。/ The database is unavailable.",
-            )
-        })?;
+    crate::db::ping(&state.db).await.map_err(|e| {
+        tracing::error!(error = %e, "health check: database unavailable");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "数据库不可用。/ The database is unavailable.",
+        )
+    })?;
     Ok(HttpResponse::Ok().json(Health {
         status: "ok".into(),
     }))

@@ -1,12 +1,11 @@
 //! `POST /api/jssdk/signatures`: both JS-SDK signatures for one page URL.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use actix_web::{web, HttpResponse};
 use desk_shared::{JsSignature, SignatureRequest, Signatures};
 use rand::Rng;
 use sha1::{Digest, Sha1};
 
+use crate::clock::now_secs;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -87,13 +86,6 @@ pub fn page_url_to_sign<'a>(raw: &'a str, allowed: &AllowedOrigins) -> Result<&'
 /// 16 random hex characters (64 bits): WeCom takes any nonce string.
 fn nonce() -> String {
     format!("{:016x}", rand::thread_rng().gen::<u64>())
-}
-
-fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
 }
 
 fn signature(ticket: &str, url: &str) -> JsSignature {

@@ -108,18 +108,20 @@ async fn to_dto(state: &AppState, row: OrderRow) -> Order {
     }
 }
 
-async fn load(state: &AppState, id: &str) -> Result<Order, ApiError> {
-    let row = store::get(&state.db, id)
+/// The order row, or 404.
+async fn find(state: &AppState, id: &str) -> Result<OrderRow, ApiError> {
+    store::get(&state.db, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("订单不存在。/ No such order."))?;
-    Ok(to_dto(state, row).await)
+        .ok_or_else(|| ApiError::not_found("订单不存在。/ No such order."))
+}
+
+async fn load(state: &AppState, id: &str) -> Result<Order, ApiError> {
+    Ok(to_dto(state, find(state, id).await?).await)
 }
 
 /// The order, if `member` is its designer or project manager (403 otherwise).
 async fn order_of(state: &AppState, id: &str, member: &Member) -> Result<OrderRow, ApiError> {
-    let row = store::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("订单不存在。/ No such order."))?;
+    let row = find(state, id).await?;
     if !row.is_on(&member.0.user_id) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

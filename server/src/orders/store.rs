@@ -3,7 +3,7 @@
 use desk_shared::{OrderGroup, OrderInput};
 use sqlx::SqlitePool;
 
-use crate::auth::store::now_secs;
+use crate::clock::now_secs;
 
 /// An order row.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -12,6 +12,8 @@ use serde_json::json;
 
 use super::state::{random_id, AppChat, CodeOwner, World};
 use super::Simulator;
+use crate::clock::now_secs;
+use crate::html::escape;
 use crate::jssdk::sign;
 use crate::wecom::types::{GroupChat, GroupMember, UserRef};
 
@@ -72,13 +74,6 @@ struct Authorize {
     #[serde(default)]
     state: String,
     agentid: Option<String>,
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn page(title: &str, body: &str) -> HttpResponse {
@@ -354,10 +349,7 @@ fn create_chat(w: &mut World, req: EnterpriseChat) -> Result<String, (i64, Strin
     if total > 500 || (wechat_users > 0 && total > 40) {
         return Err((40058, "too many people for a customer group".into()));
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
+    let now = now_secs();
     if req.external_user_ids.is_empty() {
         let chat_id = random_id("wrsimint", 16);
         w.app_chats.insert(

@@ -1,30 +1,9 @@
 //! WeCom login end to end: our server, the simulator's OAuth page, back again.
 
 use desk_shared::Session;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::COOKIE;
 
 use crate::helpers::*;
-
-fn location(resp: &reqwest::Response) -> String {
-    resp.headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .expect("Location header")
-        .to_string()
-}
-
-fn set_cookies(resp: &reqwest::Response) -> Vec<String> {
-    resp.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok().map(String::from))
-        .collect()
-}
-
-/// `name=value` of a Set-Cookie line.
-fn pair(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap_or_default().to_string()
-}
 
 struct Started {
     /// The simulator's authorize URL our server sent the browser to.
@@ -38,14 +17,11 @@ async fn start_login(app: &TestApp, next: &str) -> Started {
         .get(&format!("/auth/login?next={}", urlencode(next)))
         .await;
     assert_eq!(resp.status(), 302);
-    let cookie = set_cookies(&resp)
-        .into_iter()
-        .find(|c| c.starts_with("desk_oauth="))
-        .expect("state cookie");
+    let cookie = set_cookie(&resp, "desk_oauth").expect("state cookie");
     assert!(cookie.contains("HttpOnly"));
     Started {
-        authorize: url::Url::parse(&location(&resp)).expect("authorize URL"),
-        state_cookie: pair(&cookie),
+        authorize: url::Url::parse(&header(&resp, "location")).expect("authorize URL"),
+        state_cookie: cookie_pair(&resp, "desk_oauth").expect("state cookie"),
     }
 }
 
@@ -69,7 +45,7 @@ async fn approve(app: &TestApp, started: &Started, who: &str) -> url::Url {
         .await
         .expect("approve");
     assert_eq!(resp.status(), 302);
-    url::Url::parse(&location(&resp)).expect("back URL")
+    url::Url::parse(&header(&resp, "location")).expect("back URL")
 }
 
 async fn callback(app: &TestApp, back: &url::Url, cookie: &str) -> reqwest::Response {
@@ -118,11 +94,9 @@ async fn a_member_logs_in_and_lands_on_the_page_they_opened() {
 
     let resp = callback(&app, &back, &started.state_cookie).await;
     assert_eq!(resp.status(), 302);
-    assert_eq!(location(&resp), "/orders/7?from=menu");
-    let session = set_cookies(&resp)
-        .into_iter()
-        .find(|c| c.starts_with("desk_session="))
-        .expect("session cookie");
+    assert_eq!(header(&resp, "location"), "/orders/7?from=menu");
+    let session = set_cookie(&resp, "desk_session").expect("session cookie");
+    let session_pair = cookie_pair(&resp, "desk_session").expect("session cookie");
     assert!(session.contains("HttpOnly"), "{session}");
     assert!(session.contains("SameSite=Lax"), "{session}");
     assert!(
@@ -137,7 +111,7 @@ async fn a_member_logs_in_and_lands_on_the_page_they_opened() {
     let s: Session = app
         .http
         .get(format!("{}/api/session", app.address))
-        .header(COOKIE, pair(&session))
+        .header(COOKIE, session_pair)
         .send()
         .await
         .expect("session")
@@ -161,9 +135,7 @@ async fn a_used_code_is_a_friendly_page_and_no_session() {
 
     let again = callback(&app, &back, &started.state_cookie).await;
     assert_eq!(again.status(), 400);
-    assert!(set_cookies(&again)
-        .iter()
-        .all(|c| !c.starts_with("desk_session=")));
+    assert!(set_cookie(&again, "desk_session").is_none());
     let html = again.text().await.expect("html");
     assert!(html.contains("登录凭证已失效"), "{html}");
     assert!(html.contains("/auth/login?next="), "a retry button: {html}");
@@ -177,9 +149,7 @@ async fn a_mismatched_state_is_refused() {
     let other = start_login(&app, "/").await;
     let resp = callback(&app, &back, &other.state_cookie).await;
     assert_eq!(resp.status(), 400);
-    assert!(set_cookies(&resp)
-        .iter()
-        .all(|c| !c.starts_with("desk_session=")));
+    assert!(set_cookie(&resp, "desk_session").is_none());
     assert!(resp.text().await.expect("html").contains("登录校验失败"));
     // Without the cookie at all.
     let resp = callback(&app, &back, "x=y").await;
@@ -193,9 +163,7 @@ async fn a_non_member_gets_a_friendly_page() {
     let back = approve(&app, &started, "openid=o_visitor").await;
     let resp = callback(&app, &back, &started.state_cookie).await;
     assert_eq!(resp.status(), 400);
-    assert!(set_cookies(&resp)
-        .iter()
-        .all(|c| !c.starts_with("desk_session=")));
+    assert!(set_cookie(&resp, "desk_session").is_none());
     assert!(resp.text().await.expect("html").contains("不是本企业成员"));
 }
 
@@ -205,7 +173,7 @@ async fn next_never_leaves_the_site() {
     let started = start_login(&app, "//evil.example.com/").await;
     let back = approve(&app, &started, "userid=lina").await;
     let resp = callback(&app, &back, &started.state_cookie).await;
-    assert_eq!(location(&resp), "/");
+    assert_eq!(header(&resp, "location"), "/");
 }
 
 #[tokio::test]

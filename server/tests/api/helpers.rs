@@ -312,12 +312,17 @@ pub fn header(resp: &reqwest::Response, name: &str) -> String {
         .to_string()
 }
 
-/// `name=value` of the Set-Cookie for `name`.
-pub fn cookie_pair(resp: &reqwest::Response, name: &str) -> Option<String> {
+/// The whole Set-Cookie line for `name` (with its attributes).
+pub fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
     resp.headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find(|c| c.starts_with(&format!("{name}=")))
-        .map(|c| c.split(';').next().unwrap_or_default().to_string())
+        .map(String::from)
+}
+
+/// `name=value` of the Set-Cookie for `name`: what the browser sends back.
+pub fn cookie_pair(resp: &reqwest::Response, name: &str) -> Option<String> {
+    set_cookie(resp, name).map(|c| c.split(';').next().unwrap_or_default().to_string())
 }
