@@ -31,14 +31,23 @@ pub struct ContactsSettings {
     /// A member's customer mirror older than this is refreshed before matching.
     #[serde(default = "default_max_age_secs")]
     pub max_age_secs: u64,
+    /// A forced refresh (`?refresh=true`) is honoured at most once in this many
+    /// seconds per member; others are answered from the mirror with a hint.
+    #[serde(default = "default_forced_refresh_secs")]
+    pub forced_refresh_secs: u64,
 }
 
 impl Default for ContactsSettings {
     fn default() -> Self {
         Self {
             max_age_secs: default_max_age_secs(),
+            forced_refresh_secs: default_forced_refresh_secs(),
         }
     }
+}
+
+fn default_forced_refresh_secs() -> u64 {
+    60
 }
 
 fn default_max_age_secs() -> u64 {
@@ -68,6 +77,12 @@ pub struct ServerSettings {
     /// Simulator only: the WeCom bridge script put first in the H5's `<head>`.
     #[serde(default)]
     pub bridge_script: Option<String>,
+    /// A session unused for this long ends (seconds).
+    #[serde(default = "default_session_idle_secs")]
+    pub session_idle_secs: i64,
+    /// A session ends this long after login however much it is used (seconds).
+    #[serde(default = "default_session_max_secs")]
+    pub session_max_secs: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,14 +97,31 @@ pub struct WeComSettings {
     /// Timeout of one WeCom call, in seconds.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// How long a member's request may wait on WeCom in all (retries included)
+    /// before it is answered 504; background work has its own budget.
+    #[serde(default = "default_request_deadline_secs")]
+    pub request_deadline_secs: f64,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct CallbackSettings {
     /// The Token set under 接收消息 in the admin console.
     pub token: Option<SecretString>,
     /// The 43-character EncodingAESKey set under 接收消息.
     pub encoding_aes_key: Option<SecretString>,
+    /// Callbacks whose `timestamp` is further than this from now are refused (seconds).
+    #[serde(default = "default_max_clock_skew_secs")]
+    pub max_clock_skew_secs: i64,
+}
+
+impl Default for CallbackSettings {
+    fn default() -> Self {
+        Self {
+            token: None,
+            encoding_aes_key: None,
+            max_clock_skew_secs: default_max_clock_skew_secs(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -127,6 +159,8 @@ impl Default for ServerSettings {
             admin_userids: Vec::new(),
             workers: None,
             bridge_script: None,
+            session_idle_secs: default_session_idle_secs(),
+            session_max_secs: default_session_max_secs(),
         }
     }
 }
@@ -167,6 +201,18 @@ fn default_oauth_base() -> String {
 }
 fn default_timeout_secs() -> u64 {
     10
+}
+fn default_request_deadline_secs() -> f64 {
+    8.0
+}
+fn default_session_idle_secs() -> i64 {
+    2 * 3600
+}
+fn default_session_max_secs() -> i64 {
+    12 * 3600
+}
+fn default_max_clock_skew_secs() -> i64 {
+    3600
 }
 fn default_database_url() -> String {
     "sqlite://data/desk.db".into()

@@ -246,7 +246,7 @@ fn public_url_allowed(settings: &Settings) -> Outcome {
     let origin = url.origin().ascii_serialization();
     match AllowedOrigins::parse(&settings.server.allowed_origins) {
         Err(why) => Outcome::Fail { why, fix },
-        Ok(allowed) if allowed.allows(&url) => Outcome::Pass(origin),
+        Ok(allowed) if allowed.allows(url.as_str()) => Outcome::Pass(origin),
         Ok(_) => Outcome::Fail {
             why: format!(
                 "{origin} 不在 allowed_origins 中，页面签名会被拒绝 / pages there cannot be signed"

@@ -59,7 +59,14 @@ impl ResponseError for ApiError {
 impl From<WeComError> for ApiError {
     fn from(err: WeComError) -> Self {
         tracing::warn!(error = %err, "WeCom call failed");
-        Self::new(StatusCode::BAD_GATEWAY, "wecom_failed", err.human_message())
+        match err {
+            WeComError::Timeout => Self::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "wecom_timeout",
+                err.human_message(),
+            ),
+            _ => Self::new(StatusCode::BAD_GATEWAY, "wecom_failed", err.human_message()),
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod db;
 pub mod demo;
 pub mod doctor;
+pub mod edge;
 pub mod error;
 pub mod h5;
 pub mod health;

@@ -20,7 +20,7 @@ use crate::error::{json_error, query_error, ApiError};
 use crate::jssdk::AllowedOrigins;
 use crate::wecom::crypto::CallbackCrypto;
 use crate::wecom::{RetryPolicy, WeComClient};
-use crate::{auth, callback, h5, health, jssdk, orders};
+use crate::{auth, callback, edge, h5, health, jssdk, orders};
 
 /// Largest JSON body the API accepts.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -70,22 +70,28 @@ impl Application {
         warm_up(wecom.clone());
 
         let workers = settings.server.workers.unwrap_or_else(default_workers);
-        let mirror_max_age = settings.contacts.max_age_secs;
+        let mirror_max_age = std::time::Duration::from_secs(settings.contacts.max_age_secs);
+        let forced_refresh = std::time::Duration::from_secs(settings.contacts.forced_refresh_secs);
         let static_dir = PathBuf::from(&settings.server.static_dir);
         let bridge_script = settings.server.bridge_script.clone();
+        let deadline = edge::RequestDeadline(std::time::Duration::from_secs_f64(
+            settings.wecom.request_deadline_secs.clamp(0.1, 600.0),
+        ));
         let state = web::Data::new(AppState {
             settings,
             wecom,
             db,
             allowed_origins,
             callback,
-            customers: CustomerMirror::new(std::time::Duration::from_secs(mirror_max_age)),
+            customers: CustomerMirror::new(mirror_max_age, forced_refresh),
             directory: MemberDirectory::default(),
         });
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(edge::guard))
                 .wrap(from_fn(access_log))
                 .app_data(state.clone())
+                .app_data(deadline)
                 .app_data(
                     web::JsonConfig::default()
                         .limit(JSON_LIMIT)

@@ -4,8 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 mod phone;
+mod text;
 
 pub use phone::normalize_phone;
+pub use text::is_control_or_bidi;
 
 /// Body of every error answer: a stable machine code and a sentence for people
 /// (Chinese first, English after).

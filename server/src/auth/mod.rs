@@ -24,11 +24,14 @@ pub const SESSION_COOKIE: &str = "desk_session";
 /// The short-lived cookie that binds an OAuth `state` to this browser.
 const STATE_COOKIE: &str = "desk_oauth";
 const STATE_SECS: i64 = 600;
+/// Characters of the random OAuth `state`.
+const STATE_LEN: usize = 32;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/login", web::get().to(login))
-        .route("/auth/callback", web::get().to(callback))
-        .route("/api/session", web::get().to(session));
+    cfg.service(web::resource("/auth/login").get(login))
+        .service(web::resource("/auth/callback").get(callback))
+        .service(web::resource("/auth/logout").post(logout))
+        .service(web::resource("/api/session").get(session));
 }
 
 /// The logged-in member; handlers that take it answer 401 to anyone else.
@@ -61,7 +64,29 @@ async fn current_user(req: &HttpRequest) -> Result<Option<SessionUser>, ApiError
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return Err(ApiError::internal("AppState missing"));
     };
-    Ok(store::find(&state.db, cookie.value()).await?)
+    Ok(store::find(&state.db, cookie.value(), lifetime(state)).await?)
+}
+
+fn lifetime(state: &AppState) -> store::SessionLifetime {
+    store::SessionLifetime {
+        idle: state.settings.server.session_idle_secs,
+        max: state.settings.server.session_max_secs,
+    }
+}
+
+/// `POST /auth/logout`: the session row is deleted and the cookie cleared.
+async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+        store::delete(&state.db, cookie.value()).await?;
+    }
+    let mut clear = Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .secure(is_https(&state))
+        .same_site(SameSite::Lax)
+        .finish();
+    clear.make_removal();
+    Ok(HttpResponse::NoContent().cookie(clear).finish())
 }
 
 async fn session(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -75,12 +100,50 @@ async fn session(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         }))
 }
 
-/// Only same-site paths: `/orders/7?x=1`, never `//evil.com` or `https://…`.
+/// Only same-site paths: `/orders/7?x=1`, never `//evil.com`, `https://…`, or
+/// anything a browser would turn into one (it drops tabs and newlines from
+/// `Location`, reads `\` as `/`, and some decode `%2F`): visible ASCII only, and no
+/// `//` or `\` at the start either as given or once percent-decoded.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
+    next.filter(|n| is_same_site_path(n))
+        .map_or_else(|| "/".to_string(), str::to_string)
+}
+
+fn is_same_site_path(next: &str) -> bool {
+    let plain = |s: &str| {
+        s.starts_with('/')
+            && !s.starts_with("//")
+            && !s.contains('\\')
+            && !s.chars().any(desk_shared::is_control_or_bidi)
+    };
+    let decoded = percent_encoding::percent_decode_str(next).decode_utf8_lossy();
+    next.len() <= 2048
+        && next.bytes().all(|b| b.is_ascii_graphic())
+        && plain(next)
+        && plain(&decoded)
+}
+
+/// The state cookie's value: the OAuth `state` and `next`, base64url-encoded so that
+/// no character of `next` can end the value or add cookie attributes, and what comes
+/// back is byte for byte what was validated.
+fn state_cookie_value(oauth_state: &str, next: &str) -> String {
+    use base64::Engine;
+    let next = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(next.as_bytes());
+    format!("{oauth_state}.{next}")
+}
+
+/// The `(state, next)` a state cookie carries; `None` when it is not one of ours.
+fn read_state_cookie(value: &str) -> Option<(String, String)> {
+    use base64::Engine;
+    let (oauth_state, next) = value.split_once('.')?;
+    if oauth_state.len() != STATE_LEN || !oauth_state.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
     }
+    let next = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(next)
+        .ok()?;
+    let next = String::from_utf8(next).ok()?;
+    Some((oauth_state.to_string(), safe_next(Some(&next))))
 }
 
 fn is_https(state: &AppState) -> bool {
@@ -97,7 +160,7 @@ async fn login(state: web::Data<AppState>, q: web::Query<LoginQuery>) -> HttpRes
     let next = safe_next(q.next.as_deref());
     let oauth_state: String = rand::thread_rng()
         .sample_iter(&Alphanumeric)
-        .take(32)
+        .take(STATE_LEN)
         .map(char::from)
         .collect();
     let redirect_uri = format!(
@@ -119,7 +182,7 @@ async fn login(state: web::Data<AppState>, q: web::Query<LoginQuery>) -> HttpRes
         .append_pair("state", &oauth_state)
         .append_pair("agentid", &state.wecom.agent_id().to_string());
     url.set_fragment(Some("wechat_redirect"));
-    let cookie = Cookie::build(STATE_COOKIE, format!("{oauth_state}|{next}"))
+    let cookie = Cookie::build(STATE_COOKIE, state_cookie_value(&oauth_state, &next))
         .path("/auth")
         .http_only(true)
         .secure(is_https(&state))
@@ -146,9 +209,9 @@ async fn callback(
     state: web::Data<AppState>,
     q: web::Query<CallbackQuery>,
 ) -> HttpResponse {
-    let bound = req.cookie(STATE_COOKIE).map(|c| c.value().to_string());
-    let (expected_state, next) = match bound.as_deref().and_then(|v| v.split_once('|')) {
-        Some((s, n)) => (s.to_string(), safe_next(Some(n))),
+    let bound = req.cookie(STATE_COOKIE);
+    let (expected_state, next) = match bound.as_ref().and_then(|c| read_state_cookie(c.value())) {
+        Some(pair) => pair,
         None => {
             return login_failed(
                 "登录已过期",
@@ -206,7 +269,7 @@ async fn callback(
         name: member.name,
         avatar: member.avatar,
     };
-    let token = match store::create(&state.db, &user).await {
+    let token = match store::create(&state.db, &user, lifetime(&state)).await {
         Ok(t) => t,
         Err(e) => return ApiError::from(e).into_page(),
     };
@@ -219,8 +282,12 @@ async fn callback(
         .finish();
     let mut clear = Cookie::build(STATE_COOKIE, "").path("/auth").finish();
     clear.make_removal();
+    // `next` was checked when it went into the cookie and again when it came out;
+    // a value that still cannot be a header goes home instead of failing.
+    let location = header::HeaderValue::from_str(&safe_next(Some(&next)))
+        .unwrap_or_else(|_| header::HeaderValue::from_static("/"));
     HttpResponse::Found()
-        .insert_header((header::LOCATION, next))
+        .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .cookie(session)
         .cookie(clear)
@@ -258,9 +325,40 @@ mod tests {
     #[test]
     fn next_is_kept_only_when_it_is_a_path_on_this_site() {
         assert_eq!(safe_next(Some("/orders/7?x=1")), "/orders/7?x=1");
-        assert_eq!(safe_next(Some("//evil.com/x")), "/");
-        assert_eq!(safe_next(Some("https://evil.com/")), "/");
-        assert_eq!(safe_next(Some("/\\evil.com")), "/");
+        assert_eq!(safe_next(Some("/orders/%E7%8E%8B")), "/orders/%E7%8E%8B");
+        for bad in [
+            "//evil.com/x",
+            "https://evil.com/",
+            "/\\evil.com",
+            "/\t/evil.com",
+            "/%09/evil.com",
+            "/%2F/evil.com",
+            "/%5Cevil.com",
+            "/x\r\nSet-Cookie: a=b",
+            "/x; Domain=evil.com",
+            "/\u{202e}x",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn the_state_cookie_gives_back_exactly_what_went_in() {
+        let state = "a".repeat(STATE_LEN);
+        let value = state_cookie_value(&state, "/orders/7?x=1&y=%20");
+        assert!(value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
+        assert_eq!(
+            read_state_cookie(&value),
+            Some((state.clone(), "/orders/7?x=1&y=%20".to_string()))
+        );
+        assert_eq!(
+            read_state_cookie(&format!(".{}", &value[STATE_LEN + 1..])),
+            None
+        );
+        assert_eq!(read_state_cookie("|/"), None);
     }
 }

@@ -1,5 +1,5 @@
-//! Sessions in the database: created at login, read on every request that needs
-//! the member.
+//! Sessions in the database: created at login, read (and kept alive) on every request
+//! that needs the member, deleted at logout.
 
 use rand::RngCore;
 use sha1::{Digest, Sha1};
@@ -9,52 +9,107 @@ use desk_shared::SessionUser;
 
 use crate::clock::now_secs;
 
-/// How long a session lives on the server. The cookie itself has no Max-Age, so it
-/// dies with the WeCom webview long before this.
-pub const SESSION_SECS: i64 = 12 * 3600;
+/// How long sessions live: unused (`idle`) and in all (`max`), in seconds. The cookie
+/// itself has no Max-Age, so it dies with the WeCom webview long before either.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLifetime {
+    pub idle: i64,
+    pub max: i64,
+}
+
+impl SessionLifetime {
+    /// How stale `last_seen_at` may get before a request writes it again: a busy
+    /// member does not cost a write per request, and the idle timeout stays exact
+    /// to within a quarter of itself (at most a minute).
+    fn touch_after(&self) -> i64 {
+        (self.idle / 4).clamp(0, 60)
+    }
+}
 
 fn hash(token: &str) -> String {
     hex::encode(Sha1::digest(token.as_bytes()))
 }
 
 /// Creates a session for `user` and returns the token for the cookie.
-pub async fn create(db: &SqlitePool, user: &SessionUser) -> Result<String, sqlx::Error> {
+pub async fn create(
+    db: &SqlitePool,
+    user: &SessionUser,
+    life: SessionLifetime,
+) -> Result<String, sqlx::Error> {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
     let now = now_secs();
     sqlx::query(
-        "INSERT INTO sessions (token_hash, userid, name, avatar, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (token_hash, userid, name, avatar, created_at, expires_at, last_seen_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(hash(&token))
     .bind(&user.user_id)
     .bind(&user.name)
     .bind(&user.avatar)
     .bind(now)
-    .bind(now + SESSION_SECS)
+    .bind(now + life.max)
+    .bind(now)
     .execute(db)
     .await?;
-    // Expired sessions are swept at each login; there are few.
-    sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
+    // Ended sessions are swept at each login; there are few.
+    sqlx::query("DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?")
         .bind(now)
+        .bind(now - life.idle)
         .execute(db)
         .await?;
     Ok(token)
 }
 
-/// The member behind a session token, if the session exists and has not expired.
-pub async fn find(db: &SqlitePool, token: &str) -> Result<Option<SessionUser>, sqlx::Error> {
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT userid, name, avatar FROM sessions WHERE token_hash = ? AND expires_at >= ?",
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    userid: String,
+    name: String,
+    avatar: String,
+    last_seen_at: i64,
+}
+
+/// The member behind a session token, if the session has ended neither by age nor by
+/// idleness; marks it used.
+pub async fn find(
+    db: &SqlitePool,
+    token: &str,
+    life: SessionLifetime,
+) -> Result<Option<SessionUser>, sqlx::Error> {
+    let now = now_secs();
+    let token_hash = hash(token);
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT userid, name, avatar, last_seen_at FROM sessions
+         WHERE token_hash = ? AND expires_at >= ? AND last_seen_at >= ?",
     )
-    .bind(hash(token))
-    .bind(now_secs())
+    .bind(&token_hash)
+    .bind(now)
+    .bind(now - life.idle)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(user_id, name, avatar)| SessionUser {
-        user_id,
-        name,
-        avatar,
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    if now - row.last_seen_at >= life.touch_after() {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+            .bind(now)
+            .bind(&token_hash)
+            .execute(db)
+            .await?;
+    }
+    Ok(Some(SessionUser {
+        user_id: row.userid,
+        name: row.name,
+        avatar: row.avatar,
     }))
+}
+
+/// Ends the session behind `token` (nothing when there is none).
+pub async fn delete(db: &SqlitePool, token: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        .bind(hash(token))
+        .execute(db)
+        .await
+        .map(drop)
 }

@@ -1,5 +1,9 @@
 //! `GET, POST /wecom/callback`: WeCom's URL check and its encrypted events/messages.
-//! Every request is verified (`msg_signature`) before anything is decrypted.
+//! Every request is verified (`msg_signature`, and a `timestamp` near now) before
+//! anything is decrypted; each message or event is stored once, so WeCom's retries
+//! and replays are no-ops.
+
+pub mod store;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -44,15 +48,55 @@ struct Envelope {
     agent_id: String,
 }
 
-/// The fields of a decrypted message or event this endpoint looks at.
-#[derive(Debug, Deserialize)]
+/// The fields of a decrypted message or event that identify it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct Plain {
-    #[serde(rename = "MsgType", default)]
+    #[serde(rename = "MsgType")]
     msg_type: String,
-    #[serde(rename = "Event", default)]
+    #[serde(rename = "MsgId")]
+    msg_id: String,
+    #[serde(rename = "FromUserName")]
+    from: String,
+    #[serde(rename = "CreateTime")]
+    create_time: String,
+    #[serde(rename = "Event")]
     event: String,
-    #[serde(rename = "ChangeType", default)]
+    #[serde(rename = "ChangeType")]
     change_type: String,
+    #[serde(rename = "UserID")]
+    user_id: String,
+    #[serde(rename = "ExternalUserID")]
+    external_user_id: String,
+    #[serde(rename = "ChatId")]
+    chat_id: String,
+    #[serde(rename = "UpdateDetail")]
+    update_detail: String,
+    #[serde(rename = "MemChangeCnt")]
+    mem_change_cnt: String,
+}
+
+impl Plain {
+    /// What makes a delivery the same one again: `MsgId` for messages; events have
+    /// none, so everything that tells two events apart (two customers added in the
+    /// same second by one member differ in `ExternalUserID`).
+    fn dedup_key(&self) -> String {
+        if !self.msg_id.is_empty() {
+            return format!("msg:{}", self.msg_id);
+        }
+        format!(
+            "evt:{}:{}:{}:{}:{}:{}:{}:{}:{}",
+            self.from,
+            self.create_time,
+            self.event,
+            self.change_type,
+            self.user_id,
+            self.external_user_id,
+            self.chat_id,
+            self.update_detail,
+            self.mem_change_cnt
+        )
+    }
 }
 
 fn crypto(state: &AppState) -> Result<&CallbackCrypto, ApiError> {
@@ -63,6 +107,24 @@ fn crypto(state: &AppState) -> Result<&CallbackCrypto, ApiError> {
             "未配置回调（callback.token / callback.encoding_aes_key）。/ Callback is not configured.",
         )
     })
+}
+
+/// Refuses a `timestamp` further from now than `callback.max_clock_skew_secs`: an
+/// old signed request replayed later is not WeCom speaking now.
+fn check_timestamp(state: &AppState, timestamp: &str) -> Result<(), ApiError> {
+    let skew = state.settings.callback.max_clock_skew_secs;
+    let fresh = timestamp
+        .parse::<i64>()
+        .is_ok_and(|t| (crate::clock::now_secs() - t).abs() <= skew);
+    if fresh {
+        return Ok(());
+    }
+    tracing::warn!(timestamp, "callback refused: timestamp too far from now");
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "stale_timestamp",
+        format!("回调的 timestamp 与当前时间相差超过 {skew} 秒。/ The callback timestamp is too far from now."),
+    ))
 }
 
 fn rejected(err: CryptoError) -> ApiError {
@@ -86,7 +148,9 @@ async fn url_check(
     query: web::Query<UrlCheck>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let plain = crypto(&state)?
+    let crypto = crypto(&state)?;
+    check_timestamp(&state, &q.timestamp)?;
+    let plain = crypto
         .open(&q.msg_signature, &q.timestamp, &q.nonce, &q.echostr)
         .map_err(rejected)?;
     Ok(HttpResponse::Ok()
@@ -111,19 +175,34 @@ async fn receive(
         )
     })?;
     let q = query.into_inner();
+    check_timestamp(&state, &q.timestamp)?;
     let plain = crypto
         .open(&q.msg_signature, &q.timestamp, &q.nonce, &envelope.encrypt)
         .map_err(rejected)?;
-    match quick_xml::de::from_str::<Plain>(&plain) {
-        Ok(p) => tracing::info!(
-            to = %envelope.to_user_name,
-            agent = %envelope.agent_id,
-            msg_type = %p.msg_type,
-            event = %p.event,
-            change_type = %p.change_type,
-            "callback received"
-        ),
-        Err(e) => tracing::warn!(error = %e, "callback plaintext is not the expected XML"),
-    }
+    let p: Plain = quick_xml::de::from_str(&plain).map_err(|e| {
+        tracing::warn!(error = %e, "callback plaintext is not the expected XML");
+        ApiError::bad_request(
+            "bad_callback",
+            "回调明文不是预期的 XML。/ The decrypted callback is not the expected XML.",
+        )
+    })?;
+    let key = p.dedup_key();
+    let delivery = store::Delivery {
+        dedup_key: &key,
+        msg_type: &p.msg_type,
+        event: &p.event,
+        change_type: &p.change_type,
+        body: &plain,
+    };
+    let new = store::insert_once(&state.db, &delivery).await?;
+    tracing::info!(
+        to = %envelope.to_user_name,
+        agent = %envelope.agent_id,
+        msg_type = %p.msg_type,
+        event = %p.event,
+        change_type = %p.change_type,
+        duplicate = !new,
+        "callback received"
+    );
     Ok(HttpResponse::Ok().finish())
 }

@@ -39,7 +39,18 @@ pub enum MirrorError {
 /// Keeps each member's customers fresh; one refresh per member at a time.
 pub struct CustomerMirror {
     max_age: Duration,
+    /// A forced refresh within this long of the last one is not honoured.
+    forced_interval: Duration,
     refreshing: parking_lot::Mutex<HashMap<String, Arc<Refresh>>>,
+}
+
+/// The mirror as a caller gets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Freshness {
+    pub info: SyncInfo,
+    /// Set when a forced refresh was asked for too soon after the last one: the
+    /// seconds until one will be honoured.
+    pub refresh_in: Option<i64>,
 }
 
 /// One member's refresh lock, and how many refreshes finished.
@@ -50,25 +61,40 @@ struct Refresh {
 }
 
 impl CustomerMirror {
-    pub fn new(max_age: Duration) -> Self {
+    pub fn new(max_age: Duration, forced_interval: Duration) -> Self {
         Self {
             max_age,
+            forced_interval,
             refreshing: parking_lot::Mutex::new(HashMap::new()),
         }
     }
 
-    /// The mirror of `userid`, refreshed first when older than the configured age
-    /// (or when `force`). Concurrent callers for one member share one refresh.
+    /// The mirror of `userid`, refreshed first when older than the configured age, or
+    /// when `force` and the last refresh is older than the forced-refresh interval (a
+    /// whole refetch costs one WeCom call per 100 customers). Concurrent callers for
+    /// one member share one refresh.
     pub async fn ensure_fresh(
         &self,
         db: &SqlitePool,
         wecom: &WeComClient,
         userid: &str,
         force: bool,
-    ) -> Result<SyncInfo, MirrorError> {
-        if !force {
-            if let Some(info) = self.fresh(db, userid).await? {
-                return Ok(info);
+    ) -> Result<Freshness, MirrorError> {
+        let last = last_sync(db, userid).await?;
+        if let Some(info) = last {
+            let age = now_secs() - info.synced_at;
+            let interval = self.forced_interval.as_secs() as i64;
+            if force && age < interval {
+                return Ok(Freshness {
+                    info,
+                    refresh_in: Some(interval - age),
+                });
+            }
+            if !force && self.is_fresh(&info) {
+                return Ok(Freshness {
+                    info,
+                    refresh_in: None,
+                });
             }
         }
         let slot = self
@@ -82,22 +108,22 @@ impl CustomerMirror {
         // A refresh that finished while this caller waited is as good as its own.
         if slot.done.load(Ordering::Acquire) != seen {
             if let Some(info) = last_sync(db, userid).await? {
-                return Ok(info);
+                return Ok(Freshness {
+                    info,
+                    refresh_in: None,
+                });
             }
         }
         let info = sync(db, wecom, userid).await?;
         slot.done.fetch_add(1, Ordering::Release);
-        Ok(info)
+        Ok(Freshness {
+            info,
+            refresh_in: None,
+        })
     }
 
     fn is_fresh(&self, info: &SyncInfo) -> bool {
         now_secs() - info.synced_at < self.max_age.as_secs() as i64
-    }
-
-    async fn fresh(&self, db: &SqlitePool, userid: &str) -> Result<Option<SyncInfo>, sqlx::Error> {
-        Ok(last_sync(db, userid)
-            .await?
-            .filter(|info| self.is_fresh(info)))
     }
 }
 
@@ -247,6 +273,21 @@ pub async fn by_phone(
             remark,
         })
         .collect())
+}
+
+/// Whether the mirror has `external_userid` among `owner`'s customers.
+pub async fn is_customer_of(
+    db: &SqlitePool,
+    owner: &str,
+    external_userid: &str,
+) -> Result<bool, sqlx::Error> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT 1 FROM customers WHERE owner_userid = ? AND external_userid = ?")
+            .bind(owner)
+            .bind(external_userid)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.is_some())
 }
 
 /// Customers of `owner` whose name or remark mentions `name`, and whether each has

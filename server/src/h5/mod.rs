@@ -11,9 +11,12 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{from_fn, Compress, Next};
 use actix_web::{web, HttpResponse};
 
-/// `index.html`, as served.
+/// `index.html` as served, and the Content-Security-Policy that lets it run.
 #[derive(Clone)]
-struct Shell(Arc<str>);
+struct Shell {
+    html: Arc<str>,
+    csp: HeaderValue,
+}
 
 /// Registers the H5 routes. Without a built `index.html`, every page says how to build it.
 pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path, bridge_script: Option<&str>) {
@@ -35,7 +38,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path, bridge_script: Option
             return;
         }
     };
-    let shell = Shell(inject(&html, bridge_script).into());
+    let html = inject(&html, bridge_script);
+    let csp = match HeaderValue::from_str(&content_security_policy(&html, bridge_script)) {
+        Ok(v) => v,
+        Err(_) => HeaderValue::from_static("default-src 'self'"),
+    };
+    let shell = Shell {
+        html: html.into(),
+        csp,
+    };
     cfg.app_data(web::Data::new(shell)).service(
         web::scope("")
             .wrap(Compress::default())
@@ -69,7 +80,46 @@ fn inject(html: &str, bridge_script: Option<&str>) -> String {
 async fn serve_shell(shell: web::Data<Shell>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(shell.0.to_string())
+        .insert_header((header::CONTENT_SECURITY_POLICY, shell.csp.clone()))
+        .body(shell.html.to_string())
+}
+
+/// Only what the H5 loads: its own files, the inline start-up script Trunk writes
+/// (allowed by its hash, so no other inline script runs), WebAssembly, avatars from
+/// WeCom's image hosts, and in the demo the simulator's bridge and its API. No
+/// `frame-ancestors`: the WeCom client shows the page in its own webview.
+fn content_security_policy(html: &str, bridge_script: Option<&str>) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let hashes: String = inline_scripts(html)
+        .map(|s| {
+            let digest = Sha256::digest(s.as_bytes());
+            format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect();
+    let bridge = bridge_script
+        .and_then(|src| url::Url::parse(src).ok())
+        .map(|u| format!(" {}", u.origin().ascii_serialization()))
+        .unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}{bridge}; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: https:{bridge}; \
+         connect-src 'self'{bridge}; object-src 'none'; base-uri 'self'; form-action 'self'"
+    )
+}
+
+/// The bodies of `<script>` elements without `src`.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|rest| {
+        let (attrs, body) = rest.split_once('>')?;
+        if attrs.contains("src=") {
+            return None;
+        }
+        body.split_once("</script>").map(|(inner, _)| inner)
+    })
 }
 
 /// Whether a file name carries Trunk's content hash (`app-38a20c1a94695f3b_bg.wasm`).
@@ -115,6 +165,26 @@ mod tests {
         assert!(!is_hashed("/index.html"));
         assert!(!is_hashed("/orders/42"));
         assert!(!is_hashed("/desk-frontend.js"));
+    }
+
+    #[test]
+    fn the_policy_allows_the_inline_start_script_by_hash_and_the_bridge_only_when_set() {
+        let html =
+            "<head><script type=\"module\">init()</script><script src=\"/a.js\"></script></head>";
+        let csp = content_security_policy(html, None);
+        assert!(csp.contains("'sha256-"), "{csp}");
+        assert_eq!(inline_scripts(html).collect::<Vec<_>>(), vec!["init()"]);
+        assert!(csp.contains("'wasm-unsafe-eval'"));
+        let script_src = csp.split(';').find(|d| d.trim().starts_with("script-src"));
+        assert!(!script_src.expect("script-src").contains("unsafe-inline"));
+        assert!(!csp.contains("127.0.0.1:9"));
+        let demo = content_security_policy(html, Some("http://127.0.0.1:9/sim/bridge.js"));
+        assert!(demo.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"));
+        assert!(
+            demo.contains("connect-src 'self' http://127.0.0.1:9"),
+            "{demo}"
+        );
+        assert!(!demo.contains("frame-ancestors"));
     }
 
     #[test]

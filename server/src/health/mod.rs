@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz));
+    cfg.service(web::resource("/healthz").get(healthz));
 }
 
 async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/jssdk/signatures", web::post().to(signatures));
+    cfg.service(web::resource("/api/jssdk/signatures").post(signatures));
 }
 
 /// `lowercase hex(sha1("jsapi_ticket=T&noncestr=N&timestamp=S&url=U"))` (D-90506).
@@ -27,9 +27,10 @@ pub fn sign(ticket: &str, nonce: &str, timestamp: i64, url: &str) -> String {
     hex::encode(h.finalize())
 }
 
-/// The origins whose pages may be signed (`server.allowed_origins`), parsed once.
+/// The origins whose pages may be signed (`server.allowed_origins`), parsed once and
+/// kept as the exact text a page URL must begin with (`https://host[:port]`).
 #[derive(Debug, Clone, Default)]
-pub struct AllowedOrigins(Vec<url::Origin>);
+pub struct AllowedOrigins(Vec<String>);
 
 impl AllowedOrigins {
     /// Parses `https://host[:port]` entries; anything else is a configuration error.
@@ -38,7 +39,7 @@ impl AllowedOrigins {
             .iter()
             .map(|o| match url::Url::parse(o) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
-                    Ok(u.origin())
+                    Ok(u.origin().ascii_serialization())
                 }
                 _ => Err(format!(
                     "server.allowed_origins: {o:?} is not an origin like https://desk.example.com"
@@ -48,10 +49,16 @@ impl AllowedOrigins {
             .map(Self)
     }
 
-    /// Whether `url`'s origin (scheme, host, port) is one of them.
-    pub fn allows(&self, url: &url::Url) -> bool {
-        let origin = url.origin();
-        self.0.contains(&origin)
+    /// Whether the page URL, as the page wrote it, begins with one of them exactly
+    /// and then `/`, `?` or nothing. Comparing the text (not a parsed URL) matters:
+    /// WeCom signs the string, and a parser forgives `https:host`, userinfo,
+    /// percent-encoded or numeric hosts that another reader would take elsewhere.
+    pub fn allows(&self, page_url: &str) -> bool {
+        self.0.iter().any(|origin| {
+            page_url.strip_prefix(origin.as_str()).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')
+            })
+        })
     }
 }
 
@@ -59,6 +66,15 @@ impl AllowedOrigins {
 /// Rejects what is not an http(s) URL and origins not allowed.
 pub fn page_url_to_sign<'a>(raw: &'a str, allowed: &AllowedOrigins) -> Result<&'a str, ApiError> {
     let without_fragment = raw.split('#').next().unwrap_or_default();
+    if without_fragment
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+    {
+        return Err(ApiError::bad_request(
+            "bad_url",
+            "页面地址不能含空白、控制字符或反斜杠。/ The page URL must not contain whitespace, control characters or backslashes.",
+        ));
+    }
     let parsed = url::Url::parse(without_fragment).map_err(|e| {
         ApiError::bad_request(
             "bad_url",
@@ -71,7 +87,7 @@ pub fn page_url_to_sign<'a>(raw: &'a str, allowed: &AllowedOrigins) -> Result<&'
             "页面地址须为 http(s) 网址。/ The page URL must be an http(s) URL.",
         ));
     }
-    if !allowed.allows(&parsed) {
+    if !allowed.allows(without_fragment) {
         let origin = parsed.origin().ascii_serialization();
         return Err(ApiError::bad_request(
             "origin_not_allowed",
@@ -169,6 +185,9 @@ mod tests {
             page_url_to_sign("http://127.0.0.1:8080/", &allowed()).expect("allowed"),
             "http://127.0.0.1:8080/"
         );
+        for ok in ["https://desk.example.com", "https://desk.example.com?x=1"] {
+            assert_eq!(page_url_to_sign(ok, &allowed()).expect(ok), ok);
+        }
     }
 
     #[test]
@@ -178,6 +197,21 @@ mod tests {
             "https://desk.example.com.evil.com/",
             "http://desk.example.com/",
             "https://desk.example.com:8443/",
+            "https://desk.example.com:443/",
+            "https://desk.example.com@evil.com/",
+            "https://user@desk.example.com/",
+            "https://desk.example.com.evil.com/",
+            "https:desk.example.com/",
+            "https:/desk.example.com/",
+            "https://DESK.example.com/",
+            "https://desk%2Eexample.com/",
+            "http://2130706433:8080/",
+            "http://0x7f.0.0.1:8080/",
+            "https://desk.example.com\\@evil.com/",
+            "https://desk.example.com/ x",
+            "https://desk.example.com/\t",
+            " https://desk.example.com/",
+            "https://desk.example.com\n/",
             "not a url",
             "javascript:alert(1)",
             "",

@@ -5,7 +5,7 @@ pub mod store;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use desk_shared::{Candidates, Order, OrderInput, Orders, RecordGroup};
+use desk_shared::{is_control_or_bidi, Candidates, Order, OrderInput, Orders, RecordGroup};
 use serde::Deserialize;
 
 use crate::auth::Member;
@@ -16,11 +16,11 @@ use crate::startup::AppState;
 use store::{OrderRow, Recorded};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/orders/{id}", web::put().to(upsert))
-        .route("/api/orders", web::get().to(list))
-        .route("/api/orders/{id}", web::get().to(one))
-        .route("/api/orders/{id}/candidates", web::get().to(candidates))
-        .route("/api/orders/{id}/group", web::post().to(record_group));
+    cfg.service(web::resource("/api/v1/orders/{id}").put(upsert))
+        .service(web::resource("/api/orders").get(list))
+        .service(web::resource("/api/orders/{id}").get(one))
+        .service(web::resource("/api/orders/{id}/candidates").get(candidates))
+        .service(web::resource("/api/orders/{id}/group").post(record_group));
 }
 
 impl From<MirrorError> for ApiError {
@@ -55,9 +55,15 @@ fn validate(id: &str, o: &OrderInput) -> Result<(), ApiError> {
         if value.chars().count() > max {
             return Err(field_error(field, &format!("最长 {max} 个字符")));
         }
+        if value.chars().any(is_control_or_bidi) {
+            return Err(field_error(field, "不能含控制字符或文字方向控制符"));
+        }
     }
-    if id.is_empty() || id.len() > 64 || id.chars().any(|c| c.is_control() || c == '/') {
-        return Err(field_error("id", "须为 1~64 个字符，不含 /"));
+    if id.is_empty() || id.len() > 64 || id.chars().any(|c| is_control_or_bidi(c) || c == '/') {
+        return Err(field_error(
+            "id",
+            "须为 1~64 个字符，不含 / 、控制字符或文字方向控制符",
+        ));
     }
     Ok(())
 }
@@ -164,7 +170,7 @@ async fn candidates(
 ) -> Result<HttpResponse, ApiError> {
     let order = order_of(&state, &id, &member).await?;
     let designer = &order.designer_userid;
-    let info = state
+    let mirror = state
         .customers
         .ensure_fresh(&state.db, &state.wecom, designer, q.refresh)
         .await?;
@@ -174,11 +180,18 @@ async fn candidates(
         1 => None,
         0 => {
             let named = contacts::named(&state.db, designer, &order.customer_name).await?;
-            Some(no_match_hint(&designer_name, &order, info, &named))
+            Some(no_match_hint(&designer_name, &order, mirror.info, &named))
         }
         n => Some(format!(
             "{designer_name}有 {n} 位客户的备注里有这个手机号，请选出订单上的客户。"
         )),
+    };
+    let hint = match (mirror.refresh_in, hint) {
+        (Some(secs), hint) => Some(format!(
+            "客户名单刚刚刷新过，{secs} 秒后才能再次刷新；下面是当前名单的结果。{}",
+            hint.unwrap_or_default()
+        )),
+        (None, hint) => hint,
     };
     Ok(HttpResponse::Ok().json(Candidates {
         candidates: found,
@@ -244,6 +257,7 @@ async fn record_group(
             ),
             _ => e.into(),
         })?;
+    check_group_is_for_order(&state, &order, &member, &chat, &body.external_user_ids).await?;
     let name = if chat.name.is_empty() {
         body.group_name.trim()
     } else {
@@ -256,6 +270,91 @@ async fn record_group(
         }
         Recorded::Again(g) => Ok(HttpResponse::Ok().json(g)),
         Recorded::Conflict(_) => Err(conflict()),
+    }
+}
+
+/// A group may become the order's only when it really is: the order's designer owns it
+/// or is in it, and a customer in it is the order's customer: one of the designer's
+/// customers whose remark phone is the order's, or the customer the member picked by
+/// hand, who must be in the group and be followed by the designer or the member.
+async fn check_group_is_for_order(
+    state: &AppState,
+    order: &OrderRow,
+    member: &Member,
+    chat: &crate::wecom::types::GroupChat,
+    picked: &[String],
+) -> Result<(), ApiError> {
+    let refuse = |why: String| {
+        tracing::warn!(order = %order.id, chat_id = %chat.chat_id, by = %member.0.user_id, %why, "group refused for order");
+        ApiError::bad_request(
+            "group_not_for_order",
+            format!("这个群不能作为订单 {} 的群：{why}", order.id),
+        )
+    };
+    let designer = &order.designer_userid;
+    let staff_in = chat.owner == *designer
+        || chat
+            .member_list
+            .iter()
+            .any(|m| m.kind == 1 && m.userid == *designer);
+    if !staff_in {
+        let name = state.directory.person(&state.wecom, designer).await.name;
+        return Err(refuse(format!(
+            "订单的设计师{name}不是群主也不在群里。请用「建群」为这个订单新建客户群。"
+        )));
+    }
+    let customers: Vec<&str> = chat
+        .member_list
+        .iter()
+        .filter(|m| m.kind == 2)
+        .map(|m| m.userid.as_str())
+        .collect();
+    if customers.is_empty() {
+        return Err(refuse(
+            "群里还没有客户。请用「建群」拉上订单的客户新建客户群。".into(),
+        ));
+    }
+    state
+        .customers
+        .ensure_fresh(&state.db, &state.wecom, designer, false)
+        .await?;
+    let matched = contacts::by_phone(&state.db, designer, &order.customer_phone).await?;
+    if matched
+        .iter()
+        .any(|c| customers.contains(&c.external_user_id.as_str()))
+    {
+        return Ok(());
+    }
+    for id in picked.iter().filter(|p| customers.contains(&p.as_str())) {
+        if follows(state, id, &[designer, &member.0.user_id]).await? {
+            return Ok(());
+        }
+    }
+    Err(refuse(format!(
+        "群里的客户不是订单上的客户（设计师的客户备注里没有手机号 {}）。请选对群，或先在客户备注里填上手机号。",
+        order.customer_phone
+    )))
+}
+
+/// Whether one of `members` follows customer `external_userid`: the mirror first,
+/// WeCom (`externalcontact/get`) when the mirror does not know.
+async fn follows(
+    state: &AppState,
+    external_userid: &str,
+    members: &[&String],
+) -> Result<bool, ApiError> {
+    for m in members {
+        if contacts::is_customer_of(&state.db, m, external_userid).await? {
+            return Ok(true);
+        }
+    }
+    match state.wecom.customer(external_userid, "").await {
+        Ok(detail) => Ok(detail
+            .follow_user
+            .iter()
+            .any(|f| members.iter().any(|m| **m == f.follow.userid))),
+        Err(e) if matches!(e.errcode(), Some(40096 | 84061)) => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -47,6 +47,35 @@ impl RetryPolicy {
     }
 }
 
+tokio::task_local! {
+    /// When the request being served stops waiting on WeCom. Set per HTTP request by
+    /// `with_deadline`; background work runs outside it with its own budget.
+    static DEADLINE: tokio::time::Instant;
+}
+
+/// Runs `work` with every WeCom call in it bounded, all together, by `budget`: past
+/// it they fail with `WeComError::Timeout` (retries and token refreshes included).
+pub async fn with_deadline<F: std::future::Future>(budget: Duration, work: F) -> F::Output {
+    DEADLINE
+        .scope(tokio::time::Instant::now() + budget, work)
+        .await
+}
+
+/// `call` cut off at the current request's deadline, if there is one.
+async fn bounded<T>(
+    call: impl std::future::Future<Output = Result<T, WeComError>>,
+) -> Result<T, WeComError> {
+    match DEADLINE.try_with(|d| *d) {
+        Ok(deadline) => tokio::time::timeout_at(deadline, call)
+            .await
+            .unwrap_or_else(|_| {
+                tracing::warn!("WeCom call cut off at the request's deadline");
+                Err(WeComError::Timeout)
+            }),
+        Err(_) => call.await,
+    }
+}
+
 /// Typed access to the WeCom server API for one app (corp id + agent id + secret).
 /// Cheap to clone; clones share the token and ticket caches.
 #[derive(Clone)]
@@ -122,44 +151,38 @@ impl WeComClient {
 
     /// The app's access token (cached, single flight). Only `doctor` and this module use it.
     pub(crate) async fn access_token(&self) -> Result<Arc<str>, WeComError> {
-        self.inner
-            .token
-            .get_or_refresh(|| async {
-                let secret = self.inner.secret.expose_secret();
-                let t: AccessToken = self
-                    .request(
-                        Method::GET,
-                        "gettoken",
-                        &[("corpid", self.corp_id())],
-                        Auth::Secret(secret),
-                        None,
-                    )
-                    .await?;
-                Ok((t.access_token, t.expires_in))
-            })
-            .await
+        bounded(self.inner.token.get_or_refresh(|| async {
+            let secret = self.inner.secret.expose_secret();
+            let t: AccessToken = self
+                .request(
+                    Method::GET,
+                    "gettoken",
+                    &[("corpid", self.corp_id())],
+                    Auth::Secret(secret),
+                    None,
+                )
+                .await?;
+            Ok((t.access_token, t.expires_in))
+        }))
+        .await
     }
 
     /// The corp JS-SDK ticket, for `wx.config` / `getConfigSignature`.
     pub async fn corp_jsapi_ticket(&self) -> Result<Arc<str>, WeComError> {
-        self.inner
-            .corp_ticket
-            .get_or_refresh(|| async {
-                let t: Ticket = self.get("get_jsapi_ticket", &[]).await?;
-                Ok((t.ticket, t.expires_in))
-            })
-            .await
+        bounded(self.inner.corp_ticket.get_or_refresh(|| async {
+            let t: Ticket = self.get("get_jsapi_ticket", &[]).await?;
+            Ok((t.ticket, t.expires_in))
+        }))
+        .await
     }
 
     /// The app JS-SDK ticket, for `wx.agentConfig` / `getAgentConfigSignature`.
     pub async fn agent_jsapi_ticket(&self) -> Result<Arc<str>, WeComError> {
-        self.inner
-            .agent_ticket
-            .get_or_refresh(|| async {
-                let t: Ticket = self.get("ticket/get", &[("type", "agent_config")]).await?;
-                Ok((t.ticket, t.expires_in))
-            })
-            .await
+        bounded(self.inner.agent_ticket.get_or_refresh(|| async {
+            let t: Ticket = self.get("ticket/get", &[("type", "agent_config")]).await?;
+            Ok((t.ticket, t.expires_in))
+        }))
+        .await
     }
 
     /// Both tickets (corp, app), fetched concurrently when cold.
@@ -332,7 +355,7 @@ impl WeComClient {
         message: &RobotMessage,
     ) -> Result<(), WeComError> {
         let body = serde_json::to_vec(message).map_err(|e| WeComError::Decode(e.to_string()))?;
-        self.retrying(|| async {
+        bounded(self.retrying(|| async {
             let resp = self
                 .inner
                 .http
@@ -343,7 +366,7 @@ impl WeComClient {
                 .await
                 .map_err(transport_error)?;
             read_answer::<Empty>(resp).await.map(drop)
-        })
+        }))
         .await
     }
 
@@ -369,6 +392,16 @@ impl WeComClient {
     /// A call that needs the access token: a rejected token (40014, 42001, 40001) is
     /// dropped, refetched and the call tried once more.
     async fn with_token<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<T, WeComError> {
+        bounded(self.with_token_unbounded(method, path, query, body)).await
+    }
+
+    async fn with_token_unbounded<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,

@@ -171,6 +171,9 @@ pub enum WeComError {
     /// An answer we could not read.
     #[error("unexpected WeCom answer: {0}")]
     Decode(String),
+    /// The request that waited on WeCom ran out of its deadline (retries included).
+    #[error("WeCom did not answer within the request's deadline")]
+    Timeout,
 }
 
 impl WeComError {
@@ -196,7 +199,7 @@ impl WeComError {
             WeComError::Api { errcode, .. } => matches!(errcode, -1 | 45009 | 45033),
             WeComError::Transport(_) => true,
             WeComError::Status(s) => *s >= 500,
-            WeComError::Decode(_) => false,
+            WeComError::Decode(_) | WeComError::Timeout => false,
         }
     }
 
@@ -220,6 +223,10 @@ impl WeComError {
             }
             WeComError::Decode(_) => {
                 "企业微信返回了无法识别的内容，请稍后重试。/ WeCom's answer could not be read."
+                    .into()
+            }
+            WeComError::Timeout => {
+                "企业微信响应太慢，这次没有完成，请稍后再试。/ WeCom is answering too slowly; please try again shortly."
                     .into()
             }
         }

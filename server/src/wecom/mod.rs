@@ -7,5 +7,5 @@ pub mod crypto;
 pub mod errors;
 pub mod types;
 
-pub use client::{RetryPolicy, WeComClient};
+pub use client::{with_deadline, RetryPolicy, WeComClient};
 pub use errors::{explain, Explanation, WeComError};

@@ -6,7 +6,7 @@ fn fake_dist() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("dir");
     std::fs::write(
         dir.path().join("index.html"),
-        "<!doctype html><html><head><script src=\"/wecom.global.prod-a262f492ff858150.js\"></script></head><body></body></html>",
+        "<!doctype html><html><head><script src=\"/wecom.global.prod-a262f492ff858150.js\"></script><script type=\"module\">import init from '/app.js'; await init();</script></head><body></body></html>",
     )
     .expect("index");
     std::fs::write(dir.path().join("app-38a20c1a94695f3b_bg.wasm"), b"\0asm").expect("wasm");
@@ -79,4 +79,47 @@ async fn without_a_build_every_page_says_how_to_build() {
     let resp = app.get("/").await;
     assert_eq!(resp.status(), 404);
     assert!(resp.text().await.expect("text").contains("make build"));
+}
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_that_allows_only_what_the_h5_loads() {
+    let dist = fake_dist();
+    let app = app_serving(&dist, None).await;
+    let page = app.get("/orders/42").await;
+    let csp = header(&page, "content-security-policy");
+    let script_src = csp
+        .split(';')
+        .find(|d| d.trim().starts_with("script-src"))
+        .expect("script-src")
+        .to_string();
+    assert!(script_src.contains("'self'"), "{csp}");
+    assert!(script_src.contains("'wasm-unsafe-eval'"), "{csp}");
+    // The inline start-up script is allowed by its hash, and nothing else inline.
+    assert!(script_src.contains("'sha256-"), "{csp}");
+    assert!(!script_src.contains("unsafe-inline"), "{csp}");
+    assert!(
+        !csp.contains("127.0.0.1:9"),
+        "no bridge without bridge_script: {csp}"
+    );
+    assert!(
+        !csp.contains("frame-ancestors"),
+        "the WeCom webview must show it"
+    );
+    assert_eq!(header(&page, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&page, "referrer-policy"), "same-origin");
+
+    let demo = app_serving(&dist, Some("http://127.0.0.1:9/sim/bridge.js")).await;
+    let csp = header(&demo.get("/").await, "content-security-policy");
+    assert!(
+        csp.contains("http://127.0.0.1:9"),
+        "the bridge is allowed: {csp}"
+    );
+}
+
+#[tokio::test]
+async fn the_login_pages_referrer_never_carries_the_oauth_code() {
+    let app = spawn_app().await;
+    let r = app.get("/auth/callback?code=secret-code&state=x").await;
+    assert_eq!(header(&r, "referrer-policy"), "same-origin");
+    assert!(header(&r, "content-security-policy").contains("default-src 'none'"));
 }

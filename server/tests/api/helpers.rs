@@ -326,3 +326,63 @@ pub fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
 pub fn cookie_pair(resp: &reqwest::Response, name: &str) -> Option<String> {
     set_cookie(resp, name).map(|c| c.split(';').next().unwrap_or_default().to_string())
 }
+
+/// `wecom-desk serve` as its own process (the real binary) against `sim`, with its
+/// config changed by `edit`; killed when dropped.
+pub struct ServeProcess {
+    pub child: tokio::process::Child,
+    pub pid: u32,
+    pub address: String,
+    pub http: reqwest::Client,
+    /// Every log line the server printed before it said it was listening.
+    pub startup_log: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl ServeProcess {
+    pub async fn start(sim: &Sim, edit: impl FnOnce(String) -> String) -> Self {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+
+        let dir = tempfile::tempdir().expect("dir");
+        let config = dir.path().join("desk.toml");
+        let db = format!("sqlite://{}/d.db", dir.path().display());
+        std::fs::write(&config, edit(config_text(&sim.url, SECRET, &db))).expect("config");
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wecom-desk"))
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("serve");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut startup_log = Vec::new();
+        let port = loop {
+            let line = lines
+                .next_line()
+                .await
+                .expect("read")
+                .expect("a 'listening' line");
+            startup_log.push(line.clone());
+            if let Some(p) = line.split("port=").nth(1) {
+                break p
+                    .trim()
+                    .trim_matches(|c: char| !c.is_ascii_digit())
+                    .to_string();
+            }
+        };
+        // Keep reading, so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let pid = child.id().expect("pid");
+        Self {
+            child,
+            pid,
+            address: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+            startup_log,
+            _dir: dir,
+        }
+    }
+}

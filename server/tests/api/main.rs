@@ -5,6 +5,7 @@ mod auth;
 mod callback;
 mod doctor;
 mod h5;
+mod hardening;
 mod helpers;
 mod jssdk;
 mod orders;

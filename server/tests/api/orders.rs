@@ -393,7 +393,14 @@ async fn the_mirror_is_fetched_100_at_a_time_once_and_survives_a_revoked_token()
         "[[generate]]\nuserid = \"zhangwei\"\ncount = 250\n",
     ))
     .await;
-    let app = spawn_app_on(sim).await;
+    // Forced refreshes not rate-limited here: this test is about what one costs.
+    let app = spawn_app_with(sim, |c| {
+        c.replace(
+            "[integration]",
+            "[contacts]\nforced_refresh_secs = 0\n[integration]",
+        )
+    })
+    .await;
     put(&app, "DD-13", "zhangwei", "客户7", "13900000007").await;
     let zhang = app.login("zhangwei").await;
     let gettoken_before = app.sim.calls("gettoken").await;

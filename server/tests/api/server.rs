@@ -99,51 +99,23 @@ async fn the_server_serves_when_wecom_is_unreachable() {
 
 #[tokio::test]
 async fn serve_stops_cleanly_on_sigterm() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
-
     let sim = spawn_simulator().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let config = dir.path().join("desk.toml");
-    let db = format!("sqlite://{}/d.db", dir.path().display());
-    std::fs::write(&config, config_text(&sim.url, SECRET, &db)).expect("config");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wecom-desk"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let port = loop {
-        let line = lines
-            .next_line()
-            .await
-            .expect("read")
-            .expect("a 'listening' line");
+    let mut served = ServeProcess::start(&sim, |c| c).await;
+    for line in &served.startup_log {
         assert!(!line.contains(SECRET), "no secret in logs: {line}");
-        if let Some(p) = line.split("port=").nth(1) {
-            break p
-                .trim()
-                .trim_matches(|c: char| !c.is_ascii_digit())
-                .to_string();
-        }
-    };
-    let health = reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+    }
+    let health = reqwest::get(format!("{}/healthz", served.address))
         .await
         .expect("answer");
     assert_eq!(health.status(), 200);
 
-    let pid = child.id().expect("pid").to_string();
     let kill = tokio::process::Command::new("kill")
-        .args(["-TERM", &pid])
+        .args(["-TERM", &served.pid.to_string()])
         .status()
         .await
         .expect("kill");
     assert!(kill.success());
-    let status = tokio::time::timeout(std::time::Duration::from_secs(15), child.wait())
+    let status = tokio::time::timeout(std::time::Duration::from_secs(15), served.child.wait())
         .await
         .expect("stops within the shutdown timeout")
         .expect("exit status");

@@ -1,0 +1,12 @@
+-- Every callback WeCom delivered, once: WeCom retries (three tries in all) and
+-- replays land on the same dedup_key and are no-ops. Processed later by workers.
+CREATE TABLE callback_inbox (
+    dedup_key    TEXT    PRIMARY KEY,  -- 'msg:<MsgId>' or 'evt:<from>:<time>:<event>:<change>:<ids>'
+    received_at  INTEGER NOT NULL,     -- unix seconds
+    msg_type     TEXT    NOT NULL,
+    event        TEXT    NOT NULL DEFAULT '',
+    change_type  TEXT    NOT NULL DEFAULT '',
+    body         TEXT    NOT NULL,     -- the decrypted XML
+    processed_at INTEGER               -- NULL until a worker handled it
+);
+CREATE INDEX callback_inbox_pending ON callback_inbox (processed_at, received_at);

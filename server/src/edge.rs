@@ -1,0 +1,210 @@
+//! What every request passes through before and after its handler: refusals that no
+//! handler should have to think of (compressed bodies, paths that are not UTF-8,
+//! oversized request lines and headers), the security headers of every answer, and
+//! `{code, message}` JSON for every error under `/api/` and `/wecom/`, whoever made it.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::error::ApiError;
+
+/// Longest request target (path and query) served; actix's own limit is higher and
+/// answers without a JSON body.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Largest sum of header names and values served (actix itself stops at 32 KiB).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// How long one request may wait on WeCom in all (`wecom.request_deadline_secs`).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestDeadline(pub std::time::Duration);
+
+/// Refuses what must never reach a handler, bounds its waiting on WeCom, then dresses
+/// the answer.
+pub async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if let Some(refusal) = refusal(&req) {
+        let (http_req, _) = req.into_parts();
+        let res = ServiceResponse::new(http_req, refusal.error_response());
+        return Ok(dress(res));
+    }
+    let deadline = req.app_data::<RequestDeadline>().copied();
+    let res = match deadline {
+        Some(RequestDeadline(budget)) => {
+            crate::wecom::with_deadline(budget, next.call(req)).await?
+        }
+        None => next.call(req).await?,
+    };
+    Ok(dress(res.map_into_boxed_body()))
+}
+
+fn refusal(req: &ServiceRequest) -> Option<ApiError> {
+    // Bodies are never compressed by WeCom or by the H5. Inflating them (actix would,
+    // inside the extractors) lets a 1 MB upload cost a gigabyte before any limit.
+    if let Some(enc) = req.headers().get(header::CONTENT_ENCODING) {
+        let identity = enc
+            .to_str()
+            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("identity"));
+        if !identity {
+            return Some(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_content_encoding",
+                "请求体不能压缩（去掉 Content-Encoding）。/ Compressed request bodies are not accepted.",
+            ));
+        }
+    }
+    let target = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if target > MAX_URI_BYTES {
+        return Some(ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("请求地址过长（最多 {MAX_URI_BYTES} 字节）。/ The request URI is too long."),
+        ));
+    }
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len())
+        .sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return Some(ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!(
+                "请求头过大（最多 {MAX_HEADER_BYTES} 字节）。/ The request headers are too large."
+            ),
+        ));
+    }
+    // actix would percent-decode a non-UTF-8 path lossily, and a handler would then
+    // act on an id nobody sent.
+    let path = req.uri().path();
+    if percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .is_err()
+    {
+        return Some(ApiError::bad_request(
+            "bad_path",
+            "请求路径的百分号编码不是有效的 UTF-8。/ The path's percent-encoding is not valid UTF-8.",
+        ));
+    }
+    None
+}
+
+/// Whether answers under this path are the JSON API (errors must be `{code, message}`,
+/// nothing is cached).
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/api" || path.starts_with("/wecom/")
+}
+
+/// Headers every answer carries, and JSON for API errors made outside our handlers
+/// (actix's 404/405, payload limits, extractor failures).
+fn dress(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let path = res.request().path().to_owned();
+    let status = res.status();
+    let is_json = content_type(res.response()).starts_with("application/json");
+    let mut res = if is_api(&path) && status.as_u16() >= 400 && !is_json {
+        let (req, old) = res.into_parts();
+        let mut fresh = status_error(status).error_response();
+        // Keep what actix said should follow (e.g. `Allow` on a 405).
+        if let Some(allow) = old.headers().get(header::ALLOW) {
+            fresh.headers_mut().insert(header::ALLOW, allow.clone());
+        }
+        ServiceResponse::new(req, fresh)
+    } else {
+        res
+    };
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // OAuth codes ride in the callback URL: never hand them on in a Referer.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if is_api(&path) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    let html = content_type(res.response()).starts_with("text/html");
+    if html && !res.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+        // Server-rendered pages (login failures, the simulator's pages) need no script.
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'",
+            ),
+        );
+    }
+    res
+}
+
+fn content_type(res: &HttpResponse) -> &str {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// The `{code, message}` for an error status that no handler of ours described.
+fn status_error(status: StatusCode) -> ApiError {
+    let (code, message) = match status.as_u16() {
+        400 => ("bad_request", "请求有误。/ Bad request."),
+        401 => ("not_logged_in", "请先登录。/ Please log in."),
+        403 => ("forbidden", "没有权限。/ Forbidden."),
+        404 => ("not_found", "接口不存在。/ No such API."),
+        405 => (
+            "method_not_allowed",
+            "这个接口不支持该请求方法。/ Method not allowed.",
+        ),
+        408 => ("request_timeout", "请求超时。/ Request timed out."),
+        413 => ("body_too_large", "请求体过大。/ Request body is too large."),
+        414 => (
+            "uri_too_long",
+            "请求地址过长。/ The request URI is too long.",
+        ),
+        415 => (
+            "unsupported_media_type",
+            "不支持的请求体类型。/ Unsupported media type.",
+        ),
+        431 => (
+            "headers_too_large",
+            "请求头过大。/ The request headers are too large.",
+        ),
+        s if s >= 500 => (
+            "internal",
+            "服务器内部错误，请稍后重试。/ Internal error, please retry later.",
+        ),
+        _ => ("http_error", "请求未能完成。/ The request failed."),
+    };
+    ApiError::new(status, code, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_paths_are_recognised() {
+        assert!(is_api("/api/orders"));
+        assert!(is_api("/wecom/callback"));
+        assert!(!is_api("/apiary"));
+        assert!(!is_api("/orders/1"));
+    }
+
+    #[test]
+    fn every_error_status_gets_a_code_and_a_sentence() {
+        for s in [
+            400u16, 401, 403, 404, 405, 408, 413, 414, 415, 431, 500, 502, 418,
+        ] {
+            let e = status_error(StatusCode::from_u16(s).expect("status"));
+            assert_eq!(e.status.as_u16(), s);
+            assert!(!e.code.is_empty() && !e.message.is_empty());
+        }
+    }
+}
