@@ -52,14 +52,15 @@ struct AutoLogin {
 /// (`userid=` turns it off).
 async fn auto_login(sim: web::Data<Simulator>, q: web::Query<AutoLogin>) -> HttpResponse {
     let userid = q.into_inner().userid;
-    let known = userid.is_empty() || sim.with_world(|w| w.member_name(&userid).is_some());
+    let known = userid.is_empty() || sim.with_world(|w| w.directory.is_member(&userid));
     if !known {
         return HttpResponse::NotFound().json(json!({"error": format!("no member {userid}")}));
     }
     sim.with_world(|w| {
-        w.auto_login = (!userid.is_empty()).then(|| userid.clone());
+        w.client
+            .set_auto_login((!userid.is_empty()).then(|| userid.clone()));
         if !userid.is_empty() {
-            w.client_member = Some(userid.clone());
+            w.client.log_in(&userid);
         }
     });
     HttpResponse::Ok().json(json!({ "autoLogin": userid }))
@@ -89,7 +90,7 @@ fn page(title: &str, body: &str) -> HttpResponse {
 
 /// The checks WeCom's authorize page makes; `Err` is the sentence it shows.
 fn check_authorize(w: &World, q: &Authorize) -> Result<url::Url, String> {
-    if q.appid.as_deref() != Some(w.fixture.corp_id.as_str()) {
+    if q.appid.as_deref() != Some(w.corp.id()) {
         return Err("appid 参数错误（须为企业 CorpID）".into());
     }
     let redirect = q
@@ -111,10 +112,7 @@ fn check_authorize(w: &World, q: &Authorize) -> Result<url::Url, String> {
         return Err("state 只能是 a-zA-Z0-9，最长 128 字节".into());
     }
     if let Some(agent) = &q.agentid {
-        let known = agent
-            .parse::<i64>()
-            .ok()
-            .is_some_and(|a| w.fixture.apps.iter().any(|app| app.agent_id == a));
+        let known = agent.parse::<i64>().ok().is_some_and(|a| w.corp.has_app(a));
         if !known {
             return Err("agentid 参数错误".into());
         }
@@ -141,9 +139,11 @@ async fn authorize(sim: web::Data<Simulator>, q: web::Query<Authorize>) -> HttpR
             Ok(t) => t,
             Err(why) => return page("参数错误", &format!("<h1>无法登录</h1><p>{}</p>", escape(&why))),
         };
-        if let Some(userid) = w.auto_login.clone() {
-            w.client_member = Some(userid.clone());
-            let code = w.issue_code(CodeOwner::Member(userid), Instant::now());
+        if let Some(userid) = w.client.auto_login().map(str::to_string) {
+            w.client.log_in(&userid);
+            let code = w
+                .credentials
+                .issue_code(CodeOwner::Member(userid), Instant::now());
             return redirect_with_code(target, &code, &q.state);
         }
         let approve = |who: (&str, &str)| {
@@ -155,9 +155,9 @@ async fn authorize(sim: web::Data<Simulator>, q: web::Query<Authorize>) -> HttpR
         };
         let mut body = format!(
             "<h1>企业微信（模拟）登录</h1><p><small>{} 请求获取你的身份</small></p>",
-            escape(&w.fixture.corp_name)
+            escape(w.corp.name())
         );
-        for m in &w.fixture.members {
+        for m in w.directory.members() {
             body.push_str(&format!(
                 r#"<a class="m" data-userid="{id}" href="/connect/oauth2/approve?{q}">{name}<br><small>{id} · {pos}</small></a>"#,
                 id = escape(&m.userid),
@@ -190,14 +190,14 @@ async fn approve(sim: web::Data<Simulator>, q: web::Query<Approve>) -> HttpRespo
     };
     sim.with_world(|w| {
         let owner = match (q.userid, q.openid) {
-            (Some(u), _) if w.member_name(&u).is_some() => {
-                w.client_member = Some(u.clone());
+            (Some(u), _) if w.directory.is_member(&u) => {
+                w.client.log_in(&u);
                 CodeOwner::Member(u)
             }
             (None, Some(o)) => CodeOwner::Outsider(o),
             _ => return page("参数错误", "<h1>没有这个成员</h1>"),
         };
-        let code = w.issue_code(owner, Instant::now());
+        let code = w.credentials.issue_code(owner, Instant::now());
         redirect_with_code(target, &code, &q.state)
     })
 }
@@ -226,13 +226,13 @@ async fn verify(sim: web::Data<Simulator>, v: web::Json<Verify>) -> HttpResponse
 }
 
 fn check_signature(w: &World, v: &Verify) -> Result<(), (i64, &'static str)> {
-    if v.corp_id != w.fixture.corp_id {
+    if v.corp_id != w.corp.id() {
         return Err((40013, "invalid corpid"));
     }
     let Ok(timestamp) = v.timestamp.parse::<i64>() else {
         return Err((40093, "invalid signature"));
     };
-    let (corp, agents) = w.valid_tickets(Instant::now());
+    let (corp, agents) = w.credentials.valid_tickets(Instant::now());
     let matches = |tickets: &[String]| {
         tickets
             .iter()
@@ -243,10 +243,7 @@ fn check_signature(w: &World, v: &Verify) -> Result<(), (i64, &'static str)> {
         "corp" if matches(&corp) => Ok(()),
         "corp" if matches(&agent_tickets) => Err((42012, "invalid ticket type")),
         "agent" => {
-            let Some(agent) = v
-                .agent_id
-                .filter(|a| w.fixture.apps.iter().any(|x| x.agent_id == *a))
-            else {
+            let Some(agent) = v.agent_id.filter(|a| w.corp.has_app(*a)) else {
                 return Err((40056, "invalid agentid"));
             };
             let own = agents.get(&agent).cloned().unwrap_or_default();
@@ -265,17 +262,13 @@ fn check_signature(w: &World, v: &Verify) -> Result<(), (i64, &'static str)> {
 /// The current member and their customers, for the bridge's pickers.
 async fn context(sim: web::Data<Simulator>) -> HttpResponse {
     let body = sim.with_world(|w| {
-        let member = w.client_member.clone();
+        let member = w.client.member();
         let customers: Vec<_> = member
-            .as_deref()
             .map(|m| {
-                w.fixture
-                    .customers
-                    .iter()
-                    .filter_map(|c| {
-                        c.follow.iter().find(|f| f.userid == m).map(|f| {
-                            json!({ "externalUserId": c.external_userid, "name": c.name, "remark": f.remark })
-                        })
+                w.directory
+                    .customers_of(m)
+                    .map(|(c, f)| {
+                        json!({ "externalUserId": c.external_userid, "name": c.name, "remark": f.remark })
                     })
                     .collect()
             })
@@ -313,25 +306,25 @@ async fn enterprise_chat(
 }
 
 fn create_chat(w: &mut World, req: EnterpriseChat) -> Result<String, (i64, String)> {
-    let Some(owner) = w.client_member.clone() else {
+    let Some(owner) = w.client.member().map(str::to_string) else {
         return Err((
             60011,
             "no privilege: nobody is logged in to the client".into(),
         ));
     };
     if !req.chat_id.is_empty() {
-        return if w.groups.contains_key(&req.chat_id) || w.app_chats.contains_key(&req.chat_id) {
+        return if w.chat_exists(&req.chat_id) {
             Ok(req.chat_id)
         } else {
             Err((40050, "chatid not exist".into()))
         };
     }
-    if let Some(u) = req.user_ids.iter().find(|u| w.member_name(u).is_none()) {
+    if let Some(u) = req.user_ids.iter().find(|u| !w.directory.is_member(u)) {
         return Err((40003, format!("invalid userid {u}")));
     }
     let mut wechat_users = 0;
     for e in &req.external_user_ids {
-        match w.fixture.customers.iter().find(|c| &c.external_userid == e) {
+        match w.directory.customer(e) {
             Some(c) => wechat_users += usize::from(c.kind == 1),
             None => return Err((40096, format!("invalid external userid {e}"))),
         }
@@ -379,19 +372,16 @@ fn create_chat(w: &mut World, req: EnterpriseChat) -> Result<String, (i64, Strin
     let mut member_list: Vec<GroupMember> = users.iter().map(|u| member(u, 1)).collect();
     member_list.extend(req.external_user_ids.iter().map(|e| member(e, 2)));
     let chat_id = random_id("wrsim", 27);
-    w.groups.insert(
-        chat_id.clone(),
-        GroupChat {
-            chat_id: chat_id.clone(),
-            name: req.group_name,
-            owner: owner.clone(),
-            create_time: now,
-            notice: String::new(),
-            admin_list: Vec::new(),
-            member_version: random_id("", 32),
-            member_list,
-        },
-    );
+    w.groups.insert(GroupChat {
+        chat_id: chat_id.clone(),
+        name: req.group_name,
+        owner: owner.clone(),
+        create_time: now,
+        notice: String::new(),
+        admin_list: Vec::new(),
+        member_version: random_id("", 32),
+        member_list,
+    });
     Ok(chat_id)
 }
 
@@ -402,9 +392,7 @@ struct OpenChat {
 }
 
 async fn open_chat(sim: web::Data<Simulator>, req: web::Json<OpenChat>) -> HttpResponse {
-    let exists = sim.with_world(|w| {
-        w.groups.contains_key(&req.chat_id) || w.app_chats.contains_key(&req.chat_id)
-    });
+    let exists = sim.with_world(|w| w.chat_exists(&req.chat_id));
     HttpResponse::Ok().json(if exists {
         json!({ "ok": true })
     } else {

@@ -1,12 +1,12 @@
 //! `/sim/`: what tests, demos and integrators use to watch and steer the simulator.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::state::{CodeOwner, Faults, Lifetimes};
+use super::state::{CodeOwner, FaultSettings, Lifetimes, CODE_LIFETIME};
 use super::Simulator;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -27,7 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Calls per `/cgi-bin/` path since start or the last reset.
 async fn stats(sim: web::Data<Simulator>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "calls": sim.with_world(|w| w.calls.clone()) }))
+    HttpResponse::Ok().json(json!({ "calls": sim.with_world(|w| w.calls.counts().clone()) }))
 }
 
 async fn reset_stats(sim: web::Data<Simulator>) -> HttpResponse {
@@ -36,33 +36,30 @@ async fn reset_stats(sim: web::Data<Simulator>) -> HttpResponse {
 }
 
 async fn get_faults(sim: web::Data<Simulator>) -> HttpResponse {
-    HttpResponse::Ok().json(sim.with_world(|w| w.faults.clone()))
+    HttpResponse::Ok().json(sim.with_world(|w| w.faults.settings().clone()))
 }
 
 /// Replaces the injected faults (`{}` clears them all).
-async fn set_faults(sim: web::Data<Simulator>, faults: web::Json<Faults>) -> HttpResponse {
-    sim.with_world(|w| {
-        w.faults = faults.into_inner();
-        w.calls_since_rate_limit_set = 0;
-    });
+async fn set_faults(sim: web::Data<Simulator>, faults: web::Json<FaultSettings>) -> HttpResponse {
+    sim.with_world(|w| w.faults.set(faults.into_inner()));
     HttpResponse::NoContent().finish()
 }
 
 /// Revokes every token now, as WeCom may do before `expires_in`.
 async fn revoke_tokens(sim: web::Data<Simulator>) -> HttpResponse {
-    sim.with_world(|w| w.revoke_all_tokens());
+    sim.with_world(|w| w.credentials.revoke_all_tokens());
     HttpResponse::NoContent().finish()
 }
 
 /// Sets the lifetimes of credentials issued from now on.
 async fn set_lifetimes(sim: web::Data<Simulator>, l: web::Json<Lifetimes>) -> HttpResponse {
-    sim.with_world(|w| w.lifetimes = l.into_inner());
+    sim.with_world(|w| w.credentials.set_lifetimes(l.into_inner()));
     HttpResponse::NoContent().finish()
 }
 
 /// The tickets valid now: what the bridge (and tests) check signatures against.
 async fn tickets(sim: web::Data<Simulator>) -> HttpResponse {
-    let (corp, agents) = sim.with_world(|w| w.valid_tickets(Instant::now()));
+    let (corp, agents) = sim.with_world(|w| w.credentials.valid_tickets(Instant::now()));
     HttpResponse::Ok().json(json!({ "corp": corp, "agent": agents }))
 }
 
@@ -77,7 +74,7 @@ struct CodeRequest {
 async fn issue_code(sim: web::Data<Simulator>, req: web::Json<CodeRequest>) -> HttpResponse {
     let owner = match (&req.userid, &req.openid) {
         (Some(u), None) => {
-            if sim.with_world(|w| w.member_name(u).is_none()) {
+            if sim.with_world(|w| !w.directory.is_member(u)) {
                 return HttpResponse::NotFound().json(json!({"error": format!("no member {u}")}));
             }
             CodeOwner::Member(u.clone())
@@ -88,19 +85,18 @@ async fn issue_code(sim: web::Data<Simulator>, req: web::Json<CodeRequest>) -> H
                 .json(json!({"error": "give exactly one of userid or openid"}))
         }
     };
-    let code = sim.with_world(|w| w.issue_code(owner, Instant::now()));
-    HttpResponse::Ok()
-        .json(json!({ "code": code, "expiresIn": Duration::from_secs(300).as_secs() }))
+    let code = sim.with_world(|w| w.credentials.issue_code(owner, Instant::now()));
+    HttpResponse::Ok().json(json!({ "code": code, "expiresIn": CODE_LIFETIME.as_secs() }))
 }
 
 /// Messages accepted through `message/send`, `appchat/send` and `webhook/send`.
 async fn messages(sim: web::Data<Simulator>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "messages": sim.with_world(|w| w.sent.clone()) }))
+    HttpResponse::Ok().json(json!({ "messages": sim.with_world(|w| w.messages.sent().to_vec()) }))
 }
 
 /// Customer groups as the simulator holds them.
 async fn groups(sim: web::Data<Simulator>) -> HttpResponse {
     HttpResponse::Ok().json(json!({
-        "groups": sim.with_world(|w| w.groups.values().cloned().collect::<Vec<_>>())
+        "groups": sim.with_world(|w| w.groups.all().cloned().collect::<Vec<_>>())
     }))
 }

@@ -1,5 +1,5 @@
-//! The WeCom simulator: a faithful stand-in for the WeCom server API (and, later, the
-//! client), for the demo, the tests and integrators. See docs/simulator.md.
+//! The WeCom simulator: a faithful stand-in for the WeCom server API and client, for
+//! the demo, the tests and integrators. See docs/simulator.md.
 
 pub mod api;
 pub mod client;

@@ -1,5 +1,6 @@
-//! The simulator's mutable world: issued credentials, codes, groups, join ways, app
-//! chats, sent messages, call counters and injected faults.
+//! The simulator's mutable world, one sub-state per area: the corp, credentials,
+//! the directory of members and customers, customer groups, app chats, messages,
+//! the simulated client's session, call counts and injected faults.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -8,34 +9,107 @@ use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::fixture::Fixture;
-use crate::wecom::types::{GroupChat, GroupMember, JoinWaySettings, UserRef};
+use super::fixture::{self, App, Callback, Customer, Fixture, Member, Robot};
+use crate::wecom::types::{Follow, GroupChat, GroupMember, JoinWaySettings, UserRef};
 
-/// Faults injected through `/sim/faults`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Faults {
-    /// Added to every `/cgi-bin/` answer.
-    #[serde(default)]
-    pub latency_ms: u64,
-    /// The next N calls answer errcode -1.
-    #[serde(default)]
-    pub busy_next: u32,
-    /// After N more calls, every call answers 45009 (until cleared with `null`).
-    #[serde(default)]
-    pub rate_limit_after: Option<u64>,
-    /// The next N calls answer with HTTP `http_error_status`.
-    #[serde(default)]
-    pub http_error_next: u32,
-    #[serde(default = "default_http_error_status")]
-    pub http_error_status: u16,
-    /// After N more calls, every token is revoked (once): a token that dies mid-task.
-    #[serde(default)]
-    pub revoke_tokens_after: Option<u64>,
+/// How long an OAuth code lives.
+pub const CODE_LIFETIME: Duration = Duration::from_secs(300);
+
+pub fn random_id(prefix: &str, len: usize) -> String {
+    let tail: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect();
+    format!("{prefix}{tail}")
 }
 
-fn default_http_error_status() -> u16 {
-    502
+/// The world. One lock guards it; the simulator is for tests and demos, not load.
+#[derive(Debug)]
+pub struct World {
+    pub corp: Corp,
+    pub credentials: Credentials,
+    pub directory: Directory,
+    pub groups: Groups,
+    pub app_chats: AppChats,
+    pub messages: Messages,
+    pub client: ClientSession,
+    pub calls: CallCounts,
+    pub faults: Faults,
+}
+
+impl World {
+    pub fn new(fixture: Fixture) -> Self {
+        let Fixture {
+            corp_id,
+            corp_name,
+            apps,
+            members,
+            customers,
+            groups,
+            robots,
+            callback,
+            generate: _,
+        } = fixture;
+        Self {
+            corp: Corp {
+                id: corp_id,
+                name: corp_name,
+                apps,
+                callback,
+            },
+            credentials: Credentials::default(),
+            directory: Directory { members, customers },
+            groups: Groups::from_fixture(&groups),
+            app_chats: AppChats::default(),
+            messages: Messages::new(robots),
+            client: ClientSession::default(),
+            calls: CallCounts::default(),
+            faults: Faults::default(),
+        }
+    }
+
+    /// Whether `chat_id` is a customer group or an internal chat: what the client
+    /// can open.
+    pub fn chat_exists(&self, chat_id: &str) -> bool {
+        self.groups.contains(chat_id) || self.app_chats.contains(chat_id)
+    }
+}
+
+/// The corp and its self-built apps, as the fixture describes them.
+#[derive(Debug)]
+pub struct Corp {
+    id: String,
+    name: String,
+    apps: Vec<App>,
+    callback: Option<Callback>,
+}
+
+impl Corp {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The app whose secret this is.
+    pub fn agent_of_secret(&self, secret: &str) -> Option<i64> {
+        self.apps
+            .iter()
+            .find(|a| a.secret == secret)
+            .map(|a| a.agent_id)
+    }
+
+    pub fn has_app(&self, agent_id: i64) -> bool {
+        self.apps.iter().any(|a| a.agent_id == agent_id)
+    }
+
+    /// Where callbacks go, if the fixture says.
+    pub fn callback(&self) -> Option<&Callback> {
+        self.callback.as_ref()
+    }
 }
 
 /// Credential lifetimes set through `/sim/lifetimes`.
@@ -56,79 +130,32 @@ impl Default for Lifetimes {
 }
 
 #[derive(Debug, Clone)]
-pub struct Issued {
-    pub value: String,
-    pub expires_at: Instant,
+struct Issued {
+    value: String,
+    expires_at: Instant,
 }
 
 impl Issued {
-    pub fn remaining(&self, now: Instant) -> Option<u64> {
+    fn remaining(&self, now: Instant) -> Option<u64> {
         (self.expires_at > now).then(|| self.expires_at.duration_since(now).as_secs().max(1))
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct TokenInfo {
-    pub agent_id: i64,
-    pub expires_at: Instant,
-    pub revoked: bool,
+struct TokenInfo {
+    agent_id: i64,
+    expires_at: Instant,
+    revoked: bool,
 }
 
-/// A message the simulator accepted (app message, app-chat message or robot message).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SentMessage {
-    /// `message/send`, `appchat/send` or `webhook/send`.
-    pub via: String,
-    /// Recipients, chat id or robot key.
-    pub to: String,
-    pub body: serde_json::Value,
-}
-
-#[derive(Debug, Clone)]
-pub struct AppChat {
-    pub name: String,
-    pub owner: String,
-    pub userlist: Vec<String>,
-    pub agent_id: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct StoredJoinWay {
-    pub settings: JoinWaySettings,
-    pub agent_id: i64,
-}
-
-/// The world. One lock guards it; the simulator is for tests and demos, not load.
-#[derive(Debug)]
-pub struct World {
-    pub fixture: Fixture,
-    pub lifetimes: Lifetimes,
-    pub faults: Faults,
-    /// Calls since `rate_limit_after` was set.
-    pub calls_since_rate_limit_set: u64,
-    pub calls: BTreeMap<String, u64>,
-    pub tokens: HashMap<String, TokenInfo>,
-    pub token_of_agent: HashMap<i64, String>,
-    pub corp_ticket: Option<Issued>,
-    pub agent_tickets: HashMap<i64, Issued>,
-    /// Every ticket ever issued with its expiry, so a page signed just before a
-    /// refresh still verifies (as in WeCom, an old ticket stays valid until it expires).
-    pub issued_corp_tickets: Vec<Issued>,
-    pub issued_agent_tickets: HashMap<i64, Vec<Issued>>,
-    /// Ticket fetch times per agent, for the 100-per-hour limit.
-    pub ticket_fetches: HashMap<i64, VecDeque<Instant>>,
-    pub codes: HashMap<String, (CodeOwner, Instant)>,
-    pub groups: BTreeMap<String, GroupChat>,
-    pub join_ways: BTreeMap<String, StoredJoinWay>,
-    pub app_chats: BTreeMap<String, AppChat>,
-    pub sent: Vec<SentMessage>,
-    /// Robot send times per key, for the 20-per-minute limit.
-    pub robot_sends: HashMap<String, VecDeque<Instant>>,
-    /// The member using the simulated client (the last one who logged in).
-    pub client_member: Option<String>,
-    /// The member the OAuth page approves without asking (`/sim/login?userid=`).
-    pub auto_login: Option<String>,
+/// What an access token is worth right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenCheck {
+    /// Valid, issued to this app.
+    Valid(i64),
+    /// Never issued, or revoked.
+    Invalid,
+    Expired,
 }
 
 /// Who an OAuth code was issued to.
@@ -139,88 +166,27 @@ pub enum CodeOwner {
     Outsider(String),
 }
 
-pub fn random_id(prefix: &str, len: usize) -> String {
-    let tail: String = rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect();
-    format!("{prefix}{tail}")
+/// Access tokens, JS-SDK tickets and OAuth codes the simulator issued.
+#[derive(Debug, Default)]
+pub struct Credentials {
+    lifetimes: Lifetimes,
+    tokens: HashMap<String, TokenInfo>,
+    token_of_agent: HashMap<i64, String>,
+    corp_ticket: Option<Issued>,
+    agent_tickets: HashMap<i64, Issued>,
+    /// Every ticket ever issued with its expiry, so a page signed just before a
+    /// refresh still verifies (as in WeCom, an old ticket stays valid until it expires).
+    issued_corp_tickets: Vec<Issued>,
+    issued_agent_tickets: HashMap<i64, Vec<Issued>>,
+    /// Ticket fetch times per agent, for the 100-per-hour limit.
+    ticket_fetches: HashMap<i64, VecDeque<Instant>>,
+    codes: HashMap<String, (CodeOwner, Instant)>,
 }
 
-impl World {
-    pub fn new(fixture: Fixture) -> Self {
-        let groups = fixture
-            .groups
-            .iter()
-            .map(|g| {
-                let mut member_list = vec![GroupMember {
-                    userid: g.owner.clone(),
-                    kind: 1,
-                    join_time: g.create_time,
-                    join_scene: 1,
-                    invitor: None,
-                    group_nickname: String::new(),
-                    name: String::new(),
-                    unionid: None,
-                    state: None,
-                }];
-                member_list.extend(g.members.iter().map(|m| GroupMember {
-                    userid: m.userid.clone(),
-                    kind: m.kind,
-                    join_time: g.create_time,
-                    join_scene: 1,
-                    invitor: Some(UserRef {
-                        userid: g.owner.clone(),
-                    }),
-                    group_nickname: String::new(),
-                    name: String::new(),
-                    unionid: None,
-                    state: None,
-                }));
-                let chat = GroupChat {
-                    chat_id: g.chat_id.clone(),
-                    name: g.name.clone(),
-                    owner: g.owner.clone(),
-                    create_time: g.create_time,
-                    notice: g.notice.clone(),
-                    admin_list: Vec::new(),
-                    member_version: random_id("", 32),
-                    member_list,
-                };
-                (g.chat_id.clone(), chat)
-            })
-            .collect();
-        Self {
-            fixture,
-            lifetimes: Lifetimes::default(),
-            faults: Faults::default(),
-            calls_since_rate_limit_set: 0,
-            calls: BTreeMap::new(),
-            tokens: HashMap::new(),
-            token_of_agent: HashMap::new(),
-            corp_ticket: None,
-            agent_tickets: HashMap::new(),
-            issued_corp_tickets: Vec::new(),
-            issued_agent_tickets: HashMap::new(),
-            ticket_fetches: HashMap::new(),
-            codes: HashMap::new(),
-            groups,
-            join_ways: BTreeMap::new(),
-            app_chats: BTreeMap::new(),
-            sent: Vec::new(),
-            robot_sends: HashMap::new(),
-            client_member: None,
-            auto_login: None,
-        }
-    }
-
-    pub fn member_name(&self, userid: &str) -> Option<&str> {
-        self.fixture
-            .members
-            .iter()
-            .find(|m| m.userid == userid)
-            .map(|m| m.name.as_str())
+impl Credentials {
+    /// Applies to credentials issued from now on.
+    pub fn set_lifetimes(&mut self, lifetimes: Lifetimes) {
+        self.lifetimes = lifetimes;
     }
 
     /// Issues (or returns the still valid) token of an app: one token per secret.
@@ -245,6 +211,15 @@ impl World {
         );
         self.token_of_agent.insert(agent_id, token.clone());
         (token, lifetime)
+    }
+
+    pub fn check_token(&self, token: &str, now: Instant) -> TokenCheck {
+        match self.tokens.get(token) {
+            None => TokenCheck::Invalid,
+            Some(t) if t.revoked => TokenCheck::Invalid,
+            Some(t) if t.expires_at <= now => TokenCheck::Expired,
+            Some(t) => TokenCheck::Valid(t.agent_id),
+        }
     }
 
     pub fn revoke_all_tokens(&mut self) {
@@ -290,41 +265,12 @@ impl World {
 
     /// Records a ticket fetch; false when the app is over 100 fetches in the last hour.
     pub fn ticket_fetch_allowed(&mut self, agent_id: i64, now: Instant) -> bool {
-        let q = self.ticket_fetches.entry(agent_id).or_default();
-        while q
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(3600))
-        {
-            q.pop_front();
-        }
-        if q.len() >= 100 {
-            return false;
-        }
-        q.push_back(now);
-        true
-    }
-
-    /// Records a robot send; false when the robot is over 20 in the last minute.
-    pub fn robot_send_allowed(&mut self, key: &str, now: Instant) -> bool {
-        let q = self.robot_sends.entry(key.to_string()).or_default();
-        while q
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(60))
-        {
-            q.pop_front();
-        }
-        if q.len() >= 20 {
-            return false;
-        }
-        q.push_back(now);
-        true
-    }
-
-    pub fn issue_code(&mut self, owner: CodeOwner, now: Instant) -> String {
-        let code = random_id("simcode_", 32);
-        self.codes
-            .insert(code.clone(), (owner, now + Duration::from_secs(300)));
-        code
+        within_rate(
+            self.ticket_fetches.entry(agent_id).or_default(),
+            now,
+            Duration::from_secs(3600),
+            100,
+        )
     }
 
     /// Valid tickets right now: (corp tickets, app tickets per agent).
@@ -342,5 +288,422 @@ impl World {
                 .map(|(a, v)| (*a, valid(v)))
                 .collect(),
         )
+    }
+
+    pub fn issue_code(&mut self, owner: CodeOwner, now: Instant) -> String {
+        let code = random_id("simcode_", 32);
+        self.codes
+            .insert(code.clone(), (owner, now + CODE_LIFETIME));
+        code
+    }
+
+    /// Who the code was issued to, if it is still valid. Single use: taken out
+    /// whatever the answer.
+    pub fn take_code(&mut self, code: &str, now: Instant) -> Option<CodeOwner> {
+        match self.codes.remove(code) {
+            Some((owner, expires_at)) if expires_at > now => Some(owner),
+            _ => None,
+        }
+    }
+}
+
+/// Records an event in a sliding window; false (and not recorded) when `max` events
+/// happened within `window` already.
+fn within_rate(times: &mut VecDeque<Instant>, now: Instant, window: Duration, max: usize) -> bool {
+    while times
+        .front()
+        .is_some_and(|t| now.duration_since(*t) > window)
+    {
+        times.pop_front();
+    }
+    if times.len() >= max {
+        return false;
+    }
+    times.push_back(now);
+    true
+}
+
+/// The corp's members and its customers with their `follow` entries.
+#[derive(Debug)]
+pub struct Directory {
+    members: Vec<Member>,
+    customers: Vec<Customer>,
+}
+
+impl Directory {
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    pub fn member(&self, userid: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.userid == userid)
+    }
+
+    pub fn is_member(&self, userid: &str) -> bool {
+        self.member(userid).is_some()
+    }
+
+    pub fn member_name(&self, userid: &str) -> Option<&str> {
+        self.member(userid).map(|m| m.name.as_str())
+    }
+
+    pub fn customer(&self, external_userid: &str) -> Option<&Customer> {
+        self.customers
+            .iter()
+            .find(|c| c.external_userid == external_userid)
+    }
+
+    pub fn customer_mut(&mut self, external_userid: &str) -> Option<&mut Customer> {
+        self.customers
+            .iter_mut()
+            .find(|c| c.external_userid == external_userid)
+    }
+
+    /// The customers `userid` follows, each with that member's `follow` entry, in
+    /// fixture order.
+    pub fn customers_of<'a>(
+        &'a self,
+        userid: &'a str,
+    ) -> impl Iterator<Item = (&'a Customer, &'a Follow)> + 'a {
+        self.customers
+            .iter()
+            .filter_map(move |c| c.follow.iter().find(|f| f.userid == userid).map(|f| (c, f)))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredJoinWay {
+    pub settings: JoinWaySettings,
+    pub agent_id: i64,
+}
+
+/// Customer groups and the join ways that lead into them.
+#[derive(Debug)]
+pub struct Groups {
+    chats: BTreeMap<String, GroupChat>,
+    join_ways: BTreeMap<String, StoredJoinWay>,
+}
+
+impl Groups {
+    fn from_fixture(groups: &[fixture::Group]) -> Self {
+        let chats = groups
+            .iter()
+            .map(|g| {
+                let mut member_list = vec![GroupMember {
+                    userid: g.owner.clone(),
+                    kind: 1,
+                    join_time: g.create_time,
+                    join_scene: 1,
+                    invitor: None,
+                    group_nickname: String::new(),
+                    name: String::new(),
+                    unionid: None,
+                    state: None,
+                }];
+                member_list.extend(g.members.iter().map(|m| GroupMember {
+                    userid: m.userid.clone(),
+                    kind: m.kind,
+                    join_time: g.create_time,
+                    join_scene: 1,
+                    invitor: Some(UserRef {
+                        userid: g.owner.clone(),
+                    }),
+                    group_nickname: String::new(),
+                    name: String::new(),
+                    unionid: None,
+                    state: None,
+                }));
+                let chat = GroupChat {
+                    chat_id: g.chat_id.clone(),
+                    name: g.name.clone(),
+                    owner: g.owner.clone(),
+                    create_time: g.create_time,
+                    notice: g.notice.clone(),
+                    admin_list: Vec::new(),
+                    member_version: random_id("", 32),
+                    member_list,
+                };
+                (g.chat_id.clone(), chat)
+            })
+            .collect();
+        Self {
+            chats,
+            join_ways: BTreeMap::new(),
+        }
+    }
+
+    pub fn contains(&self, chat_id: &str) -> bool {
+        self.chats.contains_key(chat_id)
+    }
+
+    pub fn get(&self, chat_id: &str) -> Option<&GroupChat> {
+        self.chats.get(chat_id)
+    }
+
+    /// Every group, ordered by chat id.
+    pub fn all(&self) -> impl Iterator<Item = &GroupChat> {
+        self.chats.values()
+    }
+
+    /// A group the client created.
+    pub fn insert(&mut self, chat: GroupChat) {
+        self.chats.insert(chat.chat_id.clone(), chat);
+    }
+
+    /// Stores a join way and answers its new `config_id`.
+    pub fn add_join_way(&mut self, settings: JoinWaySettings, agent_id: i64) -> String {
+        let config_id = random_id("", 32);
+        self.join_ways
+            .insert(config_id.clone(), StoredJoinWay { settings, agent_id });
+        config_id
+    }
+
+    pub fn join_way(&self, config_id: &str) -> Option<&StoredJoinWay> {
+        self.join_ways.get(config_id)
+    }
+
+    /// Overwrites a join way's settings; false when there is no such join way.
+    pub fn update_join_way(&mut self, config_id: &str, settings: JoinWaySettings) -> bool {
+        match self.join_ways.get_mut(config_id) {
+            Some(j) => {
+                j.settings = settings;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// False when there was no such join way.
+    pub fn remove_join_way(&mut self, config_id: &str) -> bool {
+        self.join_ways.remove(config_id).is_some()
+    }
+}
+
+/// An internal group chat: made by an app (`appchat/create`, with its agent id) or
+/// by a member in the client (agent id 0).
+#[derive(Debug, Clone)]
+pub struct AppChat {
+    pub name: String,
+    pub owner: String,
+    pub userlist: Vec<String>,
+    pub agent_id: i64,
+}
+
+/// Internal group chats by chat id.
+#[derive(Debug, Default)]
+pub struct AppChats {
+    chats: BTreeMap<String, AppChat>,
+}
+
+impl AppChats {
+    pub fn contains(&self, chat_id: &str) -> bool {
+        self.chats.contains_key(chat_id)
+    }
+
+    pub fn get(&self, chat_id: &str) -> Option<&AppChat> {
+        self.chats.get(chat_id)
+    }
+
+    pub fn insert(&mut self, chat_id: String, chat: AppChat) {
+        self.chats.insert(chat_id, chat);
+    }
+}
+
+/// A message the simulator accepted (app message, app-chat message or robot message).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentMessage {
+    /// `message/send`, `appchat/send` or `webhook/send`.
+    pub via: String,
+    /// Recipients, chat id or robot key.
+    pub to: String,
+    pub body: serde_json::Value,
+}
+
+/// Messages accepted, and the robots that may send them.
+#[derive(Debug)]
+pub struct Messages {
+    robots: Vec<Robot>,
+    /// Robot send times per key, for the 20-per-minute limit.
+    robot_sends: HashMap<String, VecDeque<Instant>>,
+    sent: Vec<SentMessage>,
+}
+
+impl Messages {
+    fn new(robots: Vec<Robot>) -> Self {
+        Self {
+            robots,
+            robot_sends: HashMap::new(),
+            sent: Vec::new(),
+        }
+    }
+
+    pub fn is_robot(&self, key: &str) -> bool {
+        self.robots.iter().any(|r| r.key == key)
+    }
+
+    /// Records a robot send; false when the robot is over 20 in the last minute.
+    pub fn robot_send_allowed(&mut self, key: &str, now: Instant) -> bool {
+        within_rate(
+            self.robot_sends.entry(key.to_string()).or_default(),
+            now,
+            Duration::from_secs(60),
+            20,
+        )
+    }
+
+    pub fn record(&mut self, message: SentMessage) {
+        self.sent.push(message);
+    }
+
+    /// Every accepted message, oldest first.
+    pub fn sent(&self) -> &[SentMessage] {
+        &self.sent
+    }
+}
+
+/// Who is using the simulated WeCom client.
+#[derive(Debug, Default)]
+pub struct ClientSession {
+    /// The last member who logged in.
+    member: Option<String>,
+    /// The member the OAuth page approves without asking (`/sim/login?userid=`).
+    auto_login: Option<String>,
+}
+
+impl ClientSession {
+    pub fn member(&self) -> Option<&str> {
+        self.member.as_deref()
+    }
+
+    pub fn log_in(&mut self, userid: &str) {
+        self.member = Some(userid.to_string());
+    }
+
+    pub fn auto_login(&self) -> Option<&str> {
+        self.auto_login.as_deref()
+    }
+
+    /// `None` turns auto-approval off.
+    pub fn set_auto_login(&mut self, userid: Option<String>) {
+        self.auto_login = userid;
+    }
+}
+
+/// Calls per `/cgi-bin/` path since start or the last reset.
+#[derive(Debug, Default)]
+pub struct CallCounts {
+    counts: BTreeMap<String, u64>,
+}
+
+impl CallCounts {
+    pub fn record(&mut self, path: &str) {
+        *self.counts.entry(path.to_string()).or_default() += 1;
+    }
+
+    pub fn counts(&self) -> &BTreeMap<String, u64> {
+        &self.counts
+    }
+
+    pub fn clear(&mut self) {
+        self.counts.clear();
+    }
+}
+
+/// Faults injected through `/sim/faults`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultSettings {
+    /// Added to every `/cgi-bin/` answer.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// The next N calls answer errcode -1.
+    #[serde(default)]
+    pub busy_next: u32,
+    /// After N more calls, every call answers 45009 (until cleared with `null`).
+    #[serde(default)]
+    pub rate_limit_after: Option<u64>,
+    /// The next N calls answer with HTTP `http_error_status`.
+    #[serde(default)]
+    pub http_error_next: u32,
+    #[serde(default = "default_http_error_status")]
+    pub http_error_status: u16,
+    /// After N more calls, every token is revoked (once): a token that dies mid-task.
+    #[serde(default)]
+    pub revoke_tokens_after: Option<u64>,
+}
+
+fn default_http_error_status() -> u16 {
+    502
+}
+
+/// What a faulty call answers instead of its real answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InjectedFault {
+    /// This HTTP status, no WeCom body.
+    HttpStatus(u16),
+    /// errcode -1.
+    Busy,
+    /// errcode 45009.
+    RateLimited,
+}
+
+/// The injected faults and how far along their countdowns are.
+#[derive(Debug, Default)]
+pub struct Faults {
+    settings: FaultSettings,
+    /// Calls since `rate_limit_after` was set.
+    calls_since_rate_limit_set: u64,
+}
+
+impl Faults {
+    pub fn settings(&self) -> &FaultSettings {
+        &self.settings
+    }
+
+    /// Replaces every fault and restarts the rate-limit countdown.
+    pub fn set(&mut self, settings: FaultSettings) {
+        self.settings = settings;
+        self.calls_since_rate_limit_set = 0;
+    }
+
+    pub fn latency(&self) -> Duration {
+        Duration::from_millis(self.settings.latency_ms)
+    }
+
+    /// Counts this call towards `revoke_tokens_after`; true on the call that must
+    /// revoke every token.
+    pub fn tokens_revoked_now(&mut self) -> bool {
+        match self.settings.revoke_tokens_after {
+            Some(0) => {
+                self.settings.revoke_tokens_after = None;
+                true
+            }
+            Some(n) => {
+                self.settings.revoke_tokens_after = Some(n - 1);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// The fault this call gets, if any, counting it towards the others.
+    pub fn next_fault(&mut self) -> Option<InjectedFault> {
+        let s = &mut self.settings;
+        if s.http_error_next > 0 {
+            s.http_error_next -= 1;
+            return Some(InjectedFault::HttpStatus(s.http_error_status));
+        }
+        if s.busy_next > 0 {
+            s.busy_next -= 1;
+            return Some(InjectedFault::Busy);
+        }
+        if let Some(after) = s.rate_limit_after {
+            self.calls_since_rate_limit_set += 1;
+            if self.calls_since_rate_limit_set > after {
+                return Some(InjectedFault::RateLimited);
+            }
+        }
+        None
     }
 }

@@ -1,0 +1,127 @@
+//! Customers (external contacts): listing, details, paging by member, remarks.
+
+use super::{fail, next_cursor, offset_of, to_value, Answer, Call};
+use crate::simulator::fixture::Customer;
+use crate::simulator::state::World;
+use crate::wecom::types::{
+    BatchGetByUser, CustomerOfMember, CustomersPage, Empty, ExternalContact, ExternalContactDetail,
+    ExternalUserIds, Follow, FollowInfo, FollowUser, Remark,
+};
+
+/// `externalcontact/list?userid`: the ids of a member's customers.
+pub(super) fn list(w: &mut World, _agent: i64, call: &Call) -> Answer {
+    let userid = call.param("userid").unwrap_or_default();
+    if !w.directory.is_member(userid) {
+        return fail(60111, "userid not found");
+    }
+    let ids: Vec<String> = w
+        .directory
+        .customers_of(userid)
+        .map(|(c, _)| c.external_userid.clone())
+        .collect();
+    if ids.is_empty() {
+        return fail(84061, "not external contact");
+    }
+    to_value(ExternalUserIds {
+        external_userid: ids,
+    })
+}
+
+fn contact_of(c: &Customer) -> ExternalContact {
+    ExternalContact {
+        external_userid: c.external_userid.clone(),
+        name: c.name.clone(),
+        avatar: c.avatar.clone(),
+        kind: c.kind,
+        gender: c.gender,
+        unionid: None,
+        position: None,
+        corp_name: c.corp_name.clone(),
+        corp_full_name: c.corp_name.clone(),
+    }
+}
+
+/// `externalcontact/get?external_userid`: a customer with every member who follows it.
+pub(super) fn detail(w: &mut World, _agent: i64, call: &Call) -> Answer {
+    let id = call.param("external_userid").unwrap_or_default();
+    let Some(c) = w.directory.customer(id) else {
+        return fail(40096, "invalid external userid");
+    };
+    to_value(ExternalContactDetail {
+        external_contact: contact_of(c),
+        follow_user: c
+            .follow
+            .iter()
+            .map(|f| FollowUser {
+                follow: f.clone(),
+                tags: Vec::new(),
+            })
+            .collect(),
+        next_cursor: String::new(),
+    })
+}
+
+/// `externalcontact/batch/get_by_user`: the customers of up to 100 members, paged.
+pub(super) fn batch_by_member(w: &mut World, _agent: i64, call: &Call) -> Answer {
+    let req: BatchGetByUser = call.json()?;
+    if req.userid_list.is_empty() || req.userid_list.len() > 100 {
+        return fail(40058, "userid_list size must be 1..100");
+    }
+    if let Some(unknown) = req.userid_list.iter().find(|u| !w.directory.is_member(u)) {
+        return fail(60111, format!("userid not found: {unknown}"));
+    }
+    // WeCom clamps the limit: default 50, at most 100.
+    let limit = req.limit.unwrap_or(50).clamp(1, 100) as usize;
+    let offset = offset_of(&req.cursor)?;
+    let all: Vec<(&Customer, &Follow)> = req
+        .userid_list
+        .iter()
+        .flat_map(|u| w.directory.customers_of(u))
+        .collect();
+    if all.is_empty() {
+        return fail(84061, "not external contact");
+    }
+    let end = (offset + limit).min(all.len());
+    let page = all.get(offset..end).unwrap_or_default();
+    to_value(CustomersPage {
+        external_contact_list: page
+            .iter()
+            .map(|(c, f)| CustomerOfMember {
+                external_contact: contact_of(c),
+                follow_info: FollowInfo {
+                    follow: (*f).clone(),
+                    tag_id: Vec::new(),
+                },
+            })
+            .collect(),
+        next_cursor: next_cursor(end, all.len()),
+    })
+}
+
+/// `externalcontact/remark`: edits what a member noted about a customer;
+/// `remark_mobiles` replaces the whole list.
+pub(super) fn remark(w: &mut World, _agent: i64, call: &Call) -> Answer {
+    let req: Remark = call.json()?;
+    if !w.directory.is_member(&req.userid) {
+        return fail(60111, "userid not found");
+    }
+    let Some(c) = w.directory.customer_mut(&req.external_userid) else {
+        return fail(40096, "invalid external userid");
+    };
+    let Some(f) = c.follow.iter_mut().find(|f| f.userid == req.userid) else {
+        return fail(84061, "not external contact");
+    };
+    if let Some(r) = req.remark {
+        f.remark = r;
+    }
+    if let Some(d) = req.description {
+        f.description = d;
+    }
+    if let Some(rc) = req.remark_company {
+        f.remark_corp_name = Some(rc);
+    }
+    if let Some(m) = req.remark_mobiles {
+        f.remark_mobiles = m;
+    }
+    to_value(Empty {})
+}
