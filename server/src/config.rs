@@ -133,8 +133,10 @@ pub struct RobotSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
+    /// `sqlite://…` (one instance) or `postgres://…` (several); a secret, since a
+    /// PostgreSQL URL carries its password.
     #[serde(default = "default_database_url")]
-    pub url: String,
+    pub url: SecretString,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -214,7 +216,7 @@ fn default_session_max_secs() -> i64 {
 fn default_max_clock_skew_secs() -> i64 {
     3600
 }
-fn default_database_url() -> String {
+fn default_database_url() -> SecretString {
     "sqlite://data/desk.db".into()
 }
 fn default_order_source() -> String {
@@ -290,6 +292,8 @@ mod tests {
         token = "tok-value"
         [robot]
         webhook_urls = ["https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=robot-key-value"]
+        [database]
+        url = "postgres://desk:db-password-value@db.internal/desk"
     "#;
 
     /// The file alone: the environment test below changes the process environment.
@@ -299,8 +303,8 @@ mod tests {
 
     #[test]
     fn defaults_fill_what_the_file_leaves_out() {
-        let s = file_only(MINIMAL).expect("parse");
-        assert_eq!(s.database.url, "sqlite://data/desk.db");
+        let s = file_only(&MINIMAL.replace("[database]", "[unused]")).expect("parse");
+        assert_eq!(s.database.url.expose_secret(), "sqlite://data/desk.db");
         assert_eq!(s.wecom.api_base, "https://qyapi.weixin.qq.com");
         assert_eq!(s.integration.order_source, "embedded");
         assert_eq!(s.wecom.agent_secret.expose_secret(), "s3cret-value");
@@ -317,7 +321,12 @@ mod tests {
     fn debug_output_never_shows_secrets() {
         let s = file_only(MINIMAL).expect("parse");
         let debug = format!("{s:?}");
-        for secret in ["s3cret-value", "tok-value", "robot-key-value"] {
+        for secret in [
+            "s3cret-value",
+            "tok-value",
+            "robot-key-value",
+            "db-password-value",
+        ] {
             assert!(!debug.contains(secret), "{secret} leaked into Debug");
         }
         assert!(debug.contains("ww1"));
@@ -339,7 +348,7 @@ mod tests {
                 s.server.allowed_origins,
                 vec!["https://a.example.com", "https://b.example.com"]
             );
-            assert_eq!(s.database.url, "sqlite::memory:");
+            assert_eq!(s.database.url.expose_secret(), "sqlite::memory:");
             Ok(())
         });
     }

@@ -17,6 +17,7 @@ pub mod health;
 pub mod html;
 pub mod integration;
 pub mod jssdk;
+pub mod lease;
 pub mod orders;
 pub mod simulator;
 pub mod startup;

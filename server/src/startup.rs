@@ -11,7 +11,6 @@ use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use secrecy::ExposeSecret;
-use sqlx::SqlitePool;
 
 use crate::config::Settings;
 use crate::contacts::directory::MemberDirectory;
@@ -29,7 +28,7 @@ pub const JSON_LIMIT: usize = 64 * 1024;
 pub struct AppState {
     pub settings: Settings,
     pub wecom: WeComClient,
-    pub db: SqlitePool,
+    pub db: crate::db::Db,
     pub allowed_origins: AllowedOrigins,
     /// `None` when `[callback]` is not configured.
     pub callback: Option<CallbackCrypto>,
@@ -61,9 +60,14 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.listen)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
-        let db = crate::db::connect(&settings.database.url).await?;
+        let db = crate::db::connect(settings.database.url.expose_secret()).await?;
         let wecom = WeComClient::with_retry(&settings.wecom, retry)
             .context("cannot build the WeCom client")?;
+        // Several instances on one PostgreSQL fetch each credential once for all.
+        // (On SQLite there is one instance; a demo's simulator starts with new tickets.)
+        if crate::db::backend(&db) == crate::db::Backend::Postgres {
+            wecom.share_credentials(&db);
+        }
         let callback = callback_crypto(&settings)?;
         let allowed_origins =
             AllowedOrigins::parse(&settings.server.allowed_origins).map_err(anyhow::Error::msg)?;

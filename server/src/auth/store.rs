@@ -1,9 +1,9 @@
 //! Sessions in the database: created at login, read (and kept alive) on every request
 //! that needs the member, deleted at logout.
 
+use crate::db::Db;
 use rand::RngCore;
 use sha1::{Digest, Sha1};
-use sqlx::SqlitePool;
 
 use desk_shared::SessionUser;
 
@@ -32,7 +32,7 @@ fn hash(token: &str) -> String {
 
 /// Creates a session for `user` and returns the token for the cookie.
 pub async fn create(
-    db: &SqlitePool,
+    db: &Db,
     user: &SessionUser,
     life: SessionLifetime,
 ) -> Result<String, sqlx::Error> {
@@ -42,7 +42,7 @@ pub async fn create(
     let now = now_secs();
     sqlx::query(
         "INSERT INTO sessions (token_hash, userid, name, avatar, created_at, expires_at, last_seen_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(hash(&token))
     .bind(&user.user_id)
@@ -54,7 +54,7 @@ pub async fn create(
     .execute(db)
     .await?;
     // Ended sessions are swept at each login; there are few.
-    sqlx::query("DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?")
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
         .bind(now)
         .bind(now - life.idle)
         .execute(db)
@@ -73,7 +73,7 @@ struct SessionRow {
 /// The member behind a session token, if the session has ended neither by age nor by
 /// idleness; marks it used.
 pub async fn find(
-    db: &SqlitePool,
+    db: &Db,
     token: &str,
     life: SessionLifetime,
 ) -> Result<Option<SessionUser>, sqlx::Error> {
@@ -81,7 +81,7 @@ pub async fn find(
     let token_hash = hash(token);
     let row: Option<SessionRow> = sqlx::query_as(
         "SELECT userid, name, avatar, last_seen_at FROM sessions
-         WHERE token_hash = ? AND expires_at >= ? AND last_seen_at >= ?",
+         WHERE token_hash = $1 AND expires_at >= $2 AND last_seen_at >= $3",
     )
     .bind(&token_hash)
     .bind(now)
@@ -92,7 +92,7 @@ pub async fn find(
         return Ok(None);
     };
     if now - row.last_seen_at >= life.touch_after() {
-        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
             .bind(now)
             .bind(&token_hash)
             .execute(db)
@@ -106,8 +106,8 @@ pub async fn find(
 }
 
 /// Ends the session behind `token` (nothing when there is none).
-pub async fn delete(db: &SqlitePool, token: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+pub async fn delete(db: &Db, token: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(hash(token))
         .execute(db)
         .await

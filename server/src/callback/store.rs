@@ -1,6 +1,6 @@
 //! The callback inbox: each delivered message or event stored once.
 
-use sqlx::SqlitePool;
+use crate::db::{backend, Backend, Db};
 
 use crate::clock::now_secs;
 
@@ -14,10 +14,10 @@ pub struct Delivery<'a> {
 }
 
 /// Stores `d` unless its key was stored before; whether it was new.
-pub async fn insert_once(db: &SqlitePool, d: &Delivery<'_>) -> Result<bool, sqlx::Error> {
+pub async fn insert_once(db: &Db, d: &Delivery<'_>) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO callback_inbox (dedup_key, received_at, msg_type, event, change_type, body)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING",
     )
     .bind(d.dedup_key)
     .bind(now_secs())
@@ -28,4 +28,57 @@ pub async fn insert_once(db: &SqlitePool, d: &Delivery<'_>) -> Result<bool, sqlx
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A stored delivery a worker has claimed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub dedup_key: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// Claims up to `limit` unprocessed deliveries for `worker` until `until_ms` (a lease:
+/// when it passes unprocessed, another worker may claim them). No row is handed to
+/// two workers at once: PostgreSQL skips rows another transaction holds; SQLite has
+/// one writer, so the statement is atomic by itself.
+pub async fn claim_pending(
+    db: &Db,
+    worker: &str,
+    limit: i64,
+    now_ms: i64,
+    until_ms: i64,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    let lock = match backend(db) {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE callback_inbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
+         WHERE dedup_key IN (
+           SELECT dedup_key FROM callback_inbox
+           WHERE processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3)
+           ORDER BY received_at, dedup_key LIMIT $4 {lock})
+         RETURNING dedup_key, body, attempts"
+    );
+    sqlx::query_as(&sql)
+        .bind(worker)
+        .bind(until_ms)
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(db)
+        .await
+}
+
+/// Marks a claimed delivery done.
+pub async fn mark_processed(db: &Db, dedup_key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE callback_inbox SET processed_at = $1, claimed_by = NULL, claimed_until = NULL
+         WHERE dedup_key = $2",
+    )
+    .bind(now_secs())
+    .bind(dedup_key)
+    .execute(db)
+    .await
+    .map(drop)
 }

@@ -1,7 +1,7 @@
 //! Orders and their groups in the database.
 
+use crate::db::Db;
 use desk_shared::{OrderGroup, OrderInput};
-use sqlx::SqlitePool;
 
 use crate::clock::now_secs;
 
@@ -40,19 +40,13 @@ const SELECT: &str = "SELECT o.id, o.title, o.designer_userid, o.pm_userid, o.cu
         o.customer_phone, g.chat_id, g.group_name, g.created_by, g.created_at
     FROM orders o LEFT JOIN order_groups g ON g.order_id = o.id";
 
-/// Inserts or replaces an order; returns whether it was new.
-pub async fn upsert(db: &SqlitePool, id: &str, o: &OrderInput) -> Result<bool, sqlx::Error> {
-    let existed: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM orders WHERE id = ?")
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
-    sqlx::query(
+/// Inserts or updates an order; returns whether it was new. The insert is tried
+/// first, so of two concurrent first writes exactly one is "new".
+pub async fn upsert(db: &Db, id: &str, o: &OrderInput) -> Result<bool, sqlx::Error> {
+    let now = now_secs();
+    let inserted = sqlx::query(
         "INSERT INTO orders (id, title, designer_userid, pm_userid, customer_name, customer_phone, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET title = excluded.title,
-           designer_userid = excluded.designer_userid, pm_userid = excluded.pm_userid,
-           customer_name = excluded.customer_name, customer_phone = excluded.customer_phone,
-           updated_at = excluded.updated_at",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
     )
     .bind(id)
     .bind(o.title.trim())
@@ -60,23 +54,41 @@ pub async fn upsert(db: &SqlitePool, id: &str, o: &OrderInput) -> Result<bool, s
     .bind(o.project_manager_user_id.trim())
     .bind(o.customer_name.trim())
     .bind(o.customer_phone.trim())
-    .bind(now_secs())
+    .bind(now)
     .execute(db)
-    .await?;
-    Ok(existed.is_none())
+    .await?
+    .rows_affected()
+        == 1;
+    if !inserted {
+        sqlx::query(
+            "UPDATE orders SET title = $2, designer_userid = $3, pm_userid = $4,
+               customer_name = $5, customer_phone = $6, updated_at = $7
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(o.title.trim())
+        .bind(o.designer_user_id.trim())
+        .bind(o.project_manager_user_id.trim())
+        .bind(o.customer_name.trim())
+        .bind(o.customer_phone.trim())
+        .bind(now)
+        .execute(db)
+        .await?;
+    }
+    Ok(inserted)
 }
 
-pub async fn get(db: &SqlitePool, id: &str) -> Result<Option<OrderRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{SELECT} WHERE o.id = ?"))
+pub async fn get(db: &Db, id: &str) -> Result<Option<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{SELECT} WHERE o.id = $1"))
         .bind(id)
         .fetch_optional(db)
         .await
 }
 
 /// Orders where `userid` is the designer or the project manager, newest first.
-pub async fn of_member(db: &SqlitePool, userid: &str) -> Result<Vec<OrderRow>, sqlx::Error> {
+pub async fn of_member(db: &Db, userid: &str) -> Result<Vec<OrderRow>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "{SELECT} WHERE o.designer_userid = ?1 OR o.pm_userid = ?1 ORDER BY o.updated_at DESC, o.id"
+        "{SELECT} WHERE o.designer_userid = $1 OR o.pm_userid = $1 ORDER BY o.updated_at DESC, o.id"
     ))
     .bind(userid)
     .fetch_all(db)
@@ -96,7 +108,7 @@ pub enum Recorded {
 /// Records `chat_id` as the order's group, once; the audit entry goes in the same
 /// transaction.
 pub async fn record_group(
-    db: &SqlitePool,
+    db: &Db,
     order_id: &str,
     chat_id: &str,
     group_name: &str,
@@ -106,7 +118,7 @@ pub async fn record_group(
     let now = now_secs();
     let inserted = sqlx::query(
         "INSERT INTO order_groups (order_id, chat_id, group_name, created_by, created_at)
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(order_id)
     .bind(chat_id)

@@ -2,16 +2,26 @@
 //!
 //! The hot path is one atomic load and a clock read. A refresh takes an async mutex,
 //! so any number of callers on a cold or expiring cache cause exactly one fetch; the
-//! others wait for it and then read the fresh value.
+//! others wait for it and then read the fresh value. When shared (several instances
+//! on one database), the value also lives in a row: an instance whose memory is cold
+//! reads the row, and only the one holding the row's lease fetches from WeCom, so
+//! all instances together fetch once per lifetime.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
 use tokio::sync::Mutex;
 
+use super::store::{self, StoredCredential};
 use super::WeComError;
+use crate::clock::now_millis;
+use crate::db::Db;
+use crate::lease::{self, Lease};
+
+/// How long one instance may take to fetch a credential before another tries.
+const FETCH_LEASE: Duration = Duration::from_secs(30);
 
 #[derive(Debug)]
 struct Entry {
@@ -24,6 +34,14 @@ struct Entry {
 pub struct CredentialCache {
     current: ArcSwapOption<Entry>,
     refresh: Mutex<()>,
+    shared: OnceLock<Shared>,
+}
+
+/// Where a shared credential lives.
+#[derive(Debug)]
+struct Shared {
+    db: Db,
+    name: String,
 }
 
 /// How long before expiry a credential is refreshed: a tenth of its lifetime, at most
@@ -46,8 +64,14 @@ impl CredentialCache {
         }
     }
 
+    /// Shares this credential with every instance on `db` under `name`.
+    pub fn share_in(&self, db: Db, name: String) {
+        let _ = self.shared.set(Shared { db, name });
+    }
+
     /// The cached value, or the result of `fetch` (value, lifetime in seconds) run by
-    /// exactly one of the callers that found the cache cold.
+    /// exactly one of the callers that found the cache cold (across instances, when
+    /// shared).
     pub async fn get_or_refresh<F, Fut>(&self, fetch: F) -> Result<Arc<str>, WeComError>
     where
         F: FnOnce() -> Fut,
@@ -60,23 +84,98 @@ impl CredentialCache {
         if let Some(v) = self.fresh() {
             return Ok(v);
         }
-        let started = Instant::now();
-        let (value, expires_in) = fetch().await?;
-        let lifetime = Duration::from_secs(expires_in);
-        let value: Arc<str> = value.into();
-        self.current.store(Some(Arc::new(Entry {
-            value: value.clone(),
-            refresh_at: started + lifetime - refresh_margin(lifetime),
-        })));
-        Ok(value)
+        match self.shared.get() {
+            Some(shared) => self.refresh_shared(shared, fetch).await,
+            None => {
+                let started = now_millis();
+                let (value, expires_in) = fetch().await?;
+                Ok(self.keep(&stored(value, expires_in, started)))
+            }
+        }
     }
 
-    /// Drops the cached value if it is still `stale` (a newer one is kept).
-    pub fn invalidate(&self, stale: &str) {
+    async fn refresh_shared<F, Fut>(
+        &self,
+        shared: &Shared,
+        fetch: F,
+    ) -> Result<Arc<str>, WeComError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(String, u64), WeComError>>,
+    {
+        let lease_name = format!("credential:{}", shared.name);
+        loop {
+            match self.usable_row(shared).await {
+                Ok(Some(v)) => return Ok(v),
+                Ok(None) => {}
+                Err(e) => {
+                    // The database is down: WeCom is still there. Fetch for this one.
+                    tracing::warn!(error = %e, credential = %shared.name, "shared credential unreadable; fetching without sharing");
+                    let started = now_millis();
+                    let (value, expires_in) = fetch().await?;
+                    return Ok(self.keep(&stored(value, expires_in, started)));
+                }
+            }
+            let held = Lease::try_take(&shared.db, &lease_name, FETCH_LEASE).await;
+            if let Ok(Some(_held)) = held {
+                if let Ok(Some(v)) = self.usable_row(shared).await {
+                    return Ok(v);
+                }
+                let started = now_millis();
+                let (value, expires_in) = fetch().await?;
+                let row = stored(value, expires_in, started);
+                if let Err(e) = store::write(&shared.db, &shared.name, &row).await {
+                    tracing::warn!(error = %e, credential = %shared.name, "could not share a fetched credential");
+                }
+                return Ok(self.keep(&row));
+            }
+            tokio::time::sleep(lease::POLL).await;
+        }
+    }
+
+    /// The shared row's value if it is set and not yet due for refresh (kept in memory).
+    async fn usable_row(&self, shared: &Shared) -> Result<Option<Arc<str>>, sqlx::Error> {
+        let row = store::read(&shared.db, &shared.name).await?;
+        Ok(row
+            .filter(|r| !r.value.is_empty() && now_millis() < r.refresh_at)
+            .map(|r| self.keep(&r)))
+    }
+
+    fn keep(&self, row: &StoredCredential) -> Arc<str> {
+        let value: Arc<str> = row.value.as_str().into();
+        let left = Duration::from_millis((row.refresh_at - now_millis()).max(0) as u64);
+        self.current.store(Some(Arc::new(Entry {
+            value: value.clone(),
+            refresh_at: Instant::now() + left,
+        })));
+        value
+    }
+
+    /// Drops the cached value if it is still `stale` (a newer one is kept), here and,
+    /// when shared, for every instance.
+    pub async fn invalidate(&self, stale: &str) {
         self.current.rcu(|cur| match cur {
             Some(e) if &*e.value == stale => None,
             other => other.clone(),
         });
+        if let Some(shared) = self.shared.get() {
+            if let Err(e) = store::clear_if(&shared.db, &shared.name, stale).await {
+                tracing::warn!(error = %e, credential = %shared.name, "could not invalidate a shared credential");
+            }
+        }
+    }
+}
+
+/// A fetched value with its refresh and expiry times, lifetime counted from when the
+/// fetch started.
+fn stored(value: String, expires_in: u64, started_ms: i64) -> StoredCredential {
+    let lifetime = Duration::from_secs(expires_in);
+    let lifetime_ms = lifetime.as_millis() as i64;
+    let margin_ms = refresh_margin(lifetime).as_millis() as i64;
+    StoredCredential {
+        value,
+        refresh_at: started_ms + lifetime_ms - margin_ms,
+        expires_at: started_ms + lifetime_ms,
     }
 }
 
@@ -130,9 +229,9 @@ mod tests {
             .get_or_refresh(|| async { Ok(("new".to_string(), 7200)) })
             .await
             .expect("fetch");
-        cache.invalidate("old");
+        cache.invalidate("old").await;
         assert_eq!(cache.fresh().as_deref(), Some("new"));
-        cache.invalidate("new");
+        cache.invalidate("new").await;
         assert!(cache.fresh().is_none());
     }
 

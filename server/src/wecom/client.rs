@@ -61,6 +61,19 @@ pub async fn with_deadline<F: std::future::Future>(budget: Duration, work: F) ->
         .await
 }
 
+/// `work` (not itself a WeCom call: e.g. waiting for another instance's refresh) cut
+/// off at the current request's deadline, if there is one.
+pub async fn within_deadline<T>(
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, WeComError> {
+    match DEADLINE.try_with(|d| *d) {
+        Ok(deadline) => tokio::time::timeout_at(deadline, work)
+            .await
+            .map_err(|_| WeComError::Timeout),
+        Err(_) => Ok(work.await),
+    }
+}
+
 /// `call` cut off at the current request's deadline, if there is one.
 async fn bounded<T>(
     call: impl std::future::Future<Output = Result<T, WeComError>>,
@@ -137,6 +150,18 @@ impl WeComClient {
                 agent_ticket: CredentialCache::new(),
             }),
         })
+    }
+
+    /// Shares the token and both tickets with every instance on `db`: fetched once
+    /// per lifetime for all, invalidated for all.
+    pub fn share_credentials(&self, db: &crate::db::Db) {
+        let app = format!("{}:{}", self.inner.corp_id, self.inner.agent_id);
+        let i = &self.inner;
+        i.token.share_in(db.clone(), format!("token:{app}"));
+        i.corp_ticket
+            .share_in(db.clone(), format!("corp_ticket:{app}"));
+        i.agent_ticket
+            .share_in(db.clone(), format!("agent_ticket:{app}"));
     }
 
     pub fn corp_id(&self) -> &str {
@@ -429,7 +454,7 @@ impl WeComClient {
                         errcode,
                         "WeCom rejected the token; fetching a new one"
                     );
-                    self.inner.token.invalidate(&token);
+                    self.inner.token.invalidate(&token).await;
                     refetched = true;
                 }
                 other => return other,

@@ -5,7 +5,8 @@ pub mod cache;
 pub mod client;
 pub mod crypto;
 pub mod errors;
+pub mod store;
 pub mod types;
 
-pub use client::{with_deadline, RetryPolicy, WeComClient};
+pub use client::{with_deadline, within_deadline, RetryPolicy, WeComClient};
 pub use errors::{explain, Explanation, WeComError};

@@ -688,9 +688,8 @@ async fn a_callback_signed_long_ago_is_refused() {
 }
 
 async fn inbox_rows(app: &TestApp) -> i64 {
-    let pool = sqlx::SqlitePool::connect(&app.db_url).await.expect("db");
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM callback_inbox")
-        .fetch_one(&pool)
+        .fetch_one(&app.db().await)
         .await
         .expect("count");
     n

@@ -26,6 +26,7 @@ pub fn fast_retry() -> RetryPolicy {
     }
 }
 
+#[derive(Clone)]
 pub struct Sim {
     pub url: String,
     /// Does not follow redirects, so tests can read each hop.
@@ -175,7 +176,14 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub sim: Sim,
     pub db_url: String,
-    _dir: tempfile::TempDir,
+    _dir: TestDir,
+}
+
+/// The temp dir a test's database (and files) live in, removed with the last user.
+#[allow(dead_code)] // held only to be dropped
+enum TestDir {
+    Own(tempfile::TempDir),
+    Shared(std::sync::Arc<tempfile::TempDir>),
 }
 
 /// The server against a fresh simulator and a fresh database file.
@@ -188,10 +196,65 @@ pub async fn spawn_app_on(sim: Sim) -> TestApp {
     spawn_app_with(sim, |config| config).await
 }
 
+/// A fresh database for one test: a SQLite file in `dir`, or, when the suite runs
+/// with `DESK_TEST_DATABASE=postgres` (make test does, under
+/// scripts/with-postgres.sh), a new database in the throw-away cluster.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    if std::env::var("DESK_TEST_DATABASE").as_deref() != Ok("postgres") {
+        return format!("sqlite://{}/desk.db", dir.display());
+    }
+    let admin = std::env::var("DESK_TEST_POSTGRES_URL").expect(
+        "DESK_TEST_DATABASE=postgres needs DESK_TEST_POSTGRES_URL (scripts/with-postgres.sh)",
+    );
+    let name = format!("desk_test_{:016x}", rand::random::<u64>());
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .expect("connect to the test cluster");
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create a test database");
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    format!("{base}/{name}")
+}
+
+/// Whether this run is against PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("DESK_TEST_DATABASE").as_deref() == Ok("postgres")
+}
+
+/// `n` servers on one database (several instances behind a load balancer), all
+/// against `sim`.
+pub async fn spawn_instances(sim: &Sim, n: usize) -> Vec<TestApp> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = fresh_database_url(dir.path()).await;
+    let dir = std::sync::Arc::new(dir);
+    let mut apps = Vec::new();
+    for _ in 0..n {
+        let settings = Settings::from_toml(&config_text(&sim.url, SECRET, &db)).expect("settings");
+        let app = Application::build_with_retry(settings, fast_retry())
+            .await
+            .expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        apps.push(TestApp {
+            address,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            sim: sim.clone(),
+            db_url: db.clone(),
+            _dir: TestDir::Shared(dir.clone()),
+        });
+    }
+    apps
+}
+
 /// The server with its config text changed by `edit` (e.g. another `static_dir`).
 pub async fn spawn_app_with(sim: Sim, edit: impl FnOnce(String) -> String) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db = format!("sqlite://{}/desk.db", dir.path().display());
+    let db = fresh_database_url(dir.path()).await;
     let settings =
         Settings::from_toml(&edit(config_text(&sim.url, SECRET, &db))).expect("settings");
     let app = Application::build_with_retry(settings, fast_retry())
@@ -207,11 +270,18 @@ pub async fn spawn_app_with(sim: Sim, edit: impl FnOnce(String) -> String) -> Te
             .expect("client"),
         sim,
         db_url: db,
-        _dir: dir,
+        _dir: TestDir::Own(dir),
     }
 }
 
 impl TestApp {
+    /// The app's database, for checks no API shows.
+    pub async fn db(&self) -> desk_server::db::Db {
+        desk_server::db::connect(&self.db_url)
+            .await
+            .expect("test database")
+    }
+
     pub async fn post_signatures(&self, url: &str) -> reqwest::Response {
         self.http
             .post(format!("{}/api/jssdk/signatures", self.address))
@@ -345,7 +415,7 @@ impl ServeProcess {
 
         let dir = tempfile::tempdir().expect("dir");
         let config = dir.path().join("desk.toml");
-        let db = format!("sqlite://{}/d.db", dir.path().display());
+        let db = fresh_database_url(dir.path()).await;
         std::fs::write(&config, edit(config_text(&sim.url, SECRET, &db))).expect("config");
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wecom-desk"))
             .args(["serve", "--config"])

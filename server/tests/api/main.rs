@@ -7,6 +7,7 @@ mod doctor;
 mod h5;
 mod hardening;
 mod helpers;
+mod instances;
 mod jssdk;
 mod orders;
 mod server;

@@ -32,7 +32,7 @@ async fn unknown_api_paths_are_json_404s() {
 async fn the_server_serves_even_when_wecom_rejects_the_secret() {
     let sim = spawn_simulator().await;
     let dir = tempfile::tempdir().expect("dir");
-    let db = format!("sqlite://{}/d.db", dir.path().display());
+    let db = fresh_database_url(dir.path()).await;
     let settings = settings_toml(&sim.url, "wrong-secret", &db);
     let app = desk_server::startup::Application::build_with_retry(settings, fast_retry())
         .await
@@ -70,7 +70,7 @@ async fn the_server_serves_even_when_wecom_rejects_the_secret() {
 #[tokio::test]
 async fn the_server_serves_when_wecom_is_unreachable() {
     let dir = tempfile::tempdir().expect("dir");
-    let db = format!("sqlite://{}/d.db", dir.path().display());
+    let db = fresh_database_url(dir.path()).await;
     // Port 9 on loopback: nothing listens there.
     let settings = settings_toml("http://127.0.0.1:9", SECRET, &db);
     let app = desk_server::startup::Application::build_with_retry(settings, fast_retry())

@@ -1,0 +1,177 @@
+//! Several instances on one database behave as one; races that a single instance
+//! also meets. The three-instance tests need PostgreSQL (the suite's second pass in
+//! `make test`); on SQLite, one instance is the design, and they say so and pass.
+
+use std::collections::HashSet;
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+fn order(designer: &str, phone: &str) -> Value {
+    json!({
+        "title": "城南店 · 新房装修",
+        "designerUserId": designer,
+        "projectManagerUserId": "lina",
+        "customerName": "王女士",
+        "customerPhone": phone,
+    })
+}
+
+fn needs_postgres(test: &str) -> bool {
+    if on_postgres() {
+        return true;
+    }
+    eprintln!("{test}: several instances need PostgreSQL (DESK_TEST_DATABASE=postgres); one instance on SQLite is the design");
+    false
+}
+
+#[tokio::test]
+async fn three_instances_fetch_the_token_and_each_ticket_exactly_once() {
+    if !needs_postgres("three_instances_fetch_the_token_and_each_ticket_exactly_once") {
+        return;
+    }
+    let sim = spawn_simulator().await;
+    // Slow WeCom, so the 300 cold requests really pile up on all three.
+    sim.set_faults(json!({"latencyMs": 300})).await;
+    let apps = spawn_instances(&sim, 3).await;
+    let requests = (0..300).map(|i| apps[i % 3].post_signatures("https://desk.example.com/"));
+    for r in futures::future::join_all(requests).await {
+        assert_eq!(r.status(), 200);
+    }
+    assert_eq!(sim.calls("gettoken").await, 1, "one token for all");
+    assert_eq!(sim.calls("get_jsapi_ticket").await, 1, "one corp ticket");
+    assert_eq!(sim.calls("ticket/get").await, 1, "one app ticket");
+
+    // Tokens revoked: each instance meets 40014, and the token is refetched once.
+    sim.set_faults(json!({"latencyMs": 50})).await;
+    sim.revoke_tokens().await;
+    let logins = apps
+        .iter()
+        .flat_map(|a| [a.login("zhangwei"), a.login("lina")]);
+    futures::future::join_all(logins).await;
+    assert_eq!(sim.calls("gettoken").await, 2, "one refetch for all three");
+}
+
+#[tokio::test]
+async fn three_instances_refresh_a_members_customers_once_and_share_sessions() {
+    if !needs_postgres("three_instances_refresh_a_members_customers_once_and_share_sessions") {
+        return;
+    }
+    let sim = spawn_simulator_with(demo_fixture_with(
+        "[[generate]]\nuserid = \"zhangwei\"\ncount = 250\n",
+    ))
+    .await;
+    sim.set_faults(json!({"latencyMs": 100})).await;
+    let apps = spawn_instances(&sim, 3).await;
+    assert_eq!(
+        apps[0]
+            .put_order("DD-1", &order("zhangwei", "13900000000"))
+            .await
+            .status(),
+        201
+    );
+    // Logged in on one instance, the session works on every one (it is a row).
+    let session = apps[0].login("zhangwei").await;
+    let pages_before = sim.calls("externalcontact/batch/get_by_user").await;
+    let matching = (0..30).map(|i| apps[i % 3].get_as(&session, "/api/orders/DD-1/candidates"));
+    for r in futures::future::join_all(matching).await {
+        assert_eq!(r.status(), 200);
+        let c: desk_shared::Candidates = r.json().await.expect("json");
+        assert_eq!(c.candidates.len(), 1);
+    }
+    // 26 demo customers + 250 generated: three pages, fetched by one instance.
+    assert_eq!(
+        sim.calls("externalcontact/batch/get_by_user").await - pages_before,
+        3
+    );
+    // The order is the same everywhere.
+    for app in &apps {
+        let o: desk_shared::Order = app
+            .get_as(&session, "/api/orders/DD-1")
+            .await
+            .json()
+            .await
+            .expect("order");
+        assert_eq!(o.customer_phone, "13900000000");
+    }
+}
+
+#[tokio::test]
+async fn of_concurrent_first_writes_of_one_order_exactly_one_is_new() {
+    let apps = if on_postgres() {
+        spawn_instances(&spawn_simulator().await, 3).await
+    } else {
+        vec![spawn_app().await]
+    };
+    let body = order("zhangwei", "13900000000");
+    let writes = (0..20).map(|i| apps[i % apps.len()].put_order("DD-7", &body));
+    let statuses: Vec<u16> = futures::future::join_all(writes)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [200, 201].contains(s)),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn claiming_work_rows_never_hands_one_row_to_two_workers() {
+    use desk_server::callback::store::{claim_pending, insert_once, mark_processed, Delivery};
+
+    let app = spawn_app().await;
+    let db = app.db().await;
+    for i in 0..60 {
+        let key = format!("msg:{i}");
+        let d = Delivery {
+            dedup_key: &key,
+            msg_type: "text",
+            event: "",
+            change_type: "",
+            body: "<xml/>",
+        };
+        assert!(insert_once(&db, &d).await.expect("insert"));
+        assert!(!insert_once(&db, &d).await.expect("again"), "insert-once");
+    }
+    let now = desk_server::clock::now_millis();
+    let workers = (0..6).map(|w| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let batch = claim_pending(&db, &format!("w{w}"), 7, now, now + 60_000)
+                    .await
+                    .expect("claim");
+                if batch.is_empty() {
+                    return mine;
+                }
+                for row in batch {
+                    mine.push(row.dedup_key);
+                }
+            }
+        })
+    });
+    let mut all = Vec::new();
+    for w in futures::future::join_all(workers).await {
+        all.extend(w.expect("worker"));
+    }
+    let distinct: HashSet<_> = all.iter().collect();
+    assert_eq!(all.len(), 60, "every row claimed once");
+    assert_eq!(distinct.len(), 60, "no row claimed twice");
+
+    // A lease that ran out lets another worker take the row; a processed row is done.
+    mark_processed(&db, "msg:0").await.expect("done");
+    let later = now + 120_000;
+    let again = claim_pending(&db, "late", 100, later, later + 60_000)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 59);
+    assert!(again.iter().all(|r| r.attempts == 2));
+}
