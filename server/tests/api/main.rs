@@ -9,6 +9,7 @@ mod hardening;
 mod helpers;
 mod jssdk;
 mod orders;
+mod request_span;
 mod server;
 mod simulator;
 mod wecom_client;
