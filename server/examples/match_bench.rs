@@ -44,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
     let sim = SimulatorServer::bind(fixture, "127.0.0.1:0")?;
     let (sim_url, _sim) = sim.spawn();
     let dir = tempfile::tempdir()?;
-    let settings = Settings::from_toml(&format!(
+    let settings = Settings::from_toml_only(&format!(
         r#"
         [server]
         listen = "127.0.0.1:0"

@@ -4,7 +4,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use desk_server::jssdk::{sign, signatures_for};
+use desk_server::wecom::jssdk::{sign, signatures_for};
 
 fn main() {
     let ticket =

@@ -264,13 +264,19 @@ impl Settings {
         Self::from_figment(figment.merge(Env::prefixed("DESK__").split("__")))
     }
 
-    /// Parses settings from TOML text (tests and `demo`), with the environment on top.
+    /// Parses settings from TOML text (`demo`), with the `DESK__` environment on top.
     pub fn from_toml(text: &str) -> Result<Self, Box<figment::Error>> {
         Self::from_figment(
             Figment::new()
                 .merge(Toml::string(text))
                 .merge(Env::prefixed("DESK__").split("__")),
         )
+    }
+
+    /// Parses settings from TOML text alone, whatever `DESK__` variables are set:
+    /// tests and benchmarks, which a developer's environment must not redirect.
+    pub fn from_toml_only(text: &str) -> Result<Self, Box<figment::Error>> {
+        Self::from_figment(Figment::new().merge(Toml::string(text)))
     }
 
     fn from_figment(figment: Figment) -> Result<Self, Box<figment::Error>> {
@@ -296,14 +302,9 @@ mod tests {
         url = "postgres://desk:db-password-value@db.internal/desk"
     "#;
 
-    /// The file alone: the environment test below changes the process environment.
-    fn file_only(text: &str) -> Result<Settings, Box<figment::Error>> {
-        Settings::from_figment(Figment::new().merge(Toml::string(text)))
-    }
-
     #[test]
     fn defaults_fill_what_the_file_leaves_out() {
-        let s = file_only(&MINIMAL.replace("[database]", "[unused]")).expect("parse");
+        let s = Settings::from_toml_only(&MINIMAL.replace("[database]", "[unused]")).expect("parse");
         assert_eq!(s.database.url.expose_secret(), "sqlite://data/desk.db");
         assert_eq!(s.wecom.api_base, "https://qyapi.weixin.qq.com");
         assert_eq!(s.integration.order_source, "embedded");
@@ -312,14 +313,15 @@ mod tests {
 
     #[test]
     fn the_documented_example_configuration_is_valid() {
-        let s = file_only(include_str!("../../docs/config.example.toml")).expect("example");
+        let s = Settings::from_toml_only(include_str!("../../docs/config.example.toml"))
+            .expect("example");
         assert_eq!(s.server.allowed_origins, vec!["https://desk.example.com"]);
         assert_eq!(s.wecom.agent_id, 1000002);
     }
 
     #[test]
     fn debug_output_never_shows_secrets() {
-        let s = file_only(MINIMAL).expect("parse");
+        let s = Settings::from_toml_only(MINIMAL).expect("parse");
         let debug = format!("{s:?}");
         for secret in [
             "s3cret-value",
@@ -354,8 +356,21 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API
+    fn toml_only_settings_ignore_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DESK__DATABASE__URL", "sqlite://from-env.db");
+            jail.set_env("DESK__WECOM__AGENT_SECRET", "from-env");
+            let s = Settings::from_toml_only(MINIMAL).expect("parse");
+            assert_eq!(s.database.url.expose_secret(), "sqlite://data/desk.db");
+            assert_eq!(s.wecom.agent_secret.expose_secret(), "s3cret-value");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn a_missing_required_key_is_named_in_the_error() {
-        let err = file_only("[wecom]\ncorp_id = \"ww1\"\n").expect_err("must fail");
+        let err = Settings::from_toml_only("[wecom]\ncorp_id = \"ww1\"\n").expect_err("must fail");
         assert!(err.to_string().contains("agent_id"), "{err}");
     }
 }

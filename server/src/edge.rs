@@ -18,6 +18,29 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// Largest sum of header names and values served (actix itself stops at 32 KiB).
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
+/// The header that carries a request's id, in and out.
+pub const REQUEST_ID: &str = "x-request-id";
+/// Longest client-given request id taken as it is.
+pub const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// The id of this request: the client's `X-Request-Id` when it is 1–64 characters of
+/// `[A-Za-z0-9._-]` (so a proxy's id ties its log to ours), else 16 fresh hex
+/// characters. Anything else is replaced, never cleaned: it goes into log lines.
+pub fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| is_well_formed_request_id(id))
+        .map_or_else(|| format!("{:016x}", rand::random::<u64>()), String::from)
+}
+
+fn is_well_formed_request_id(id: &str) -> bool {
+    (1..=MAX_REQUEST_ID_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
 /// How long one request may wait on WeCom in all (`wecom.request_deadline_secs`).
 #[derive(Debug, Clone, Copy)]
 pub struct RequestDeadline(pub std::time::Duration);
@@ -195,6 +218,24 @@ mod tests {
         assert!(is_api("/wecom/callback"));
         assert!(!is_api("/apiary"));
         assert!(!is_api("/orders/1"));
+    }
+
+    #[test]
+    fn only_short_plain_request_ids_are_taken_as_given() {
+        for ok in ["a", "req-1.2_3", &"x".repeat(MAX_REQUEST_ID_LEN)] {
+            assert!(is_well_formed_request_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "a b",
+            "a\nb",
+            "a\rb",
+            "id=1",
+            "请求",
+            &"x".repeat(MAX_REQUEST_ID_LEN + 1),
+        ] {
+            assert!(!is_well_formed_request_id(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -7,10 +7,12 @@ use std::path::PathBuf;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use secrecy::ExposeSecret;
+use tracing::Instrument;
 
 use crate::config::Settings;
 use crate::contacts::directory::MemberDirectory;
@@ -161,26 +163,48 @@ fn warm_up(wecom: WeComClient) {
     });
 }
 
-/// Logs each request by path only (query strings can carry OAuth codes and
-/// signatures): failures at `info`/`warn`, successes at `debug`, so a busy
-/// signature endpoint does not pay for a log line per request.
+/// Runs each request inside a `request` span (its id, method and path: never the
+/// query, which can carry OAuth codes and signatures), so every log line of the
+/// request, its WeCom calls and their retries included, names it; answers the id in
+/// `X-Request-Id`. Then logs the outcome: failures at `info`/`warn`, successes at
+/// `debug`, so a busy signature endpoint does not pay for a log line per request.
 async fn access_log(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = std::time::Instant::now();
-    let res = next.call(req).await?;
-    let (method, path) = (res.request().method(), res.request().path());
-    let status = res.status();
-    let ms = started.elapsed().as_secs_f64() * 1e3;
-    if status.is_server_error() {
-        tracing::warn!(%method, %path, status = status.as_u16(), ms, "request failed");
-    } else if status.is_client_error() {
-        tracing::info!(%method, %path, status = status.as_u16(), ms, "request refused");
-    } else {
-        tracing::debug!(%method, %path, status = status.as_u16(), ms, "request");
+    let id = edge::request_id(&req);
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %req.method(),
+        path = %req.path()
+    );
+    async move {
+        let started = std::time::Instant::now();
+        let result = next.call(req).await;
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        // Handlers' errors arrive as answers. An `Err` (a middleware's own failure) is
+        // answered by actix without the id header, so it is at least logged with it.
+        let mut res = result.inspect_err(|e| {
+            let status = e.as_response_error().status_code().as_u16();
+            tracing::warn!(status, ms, error = %e, "request failed outside the handlers");
+        })?;
+        let status = res.status();
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), ms, "request failed");
+        } else if status.is_client_error() {
+            tracing::info!(status = status.as_u16(), ms, "request refused");
+        } else {
+            tracing::debug!(status = status.as_u16(), ms, "request");
+        }
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            res.headers_mut()
+                .insert(HeaderName::from_static(edge::REQUEST_ID), value);
+        }
+        Ok(res)
     }
-    Ok(res)
+    .instrument(span)
+    .await
 }
 
 async fn api_not_found() -> Result<HttpResponse, ApiError> {

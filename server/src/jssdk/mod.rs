@@ -1,30 +1,15 @@
-//! `POST /api/jssdk/signatures`: both JS-SDK signatures for one page URL.
+//! `POST /api/jssdk/signatures`: both JS-SDK signatures for one page URL, and which
+//! page URLs may be signed. The signing itself is WeCom's protocol: `wecom::jssdk`.
 
 use actix_web::{web, HttpResponse};
-use desk_shared::{JsSignature, SignatureRequest, Signatures};
-use rand::Rng;
-use sha1::{Digest, Sha1};
+use desk_shared::SignatureRequest;
 
-use crate::clock::now_secs;
 use crate::error::ApiError;
 use crate::startup::AppState;
+use crate::wecom::jssdk::signatures_for;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/jssdk/signatures").post(signatures));
-}
-
-/// `lowercase hex(sha1("jsapi_ticket=T&noncestr=N&timestamp=S&url=U"))` (D-90506).
-pub fn sign(ticket: &str, nonce: &str, timestamp: i64, url: &str) -> String {
-    let mut h = Sha1::new();
-    h.update(b"jsapi_ticket=");
-    h.update(ticket.as_bytes());
-    h.update(b"&noncestr=");
-    h.update(nonce.as_bytes());
-    h.update(b"&timestamp=");
-    h.update(itoa::Buffer::new().format(timestamp).as_bytes());
-    h.update(b"&url=");
-    h.update(url.as_bytes());
-    hex::encode(h.finalize())
 }
 
 /// The origins whose pages may be signed (`server.allowed_origins`), parsed once and
@@ -99,37 +84,6 @@ pub fn page_url_to_sign<'a>(raw: &'a str, allowed: &AllowedOrigins) -> Result<&'
     Ok(without_fragment)
 }
 
-/// 16 random hex characters (64 bits): WeCom takes any nonce string.
-fn nonce() -> String {
-    format!("{:016x}", rand::thread_rng().gen::<u64>())
-}
-
-fn signature(ticket: &str, url: &str) -> JsSignature {
-    let nonce_str = nonce();
-    let timestamp = now_secs();
-    JsSignature {
-        signature: sign(ticket, &nonce_str, timestamp, url),
-        timestamp,
-        nonce_str,
-    }
-}
-
-/// Both signatures for `url`, each with a fresh nonce and the current time.
-pub fn signatures_for(
-    corp_id: &str,
-    agent_id: i64,
-    corp_ticket: &str,
-    agent_ticket: &str,
-    url: &str,
-) -> Signatures {
-    Signatures {
-        corp_id: corp_id.to_string(),
-        agent_id,
-        corp: signature(corp_ticket, url),
-        agent: signature(agent_ticket, url),
-    }
-}
-
 async fn signatures(
     state: web::Data<AppState>,
     body: web::Json<SignatureRequest>,
@@ -148,17 +102,6 @@ async fn signatures(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn official_signature_example() {
-        let s = sign(
-            "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg",
-            "Wm3WZYTPz0wzccnW",
-            1414587457,
-            "http://mp.weixin.qq.com?params=value",
-        );
-        assert_eq!(s, "0f9de62fce790f9a083d5c99e95740ceb90c27ed");
-    }
 
     fn allowed() -> AllowedOrigins {
         AllowedOrigins::parse(&[
@@ -223,11 +166,5 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn nonces_differ_each_time() {
-        assert_ne!(nonce(), nonce());
-        assert_eq!(nonce().len(), 16);
     }
 }

@@ -14,7 +14,7 @@ use super::state::{random_id, AppChat, CodeOwner, World};
 use super::Simulator;
 use crate::clock::now_secs;
 use crate::html::escape;
-use crate::jssdk::sign;
+use crate::wecom::jssdk::sign;
 use crate::wecom::types::{GroupChat, GroupMember, UserRef};
 
 const BRIDGE_JS: &str = include_str!("bridge.js");

@@ -374,6 +374,7 @@ impl WeComClient {
     }
 
     /// `webhook/send` to a group robot. `webhook_url` is the robot's full URL (with its key).
+    #[tracing::instrument(name = "wecom", skip_all, fields(path = "webhook/send"))]
     pub async fn send_robot(
         &self,
         webhook_url: &SecretString,
@@ -462,7 +463,10 @@ impl WeComClient {
         }
     }
 
-    /// One logical request with bounded retries on transient failures.
+    /// One logical request with bounded retries on transient failures, in a `wecom`
+    /// span inside the HTTP request's span (if any), so its retries name both. The span
+    /// has the API path only: the query carries the token or the secret, and codes.
+    #[tracing::instrument(name = "wecom", skip_all, fields(path = path))]
     async fn request<T: DeserializeOwned>(
         &self,
         method: Method,

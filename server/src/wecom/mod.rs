@@ -1,10 +1,12 @@
 //! Everything that talks to WeCom or speaks its protocols: the API client with its
-//! token/ticket caches, the shapes of its answers, its errcodes, and callback crypto.
+//! token/ticket caches, the shapes of its answers, its errcodes, callback crypto and
+//! JS-SDK signing.
 
 pub mod cache;
 pub mod client;
 pub mod crypto;
 pub mod errors;
+pub mod jssdk;
 pub mod store;
 pub mod types;
 

@@ -141,7 +141,7 @@ impl Sim {
 }
 
 pub fn settings_toml(sim_url: &str, secret: &str, db: &str) -> Settings {
-    Settings::from_toml(&config_text(sim_url, secret, db)).expect("test settings")
+    Settings::from_toml_only(&config_text(sim_url, secret, db)).expect("test settings")
 }
 
 /// A complete config file for the demo corp against `sim_url`.
@@ -231,7 +231,7 @@ pub async fn spawn_instances(sim: &Sim, n: usize) -> Vec<TestApp> {
     let dir = std::sync::Arc::new(dir);
     let mut apps = Vec::new();
     for _ in 0..n {
-        let settings = Settings::from_toml(&config_text(&sim.url, SECRET, &db)).expect("settings");
+        let settings = Settings::from_toml_only(&config_text(&sim.url, SECRET, &db)).expect("settings");
         let app = Application::build_with_retry(settings, fast_retry())
             .await
             .expect("build app");
@@ -256,7 +256,7 @@ pub async fn spawn_app_with(sim: Sim, edit: impl FnOnce(String) -> String) -> Te
     let dir = tempfile::tempdir().expect("temp dir");
     let db = fresh_database_url(dir.path()).await;
     let settings =
-        Settings::from_toml(&edit(config_text(&sim.url, SECRET, &db))).expect("settings");
+        Settings::from_toml_only(&edit(config_text(&sim.url, SECRET, &db))).expect("settings");
     let app = Application::build_with_retry(settings, fast_retry())
         .await
         .expect("build app");

@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use desk_server::jssdk::sign;
+use desk_server::wecom::jssdk::sign;
 use desk_shared::Signatures;
 use serde_json::json;
 

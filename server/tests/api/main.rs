@@ -10,6 +10,7 @@ mod helpers;
 mod instances;
 mod jssdk;
 mod orders;
+mod request_span;
 mod server;
 mod simulator;
 mod wecom_client;

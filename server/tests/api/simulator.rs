@@ -1,6 +1,6 @@
 //! The simulator answers as WeCom does, strictly (raw HTTP, no client in between).
 
-use desk_server::jssdk::sign;
+use desk_server::wecom::jssdk::sign;
 use desk_server::wecom::types::*;
 use serde_json::{json, Value};
 
