@@ -8,4 +8,4 @@ pub mod errors;
 pub mod types;
 
 pub use client::{with_deadline, RetryPolicy, WeComClient};
-pub use errors::{explain, Explanation, WeComError};
+pub use errors::{explain, AdminDetail, Explanation, WeComError, WeComErrorKind};
