@@ -1,8 +1,8 @@
 //! The only place that calls the server.
 
 use desk_shared::{
-    ApiError, Candidates, Order, OrderGroup, Orders, RecordGroup, Session, SignatureRequest,
-    Signatures,
+    ApiError, Candidates, ErrorCode, Order, OrderGroup, Orders, RecordGroup, Session,
+    SignatureRequest, Signatures,
 };
 use gloo_net::http::Request;
 use serde::de::DeserializeOwned;
@@ -11,11 +11,16 @@ use serde::de::DeserializeOwned;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     pub message: String,
-    /// The server's error code (`group_exists`, `not_your_order`, …), when it gave one.
-    pub code: Option<String>,
+    /// The server's error code (`GroupExists`, `NotYourOrder`, …), when it gave one.
+    pub code: Option<ErrorCode>,
 }
 
 impl Failure {
+    /// Whether the server answered with this code.
+    pub fn is(&self, code: ErrorCode) -> bool {
+        self.code == Some(code)
+    }
+
     fn network() -> Self {
         Self {
             message: "连不上服务器，请检查网络后重试。".into(),

@@ -81,15 +81,10 @@ impl Report {
 }
 
 fn wecom_fail(err: &WeComError) -> Outcome {
-    let fix = err
-        .explanation()
-        .map(|e| e.fix.to_string())
-        .unwrap_or_else(|| {
-            "检查 wecom.api_base 与服务器网络 / check wecom.api_base and the network".into()
-        });
+    let detail = err.admin_detail();
     Outcome::Fail {
-        why: err.human_message(),
-        fix,
+        why: detail.why,
+        fix: detail.fix,
     }
 }
 

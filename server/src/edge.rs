@@ -10,7 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Longest request target (path and query) served; actix's own limit is higher and
 /// answers without a JSON body.
@@ -76,7 +76,7 @@ fn refusal(req: &ServiceRequest) -> Option<ApiError> {
         if !identity {
             return Some(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_content_encoding",
+                ErrorCode::UnsupportedContentEncoding,
                 "请求体不能压缩（去掉 Content-Encoding）。/ Compressed request bodies are not accepted.",
             ));
         }
@@ -85,7 +85,7 @@ fn refusal(req: &ServiceRequest) -> Option<ApiError> {
     if target > MAX_URI_BYTES {
         return Some(ApiError::new(
             StatusCode::URI_TOO_LONG,
-            "uri_too_long",
+            ErrorCode::UriTooLong,
             format!("请求地址过长（最多 {MAX_URI_BYTES} 字节）。/ The request URI is too long."),
         ));
     }
@@ -97,7 +97,7 @@ fn refusal(req: &ServiceRequest) -> Option<ApiError> {
     if header_bytes > MAX_HEADER_BYTES {
         return Some(ApiError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "headers_too_large",
+            ErrorCode::HeadersTooLarge,
             format!(
                 "请求头过大（最多 {MAX_HEADER_BYTES} 字节）。/ The request headers are too large."
             ),
@@ -111,7 +111,7 @@ fn refusal(req: &ServiceRequest) -> Option<ApiError> {
         .is_err()
     {
         return Some(ApiError::bad_request(
-            "bad_path",
+            ErrorCode::BadPath,
             "请求路径的百分号编码不是有效的 UTF-8。/ The path's percent-encoding is not valid UTF-8.",
         ));
     }
@@ -177,33 +177,36 @@ fn content_type(res: &HttpResponse) -> &str {
 /// The `{code, message}` for an error status that no handler of ours described.
 fn status_error(status: StatusCode) -> ApiError {
     let (code, message) = match status.as_u16() {
-        400 => ("bad_request", "请求有误。/ Bad request."),
-        401 => ("not_logged_in", "请先登录。/ Please log in."),
-        403 => ("forbidden", "没有权限。/ Forbidden."),
-        404 => ("not_found", "接口不存在。/ No such API."),
+        400 => (ErrorCode::BadRequest, "请求有误。/ Bad request."),
+        401 => (ErrorCode::NotLoggedIn, "请先登录。/ Please log in."),
+        403 => (ErrorCode::Forbidden, "没有权限。/ Forbidden."),
+        404 => (ErrorCode::NotFound, "接口不存在。/ No such API."),
         405 => (
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "这个接口不支持该请求方法。/ Method not allowed.",
         ),
-        408 => ("request_timeout", "请求超时。/ Request timed out."),
-        413 => ("body_too_large", "请求体过大。/ Request body is too large."),
+        408 => (ErrorCode::RequestTimeout, "请求超时。/ Request timed out."),
+        413 => (
+            ErrorCode::BodyTooLarge,
+            "请求体过大。/ Request body is too large.",
+        ),
         414 => (
-            "uri_too_long",
+            ErrorCode::UriTooLong,
             "请求地址过长。/ The request URI is too long.",
         ),
         415 => (
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "不支持的请求体类型。/ Unsupported media type.",
         ),
         431 => (
-            "headers_too_large",
+            ErrorCode::HeadersTooLarge,
             "请求头过大。/ The request headers are too large.",
         ),
         s if s >= 500 => (
-            "internal",
+            ErrorCode::Internal,
             "服务器内部错误，请稍后重试。/ Internal error, please retry later.",
         ),
-        _ => ("http_error", "请求未能完成。/ The request failed."),
+        _ => (ErrorCode::HttpError, "请求未能完成。/ The request failed."),
     };
     ApiError::new(status, code, message)
 }
@@ -245,7 +248,7 @@ mod tests {
         ] {
             let e = status_error(StatusCode::from_u16(s).expect("status"));
             assert_eq!(e.status.as_u16(), s);
-            assert!(!e.code.is_empty() && !e.message.is_empty());
+            assert!(e.code != ErrorCode::Unknown && !e.message.is_empty());
         }
     }
 }

@@ -1,22 +1,29 @@
 //! The one error type handlers return: a status, a stable code and a sentence for
-//! people (Chinese, then English). Its JSON body is `desk_shared::ApiError`.
+//! people (Chinese, then English). Its JSON body is `desk_shared::ApiError`. Each
+//! capability has its own error enum (`OrdersError`, `SignatureError`, …) that turns
+//! into this one; the details an admin needs go to the log where that happens.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+pub use desk_shared::ErrorCode;
 
-use crate::wecom::WeComError;
+use crate::wecom::{WeComError, WeComErrorKind};
+
+/// What a caller reads when something broke on our side.
+pub const INTERNAL_MESSAGE: &str =
+    "服务器内部错误，请稍后重试；若持续出现请联系管理员。/ Internal error, please retry later.";
 
 /// An error answer: `{code, message}` with a proper status.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{status} {code}: {message}")]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -24,12 +31,12 @@ impl ApiError {
         }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
 
     /// Something on our side broke; the details go to the log, not to the caller.
@@ -37,8 +44,8 @@ impl ApiError {
         tracing::error!(error = %err, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "服务器内部错误，请稍后重试；若持续出现请联系管理员。/ Internal error, please retry later.",
+            ErrorCode::Internal,
+            INTERNAL_MESSAGE,
         )
     }
 }
@@ -50,23 +57,31 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         HttpResponse::build(self.status).json(desk_shared::ApiError {
-            code: self.code.to_string(),
+            code: self.code,
             message: self.message.clone(),
         })
     }
 }
 
+/// A WeCom failure no capability had a better answer for: 504 when the deadline
+/// passed, else 502; the member reads what to do, the log gets the errcode and fix.
 impl From<WeComError> for ApiError {
     fn from(err: WeComError) -> Self {
-        tracing::warn!(error = %err, "WeCom call failed");
-        match err {
-            WeComError::Timeout => Self::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "wecom_timeout",
-                err.human_message(),
-            ),
-            _ => Self::new(StatusCode::BAD_GATEWAY, "wecom_failed", err.human_message()),
-        }
+        let kind = err.kind();
+        let detail = err.admin_detail();
+        tracing::warn!(
+            ?kind,
+            errcode = detail.errcode,
+            why = %detail.why,
+            fix = %detail.fix,
+            error = %err,
+            "WeCom call failed"
+        );
+        let (status, code) = match kind {
+            WeComErrorKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, ErrorCode::WecomTimeout),
+            _ => (StatusCode::BAD_GATEWAY, ErrorCode::WecomFailed),
+        };
+        Self::new(status, code, err.member_message())
     }
 }
 
@@ -83,15 +98,15 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> actix_web::Error {
     let api = match &err {
         E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
+            ErrorCode::BodyTooLarge,
             "请求体过大。/ Request body is too large.",
         ),
         E::ContentType => ApiError::bad_request(
-            "bad_content_type",
+            ErrorCode::BadContentType,
             "请求须为 JSON（Content-Type: application/json）。/ The body must be JSON (Content-Type: application/json).",
         ),
         other => ApiError::bad_request(
-            "bad_json",
+            ErrorCode::BadJson,
             format!("请求体不是有效的 JSON：{other}。/ The body is not valid JSON: {other}."),
         ),
     };
@@ -104,7 +119,7 @@ pub fn query_error(
     _req: &actix_web::HttpRequest,
 ) -> actix_web::Error {
     ApiError::bad_request(
-        "bad_query",
+        ErrorCode::BadQuery,
         format!("查询参数有误：{err}。/ Bad query parameters: {err}."),
     )
     .into()

@@ -3,9 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+mod error_code;
 mod phone;
 mod text;
 
+pub use error_code::ErrorCode;
 pub use phone::normalize_phone;
 pub use text::is_control_or_bidi;
 
@@ -14,7 +16,7 @@ pub use text::is_control_or_bidi;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     /// Stable machine-readable code, e.g. `origin_not_allowed`.
-    pub code: String,
+    pub code: ErrorCode,
     /// Human-readable explanation, Chinese and English.
     pub message: String,
 }

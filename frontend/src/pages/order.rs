@@ -1,4 +1,4 @@
-use desk_shared::{Candidate, Order, OrderGroup, RecordGroup};
+use desk_shared::{Candidate, ErrorCode, Order, OrderGroup, RecordGroup};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -167,7 +167,7 @@ fn OrderView(
             };
             match api::record_group(&id, &record).await {
                 Ok(group) => step.set(Step::Done { group }),
-                Err(e) if e.code.as_deref() == Some("group_exists") => {
+                Err(e) if e.is(ErrorCode::GroupExists) => {
                     notice.set(Some(e.message));
                     on_changed.run(());
                 }

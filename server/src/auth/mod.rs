@@ -15,9 +15,10 @@ use rand::Rng;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode, INTERNAL_MESSAGE};
 use crate::html::escape;
 use crate::startup::AppState;
+use crate::wecom::{WeComError, WeComErrorKind};
 
 /// The session cookie: HttpOnly, SameSite=Lax, no Max-Age (dies with the webview).
 pub const SESSION_COOKIE: &str = "desk_session";
@@ -34,6 +35,117 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/session").get(session));
 }
 
+/// Why a request could not be tied to a member.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("no session")]
+    NotLoggedIn,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AuthError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Unexpected(anyhow::Error::new(e).context("sessions database"))
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::NotLoggedIn => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::NotLoggedIn,
+                "请先通过企业微信登录。/ Please log in through WeCom.",
+            ),
+            AuthError::Unexpected(e) => ApiError::internal(format!("{e:#}")),
+        }
+    }
+}
+
+/// Why a WeCom login did not give a session; each is a page with a retry button.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// The state cookie is gone or not ours.
+    #[error("the OAuth state cookie is missing or malformed")]
+    Expired,
+    #[error("the OAuth state does not match the cookie")]
+    StateMismatch,
+    #[error("WeCom sent no code")]
+    NoCode,
+    #[error("the OAuth code was used or expired")]
+    CodeUsed,
+    #[error("the code exchange failed: {0}")]
+    CodeExchange(#[source] WeComError),
+    #[error("not a member of this corp")]
+    NotCorpMember,
+    #[error("user/get failed for {userid}: {source}")]
+    MemberLookup { userid: String, source: WeComError },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl LoginError {
+    /// The page's heading.
+    fn title(&self) -> &'static str {
+        match self {
+            LoginError::Expired => "登录已过期",
+            LoginError::StateMismatch => "登录校验失败",
+            LoginError::NoCode => "没有拿到登录凭证",
+            LoginError::CodeUsed => "登录凭证已失效",
+            LoginError::NotCorpMember => "不是本企业成员",
+            LoginError::MemberLookup { .. } => "读取成员信息失败",
+            LoginError::CodeExchange(_) | LoginError::Unexpected(_) => "登录失败",
+        }
+    }
+
+    /// What the member reads: what happened and what to do.
+    fn detail(&self) -> String {
+        match self {
+            LoginError::Expired => "登录页停留太久或 Cookie 被清除，请重新登录。".into(),
+            LoginError::StateMismatch => "这次登录不是从本页面发起的，请重新登录。".into(),
+            LoginError::NoCode => "企业微信没有返回登录 code，请重新登录。".into(),
+            LoginError::CodeUsed => "登录 code 已使用或已过期，请重新登录。".into(),
+            LoginError::NotCorpMember => {
+                "只有本企业的成员可以使用，请用企业微信中的成员账号打开。".into()
+            }
+            LoginError::CodeExchange(e) | LoginError::MemberLookup { source: e, .. } => {
+                e.member_message()
+            }
+            LoginError::Unexpected(_) => INTERNAL_MESSAGE.into(),
+        }
+    }
+
+    /// The error as the member's page (400, no session); the log gets the details.
+    fn page(self, next: &str) -> HttpResponse {
+        match &self {
+            LoginError::CodeExchange(e) | LoginError::MemberLookup { source: e, .. } => {
+                let detail = e.admin_detail();
+                tracing::warn!(
+                    error = %self,
+                    errcode = detail.errcode,
+                    why = %detail.why,
+                    fix = %detail.fix,
+                    "login failed at WeCom"
+                );
+            }
+            LoginError::Unexpected(e) => tracing::error!(error = %format!("{e:#}"), "login failed"),
+            LoginError::StateMismatch => tracing::warn!("OAuth state mismatch"),
+            _ => tracing::info!(error = %self, "login refused"),
+        }
+        login_failed(self.title(), &self.detail(), next)
+    }
+}
+
+impl From<WeComError> for LoginError {
+    fn from(e: WeComError) -> Self {
+        match e.kind() {
+            WeComErrorKind::InvalidCode => Self::CodeUsed,
+            _ => Self::CodeExchange(e),
+        }
+    }
+}
+
 /// The logged-in member; handlers that take it answer 401 to anyone else.
 #[derive(Debug, Clone)]
 pub struct Member(pub SessionUser);
@@ -47,22 +159,18 @@ impl FromRequest for Member {
         Box::pin(async move {
             match current_user(&req).await? {
                 Some(user) => Ok(Member(user)),
-                None => Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "not_logged_in",
-                    "请先通过企业微信登录。/ Please log in through WeCom.",
-                )),
+                None => Err(AuthError::NotLoggedIn.into()),
             }
         })
     }
 }
 
-async fn current_user(req: &HttpRequest) -> Result<Option<SessionUser>, ApiError> {
+async fn current_user(req: &HttpRequest) -> Result<Option<SessionUser>, AuthError> {
     let Some(cookie) = req.cookie(SESSION_COOKIE) else {
         return Ok(None);
     };
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
-        return Err(ApiError::internal("AppState missing"));
+        return Err(anyhow::anyhow!("AppState missing").into());
     };
     Ok(store::find(&state.db, cookie.value(), lifetime(state)).await?)
 }
@@ -172,7 +280,9 @@ async fn login(state: web::Data<AppState>, q: web::Query<LoginQuery>) -> HttpRes
         state.settings.wecom.oauth_base.trim_end_matches('/')
     )) {
         Ok(u) => u,
-        Err(e) => return ApiError::internal(format!("wecom.oauth_base: {e}")).into_page(),
+        Err(e) => {
+            return LoginError::from(anyhow::Error::new(e).context("wecom.oauth_base")).page("/")
+        }
     };
     url.query_pairs_mut()
         .append_pair("appid", state.wecom.corp_id())
@@ -212,57 +322,25 @@ async fn callback(
     let bound = req.cookie(STATE_COOKIE);
     let (expected_state, next) = match bound.as_ref().and_then(|c| read_state_cookie(c.value())) {
         Some(pair) => pair,
-        None => {
-            return login_failed(
-                "登录已过期",
-                "登录页停留太久或 Cookie 被清除，请重新登录。",
-                "/",
-            )
-        }
+        None => return LoginError::Expired.page("/"),
     };
     let given_state = q.state.as_deref().unwrap_or_default();
     if !bool::from(expected_state.as_bytes().ct_eq(given_state.as_bytes())) {
-        tracing::warn!("OAuth state mismatch");
-        return login_failed(
-            "登录校验失败",
-            "这次登录不是从本页面发起的，请重新登录。",
-            &next,
-        );
+        return LoginError::StateMismatch.page(&next);
     }
     let Some(code) = q.code.as_deref().filter(|c| !c.is_empty()) else {
-        return login_failed(
-            "没有拿到登录凭证",
-            "企业微信没有返回登录 code，请重新登录。",
-            &next,
-        );
+        return LoginError::NoCode.page(&next);
     };
     let who = match state.wecom.user_of_code(code).await {
         Ok(who) => who,
-        Err(e) if e.errcode() == Some(40029) => {
-            return login_failed(
-                "登录凭证已失效",
-                "登录 code 已使用或已过期，请重新登录。",
-                &next,
-            )
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "OAuth code exchange failed");
-            return login_failed("登录失败", &e.human_message(), &next);
-        }
+        Err(e) => return LoginError::from(e).page(&next),
     };
     let Some(userid) = who.userid else {
-        return login_failed(
-            "不是本企业成员",
-            "只有本企业的成员可以使用，请用企业微信中的成员账号打开。",
-            &next,
-        );
+        return LoginError::NotCorpMember.page(&next);
     };
     let member = match state.wecom.member(&userid).await {
         Ok(m) => m,
-        Err(e) => {
-            tracing::warn!(error = %e, %userid, "user/get failed at login");
-            return login_failed("读取成员信息失败", &e.human_message(), &next);
-        }
+        Err(source) => return LoginError::MemberLookup { userid, source }.page(&next),
     };
     let user = SessionUser {
         user_id: member.userid,
@@ -271,7 +349,10 @@ async fn callback(
     };
     let token = match store::create(&state.db, &user, lifetime(&state)).await {
         Ok(t) => t,
-        Err(e) => return ApiError::from(e).into_page(),
+        Err(e) => {
+            return LoginError::from(anyhow::Error::new(e).context("creating the session"))
+                .page("/")
+        }
     };
     tracing::info!(userid = %user.user_id, "member logged in");
     let session = Cookie::build(SESSION_COOKIE, token)
@@ -309,13 +390,6 @@ fn login_failed(title: &str, detail: &str, next: &str) -> HttpResponse {
             title = escape(title),
             detail = escape(detail),
         ))
-}
-
-impl ApiError {
-    /// This error as the friendly HTML page (for browser navigations, not the API).
-    fn into_page(self) -> HttpResponse {
-        login_failed("登录失败", &self.message, "/")
-    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::startup::AppState;
 use crate::wecom::crypto::{CallbackCrypto, CryptoError};
 
@@ -99,19 +99,80 @@ impl Plain {
     }
 }
 
-fn crypto(state: &AppState) -> Result<&CallbackCrypto, ApiError> {
-    state.callback.as_ref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "callback_not_configured",
-            "未配置回调（callback.token / callback.encoding_aes_key）。/ Callback is not configured.",
-        )
-    })
+/// Why a callback was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    #[error("callback.token / callback.encoding_aes_key are not configured")]
+    NotConfigured,
+    #[error("the callback timestamp {given:?} is more than {skew} s from now")]
+    StaleTimestamp { given: String, skew: i64 },
+    #[error("msg_signature does not match")]
+    BadSignature,
+    #[error("the callback could not be decrypted: {0}")]
+    Undecryptable(CryptoError),
+    #[error("the callback body is not UTF-8")]
+    NotUtf8,
+    #[error("the callback XML could not be parsed: {0}")]
+    BadEnvelope(quick_xml::DeError),
+    #[error("the decrypted callback is not the expected XML: {0}")]
+    BadPlaintext(quick_xml::DeError),
+}
+
+impl From<CryptoError> for CallbackError {
+    fn from(err: CryptoError) -> Self {
+        match err {
+            CryptoError::BadSignature => Self::BadSignature,
+            other => Self::Undecryptable(other),
+        }
+    }
+}
+
+impl From<CallbackError> for ApiError {
+    fn from(err: CallbackError) -> Self {
+        tracing::warn!(error = %err, "callback rejected");
+        match err {
+            CallbackError::NotConfigured => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::CallbackNotConfigured,
+                "未配置回调（callback.token / callback.encoding_aes_key）。/ Callback is not configured.",
+            ),
+            CallbackError::StaleTimestamp { skew, .. } => ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::StaleTimestamp,
+                format!("回调的 timestamp 与当前时间相差超过 {skew} 秒。/ The callback timestamp is too far from now."),
+            ),
+            CallbackError::BadSignature => ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::BadSignature,
+                "回调签名不正确。/ msg_signature does not match.",
+            ),
+            CallbackError::Undecryptable(other) => ApiError::bad_request(
+                ErrorCode::BadCallback,
+                format!("回调内容无法解密：{other}。/ The callback could not be decrypted: {other}."),
+            ),
+            CallbackError::NotUtf8 => ApiError::bad_request(
+                ErrorCode::BadCallback,
+                "回调内容不是 UTF-8。/ Body is not UTF-8.",
+            ),
+            CallbackError::BadEnvelope(e) => ApiError::bad_request(
+                ErrorCode::BadCallback,
+                format!("回调 XML 无法解析：{e}。/ Callback XML could not be parsed: {e}."),
+            ),
+            CallbackError::BadPlaintext(_) => ApiError::bad_request(
+                ErrorCode::BadCallback,
+                "回调明文不是预期的 XML。/ The decrypted callback is not the expected XML.",
+            ),
+        }
+    }
+}
+
+fn crypto(state: &AppState) -> Result<&CallbackCrypto, CallbackError> {
+    state.callback.as_ref().ok_or(CallbackError::NotConfigured)
 }
 
 /// Refuses a `timestamp` further from now than `callback.max_clock_skew_secs`: an
 /// old signed request replayed later is not WeCom speaking now.
-fn check_timestamp(state: &AppState, timestamp: &str) -> Result<(), ApiError> {
+fn check_timestamp(state: &AppState, timestamp: &str) -> Result<(), CallbackError> {
     let skew = state.settings.callback.max_clock_skew_secs;
     let fresh = timestamp
         .parse::<i64>()
@@ -119,27 +180,10 @@ fn check_timestamp(state: &AppState, timestamp: &str) -> Result<(), ApiError> {
     if fresh {
         return Ok(());
     }
-    tracing::warn!(timestamp, "callback refused: timestamp too far from now");
-    Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        "stale_timestamp",
-        format!("回调的 timestamp 与当前时间相差超过 {skew} 秒。/ The callback timestamp is too far from now."),
-    ))
-}
-
-fn rejected(err: CryptoError) -> ApiError {
-    tracing::warn!(error = %err, "callback rejected");
-    match err {
-        CryptoError::BadSignature => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "bad_signature",
-            "回调签名不正确。/ msg_signature does not match.",
-        ),
-        other => ApiError::bad_request(
-            "bad_callback",
-            format!("回调内容无法解密：{other}。/ The callback could not be decrypted: {other}."),
-        ),
-    }
+    Err(CallbackError::StaleTimestamp {
+        given: timestamp.to_string(),
+        skew,
+    })
 }
 
 /// WeCom's URL check: answer the decrypted `echostr` as the bare body.
@@ -152,7 +196,7 @@ async fn url_check(
     check_timestamp(&state, &q.timestamp)?;
     let plain = crypto
         .open(&q.msg_signature, &q.timestamp, &q.nonce, &q.echostr)
-        .map_err(rejected)?;
+        .map_err(CallbackError::from)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body(plain))
@@ -165,27 +209,14 @@ async fn receive(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let crypto = crypto(&state)?;
-    let text = std::str::from_utf8(&body).map_err(|_| {
-        ApiError::bad_request("bad_callback", "回调内容不是 UTF-8。/ Body is not UTF-8.")
-    })?;
-    let envelope: Envelope = quick_xml::de::from_str(text).map_err(|e| {
-        ApiError::bad_request(
-            "bad_callback",
-            format!("回调 XML 无法解析：{e}。/ Callback XML could not be parsed: {e}."),
-        )
-    })?;
+    let text = std::str::from_utf8(&body).map_err(|_| CallbackError::NotUtf8)?;
+    let envelope: Envelope = quick_xml::de::from_str(text).map_err(CallbackError::BadEnvelope)?;
     let q = query.into_inner();
     check_timestamp(&state, &q.timestamp)?;
     let plain = crypto
         .open(&q.msg_signature, &q.timestamp, &q.nonce, &envelope.encrypt)
-        .map_err(rejected)?;
-    let p: Plain = quick_xml::de::from_str(&plain).map_err(|e| {
-        tracing::warn!(error = %e, "callback plaintext is not the expected XML");
-        ApiError::bad_request(
-            "bad_callback",
-            "回调明文不是预期的 XML。/ The decrypted callback is not the expected XML.",
-        )
-    })?;
+        .map_err(CallbackError::from)?;
+    let p: Plain = quick_xml::de::from_str(&plain).map_err(CallbackError::BadPlaintext)?;
     let key = p.dedup_key();
     let delivery = store::Delivery {
         dedup_key: &key,

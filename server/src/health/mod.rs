@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use desk_shared::Health;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -16,7 +16,7 @@ async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         tracing::error!(error = %e, "health check: database unavailable");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
+            ErrorCode::DatabaseUnavailable,
             "数据库不可用。/ The database is unavailable.",
         )
     })?;

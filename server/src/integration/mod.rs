@@ -7,7 +7,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::startup::AppState;
 
 /// Proof that the request carries one of `integration.api_keys`.
@@ -27,7 +27,7 @@ fn check(req: &HttpRequest) -> Result<ApiKey, ApiError> {
     let unauthorized = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "bad_api_key",
+            ErrorCode::BadApiKey,
             "需要有效的 API Key（Authorization: Bearer KEY，见 integration.api_keys）。/ A valid API key is required.",
         )
     };

@@ -4,7 +4,7 @@
 use actix_web::{web, HttpResponse};
 use desk_shared::SignatureRequest;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::startup::AppState;
 use crate::wecom::jssdk::signatures_for;
 
@@ -47,39 +47,67 @@ impl AllowedOrigins {
     }
 }
 
+/// Why a page URL may not be signed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignatureError {
+    /// Whitespace, control characters or `\`: another reader could see a different URL.
+    #[error("the page URL contains whitespace, control characters or backslashes")]
+    UnsafeCharacters,
+    #[error("the page URL is not a URL: {0}")]
+    NotAUrl(#[from] url::ParseError),
+    #[error("the page URL is not an http(s) URL")]
+    NotHttp,
+    #[error("origin {origin} is not in server.allowed_origins")]
+    OriginNotAllowed { origin: String },
+}
+
+impl From<SignatureError> for ApiError {
+    fn from(err: SignatureError) -> Self {
+        let (code, message) = match &err {
+            SignatureError::UnsafeCharacters => (
+                ErrorCode::BadUrl,
+                "页面地址不能含空白、控制字符或反斜杠。/ The page URL must not contain whitespace, control characters or backslashes.".to_string(),
+            ),
+            SignatureError::NotAUrl(e) => (
+                ErrorCode::BadUrl,
+                format!("页面地址无效：{e}。/ The page URL is not a valid URL: {e}."),
+            ),
+            SignatureError::NotHttp => (
+                ErrorCode::BadUrl,
+                "页面地址须为 http(s) 网址。/ The page URL must be an http(s) URL.".to_string(),
+            ),
+            SignatureError::OriginNotAllowed { origin } => (
+                ErrorCode::OriginNotAllowed,
+                format!(
+                    "页面来源 {origin} 不在 server.allowed_origins 中，不能签名。/ Origin {origin} is not in server.allowed_origins."
+                ),
+            ),
+        };
+        ApiError::bad_request(code, message)
+    }
+}
+
 /// The URL WeCom compares against: the page URL without `#` and what follows.
 /// Rejects what is not an http(s) URL and origins not allowed.
-pub fn page_url_to_sign<'a>(raw: &'a str, allowed: &AllowedOrigins) -> Result<&'a str, ApiError> {
+pub fn page_url_to_sign<'a>(
+    raw: &'a str,
+    allowed: &AllowedOrigins,
+) -> Result<&'a str, SignatureError> {
     let without_fragment = raw.split('#').next().unwrap_or_default();
     if without_fragment
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
     {
-        return Err(ApiError::bad_request(
-            "bad_url",
-            "页面地址不能含空白、控制字符或反斜杠。/ The page URL must not contain whitespace, control characters or backslashes.",
-        ));
+        return Err(SignatureError::UnsafeCharacters);
     }
-    let parsed = url::Url::parse(without_fragment).map_err(|e| {
-        ApiError::bad_request(
-            "bad_url",
-            format!("页面地址无效：{e}。/ The page URL is not a valid URL: {e}."),
-        )
-    })?;
+    let parsed = url::Url::parse(without_fragment)?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-        return Err(ApiError::bad_request(
-            "bad_url",
-            "页面地址须为 http(s) 网址。/ The page URL must be an http(s) URL.",
-        ));
+        return Err(SignatureError::NotHttp);
     }
     if !allowed.allows(without_fragment) {
-        let origin = parsed.origin().ascii_serialization();
-        return Err(ApiError::bad_request(
-            "origin_not_allowed",
-            format!(
-                "页面来源 {origin} 不在 server.allowed_origins 中，不能签名。/ Origin {origin} is not in server.allowed_origins."
-            ),
-        ));
+        return Err(SignatureError::OriginNotAllowed {
+            origin: parsed.origin().ascii_serialization(),
+        });
     }
     Ok(without_fragment)
 }
@@ -159,7 +187,7 @@ mod tests {
             "javascript:alert(1)",
             "",
         ] {
-            let err = page_url_to_sign(bad, &allowed()).expect_err(bad);
+            let err = ApiError::from(page_url_to_sign(bad, &allowed()).expect_err(bad));
             assert_eq!(
                 err.status,
                 actix_web::http::StatusCode::BAD_REQUEST,

@@ -10,9 +10,10 @@ use serde::Deserialize;
 
 use crate::auth::Member;
 use crate::contacts::{self, MirrorError};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::integration::ApiKey;
 use crate::startup::AppState;
+use crate::wecom::{WeComError, WeComErrorKind};
 use store::{OrderRow, Recorded};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -32,16 +33,85 @@ impl From<MirrorError> for ApiError {
     }
 }
 
-fn field_error(field: &str, zh: &str) -> ApiError {
-    ApiError::bad_request(
-        "invalid_field",
-        format!("{field}：{zh} / {field} is invalid: {zh}"),
-    )
+/// Why an orders request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum OrdersError {
+    /// The field is named as the JSON names it; `why` is Chinese.
+    #[error("{field} is invalid: {why}")]
+    InvalidField { field: &'static str, why: String },
+    #[error("no such order")]
+    NotFound,
+    #[error("the member is neither the order's designer nor its project manager")]
+    NotYourOrder,
+    #[error("the chat is not a customer group")]
+    NotCustomerGroup,
+    #[error("WeCom has no such chat")]
+    ChatNotFound,
+    #[error("the group cannot be order {order}'s: {why}")]
+    GroupNotForOrder { order: String, why: String },
+    #[error("the order already has a group, or the group is another order's")]
+    GroupExists,
+    #[error(transparent)]
+    WeCom(#[from] WeComError),
+    #[error(transparent)]
+    Mirror(#[from] MirrorError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for OrdersError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Unexpected(anyhow::Error::new(e).context("orders database"))
+    }
+}
+
+impl From<OrdersError> for ApiError {
+    fn from(e: OrdersError) -> Self {
+        match e {
+            OrdersError::InvalidField { field, why } => ApiError::bad_request(
+                ErrorCode::InvalidField,
+                format!("{field}：{why} / {field} is invalid: {why}"),
+            ),
+            OrdersError::NotFound => ApiError::not_found("订单不存在。/ No such order."),
+            OrdersError::NotYourOrder => ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::NotYourOrder,
+                "这不是你的订单：只有订单的设计师和项目经理可以查看。/ Only the order's designer and project manager may see it.",
+            ),
+            OrdersError::NotCustomerGroup => ApiError::bad_request(
+                ErrorCode::NotCustomerGroup,
+                "这个群不是客户群，不能作为订单群。/ The chat is not a customer group.",
+            ),
+            OrdersError::ChatNotFound => ApiError::bad_request(
+                ErrorCode::ChatNotFound,
+                "企业微信里没有这个群。/ WeCom has no such group.",
+            ),
+            OrdersError::GroupNotForOrder { order, why } => ApiError::bad_request(
+                ErrorCode::GroupNotForOrder,
+                format!("这个群不能作为订单 {order} 的群：{why}"),
+            ),
+            OrdersError::GroupExists => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::GroupExists,
+                "这个订单已经有群了（或这个群已属于另一个订单），不会再建第二个。/ The order already has a group.",
+            ),
+            OrdersError::WeCom(e) => e.into(),
+            OrdersError::Mirror(e) => e.into(),
+            OrdersError::Unexpected(e) => ApiError::internal(format!("{e:#}")),
+        }
+    }
+}
+
+fn field_error(field: &'static str, why: impl Into<String>) -> OrdersError {
+    OrdersError::InvalidField {
+        field,
+        why: why.into(),
+    }
 }
 
 /// Checks an order's fields; the error names the field.
-fn validate(id: &str, o: &OrderInput) -> Result<(), ApiError> {
-    let checks: [(&str, &str, usize); 5] = [
+fn validate(id: &str, o: &OrderInput) -> Result<(), OrdersError> {
+    let checks: [(&'static str, &str, usize); 5] = [
         ("title", &o.title, 100),
         ("designerUserId", &o.designer_user_id, 64),
         ("projectManagerUserId", &o.project_manager_user_id, 64),
@@ -53,7 +123,7 @@ fn validate(id: &str, o: &OrderInput) -> Result<(), ApiError> {
             return Err(field_error(field, "不能为空"));
         }
         if value.chars().count() > max {
-            return Err(field_error(field, &format!("最长 {max} 个字符")));
+            return Err(field_error(field, format!("最长 {max} 个字符")));
         }
         if value.chars().any(is_control_or_bidi) {
             return Err(field_error(field, "不能含控制字符或文字方向控制符"));
@@ -83,8 +153,10 @@ async fn upsert(
         ("projectManagerUserId", &input.project_manager_user_id),
     ] {
         if let Err(e) = state.directory.lookup(&state.wecom, userid.trim()).await {
-            return Err(match e.errcode() {
-                Some(60111 | 40003) => field_error(field, &format!("企业微信中没有成员 {userid}")),
+            return Err(match e.kind() {
+                WeComErrorKind::NoSuchMember => {
+                    field_error(field, format!("企业微信中没有成员 {userid}")).into()
+                }
                 _ => e.into(),
             });
         }
@@ -115,25 +187,21 @@ async fn to_dto(state: &AppState, row: OrderRow) -> Order {
 }
 
 /// The order row, or 404.
-async fn find(state: &AppState, id: &str) -> Result<OrderRow, ApiError> {
+async fn find(state: &AppState, id: &str) -> Result<OrderRow, OrdersError> {
     store::get(&state.db, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("订单不存在。/ No such order."))
+        .ok_or(OrdersError::NotFound)
 }
 
-async fn load(state: &AppState, id: &str) -> Result<Order, ApiError> {
+async fn load(state: &AppState, id: &str) -> Result<Order, OrdersError> {
     Ok(to_dto(state, find(state, id).await?).await)
 }
 
 /// The order, if `member` is its designer or project manager (403 otherwise).
-async fn order_of(state: &AppState, id: &str, member: &Member) -> Result<OrderRow, ApiError> {
+async fn order_of(state: &AppState, id: &str, member: &Member) -> Result<OrderRow, OrdersError> {
     let row = find(state, id).await?;
     if !row.is_on(&member.0.user_id) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_your_order",
-            "这不是你的订单：只有订单的设计师和项目经理可以查看。/ Only the order's designer and project manager may see it.",
-        ));
+        return Err(OrdersError::NotYourOrder);
     }
     Ok(row)
 }
@@ -231,14 +299,14 @@ async fn record_group(
     let body = body.into_inner();
     let chat_id = body.chat_id.trim();
     if chat_id.is_empty() || chat_id.len() > 64 {
-        return Err(field_error("chatId", "须为 1~64 个字符"));
+        return Err(field_error("chatId", "须为 1~64 个字符").into());
     }
     if body.group_name.chars().count() > 100 {
-        return Err(field_error("groupName", "最长 100 个字符"));
+        return Err(field_error("groupName", "最长 100 个字符").into());
     }
     if let Some(g) = order.group() {
         if g.chat_id != chat_id {
-            return Err(conflict());
+            return Err(OrdersError::GroupExists.into());
         }
         return Ok(HttpResponse::Ok().json(g));
     }
@@ -246,15 +314,11 @@ async fn record_group(
         .wecom
         .group_chat(chat_id)
         .await
-        .map_err(|e| match e.errcode() {
-            Some(90501) => ApiError::bad_request(
-                "not_customer_group",
-                "这个群不是客户群，不能作为订单群。/ The chat is not a customer group.",
-            ),
-            Some(40050 | 86003 | 40058) => ApiError::bad_request(
-                "chat_not_found",
-                "企业微信里没有这个群。/ WeCom has no such group.",
-            ),
+        .map_err(|e| match e.kind() {
+            WeComErrorKind::NotCustomerGroup => OrdersError::NotCustomerGroup,
+            WeComErrorKind::NoSuchChat | WeComErrorKind::InvalidParameter => {
+                OrdersError::ChatNotFound
+            }
             _ => e.into(),
         })?;
     check_group_is_for_order(&state, &order, &member, &chat, &body.external_user_ids).await?;
@@ -269,7 +333,7 @@ async fn record_group(
             Ok(HttpResponse::Created().json(g))
         }
         Recorded::Again(g) => Ok(HttpResponse::Ok().json(g)),
-        Recorded::Conflict(_) => Err(conflict()),
+        Recorded::Conflict(_) => Err(OrdersError::GroupExists.into()),
     }
 }
 
@@ -283,13 +347,13 @@ async fn check_group_is_for_order(
     member: &Member,
     chat: &crate::wecom::types::GroupChat,
     picked: &[String],
-) -> Result<(), ApiError> {
+) -> Result<(), OrdersError> {
     let refuse = |why: String| {
         tracing::warn!(order = %order.id, chat_id = %chat.chat_id, by = %member.0.user_id, %why, "group refused for order");
-        ApiError::bad_request(
-            "group_not_for_order",
-            format!("这个群不能作为订单 {} 的群：{why}", order.id),
-        )
+        OrdersError::GroupNotForOrder {
+            order: order.id.clone(),
+            why,
+        }
     };
     let designer = &order.designer_userid;
     let staff_in = chat.owner == *designer
@@ -342,7 +406,7 @@ async fn follows(
     state: &AppState,
     external_userid: &str,
     members: &[&String],
-) -> Result<bool, ApiError> {
+) -> Result<bool, OrdersError> {
     for m in members {
         if contacts::is_customer_of(&state.db, m, external_userid).await? {
             return Ok(true);
@@ -353,15 +417,14 @@ async fn follows(
             .follow_user
             .iter()
             .any(|f| members.iter().any(|m| **m == f.follow.userid))),
-        Err(e) if matches!(e.errcode(), Some(40096 | 84061)) => Ok(false),
+        Err(e)
+            if matches!(
+                e.kind(),
+                WeComErrorKind::NoSuchCustomer | WeComErrorKind::NoCustomers
+            ) =>
+        {
+            Ok(false)
+        }
         Err(e) => Err(e.into()),
     }
-}
-
-fn conflict() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "group_exists",
-        "这个订单已经有群了（或这个群已属于另一个订单），不会再建第二个。/ The order already has a group.",
-    )
 }

@@ -242,7 +242,7 @@ impl WeComClient {
             .await
         {
             Ok(ids) => Ok(ids.external_userid),
-            Err(e) if e.errcode() == Some(84061) => Ok(Vec::new()),
+            Err(e) if e.kind() == super::WeComErrorKind::NoCustomers => Ok(Vec::new()),
             Err(e) => Err(e),
         }
     }
@@ -274,7 +274,7 @@ impl WeComClient {
             limit: Some(limit),
         };
         match self.post("externalcontact/batch/get_by_user", &body).await {
-            Err(e) if e.errcode() == Some(84061) => Ok(CustomersPage {
+            Err(e) if e.kind() == super::WeComErrorKind::NoCustomers => Ok(CustomersPage {
                 external_contact_list: Vec::new(),
                 next_cursor: String::new(),
             }),

@@ -1,4 +1,5 @@
-//! WeCom errcodes and what they mean to a person.
+//! WeCom errcodes: what kind of failure each is for the code that made the call, what
+//! a member reads about it, and what an admin needs to fix it.
 
 /// What an errcode means and how to fix it (for `doctor` and error messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +177,83 @@ pub enum WeComError {
     Timeout,
 }
 
+/// What a failed WeCom call means to the code that made it, so that no handler has to
+/// know an errcode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WeComErrorKind {
+    /// No member with that UserID (60111, 40003).
+    NoSuchMember,
+    /// The chat is not a customer group (90501).
+    NotCustomerGroup,
+    /// No chat with that id (40050, 86003).
+    NoSuchChat,
+    /// A parameter WeCom would not take (40058).
+    InvalidParameter,
+    /// No customer with that external_userid (40096).
+    NoSuchCustomer,
+    /// The member has no customer relationship (84061).
+    NoCustomers,
+    /// The OAuth code is invalid, expired or used (40029).
+    InvalidCode,
+    /// The app or member may not do this: customer-contact permission, visible range,
+    /// trusted IP, a chat of another app (48002, 60011, 60020, 86008).
+    NoPermission,
+    /// WeCom does not take the app's credentials, even after a fresh token
+    /// (40014, 42001, 40001).
+    TokenRejected,
+    /// The corp id, agent id or a robot is configured wrong (40013, 40056, 93000).
+    Misconfigured,
+    /// Busy or rate-limited: worth another try later (-1, 45009, 45033).
+    Busy,
+    /// The request's deadline passed while waiting on WeCom.
+    Timeout,
+    /// No answer, or an HTTP 5xx.
+    Unreachable,
+    /// Anything else: an errcode with no kind of its own, an answer we could not read.
+    Other,
+}
+
+impl WeComErrorKind {
+    /// The kind of an errcode WeCom answered with.
+    pub fn of_errcode(errcode: i64) -> Self {
+        match errcode {
+            60111 | 40003 => Self::NoSuchMember,
+            90501 => Self::NotCustomerGroup,
+            40050 | 86003 => Self::NoSuchChat,
+            40058 => Self::InvalidParameter,
+            40096 => Self::NoSuchCustomer,
+            84061 => Self::NoCustomers,
+            40029 => Self::InvalidCode,
+            48002 | 60011 | 60020 | 86008 => Self::NoPermission,
+            40014 | 42001 | 40001 => Self::TokenRejected,
+            40013 | 40056 | 93000 => Self::Misconfigured,
+            -1 | 45009 | 45033 => Self::Busy,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// What an admin needs to fix a failed call (never shown to members): logged where
+/// the failure becomes an answer, and printed by `doctor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminDetail {
+    /// WeCom's errcode, when it answered with one.
+    pub errcode: Option<i64>,
+    /// What went wrong, Chinese then English.
+    pub why: String,
+    /// The admin-console or operational step that fixes it.
+    pub fix: String,
+}
+
+impl std::fmt::Display for AdminDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} 处理 fix: {}", self.why, self.fix)
+    }
+}
+
+const CHECK_NETWORK: &str =
+    "检查 wecom.api_base 与服务器网络 / check wecom.api_base and the network";
+
 impl WeComError {
     pub fn errcode(&self) -> Option<i64> {
         match self {
@@ -188,48 +266,132 @@ impl WeComError {
         self.errcode().and_then(explain)
     }
 
+    /// What this failure means to the caller.
+    pub fn kind(&self) -> WeComErrorKind {
+        match self {
+            WeComError::Api { errcode, .. } => WeComErrorKind::of_errcode(*errcode),
+            WeComError::Transport(_) => WeComErrorKind::Unreachable,
+            WeComError::Status(s) if *s >= 500 => WeComErrorKind::Unreachable,
+            WeComError::Status(_) | WeComError::Decode(_) => WeComErrorKind::Other,
+            WeComError::Timeout => WeComErrorKind::Timeout,
+        }
+    }
+
     /// "This token is no good": drop it, fetch another, retry once.
     pub fn is_token_invalid(errcode: i64) -> bool {
-        matches!(errcode, 40014 | 42001 | 40001)
+        WeComErrorKind::of_errcode(errcode) == WeComErrorKind::TokenRejected
     }
 
     /// Worth another try after a pause.
     pub fn is_transient(&self) -> bool {
-        match self {
-            WeComError::Api { errcode, .. } => matches!(errcode, -1 | 45009 | 45033),
-            WeComError::Transport(_) => true,
-            WeComError::Status(s) => *s >= 500,
-            WeComError::Decode(_) | WeComError::Timeout => false,
+        matches!(
+            self.kind(),
+            WeComErrorKind::Busy | WeComErrorKind::Unreachable
+        )
+    }
+
+    /// What a member reads: a short sentence (Chinese, then English) saying what to do
+    /// or whom to ask, with no errcode. The errcode and its fix are in `admin_detail`.
+    pub fn member_message(&self) -> String {
+        use WeComErrorKind as K;
+        let sentence = match (self, self.kind()) {
+            (WeComError::Transport(_), _) => {
+                "无法连接企业微信，请稍后重试；若一直如此请联系管理员检查服务器网络。/ WeCom could not be reached; please retry, or ask an admin if it persists."
+            }
+            (WeComError::Status(_), _) => {
+                "企业微信暂时不可用，请稍后重试。/ WeCom is unavailable right now; please try again shortly."
+            }
+            (WeComError::Decode(_), _) => {
+                "企业微信返回了无法识别的内容，请稍后重试。/ WeCom's answer could not be read."
+            }
+            (WeComError::Timeout, _) => {
+                "企业微信响应太慢，这次没有完成，请稍后再试。/ WeCom is answering too slowly; please try again shortly."
+            }
+            (_, K::NoSuchMember) => {
+                "企业微信里没有这个成员，请确认成员账号是否写对。/ WeCom has no such member; check the member's account."
+            }
+            (_, K::NotCustomerGroup) => {
+                "这个群不是客户群，请选择客户群。/ The chat is not a customer group."
+            }
+            (_, K::NoSuchChat) => "企业微信里没有这个群。/ WeCom has no such group.",
+            (_, K::InvalidParameter) => {
+                "企业微信不接受这次请求的内容，请检查后重试；若一直如此请联系管理员。/ WeCom refused the request's content; check it, or ask an admin."
+            }
+            (_, K::NoSuchCustomer) => {
+                "企业微信里没有这个客户，请确认客户仍在通讯录中。/ WeCom has no such customer."
+            }
+            (_, K::NoCustomers) => {
+                "这位成员与该客户没有好友关系，请先添加客户。/ The member has no relationship with this customer."
+            }
+            (_, K::InvalidCode) => {
+                "登录凭证已失效，请重新打开页面登录。/ The login code expired; open the page again to log in."
+            }
+            (_, K::NoPermission) => {
+                "本应用在企业微信里没有这项权限，请联系管理员开通。/ The app lacks this permission in WeCom; ask an admin to grant it."
+            }
+            (_, K::TokenRejected) => {
+                "企业微信不接受本应用的凭证，请联系管理员检查应用配置。/ WeCom rejected the app's credentials; ask an admin to check the app's configuration."
+            }
+            (_, K::Misconfigured) => {
+                "企业微信应用的配置有误，请联系管理员。/ The WeCom app is configured wrong; ask an admin."
+            }
+            (_, K::Busy) => "企业微信繁忙，请稍后重试。/ WeCom is busy; please try again shortly.",
+            (_, K::Timeout | K::Unreachable | K::Other) => {
+                "企业微信没能完成这次操作，请稍后重试；若一直如此请联系管理员。/ WeCom could not complete this; please retry, or ask an admin if it persists."
+            }
+        };
+        sentence.to_string()
+    }
+
+    /// What an admin needs: the errcode, its explanation (Chinese and English) and the
+    /// step that fixes it.
+    pub fn admin_detail(&self) -> AdminDetail {
+        let (why, fix) = match self {
+            WeComError::Api { errcode, errmsg } => match explain(*errcode) {
+                Some(e) => (
+                    format!(
+                        "企业微信返回错误 {errcode}：{}。/ WeCom error {errcode}: {} ({errmsg}).",
+                        e.zh, e.en
+                    ),
+                    e.fix.to_string(),
+                ),
+                None => (
+                    format!(
+                        "企业微信返回错误 {errcode}（{errmsg}）。/ WeCom error {errcode}: {errmsg}."
+                    ),
+                    "查阅企业微信全局错误码 / see WeCom's errcode reference".to_string(),
+                ),
+            },
+            WeComError::Transport(detail) => (
+                format!("无法连接企业微信：{detail}。/ WeCom could not be reached: {detail}."),
+                CHECK_NETWORK.to_string(),
+            ),
+            WeComError::Status(s) => (
+                format!("企业微信返回 HTTP {s}。/ WeCom answered HTTP {s}."),
+                CHECK_NETWORK.to_string(),
+            ),
+            WeComError::Decode(detail) => (
+                format!("企业微信的回答无法识别：{detail}。/ WeCom's answer could not be read: {detail}."),
+                "检查 wecom.api_base 是否指向企业微信 / check that wecom.api_base points at WeCom"
+                    .to_string(),
+            ),
+            WeComError::Timeout => (
+                "企业微信在请求期限内没有回答。/ WeCom did not answer within the request's deadline."
+                    .to_string(),
+                "检查服务器到企业微信的网络，或调大 wecom.request_deadline_secs / check the network or raise wecom.request_deadline_secs"
+                    .to_string(),
+            ),
+        };
+        AdminDetail {
+            errcode: self.errcode(),
+            why,
+            fix,
         }
     }
 
-    /// A sentence for people: Chinese, then English, with the errcode.
+    /// The admin detail as one line, for logs. Members get `member_message`.
     pub fn human_message(&self) -> String {
-        match self {
-            WeComError::Api { errcode, errmsg } => match explain(*errcode) {
-                Some(e) => format!(
-                    "企业微信返回错误 {errcode}：{}。处理：{} / WeCom error {errcode}: {}.",
-                    e.zh, e.fix, e.en
-                ),
-                None => format!(
-                    "企业微信返回错误 {errcode}（{errmsg}）。/ WeCom error {errcode}: {errmsg}."
-                ),
-            },
-            WeComError::Transport(_) => {
-                "无法连接企业微信，请检查服务器网络后重试。/ WeCom could not be reached.".into()
-            }
-            WeComError::Status(s) => {
-                format!("企业微信暂时不可用（HTTP {s}），请稍后重试。/ WeCom answered HTTP {s}.")
-            }
-            WeComError::Decode(_) => {
-                "企业微信返回了无法识别的内容，请稍后重试。/ WeCom's answer could not be read."
-                    .into()
-            }
-            WeComError::Timeout => {
-                "企业微信响应太慢，这次没有完成，请稍后再试。/ WeCom is answering too slowly; please try again shortly."
-                    .into()
-            }
-        }
+        self.admin_detail().to_string()
     }
 }
 
@@ -248,16 +410,79 @@ mod tests {
         }
     }
 
-    #[test]
-    fn human_message_carries_the_code_and_both_languages() {
-        let err = WeComError::Api {
-            errcode: 48002,
+    fn api(errcode: i64) -> WeComError {
+        WeComError::Api {
+            errcode,
             errmsg: "api forbidden".into(),
-        };
-        let msg = err.human_message();
-        assert!(msg.contains("48002"));
-        assert!(msg.contains("客户联系"));
-        assert!(msg.contains("customer-contact"));
+        }
+    }
+
+    #[test]
+    fn the_admin_detail_carries_the_code_both_languages_and_the_fix() {
+        let detail = api(48002).admin_detail();
+        assert_eq!(detail.errcode, Some(48002));
+        assert!(detail.why.contains("48002"));
+        assert!(detail.why.contains("customer-contact"));
+        assert!(detail.fix.contains("客户联系"));
+        assert!(api(48002).human_message().contains("48002"));
+    }
+
+    #[test]
+    fn a_member_reads_what_to_do_and_never_an_errcode() {
+        let errors = [
+            api(48002),
+            api(40001),
+            api(60111),
+            api(45009),
+            api(12345),
+            WeComError::Transport("connection refused".into()),
+            WeComError::Status(503),
+            WeComError::Decode("eof".into()),
+            WeComError::Timeout,
+        ];
+        for err in errors {
+            let msg = err.member_message();
+            assert!(!msg.chars().any(|c| c.is_ascii_digit()), "{err:?}: {msg}");
+            assert!(msg.contains("。"), "a sentence: {msg}");
+        }
+        assert!(api(48002).member_message().contains("管理员"));
+        assert!(WeComError::Transport(String::new())
+            .member_message()
+            .contains("无法连接企业微信"));
+    }
+
+    #[test]
+    fn errcodes_fall_into_the_kinds_handlers_act_on() {
+        use WeComErrorKind as K;
+        for (code, kind) in [
+            (60111, K::NoSuchMember),
+            (40003, K::NoSuchMember),
+            (90501, K::NotCustomerGroup),
+            (40050, K::NoSuchChat),
+            (86003, K::NoSuchChat),
+            (40058, K::InvalidParameter),
+            (40096, K::NoSuchCustomer),
+            (84061, K::NoCustomers),
+            (40029, K::InvalidCode),
+            (48002, K::NoPermission),
+            (60011, K::NoPermission),
+            (60020, K::NoPermission),
+            (40014, K::TokenRejected),
+            (42001, K::TokenRejected),
+            (40001, K::TokenRejected),
+            (-1, K::Busy),
+            (45009, K::Busy),
+            (45033, K::Busy),
+            (99999, K::Other),
+        ] {
+            assert_eq!(api(code).kind(), kind, "{code}");
+        }
+        assert_eq!(WeComError::Timeout.kind(), K::Timeout);
+        assert_eq!(WeComError::Transport(String::new()).kind(), K::Unreachable);
+        assert_eq!(WeComError::Status(502).kind(), K::Unreachable);
+        assert_eq!(WeComError::Status(404).kind(), K::Other);
+        assert!(WeComError::is_token_invalid(42001));
+        assert!(!WeComError::is_token_invalid(40029));
     }
 
     #[test]

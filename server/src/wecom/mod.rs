@@ -11,4 +11,4 @@ pub mod store;
 pub mod types;
 
 pub use client::{with_deadline, within_deadline, RetryPolicy, WeComClient};
-pub use errors::{explain, Explanation, WeComError};
+pub use errors::{explain, AdminDetail, Explanation, WeComError, WeComErrorKind};

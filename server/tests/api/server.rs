@@ -55,10 +55,14 @@ async fn the_server_serves_even_when_wecom_rejects_the_secret() {
     assert_eq!(resp.status(), 502);
     let e = error_body(resp).await;
     assert_eq!(e.code, "wecom_failed");
-    assert!(e.message.contains("40001"), "{}", e.message);
     assert!(
-        e.message.contains("Secret"),
-        "says what to fix: {}",
+        e.message.contains("管理员"),
+        "says whom to ask: {}",
+        e.message
+    );
+    assert!(
+        !e.message.contains("40001"),
+        "the errcode is for the log and doctor, not the member: {}",
         e.message
     );
     assert!(
