@@ -362,7 +362,10 @@ mod tests {
             jail.set_env("DESK__DATABASE__URL", "sqlite://from-env.db");
             jail.set_env("DESK__WECOM__AGENT_SECRET", "from-env");
             let s = Settings::from_toml_only(MINIMAL).expect("parse");
-            assert_eq!(s.database.url.expose_secret(), "sqlite://data/desk.db");
+            assert_eq!(
+                s.database.url.expose_secret(),
+                "postgres://desk:db-password-value@db.internal/desk"
+            );
             assert_eq!(s.wecom.agent_secret.expose_secret(), "s3cret-value");
             Ok(())
         });
