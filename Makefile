@@ -36,9 +36,12 @@ lint:
 	$(CARGO) clippy --workspace --all-targets --exclude desk-frontend -- -D warnings
 	$(CARGO) clippy -p desk-frontend -p desk-shared --target wasm32-unknown-unknown -- -D warnings
 
+## The black-box API suite runs twice: on SQLite, then on a throw-away PostgreSQL
+## cluster (scripts/with-postgres.sh), where the several-instance tests run too.
 unit:
 	$(CARGO) test --workspace --exclude desk-frontend
 	$(CARGO) test -p desk-frontend --lib
+	bash scripts/with-postgres.sh env DESK_TEST_DATABASE=postgres $(CARGO) test -p desk-server --test api
 
 ## Signature endpoint throughput and CPU cost (not a test; prints numbers).
 bench: setup

@@ -304,7 +304,8 @@ mod tests {
 
     #[test]
     fn defaults_fill_what_the_file_leaves_out() {
-        let s = Settings::from_toml_only(&MINIMAL.replace("[database]", "[unused]")).expect("parse");
+        let s =
+            Settings::from_toml_only(&MINIMAL.replace("[database]", "[unused]")).expect("parse");
         assert_eq!(s.database.url.expose_secret(), "sqlite://data/desk.db");
         assert_eq!(s.wecom.api_base, "https://qyapi.weixin.qq.com");
         assert_eq!(s.integration.order_source, "embedded");

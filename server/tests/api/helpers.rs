@@ -231,7 +231,8 @@ pub async fn spawn_instances(sim: &Sim, n: usize) -> Vec<TestApp> {
     let dir = std::sync::Arc::new(dir);
     let mut apps = Vec::new();
     for _ in 0..n {
-        let settings = Settings::from_toml_only(&config_text(&sim.url, SECRET, &db)).expect("settings");
+        let settings =
+            Settings::from_toml_only(&config_text(&sim.url, SECRET, &db)).expect("settings");
         let app = Application::build_with_retry(settings, fast_retry())
             .await
             .expect("build app");
@@ -294,7 +295,16 @@ impl TestApp {
     /// Logs `userid` in through `/auth/login`, the simulator's OAuth page and
     /// `/auth/callback`; returns the `desk_session=…` cookie.
     pub async fn login(&self, userid: &str) -> String {
-        let start = self.get("/auth/login?next=/").await;
+        let done = self.login_from("next=/", userid).await;
+        assert_eq!(done.status(), 302, "login as {userid}");
+        cookie_pair(&done, "desk_session").expect("session cookie")
+    }
+
+    /// Runs the whole login for `userid` from `/auth/login?{login_query}`; answers
+    /// what `/auth/callback` answered.
+    pub async fn login_from(&self, login_query: &str, userid: &str) -> reqwest::Response {
+        let start = self.get(&format!("/auth/login?{login_query}")).await;
+        assert_eq!(start.status(), 302, "{login_query}");
         let state_cookie = cookie_pair(&start, "desk_oauth").expect("state cookie");
         let authorize = url::Url::parse(&header(&start, "location")).expect("authorize");
         let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
@@ -311,8 +321,7 @@ impl TestApp {
             .await
             .expect("approve");
         let back = url::Url::parse(&header(&approve, "location")).expect("back");
-        let done = self
-            .http
+        self.http
             .get(format!(
                 "{}/auth/callback?{}",
                 self.address,
@@ -321,9 +330,37 @@ impl TestApp {
             .header("cookie", state_cookie)
             .send()
             .await
-            .expect("callback");
-        assert_eq!(done.status(), 302, "login as {userid}");
-        cookie_pair(&done, "desk_session").expect("session cookie")
+            .expect("callback")
+    }
+
+    /// A customer group made in the simulated client by `creator` with `staff` and
+    /// `customers`, as `openEnterpriseChat` does; its chat id.
+    pub async fn make_customer_group(
+        &self,
+        creator: &str,
+        staff: &[&str],
+        customers: &[&str],
+    ) -> String {
+        let r = self
+            .sim
+            .http
+            .get(format!("{}/sim/login?userid={creator}", self.sim.url))
+            .send()
+            .await
+            .expect("login");
+        assert!(r.status().is_success());
+        let v: Value = self
+            .sim
+            .http
+            .post(format!("{}/sim/client/enterprise-chat", self.sim.url))
+            .json(&serde_json::json!({"groupName": "王女士-城南店装修服务群", "userIds": staff, "externalUserIds": customers}))
+            .send()
+            .await
+            .expect("create")
+            .json()
+            .await
+            .expect("json");
+        v["chatId"].as_str().expect("chat id").to_string()
     }
 
     /// `GET path` as the member behind `session`.

@@ -41,28 +41,11 @@ fn ids(c: &Candidates) -> Vec<String> {
     v
 }
 
-/// A customer group made in the simulated client by `userid` (as openEnterpriseChat does).
+/// A customer group with zhangwei and lina and `customer`, made in the simulated
+/// client by `userid`.
 async fn make_group(app: &TestApp, userid: &str, customer: &str) -> String {
-    let r = app
-        .sim
-        .http
-        .get(format!("{}/sim/login?userid={userid}", app.sim.url))
-        .send()
+    app.make_customer_group(userid, &["zhangwei", "lina"], &[customer])
         .await
-        .expect("login");
-    assert!(r.status().is_success());
-    let v: Value = app
-        .sim
-        .http
-        .post(format!("{}/sim/client/enterprise-chat", app.sim.url))
-        .json(&json!({"groupName": "王女士-城南店装修服务群", "userIds": ["zhangwei", "lina"], "externalUserIds": [customer]}))
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("json");
-    v["chatId"].as_str().expect("chat id").to_string()
 }
 
 #[tokio::test]
