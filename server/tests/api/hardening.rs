@@ -117,7 +117,9 @@ async fn a_flood_of_compressed_bodies_leaves_the_servers_memory_flat() {
         }
     }
     let after = resident_kb(served.pid);
-    eprintln!("resident memory: {before} kB after the warm-up round, {after} kB after 96 more bombs");
+    eprintln!(
+        "resident memory: {before} kB after the warm-up round, {after} kB after 96 more bombs"
+    );
     assert!(
         after < before + 6 * 1024,
         "resident memory grew from {before} kB to {after} kB"
