@@ -443,6 +443,8 @@ pub struct ServeProcess {
     pub http: reqwest::Client,
     /// Every log line the server printed before it said it was listening.
     pub startup_log: Vec<String>,
+    /// The lines it prints after that, as they come.
+    pub log: tokio::sync::mpsc::UnboundedReceiver<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -481,7 +483,12 @@ impl ServeProcess {
             }
         };
         // Keep reading, so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let (tx, log) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let _ = tx.send(line);
+            }
+        });
         let pid = child.id().expect("pid");
         Self {
             child,
@@ -489,6 +496,7 @@ impl ServeProcess {
             address: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::new(),
             startup_log,
+            log,
             _dir: dir,
         }
     }

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
 use crate::helpers::*;
@@ -99,44 +98,16 @@ async fn line_where(
 
 #[tokio::test]
 async fn a_retried_wecom_call_is_logged_with_the_id_of_its_request() {
-    // The real binary with its real log output, read to the end (ServeProcess stops
-    // reading at 'listening').
+    // The real binary with its real log output.
     let sim = spawn_simulator().await;
-    let dir = tempfile::tempdir().expect("dir");
-    let config = dir.path().join("desk.toml");
-    let db = format!("sqlite://{}/d.db", dir.path().display());
-    std::fs::write(&config, config_text(&sim.url, SECRET, &db)).expect("config");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wecom-desk"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let (tx, mut log) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            let _ = tx.send(line);
-        }
-    });
-    let mut seen = Vec::new();
+    let mut served = ServeProcess::start(&sim, |c| c).await;
+    let mut seen = served.startup_log.clone();
+    let log = &mut served.log;
     let wait = Duration::from_secs(20);
-    let listening = line_where(&mut log, &mut seen, wait, |l| l.contains("listening")).await;
-    let port: String = listening
-        .split("port=")
-        .nth(1)
-        .expect("port")
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
-    let address = format!("http://127.0.0.1:{port}");
+    let address = served.address.clone();
     // Wait for the warm-up, so the one busy answer goes to the login's call.
     if !seen.iter().any(|l| l.contains("WeCom reachable")) {
-        line_where(&mut log, &mut seen, wait, |l| l.contains("WeCom reachable")).await;
+        line_where(log, &mut seen, wait, |l| l.contains("WeCom reachable")).await;
     }
     sim.set_faults(json!({ "busyNext": 1 })).await;
 
@@ -182,17 +153,14 @@ async fn a_retried_wecom_call_is_logged_with_the_id_of_its_request() {
     assert_eq!(done.status(), 302, "login despite one busy answer");
     assert_eq!(header(&done, "x-request-id"), "login-trace-7");
 
-    let retry = line_where(&mut log, &mut seen, wait, |l| {
+    let retry = line_where(log, &mut seen, wait, |l| {
         l.contains("transient WeCom failure")
     })
     .await;
     assert!(retry.contains("login-trace-7"), "{retry}");
     assert!(retry.contains("/auth/callback"), "{retry}");
     assert!(retry.contains("auth/getuserinfo"), "{retry}");
-    line_where(&mut log, &mut seen, wait, |l| {
-        l.contains("member logged in")
-    })
-    .await;
+    line_where(log, &mut seen, wait, |l| l.contains("member logged in")).await;
     for line in &seen {
         assert!(!line.contains(&code), "the OAuth code was logged: {line}");
         assert!(!line.contains(SECRET), "the secret was logged: {line}");
