@@ -83,6 +83,9 @@ pub struct ServerSettings {
     /// A session ends this long after login however much it is used (seconds).
     #[serde(default = "default_session_max_secs")]
     pub session_max_secs: i64,
+    /// How often ended sessions are deleted (seconds).
+    #[serde(default = "default_session_sweep_secs")]
+    pub session_sweep_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -163,6 +166,7 @@ impl Default for ServerSettings {
             bridge_script: None,
             session_idle_secs: default_session_idle_secs(),
             session_max_secs: default_session_max_secs(),
+            session_sweep_secs: default_session_sweep_secs(),
         }
     }
 }
@@ -212,6 +216,9 @@ fn default_session_idle_secs() -> i64 {
 }
 fn default_session_max_secs() -> i64 {
     12 * 3600
+}
+fn default_session_sweep_secs() -> u64 {
+    600
 }
 fn default_max_clock_skew_secs() -> i64 {
     3600

@@ -1,8 +1,10 @@
-//! Builds the HTTP application from settings: bound listener (port 0 works), shared
-//! state, one `configure()` per capability.
+//! Builds the application from settings: bound listener (port 0 works), the state
+//! each capability needs (worked out once), one `configure()` per capability, and
+//! the background workers.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServerHandle};
@@ -14,29 +16,22 @@ use anyhow::Context;
 use secrecy::ExposeSecret;
 use tracing::Instrument;
 
+use crate::auth::AuthState;
+use crate::callback::CallbackState;
 use crate::config::Settings;
 use crate::contacts::directory::MemberDirectory;
 use crate::contacts::CustomerMirror;
 use crate::error::{json_error, query_error, ApiError};
-use crate::jssdk::AllowedOrigins;
+use crate::integration::ApiKeys;
+use crate::jssdk::{AllowedOrigins, SignatureState};
+use crate::orders::OrdersState;
 use crate::wecom::crypto::CallbackCrypto;
 use crate::wecom::{RetryPolicy, WeComClient};
-use crate::{auth, callback, edge, h5, health, jssdk, orders};
+use crate::workers::Workers;
+use crate::{auth, callback, edge, groups, h5, health, jssdk, orders};
 
 /// Largest JSON body the API accepts.
 pub const JSON_LIMIT: usize = 64 * 1024;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub settings: Settings,
-    pub wecom: WeComClient,
-    pub db: crate::db::Db,
-    pub allowed_origins: AllowedOrigins,
-    /// `None` when `[callback]` is not configured.
-    pub callback: Option<CallbackCrypto>,
-    pub customers: CustomerMirror,
-    pub directory: MemberDirectory,
-}
 
 /// All routes of the server.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -44,12 +39,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     auth::configure(cfg);
     jssdk::configure(cfg);
     orders::configure(cfg);
+    groups::configure(cfg);
     callback::configure(cfg);
 }
 
 pub struct Application {
     port: u16,
     server: Server,
+    workers: Workers,
 }
 
 impl Application {
@@ -70,33 +67,57 @@ impl Application {
         if crate::db::backend(&db) == crate::db::Backend::Postgres {
             wecom.share_credentials(&db);
         }
-        let callback = callback_crypto(&settings)?;
-        let allowed_origins =
-            AllowedOrigins::parse(&settings.server.allowed_origins).map_err(anyhow::Error::msg)?;
-        warm_up(wecom.clone());
-
-        let workers = settings.server.workers.unwrap_or_else(default_workers);
-        let mirror_max_age = std::time::Duration::from_secs(settings.contacts.max_age_secs);
-        let forced_refresh = std::time::Duration::from_secs(settings.contacts.forced_refresh_secs);
-        let static_dir = PathBuf::from(&settings.server.static_dir);
-        let bridge_script = settings.server.bridge_script.clone();
-        let deadline = edge::RequestDeadline(std::time::Duration::from_secs_f64(
-            settings.wecom.request_deadline_secs.clamp(0.1, 600.0),
-        ));
-        let state = web::Data::new(AppState {
-            settings,
-            wecom,
-            db,
-            allowed_origins,
-            callback,
-            customers: CustomerMirror::new(mirror_max_age, forced_refresh),
+        let callback = web::Data::new(CallbackState {
+            db: db.clone(),
+            crypto: callback_crypto(&settings)?,
+            max_clock_skew_secs: settings.callback.max_clock_skew_secs,
+        });
+        let signatures = web::Data::new(SignatureState {
+            wecom: wecom.clone(),
+            allowed_origins: AllowedOrigins::parse(&settings.server.allowed_origins)
+                .map_err(anyhow::Error::msg)?,
+        });
+        let auth = web::Data::new(AuthState::new(&settings, db.clone(), wecom.clone())?);
+        let orders = web::Data::new(OrdersState {
+            db: db.clone(),
+            wecom: wecom.clone(),
+            customers: CustomerMirror::new(
+                Duration::from_secs(settings.contacts.max_age_secs),
+                Duration::from_secs(settings.contacts.forced_refresh_secs),
+            ),
             directory: MemberDirectory::default(),
         });
+        let api_keys = web::Data::new(ApiKeys(settings.integration.api_keys.clone()));
+        let db = web::Data::new(db);
+        warm_up(wecom);
+
+        let mut workers = Workers::default();
+        let sweeper = auth.clone();
+        workers.every(
+            "sessions",
+            Duration::from_secs(settings.server.session_sweep_secs.max(1)),
+            move || {
+                let sweeper = sweeper.clone();
+                async move { sweeper.sweep_sessions().await }
+            },
+        );
+
+        let http_workers = settings.server.workers.unwrap_or_else(default_workers);
+        let static_dir = PathBuf::from(&settings.server.static_dir);
+        let bridge_script = settings.server.bridge_script.clone();
+        let deadline = edge::RequestDeadline(Duration::from_secs_f64(
+            settings.wecom.request_deadline_secs.clamp(0.1, 600.0),
+        ));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(edge::guard))
                 .wrap(from_fn(access_log))
-                .app_data(state.clone())
+                .app_data(db.clone())
+                .app_data(auth.clone())
+                .app_data(signatures.clone())
+                .app_data(orders.clone())
+                .app_data(callback.clone())
+                .app_data(api_keys.clone())
                 .app_data(deadline)
                 .app_data(
                     web::JsonConfig::default()
@@ -108,11 +129,15 @@ impl Application {
                 .service(web::scope("/api").default_service(web::to(api_not_found)))
                 .configure(|cfg| h5::configure(cfg, &static_dir, bridge_script.as_deref()))
         })
-        .workers(workers)
+        .workers(http_workers)
         .listen(listener)?
         .shutdown_timeout(10)
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            workers,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -123,9 +148,12 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM/SIGINT (graceful: in-flight requests finish) or `handle().stop()`.
+    /// Serves until SIGTERM/SIGINT (graceful: in-flight requests finish) or
+    /// `handle().stop()`; then stops the background workers.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.workers.stop(Duration::from_secs(10)).await;
+        served
     }
 }
 

@@ -17,7 +17,6 @@ use subtle::ConstantTimeEq;
 
 use crate::error::{ApiError, ErrorCode, INTERNAL_MESSAGE};
 use crate::html::escape;
-use crate::startup::AppState;
 use crate::wecom::{WeComError, WeComErrorKind};
 
 /// The session cookie: HttpOnly, SameSite=Lax, no Max-Age (dies with the webview).
@@ -146,6 +145,53 @@ impl From<WeComError> for LoginError {
     }
 }
 
+/// What login and sessions need, worked out once at start.
+pub struct AuthState {
+    pub db: crate::db::Db,
+    pub wecom: crate::wecom::WeComClient,
+    /// `{wecom.oauth_base}/connect/oauth2/authorize`.
+    authorize: url::Url,
+    /// `{server.public_url}/auth/callback`.
+    redirect_uri: String,
+    /// Whether cookies are `Secure` (the H5 is served over https).
+    secure_cookies: bool,
+    lifetime: store::SessionLifetime,
+}
+
+impl AuthState {
+    /// Deletes ended sessions (the sessions worker's round).
+    pub async fn sweep_sessions(&self) {
+        match store::sweep(&self.db, self.lifetime).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "ended sessions swept"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep ended sessions"),
+        }
+    }
+
+    pub fn new(
+        settings: &crate::config::Settings,
+        db: crate::db::Db,
+        wecom: crate::wecom::WeComClient,
+    ) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let base = settings.wecom.oauth_base.trim_end_matches('/');
+        let authorize = url::Url::parse(&format!("{base}/connect/oauth2/authorize"))
+            .with_context(|| format!("wecom.oauth_base {base:?} is not a URL"))?;
+        let public = settings.server.public_url.trim_end_matches('/');
+        Ok(Self {
+            db,
+            wecom,
+            authorize,
+            redirect_uri: format!("{public}/auth/callback"),
+            secure_cookies: public.starts_with("https://"),
+            lifetime: store::SessionLifetime {
+                idle: settings.server.session_idle_secs,
+                max: settings.server.session_max_secs,
+            },
+        })
+    }
+}
+
 /// The logged-in member; handlers that take it answer 401 to anyone else.
 #[derive(Debug, Clone)]
 pub struct Member(pub SessionUser);
@@ -169,35 +215,28 @@ async fn current_user(req: &HttpRequest) -> Result<Option<SessionUser>, AuthErro
     let Some(cookie) = req.cookie(SESSION_COOKIE) else {
         return Ok(None);
     };
-    let Some(state) = req.app_data::<web::Data<AppState>>() else {
-        return Err(anyhow::anyhow!("AppState missing").into());
+    let Some(state) = req.app_data::<web::Data<AuthState>>() else {
+        return Err(anyhow::anyhow!("AuthState missing").into());
     };
-    Ok(store::find(&state.db, cookie.value(), lifetime(state)).await?)
-}
-
-fn lifetime(state: &AppState) -> store::SessionLifetime {
-    store::SessionLifetime {
-        idle: state.settings.server.session_idle_secs,
-        max: state.settings.server.session_max_secs,
-    }
+    Ok(store::find(&state.db, cookie.value(), state.lifetime).await?)
 }
 
 /// `POST /auth/logout`: the session row is deleted and the cookie cleared.
-async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn logout(req: HttpRequest, state: web::Data<AuthState>) -> Result<HttpResponse, ApiError> {
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
         store::delete(&state.db, cookie.value()).await?;
     }
     let mut clear = Cookie::build(SESSION_COOKIE, "")
         .path("/")
         .http_only(true)
-        .secure(is_https(&state))
+        .secure(state.secure_cookies)
         .same_site(SameSite::Lax)
         .finish();
     clear.make_removal();
     Ok(HttpResponse::NoContent().cookie(clear).finish())
 }
 
-async fn session(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn session(req: HttpRequest, state: web::Data<AuthState>) -> Result<HttpResponse, ApiError> {
     let user = current_user(&req).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -254,39 +293,23 @@ fn read_state_cookie(value: &str) -> Option<(String, String)> {
     Some((oauth_state.to_string(), safe_next(Some(&next))))
 }
 
-fn is_https(state: &AppState) -> bool {
-    state.settings.server.public_url.starts_with("https://")
-}
-
 #[derive(Deserialize)]
 struct LoginQuery {
     next: Option<String>,
 }
 
 /// Sends the browser to WeCom OAuth with a fresh `state` bound to a cookie.
-async fn login(state: web::Data<AppState>, q: web::Query<LoginQuery>) -> HttpResponse {
+async fn login(state: web::Data<AuthState>, q: web::Query<LoginQuery>) -> HttpResponse {
     let next = safe_next(q.next.as_deref());
     let oauth_state: String = rand::thread_rng()
         .sample_iter(&Alphanumeric)
         .take(STATE_LEN)
         .map(char::from)
         .collect();
-    let redirect_uri = format!(
-        "{}/auth/callback",
-        state.settings.server.public_url.trim_end_matches('/')
-    );
-    let mut url = match url::Url::parse(&format!(
-        "{}/connect/oauth2/authorize",
-        state.settings.wecom.oauth_base.trim_end_matches('/')
-    )) {
-        Ok(u) => u,
-        Err(e) => {
-            return LoginError::from(anyhow::Error::new(e).context("wecom.oauth_base")).page("/")
-        }
-    };
+    let mut url = state.authorize.clone();
     url.query_pairs_mut()
         .append_pair("appid", state.wecom.corp_id())
-        .append_pair("redirect_uri", &redirect_uri)
+        .append_pair("redirect_uri", &state.redirect_uri)
         .append_pair("response_type", "code")
         .append_pair("scope", "snsapi_base")
         .append_pair("state", &oauth_state)
@@ -295,7 +318,7 @@ async fn login(state: web::Data<AppState>, q: web::Query<LoginQuery>) -> HttpRes
     let cookie = Cookie::build(STATE_COOKIE, state_cookie_value(&oauth_state, &next))
         .path("/auth")
         .http_only(true)
-        .secure(is_https(&state))
+        .secure(state.secure_cookies)
         .same_site(SameSite::Lax)
         .max_age(actix_web::cookie::time::Duration::seconds(STATE_SECS))
         .finish();
@@ -316,7 +339,7 @@ struct CallbackQuery {
 /// Anything wrong: a friendly page with a retry button and no session.
 async fn callback(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<AuthState>,
     q: web::Query<CallbackQuery>,
 ) -> HttpResponse {
     let bound = req.cookie(STATE_COOKIE);
@@ -347,7 +370,7 @@ async fn callback(
         name: member.name,
         avatar: member.avatar,
     };
-    let token = match store::create(&state.db, &user, lifetime(&state)).await {
+    let token = match store::create(&state.db, &user, state.lifetime).await {
         Ok(t) => t,
         Err(e) => {
             return LoginError::from(anyhow::Error::new(e).context("creating the session"))
@@ -358,7 +381,7 @@ async fn callback(
     let session = Cookie::build(SESSION_COOKIE, token)
         .path("/")
         .http_only(true)
-        .secure(is_https(&state))
+        .secure(state.secure_cookies)
         .same_site(SameSite::Lax)
         .finish();
     let mut clear = Cookie::build(STATE_COOKIE, "").path("/auth").finish();

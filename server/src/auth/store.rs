@@ -53,13 +53,18 @@ pub async fn create(
     .bind(now)
     .execute(db)
     .await?;
-    // Ended sessions are swept at each login; there are few.
-    sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
+    Ok(token)
+}
+
+/// Deletes every session that has ended (by age or idleness); how many.
+pub async fn sweep(db: &Db, life: SessionLifetime) -> Result<u64, sqlx::Error> {
+    let now = now_secs();
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
         .bind(now)
         .bind(now - life.idle)
         .execute(db)
         .await?;
-    Ok(token)
+    Ok(done.rows_affected())
 }
 
 #[derive(sqlx::FromRow)]

@@ -10,8 +10,16 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
 use crate::wecom::crypto::{CallbackCrypto, CryptoError};
+
+/// What the callback endpoint needs.
+pub struct CallbackState {
+    pub db: crate::db::Db,
+    /// `None` when `[callback]` is not configured.
+    pub crypto: Option<CallbackCrypto>,
+    /// `callback.max_clock_skew_secs`.
+    pub max_clock_skew_secs: i64,
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -166,14 +174,14 @@ impl From<CallbackError> for ApiError {
     }
 }
 
-fn crypto(state: &AppState) -> Result<&CallbackCrypto, CallbackError> {
-    state.callback.as_ref().ok_or(CallbackError::NotConfigured)
+fn crypto(state: &CallbackState) -> Result<&CallbackCrypto, CallbackError> {
+    state.crypto.as_ref().ok_or(CallbackError::NotConfigured)
 }
 
 /// Refuses a `timestamp` further from now than `callback.max_clock_skew_secs`: an
 /// old signed request replayed later is not WeCom speaking now.
-fn check_timestamp(state: &AppState, timestamp: &str) -> Result<(), CallbackError> {
-    let skew = state.settings.callback.max_clock_skew_secs;
+fn check_timestamp(state: &CallbackState, timestamp: &str) -> Result<(), CallbackError> {
+    let skew = state.max_clock_skew_secs;
     let fresh = timestamp
         .parse::<i64>()
         .is_ok_and(|t| (crate::clock::now_secs() - t).abs() <= skew);
@@ -188,7 +196,7 @@ fn check_timestamp(state: &AppState, timestamp: &str) -> Result<(), CallbackErro
 
 /// WeCom's URL check: answer the decrypted `echostr` as the bare body.
 async fn url_check(
-    state: web::Data<AppState>,
+    state: web::Data<CallbackState>,
     query: web::Query<UrlCheck>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
@@ -204,7 +212,7 @@ async fn url_check(
 
 /// An encrypted event or message. Answers an empty 200 ("no reply") quickly.
 async fn receive(
-    state: web::Data<AppState>,
+    state: web::Data<CallbackState>,
     query: web::Query<Signed>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {

@@ -5,14 +5,13 @@ use actix_web::{web, HttpResponse};
 use desk_shared::Health;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").get(healthz));
 }
 
-async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    crate::db::ping(&state.db).await.map_err(|e| {
+async fn healthz(db: web::Data<crate::db::Db>) -> Result<HttpResponse, ApiError> {
+    crate::db::ping(&db).await.map_err(|e| {
         tracing::error!(error = %e, "health check: database unavailable");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

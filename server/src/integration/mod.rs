@@ -8,7 +8,10 @@ use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
+
+/// `integration.api_keys`: the keys the business system may use.
+#[derive(Debug, Clone)]
+pub struct ApiKeys(pub Vec<secrecy::SecretString>);
 
 /// Proof that the request carries one of `integration.api_keys`.
 #[derive(Debug, Clone, Copy)]
@@ -39,18 +42,13 @@ fn check(req: &HttpRequest) -> Result<ApiKey, ApiError> {
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .ok_or_else(unauthorized)?;
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("AppState missing"))?;
+    let keys = req
+        .app_data::<web::Data<ApiKeys>>()
+        .ok_or_else(|| ApiError::internal("ApiKeys missing"))?;
     // Compare against every key so the time taken does not tell which one matched.
-    let matched = state
-        .settings
-        .integration
-        .api_keys
-        .iter()
-        .fold(false, |found, key| {
-            found | bool::from(key.expose_secret().as_bytes().ct_eq(given.as_bytes()))
-        });
+    let matched = keys.0.iter().fold(false, |found, key| {
+        found | bool::from(key.expose_secret().as_bytes().ct_eq(given.as_bytes()))
+    });
     if matched {
         Ok(ApiKey)
     } else {

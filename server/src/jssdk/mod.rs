@@ -5,8 +5,13 @@ use actix_web::{web, HttpResponse};
 use desk_shared::SignatureRequest;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
 use crate::wecom::jssdk::signatures_for;
+
+/// What signing needs: WeCom's tickets and the origins that may be signed.
+pub struct SignatureState {
+    pub wecom: crate::wecom::WeComClient,
+    pub allowed_origins: AllowedOrigins,
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/jssdk/signatures").post(signatures));
@@ -113,7 +118,7 @@ pub fn page_url_to_sign<'a>(
 }
 
 async fn signatures(
-    state: web::Data<AppState>,
+    state: web::Data<SignatureState>,
     body: web::Json<SignatureRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let url = page_url_to_sign(&body.url, &state.allowed_origins)?;

@@ -1,27 +1,34 @@
-//! One order, one group: orders from the business system, the designer's customers
-//! matching the order's phone, and the group recorded against the order.
+//! Orders from the business system, and the designer's customers matching the
+//! order's phone. The group recorded against an order is `groups/`.
 
 pub mod store;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use desk_shared::{is_control_or_bidi, Candidates, Order, OrderInput, Orders, RecordGroup};
+use desk_shared::{is_control_or_bidi, Candidates, Order, OrderInput, Orders};
 use serde::Deserialize;
 
 use crate::auth::Member;
 use crate::contacts::{self, MirrorError};
 use crate::error::{ApiError, ErrorCode};
 use crate::integration::ApiKey;
-use crate::startup::AppState;
 use crate::wecom::{WeComError, WeComErrorKind};
-use store::{OrderRow, Recorded};
+use store::OrderRow;
+
+/// What the orders (and their groups) need: the records, WeCom, the customer mirror
+/// and member names.
+pub struct OrdersState {
+    pub db: crate::db::Db,
+    pub wecom: crate::wecom::WeComClient,
+    pub customers: contacts::CustomerMirror,
+    pub directory: contacts::directory::MemberDirectory,
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/v1/orders/{id}").put(upsert))
         .service(web::resource("/api/orders").get(list))
         .service(web::resource("/api/orders/{id}").get(one))
-        .service(web::resource("/api/orders/{id}/candidates").get(candidates))
-        .service(web::resource("/api/orders/{id}/group").post(record_group));
+        .service(web::resource("/api/orders/{id}/candidates").get(candidates));
 }
 
 impl From<MirrorError> for ApiError {
@@ -102,7 +109,7 @@ impl From<OrdersError> for ApiError {
     }
 }
 
-fn field_error(field: &'static str, why: impl Into<String>) -> OrdersError {
+pub(crate) fn field_error(field: &'static str, why: impl Into<String>) -> OrdersError {
     OrdersError::InvalidField {
         field,
         why: why.into(),
@@ -141,7 +148,7 @@ fn validate(id: &str, o: &OrderInput) -> Result<(), OrdersError> {
 /// `PUT /api/v1/orders/{id}`: the business system upserts an order.
 async fn upsert(
     _key: ApiKey,
-    state: web::Data<AppState>,
+    state: web::Data<OrdersState>,
     id: web::Path<String>,
     body: web::Json<OrderInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -170,7 +177,7 @@ async fn upsert(
     })
 }
 
-async fn to_dto(state: &AppState, row: OrderRow) -> Order {
+async fn to_dto(state: &OrdersState, row: OrderRow) -> Order {
     let (designer, project_manager) = futures::join!(
         state.directory.person(&state.wecom, &row.designer_userid),
         state.directory.person(&state.wecom, &row.pm_userid)
@@ -187,18 +194,22 @@ async fn to_dto(state: &AppState, row: OrderRow) -> Order {
 }
 
 /// The order row, or 404.
-async fn find(state: &AppState, id: &str) -> Result<OrderRow, OrdersError> {
+async fn find(state: &OrdersState, id: &str) -> Result<OrderRow, OrdersError> {
     store::get(&state.db, id)
         .await?
         .ok_or(OrdersError::NotFound)
 }
 
-async fn load(state: &AppState, id: &str) -> Result<Order, OrdersError> {
+async fn load(state: &OrdersState, id: &str) -> Result<Order, OrdersError> {
     Ok(to_dto(state, find(state, id).await?).await)
 }
 
 /// The order, if `member` is its designer or project manager (403 otherwise).
-async fn order_of(state: &AppState, id: &str, member: &Member) -> Result<OrderRow, OrdersError> {
+pub(crate) async fn order_of(
+    state: &OrdersState,
+    id: &str,
+    member: &Member,
+) -> Result<OrderRow, OrdersError> {
     let row = find(state, id).await?;
     if !row.is_on(&member.0.user_id) {
         return Err(OrdersError::NotYourOrder);
@@ -207,7 +218,7 @@ async fn order_of(state: &AppState, id: &str, member: &Member) -> Result<OrderRo
 }
 
 /// `GET /api/orders`: the member's orders (as designer or project manager).
-async fn list(member: Member, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn list(member: Member, state: web::Data<OrdersState>) -> Result<HttpResponse, ApiError> {
     let rows = store::of_member(&state.db, &member.0.user_id).await?;
     let orders = futures::future::join_all(rows.into_iter().map(|r| to_dto(&state, r))).await;
     Ok(HttpResponse::Ok().json(Orders { orders }))
@@ -215,7 +226,7 @@ async fn list(member: Member, state: web::Data<AppState>) -> Result<HttpResponse
 
 async fn one(
     member: Member,
-    state: web::Data<AppState>,
+    state: web::Data<OrdersState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let row = order_of(&state, &id, &member).await?;
@@ -232,7 +243,7 @@ struct CandidatesQuery {
 /// match the order's phone, and when there are none, why.
 async fn candidates(
     member: Member,
-    state: web::Data<AppState>,
+    state: web::Data<OrdersState>,
     id: web::Path<String>,
     q: web::Query<CandidatesQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -286,145 +297,4 @@ fn no_match_hint(
         "{designer}的 {} 位客户里没有备注手机号为 {phone} 的客户（其中 {} 位没有填写备注手机号）。请确认{designer}已添加该客户并在备注里填写手机号后点「刷新」，或手动选择客户。",
         info.customers, info.without_phone
     )
-}
-
-/// `POST /api/orders/{id}/group`: records the group `openEnterpriseChat` made.
-async fn record_group(
-    member: Member,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    body: web::Json<RecordGroup>,
-) -> Result<HttpResponse, ApiError> {
-    let order = order_of(&state, &id, &member).await?;
-    let body = body.into_inner();
-    let chat_id = body.chat_id.trim();
-    if chat_id.is_empty() || chat_id.len() > 64 {
-        return Err(field_error("chatId", "须为 1~64 个字符").into());
-    }
-    if body.group_name.chars().count() > 100 {
-        return Err(field_error("groupName", "最长 100 个字符").into());
-    }
-    if let Some(g) = order.group() {
-        if g.chat_id != chat_id {
-            return Err(OrdersError::GroupExists.into());
-        }
-        return Ok(HttpResponse::Ok().json(g));
-    }
-    let chat = state
-        .wecom
-        .group_chat(chat_id)
-        .await
-        .map_err(|e| match e.kind() {
-            WeComErrorKind::NotCustomerGroup => OrdersError::NotCustomerGroup,
-            WeComErrorKind::NoSuchChat | WeComErrorKind::InvalidParameter => {
-                OrdersError::ChatNotFound
-            }
-            _ => e.into(),
-        })?;
-    check_group_is_for_order(&state, &order, &member, &chat, &body.external_user_ids).await?;
-    let name = if chat.name.is_empty() {
-        body.group_name.trim()
-    } else {
-        chat.name.as_str()
-    };
-    match store::record_group(&state.db, &order.id, chat_id, name, &member.0.user_id).await? {
-        Recorded::Created(g) => {
-            tracing::info!(order = %order.id, chat_id, by = %member.0.user_id, "order group recorded");
-            Ok(HttpResponse::Created().json(g))
-        }
-        Recorded::Again(g) => Ok(HttpResponse::Ok().json(g)),
-        Recorded::Conflict(_) => Err(OrdersError::GroupExists.into()),
-    }
-}
-
-/// A group may become the order's only when it really is: the order's designer owns it
-/// or is in it, and a customer in it is the order's customer: one of the designer's
-/// customers whose remark phone is the order's, or the customer the member picked by
-/// hand, who must be in the group and be followed by the designer or the member.
-async fn check_group_is_for_order(
-    state: &AppState,
-    order: &OrderRow,
-    member: &Member,
-    chat: &crate::wecom::types::GroupChat,
-    picked: &[String],
-) -> Result<(), OrdersError> {
-    let refuse = |why: String| {
-        tracing::warn!(order = %order.id, chat_id = %chat.chat_id, by = %member.0.user_id, %why, "group refused for order");
-        OrdersError::GroupNotForOrder {
-            order: order.id.clone(),
-            why,
-        }
-    };
-    let designer = &order.designer_userid;
-    let staff_in = chat.owner == *designer
-        || chat
-            .member_list
-            .iter()
-            .any(|m| m.kind == 1 && m.userid == *designer);
-    if !staff_in {
-        let name = state.directory.person(&state.wecom, designer).await.name;
-        return Err(refuse(format!(
-            "订单的设计师{name}不是群主也不在群里。请用「建群」为这个订单新建客户群。"
-        )));
-    }
-    let customers: Vec<&str> = chat
-        .member_list
-        .iter()
-        .filter(|m| m.kind == 2)
-        .map(|m| m.userid.as_str())
-        .collect();
-    if customers.is_empty() {
-        return Err(refuse(
-            "群里还没有客户。请用「建群」拉上订单的客户新建客户群。".into(),
-        ));
-    }
-    state
-        .customers
-        .ensure_fresh(&state.db, &state.wecom, designer, false)
-        .await?;
-    let matched = contacts::by_phone(&state.db, designer, &order.customer_phone).await?;
-    if matched
-        .iter()
-        .any(|c| customers.contains(&c.external_user_id.as_str()))
-    {
-        return Ok(());
-    }
-    for id in picked.iter().filter(|p| customers.contains(&p.as_str())) {
-        if follows(state, id, &[designer, &member.0.user_id]).await? {
-            return Ok(());
-        }
-    }
-    Err(refuse(format!(
-        "群里的客户不是订单上的客户（设计师的客户备注里没有手机号 {}）。请选对群，或先在客户备注里填上手机号。",
-        order.customer_phone
-    )))
-}
-
-/// Whether one of `members` follows customer `external_userid`: the mirror first,
-/// WeCom (`externalcontact/get`) when the mirror does not know.
-async fn follows(
-    state: &AppState,
-    external_userid: &str,
-    members: &[&String],
-) -> Result<bool, OrdersError> {
-    for m in members {
-        if contacts::is_customer_of(&state.db, m, external_userid).await? {
-            return Ok(true);
-        }
-    }
-    match state.wecom.customer(external_userid, "").await {
-        Ok(detail) => Ok(detail
-            .follow_user
-            .iter()
-            .any(|f| members.iter().any(|m| **m == f.follow.userid))),
-        Err(e)
-            if matches!(
-                e.kind(),
-                WeComErrorKind::NoSuchCustomer | WeComErrorKind::NoCustomers
-            ) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(e.into()),
-    }
 }

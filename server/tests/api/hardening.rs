@@ -453,6 +453,36 @@ async fn a_session_ends_at_its_absolute_age_however_much_it_is_used() {
     assert_eq!(app.get_as(&zhang, "/api/orders").await.status(), 401);
 }
 
+#[tokio::test]
+async fn ended_sessions_are_deleted_in_the_background() {
+    let app = spawn_app_with(spawn_simulator().await, |c| {
+        c.replace(
+            "[server]",
+            "[server]\nsession_idle_secs = 1\nsession_sweep_secs = 1",
+        )
+    })
+    .await;
+    app.login("zhangwei").await;
+    let count = || async {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&app.db().await)
+            .await
+            .expect("count");
+        n
+    };
+    assert_eq!(count().await, 1);
+    // No request, no login: the sessions worker deletes it once it has ended.
+    let mut left = 1;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        left = count().await;
+        if left == 0 {
+            break;
+        }
+    }
+    assert_eq!(left, 0, "the ended session is gone");
+}
+
 // ---- 8. input ------------------------------------------------------------------------
 
 #[tokio::test]

@@ -1,0 +1,160 @@
+//! One order, one group: the customer group made for an order (`openEnterpriseChat`
+//! in the client), checked with WeCom to really be the order's, recorded once.
+
+pub mod store;
+
+use actix_web::{web, HttpResponse};
+use desk_shared::RecordGroup;
+
+use crate::auth::Member;
+use crate::contacts;
+use crate::error::ApiError;
+use crate::orders::store::OrderRow;
+use crate::orders::{field_error, order_of, OrdersError, OrdersState};
+use crate::wecom::WeComErrorKind;
+use store::Recorded;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/orders/{id}/group").post(record_group));
+}
+
+/// `POST /api/orders/{id}/group`: records the group `openEnterpriseChat` made.
+async fn record_group(
+    member: Member,
+    state: web::Data<OrdersState>,
+    id: web::Path<String>,
+    body: web::Json<RecordGroup>,
+) -> Result<HttpResponse, ApiError> {
+    let order = order_of(&state, &id, &member).await?;
+    let body = body.into_inner();
+    let chat_id = body.chat_id.trim();
+    if chat_id.is_empty() || chat_id.len() > 64 {
+        return Err(field_error("chatId", "须为 1~64 个字符").into());
+    }
+    if body.group_name.chars().count() > 100 {
+        return Err(field_error("groupName", "最长 100 个字符").into());
+    }
+    if let Some(g) = order.group() {
+        if g.chat_id != chat_id {
+            return Err(OrdersError::GroupExists.into());
+        }
+        return Ok(HttpResponse::Ok().json(g));
+    }
+    let chat = state
+        .wecom
+        .group_chat(chat_id)
+        .await
+        .map_err(|e| match e.kind() {
+            WeComErrorKind::NotCustomerGroup => OrdersError::NotCustomerGroup,
+            WeComErrorKind::NoSuchChat | WeComErrorKind::InvalidParameter => {
+                OrdersError::ChatNotFound
+            }
+            _ => e.into(),
+        })?;
+    check_group_is_for_order(&state, &order, &member, &chat, &body.external_user_ids).await?;
+    let name = if chat.name.is_empty() {
+        body.group_name.trim()
+    } else {
+        chat.name.as_str()
+    };
+    match store::record_group(&state.db, &order.id, chat_id, name, &member.0.user_id).await? {
+        Recorded::Created(g) => {
+            tracing::info!(order = %order.id, chat_id, by = %member.0.user_id, "order group recorded");
+            Ok(HttpResponse::Created().json(g))
+        }
+        Recorded::Again(g) => Ok(HttpResponse::Ok().json(g)),
+        Recorded::Conflict(_) => Err(OrdersError::GroupExists.into()),
+    }
+}
+
+/// A group may become the order's only when it really is: the order's designer owns it
+/// or is in it, and a customer in it is the order's customer: one of the designer's
+/// customers whose remark phone is the order's, or the customer the member picked by
+/// hand, who must be in the group and be followed by the designer or the member.
+async fn check_group_is_for_order(
+    state: &OrdersState,
+    order: &OrderRow,
+    member: &Member,
+    chat: &crate::wecom::types::GroupChat,
+    picked: &[String],
+) -> Result<(), OrdersError> {
+    let refuse = |why: String| {
+        tracing::warn!(order = %order.id, chat_id = %chat.chat_id, by = %member.0.user_id, %why, "group refused for order");
+        OrdersError::GroupNotForOrder {
+            order: order.id.clone(),
+            why,
+        }
+    };
+    let designer = &order.designer_userid;
+    let staff_in = chat.owner == *designer
+        || chat
+            .member_list
+            .iter()
+            .any(|m| m.kind == 1 && m.userid == *designer);
+    if !staff_in {
+        let name = state.directory.person(&state.wecom, designer).await.name;
+        return Err(refuse(format!(
+            "订单的设计师{name}不是群主也不在群里。请用「建群」为这个订单新建客户群。"
+        )));
+    }
+    let customers: Vec<&str> = chat
+        .member_list
+        .iter()
+        .filter(|m| m.kind == 2)
+        .map(|m| m.userid.as_str())
+        .collect();
+    if customers.is_empty() {
+        return Err(refuse(
+            "群里还没有客户。请用「建群」拉上订单的客户新建客户群。".into(),
+        ));
+    }
+    state
+        .customers
+        .ensure_fresh(&state.db, &state.wecom, designer, false)
+        .await?;
+    let matched = contacts::by_phone(&state.db, designer, &order.customer_phone).await?;
+    if matched
+        .iter()
+        .any(|c| customers.contains(&c.external_user_id.as_str()))
+    {
+        return Ok(());
+    }
+    for id in picked.iter().filter(|p| customers.contains(&p.as_str())) {
+        if follows(state, id, &[designer, &member.0.user_id]).await? {
+            return Ok(());
+        }
+    }
+    Err(refuse(format!(
+        "群里的客户不是订单上的客户（设计师的客户备注里没有手机号 {}）。请选对群，或先在客户备注里填上手机号。",
+        order.customer_phone
+    )))
+}
+
+/// Whether one of `members` follows customer `external_userid`: the mirror first,
+/// WeCom (`externalcontact/get`) when the mirror does not know.
+async fn follows(
+    state: &OrdersState,
+    external_userid: &str,
+    members: &[&String],
+) -> Result<bool, OrdersError> {
+    for m in members {
+        if contacts::is_customer_of(&state.db, m, external_userid).await? {
+            return Ok(true);
+        }
+    }
+    match state.wecom.customer(external_userid, "").await {
+        Ok(detail) => Ok(detail
+            .follow_user
+            .iter()
+            .any(|f| members.iter().any(|m| **m == f.follow.userid))),
+        Err(e)
+            if matches!(
+                e.kind(),
+                WeComErrorKind::NoSuchCustomer | WeComErrorKind::NoCustomers
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

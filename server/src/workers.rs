@@ -1,0 +1,85 @@
+//! Background work beside the HTTP server: started by `Application::build`, stopped
+//! after the server (on SIGTERM, in-flight requests finish first, then each worker
+//! finishes the round it is in).
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The running workers and the signal that stops them.
+pub struct Workers {
+    stop: watch::Sender<bool>,
+    tasks: Vec<(&'static str, JoinHandle<()>)>,
+}
+
+impl Default for Workers {
+    fn default() -> Self {
+        Self {
+            stop: watch::channel(false).0,
+            tasks: Vec::new(),
+        }
+    }
+}
+
+impl Workers {
+    /// Runs `round` every `period` (the first after one period) until stopped.
+    pub fn every<F, Fut>(&mut self, name: &'static str, period: Duration, round: F)
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send,
+    {
+        let mut stop = self.stop.subscribe();
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    _ = ticks.tick() => round().await,
+                }
+            }
+        });
+        tracing::debug!(worker = name, ?period, "worker started");
+        self.tasks.push((name, task));
+    }
+
+    /// Signals every worker to stop and waits up to `grace` for them.
+    pub async fn stop(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        for (name, task) in self.tasks {
+            match tokio::time::timeout(grace, task).await {
+                Ok(_) => tracing::debug!(worker = name, "worker stopped"),
+                Err(_) => tracing::warn!(worker = name, "worker did not stop in time"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_worker_runs_each_period_and_stops_when_told() {
+        let rounds = Arc::new(AtomicUsize::new(0));
+        let mut workers = Workers::default();
+        let counted = rounds.clone();
+        workers.every("count", Duration::from_millis(20), move || {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(110)).await;
+        workers.stop(Duration::from_secs(1)).await;
+        let done = rounds.load(Ordering::SeqCst);
+        assert!((3..=6).contains(&done), "{done} rounds");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(rounds.load(Ordering::SeqCst), done, "no round after stop");
+    }
+}
