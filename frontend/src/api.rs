@@ -91,6 +91,11 @@ fn order_path(id: &str) -> String {
     format!("/api/orders/{}", js_sys::encode_uri_component(id))
 }
 
+/// `GET /api/admin/checks`: the deployment checks, run now (admins only).
+pub async fn deployment_checks() -> Result<desk_shared::DeploymentChecks, Failure> {
+    get_json("/api/admin/checks").await
+}
+
 /// `GET /api/orders`: my orders (as designer or project manager).
 pub async fn orders() -> Result<Vec<Order>, Failure> {
     get_json::<Orders>("/api/orders").await.map(|o| o.orders)

@@ -142,6 +142,24 @@ test('a page whose signature is wrong shows a clear error on screen and on /debu
   await autoLogin('');
 });
 
+test('on /debug an admin sees the deployment checks and a member is told to ask the admin', async (t) => {
+  await autoLogin('wangqiang');
+  await withPage(t, async (page) => {
+    await page.goto(`${base}/debug`);
+    await page.waitForSelector('[data-testid=deployment-checks] .checks li');
+    const text = await page.textContent('[data-testid=deployment-checks]');
+    assert.match(text, /access_token/);
+    assert.match(text, /通过/);
+  });
+  await autoLogin('zhangwei');
+  await withPage(t, async (page) => {
+    await page.goto(`${base}/debug`);
+    await page.waitForFunction(() => !document.querySelector('[data-testid=deployment-checks] .loading'));
+    assert.match(await page.textContent('[data-testid=deployment-checks]'), /只有管理员/);
+  });
+  await autoLogin('');
+});
+
 test('someone who is not a member gets a friendly page with a retry button', async (t) => {
   await autoLogin('');
   await withPage(t, async (page) => {

@@ -1,6 +1,7 @@
 //! WeCom Desk server: JS-SDK signatures, WeCom API client with token/ticket caches,
 //! callbacks, and the WeCom simulator. The binary is `wecom-desk`.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod callback;

@@ -16,6 +16,7 @@ use anyhow::Context;
 use secrecy::ExposeSecret;
 use tracing::Instrument;
 
+use crate::admin::AdminState;
 use crate::auth::AuthState;
 use crate::callback::CallbackState;
 use crate::config::Settings;
@@ -28,7 +29,7 @@ use crate::orders::OrdersState;
 use crate::wecom::crypto::CallbackCrypto;
 use crate::wecom::{RetryPolicy, WeComClient};
 use crate::workers::Workers;
-use crate::{auth, callback, edge, groups, h5, health, jssdk, orders};
+use crate::{admin, auth, callback, edge, groups, h5, health, jssdk, orders};
 
 /// Largest JSON body the API accepts.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -40,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     jssdk::configure(cfg);
     orders::configure(cfg);
     groups::configure(cfg);
+    admin::configure(cfg);
     callback::configure(cfg);
 }
 
@@ -88,6 +90,10 @@ impl Application {
             directory: MemberDirectory::default(),
         });
         let api_keys = web::Data::new(ApiKeys(settings.integration.api_keys.clone()));
+        let admin = web::Data::new(AdminState {
+            admins: settings.server.admin_userids.clone(),
+            settings: settings.clone(),
+        });
         let db = web::Data::new(db);
         warm_up(wecom);
 
@@ -118,6 +124,7 @@ impl Application {
                 .app_data(orders.clone())
                 .app_data(callback.clone())
                 .app_data(api_keys.clone())
+                .app_data(admin.clone())
                 .app_data(deadline)
                 .app_data(
                     web::JsonConfig::default()

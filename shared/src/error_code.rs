@@ -46,6 +46,8 @@ pub enum ErrorCode {
     BadApiKey,
     /// Not allowed, for no more specific reason.
     Forbidden,
+    /// Only members in `server.admin_userids` may do this.
+    AdminOnly,
 
     // ---- JS-SDK signatures --------------------------------------------------------
     /// The page URL is not an http(s) URL that may be signed.
@@ -95,7 +97,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, `Unknown` last.
-    pub const ALL: [ErrorCode; 34] = [
+    pub const ALL: [ErrorCode; 35] = [
         Self::BadRequest,
         Self::BadJson,
         Self::BadContentType,
@@ -113,6 +115,7 @@ impl ErrorCode {
         Self::NotLoggedIn,
         Self::BadApiKey,
         Self::Forbidden,
+        Self::AdminOnly,
         Self::BadUrl,
         Self::OriginNotAllowed,
         Self::InvalidField,
@@ -152,6 +155,7 @@ impl ErrorCode {
             Self::NotLoggedIn => "not_logged_in",
             Self::BadApiKey => "bad_api_key",
             Self::Forbidden => "forbidden",
+            Self::AdminOnly => "admin_only",
             Self::BadUrl => "bad_url",
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::InvalidField => "invalid_field",

@@ -154,6 +154,30 @@ pub struct RecordGroup {
     pub user_ids: Vec<String>,
 }
 
+/// `GET /api/admin/checks`: the deployment checks (`wecom-desk doctor`) run by the
+/// server on demand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentChecks {
+    /// Whether every check passed.
+    pub passed: bool,
+    pub checks: Vec<DeploymentCheck>,
+}
+
+/// One check: what was checked, how it went, and for a failure the errcode explained
+/// and the admin-console step that fixes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentCheck {
+    pub title: String,
+    /// `pass`, `fail` or `skipped`.
+    pub status: String,
+    /// What passed, why it failed, or why it was not run.
+    pub detail: String,
+    /// For a failure: what to do.
+    pub fix: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Black-box tests: the real server and the WeCom simulator, each on port 0,
 //! talking HTTP.
 
+mod admin;
 mod auth;
 mod callback;
 mod doctor;

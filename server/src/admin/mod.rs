@@ -1,0 +1,62 @@
+//! What only admins (`server.admin_userids`) may do: `/api/admin/…`. The console
+//! (issue: admin console) builds on this; today: the deployment checks on demand.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use desk_shared::{DeploymentCheck, DeploymentChecks};
+
+use crate::auth::Member;
+use crate::config::Settings;
+use crate::doctor::{self, Outcome};
+use crate::error::{ApiError, ErrorCode};
+
+/// What the admin endpoints need: who the admins are and, for the checks, the
+/// settings `doctor` reads.
+pub struct AdminState {
+    pub admins: Vec<String>,
+    pub settings: Settings,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/admin/checks").get(checks));
+}
+
+/// Whether the logged-in member is an admin (403 `admin_only` otherwise).
+fn admin(state: &AdminState, member: &Member) -> Result<(), ApiError> {
+    if state.admins.contains(&member.0.user_id) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::AdminOnly,
+        "只有管理员可以查看：请让管理员把你加入 server.admin_userids。/ Admins only.",
+    ))
+}
+
+/// `GET /api/admin/checks`: `wecom-desk doctor`'s checklist, run now by the server.
+async fn checks(member: Member, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
+    admin(&state, &member)?;
+    let report = doctor::run(&state.settings).await;
+    tracing::info!(by = %member.0.user_id, passed = report.passed(), "deployment checks run");
+    let checks = report
+        .checks
+        .iter()
+        .map(|c| {
+            let (status, detail, fix) = match &c.outcome {
+                Outcome::Pass(detail) => ("pass", detail.clone(), None),
+                Outcome::Fail { why, fix } => ("fail", why.clone(), Some(fix.clone())),
+                Outcome::Skipped(because) => ("skipped", because.to_string(), None),
+            };
+            DeploymentCheck {
+                title: c.title.to_string(),
+                status: status.into(),
+                detail,
+                fix,
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(DeploymentChecks {
+        passed: report.passed(),
+        checks,
+    }))
+}
