@@ -191,7 +191,7 @@ fn warm_up(wecom: WeComClient) {
             Ok(_) => tracing::info!("WeCom reachable: token and both JS-SDK tickets fetched"),
             Err(e) => tracing::error!(
                 error = %e,
-                explanation = %e.human_message(),
+                explanation = %e.admin_detail(),
                 "WeCom not usable yet; the server keeps running. Run `wecom-desk doctor` for a checklist"
             ),
         }

@@ -388,11 +388,6 @@ impl WeComError {
             fix,
         }
     }
-
-    /// The admin detail as one line, for logs. Members get `member_message`.
-    pub fn human_message(&self) -> String {
-        self.admin_detail().to_string()
-    }
 }
 
 #[cfg(test)]
@@ -424,7 +419,7 @@ mod tests {
         assert!(detail.why.contains("48002"));
         assert!(detail.why.contains("customer-contact"));
         assert!(detail.fix.contains("客户联系"));
-        assert!(api(48002).human_message().contains("48002"));
+        assert!(api(48002).admin_detail().to_string().contains("48002"));
     }
 
     #[test]

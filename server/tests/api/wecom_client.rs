@@ -80,7 +80,7 @@ async fn a_45009_storm_ends_in_a_typed_error_not_a_hang() {
         matches!(err, WeComError::Api { errcode: 45009, .. }),
         "{err:?}"
     );
-    assert!(err.human_message().contains("45009"));
+    assert!(err.admin_detail().to_string().contains("45009"));
     // 1 warm + 1 try + 3 retries.
     assert_eq!(sim.calls("user/get").await, 5);
 }
