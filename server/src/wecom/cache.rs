@@ -86,12 +86,19 @@ impl CredentialCache {
         }
         match self.shared.get() {
             Some(shared) => self.refresh_shared(shared, fetch).await,
-            None => {
-                let started = now_millis();
-                let (value, expires_in) = fetch().await?;
-                Ok(self.keep(&stored(value, expires_in, started)))
-            }
+            None => self.fetch_alone(fetch).await,
         }
+    }
+
+    /// Fetches and keeps the value in memory only.
+    async fn fetch_alone<F, Fut>(&self, fetch: F) -> Result<Arc<str>, WeComError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(String, u64), WeComError>>,
+    {
+        let started = now_millis();
+        let (value, expires_in) = fetch().await?;
+        Ok(self.keep(&stored(value, expires_in, started)))
     }
 
     async fn refresh_shared<F, Fut>(
@@ -111,13 +118,17 @@ impl CredentialCache {
                 Err(e) => {
                     // The database is down: WeCom is still there. Fetch for this one.
                     tracing::warn!(error = %e, credential = %shared.name, "shared credential unreadable; fetching without sharing");
-                    let started = now_millis();
-                    let (value, expires_in) = fetch().await?;
-                    return Ok(self.keep(&stored(value, expires_in, started)));
+                    return self.fetch_alone(fetch).await;
                 }
             }
-            let held = Lease::try_take(&shared.db, &lease_name, FETCH_LEASE).await;
-            if let Ok(Some(_held)) = held {
+            let held = match Lease::try_take(&shared.db, &lease_name, FETCH_LEASE).await {
+                Ok(held) => held,
+                Err(e) => {
+                    tracing::warn!(error = %e, credential = %shared.name, "credential lease unavailable; fetching without sharing");
+                    return self.fetch_alone(fetch).await;
+                }
+            };
+            if let Some(_held) = held {
                 if let Ok(Some(v)) = self.usable_row(shared).await {
                     return Ok(v);
                 }
