@@ -60,7 +60,14 @@ pub fn redact(url: &str) -> String {
             u.port().map(|p| format!(":{p}")).unwrap_or_default(),
             u.path()
         ),
-        _ => url.split('?').next().unwrap_or_default().to_string(),
+        // Unparseable (a password with `/` or `#` in it, say): the scheme alone.
+        _ => match url.split_once(':') {
+            Some((scheme, _)) if scheme.starts_with("sqlite") => {
+                url.split('?').next().unwrap_or_default().to_string()
+            }
+            Some((scheme, _)) => format!("{scheme}://…"),
+            None => "…".to_string(),
+        },
     }
 }
 
@@ -177,5 +184,11 @@ mod tests {
         assert_eq!(shown, "postgres://db.internal:5432/desk");
         let err = Backend::of_url("mysql://u:s3cret@h/x").expect_err("refused");
         assert!(!err.to_string().contains("s3cret"));
+        // A password the URL parser cannot read still never shows.
+        assert_eq!(redact("postgres://desk:ab/cd#e?f@db/desk"), "postgres://…");
+        assert_eq!(
+            redact("sqlite://data/desk.db?mode=rwc"),
+            "sqlite://data/desk.db"
+        );
     }
 }

@@ -90,10 +90,10 @@ impl Application {
             directory: MemberDirectory::default(),
         });
         let api_keys = web::Data::new(ApiKeys(settings.integration.api_keys.clone()));
-        let admin = web::Data::new(AdminState {
-            admins: settings.server.admin_userids.clone(),
-            settings: settings.clone(),
-        });
+        let admin = web::Data::new(AdminState::new(
+            settings.server.admin_userids.clone(),
+            settings.clone(),
+        ));
         let db = web::Data::new(db);
         warm_up(wecom);
 
@@ -111,9 +111,12 @@ impl Application {
         let http_workers = settings.server.workers.unwrap_or_else(default_workers);
         let static_dir = PathBuf::from(&settings.server.static_dir);
         let bridge_script = settings.server.bridge_script.clone();
-        let deadline = edge::RequestDeadline(Duration::from_secs_f64(
-            settings.wecom.request_deadline_secs.clamp(0.1, 600.0),
-        ));
+        let deadline_secs = settings.wecom.request_deadline_secs;
+        anyhow::ensure!(
+            deadline_secs.is_finite() && deadline_secs > 0.0,
+            "wecom.request_deadline_secs must be a positive number of seconds"
+        );
+        let deadline = edge::RequestDeadline(Duration::from_secs_f64(deadline_secs.min(600.0)));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(edge::guard))
@@ -134,6 +137,7 @@ impl Application {
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .configure(routes)
                 .service(web::scope("/api").default_service(web::to(api_not_found)))
+                .service(web::scope("/wecom").default_service(web::to(api_not_found)))
                 .configure(|cfg| h5::configure(cfg, &static_dir, bridge_script.as_deref()))
         })
         .workers(http_workers)

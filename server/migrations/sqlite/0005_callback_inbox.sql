@@ -10,7 +10,7 @@ CREATE TABLE callback_inbox (
     body          TEXT    NOT NULL,     -- the decrypted XML
     attempts      INTEGER NOT NULL DEFAULT 0,
     claimed_by    TEXT,
-    claimed_until INTEGER,              -- unix seconds
+    claimed_until INTEGER,              -- unix milliseconds
     processed_at  INTEGER               -- NULL until a worker handled it
 );
 CREATE INDEX callback_inbox_pending ON callback_inbox (processed_at, received_at);

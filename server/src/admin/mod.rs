@@ -1,6 +1,8 @@
 //! What only admins (`server.admin_userids`) may do: `/api/admin/…`. The console
 //! (issue: admin console) builds on this; today: the deployment checks on demand.
 
+use std::time::{Duration, Instant};
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use desk_shared::{DeploymentCheck, DeploymentChecks};
@@ -10,11 +12,26 @@ use crate::config::Settings;
 use crate::doctor::{self, Outcome};
 use crate::error::{ApiError, ErrorCode};
 
+/// Checks run at most this often; in between, the last report is answered. Each run
+/// fetches a token and both tickets from WeCom, which limits tickets per hour.
+const CHECKS_EVERY: Duration = Duration::from_secs(30);
+
 /// What the admin endpoints need: who the admins are and, for the checks, the
 /// settings `doctor` reads.
 pub struct AdminState {
-    pub admins: Vec<String>,
-    pub settings: Settings,
+    admins: Vec<String>,
+    settings: Settings,
+    last_checks: tokio::sync::Mutex<Option<(Instant, DeploymentChecks)>>,
+}
+
+impl AdminState {
+    pub fn new(admins: Vec<String>, settings: Settings) -> Self {
+        Self {
+            admins,
+            settings,
+            last_checks: tokio::sync::Mutex::new(None),
+        }
+    }
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -36,7 +53,20 @@ fn admin(state: &AdminState, member: &Member) -> Result<(), ApiError> {
 /// `GET /api/admin/checks`: `wecom-desk doctor`'s checklist, run now by the server.
 async fn checks(member: Member, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
     admin(&state, &member)?;
-    let report = doctor::run(&state.settings).await;
+    // One run at a time; a report younger than CHECKS_EVERY is answered again.
+    let mut last = state.last_checks.lock().await;
+    if let Some((at, report)) = last.as_ref() {
+        if at.elapsed() < CHECKS_EVERY {
+            return Ok(HttpResponse::Ok().json(report));
+        }
+    }
+    let report = run_checks(&state.settings, &member).await;
+    *last = Some((Instant::now(), report.clone()));
+    Ok(HttpResponse::Ok().json(report))
+}
+
+async fn run_checks(settings: &Settings, member: &Member) -> DeploymentChecks {
+    let report = doctor::run(settings).await;
     tracing::info!(by = %member.0.user_id, passed = report.passed(), "deployment checks run");
     let checks = report
         .checks
@@ -55,8 +85,8 @@ async fn checks(member: Member, state: web::Data<AdminState>) -> Result<HttpResp
             }
         })
         .collect();
-    Ok(HttpResponse::Ok().json(DeploymentChecks {
+    DeploymentChecks {
         passed: report.passed(),
         checks,
-    }))
+    }
 }

@@ -82,6 +82,29 @@ struct Plain {
     update_detail: String,
     #[serde(rename = "MemChangeCnt")]
     mem_change_cnt: String,
+    #[serde(rename = "MemChangeList")]
+    mem_change_list: MemChangeList,
+    #[serde(rename = "JoinScene")]
+    join_scene: String,
+    #[serde(rename = "QuitScene")]
+    quit_scene: String,
+    #[serde(rename = "State")]
+    state: String,
+    #[serde(rename = "WelcomeCode")]
+    welcome_code: String,
+    /// Tag events: the tag (or group) id and its kind.
+    #[serde(rename = "Id")]
+    tag_id: String,
+    #[serde(rename = "TagType")]
+    tag_type: String,
+}
+
+/// `<MemChangeList><Item>userid</Item>…</MemChangeList>` of a group change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct MemChangeList {
+    #[serde(rename = "Item")]
+    items: Vec<String>,
 }
 
 impl Plain {
@@ -92,18 +115,25 @@ impl Plain {
         if !self.msg_id.is_empty() {
             return format!("msg:{}", self.msg_id);
         }
-        format!(
-            "evt:{}:{}:{}:{}:{}:{}:{}:{}:{}",
-            self.from,
-            self.create_time,
-            self.event,
-            self.change_type,
-            self.user_id,
-            self.external_user_id,
-            self.chat_id,
-            self.update_detail,
-            self.mem_change_cnt
-        )
+        let fields = [
+            self.from.as_str(),
+            &self.create_time,
+            &self.event,
+            &self.change_type,
+            &self.user_id,
+            &self.external_user_id,
+            &self.chat_id,
+            &self.update_detail,
+            &self.mem_change_cnt,
+            &self.mem_change_list.items.join(","),
+            &self.join_scene,
+            &self.quit_scene,
+            &self.state,
+            &self.welcome_code,
+            &self.tag_id,
+            &self.tag_type,
+        ];
+        format!("evt:{}", fields.join(":"))
     }
 }
 
@@ -184,7 +214,7 @@ fn check_timestamp(state: &CallbackState, timestamp: &str) -> Result<(), Callbac
     let skew = state.max_clock_skew_secs;
     let fresh = timestamp
         .parse::<i64>()
-        .is_ok_and(|t| (crate::clock::now_secs() - t).abs() <= skew);
+        .is_ok_and(|t| crate::clock::now_secs().abs_diff(t) <= skew.unsigned_abs());
     if fresh {
         return Ok(());
     }
@@ -217,10 +247,10 @@ async fn receive(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let crypto = crypto(&state)?;
-    let text = std::str::from_utf8(&body).map_err(|_| CallbackError::NotUtf8)?;
-    let envelope: Envelope = quick_xml::de::from_str(text).map_err(CallbackError::BadEnvelope)?;
     let q = query.into_inner();
     check_timestamp(&state, &q.timestamp)?;
+    let text = std::str::from_utf8(&body).map_err(|_| CallbackError::NotUtf8)?;
+    let envelope: Envelope = quick_xml::de::from_str(text).map_err(CallbackError::BadEnvelope)?;
     let plain = crypto
         .open(&q.msg_signature, &q.timestamp, &q.nonce, &envelope.encrypt)
         .map_err(CallbackError::from)?;

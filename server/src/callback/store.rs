@@ -70,15 +70,17 @@ pub async fn claim_pending(
         .await
 }
 
-/// Marks a claimed delivery done.
-pub async fn mark_processed(db: &Db, dedup_key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Marks a delivery `worker` claimed as done; false when the claim was no longer
+/// `worker`'s (it ran out and another worker took the row).
+pub async fn mark_processed(db: &Db, worker: &str, dedup_key: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "UPDATE callback_inbox SET processed_at = $1, claimed_by = NULL, claimed_until = NULL
-         WHERE dedup_key = $2",
+         WHERE dedup_key = $2 AND claimed_by = $3",
     )
     .bind(now_secs())
     .bind(dedup_key)
+    .bind(worker)
     .execute(db)
-    .await
-    .map(drop)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -31,6 +31,9 @@ pub enum MirrorError {
     WeCom(#[from] WeComError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// The refresh task ended without an answer (it panicked or was cancelled).
+    #[error("mirror refresh interrupted: {0}")]
+    Interrupted(String),
 }
 
 /// Keeps each member's customers fresh; one refresh per member at a time.
@@ -48,6 +51,9 @@ pub struct Freshness {
     /// Set when a forced refresh was asked for too soon after the last one: the
     /// seconds until one will be honoured.
     pub refresh_in: Option<i64>,
+    /// The refresh took longer than the request could wait; it goes on, and this is
+    /// the mirror as it was.
+    pub refreshing: bool,
 }
 
 /// One member's refresh lock, and how many refreshes finished.
@@ -85,12 +91,14 @@ impl CustomerMirror {
                 return Ok(Freshness {
                     info,
                     refresh_in: Some(interval - age),
+                    refreshing: false,
                 });
             }
             if !force && self.is_fresh(&info) {
                 return Ok(Freshness {
                     info,
                     refresh_in: None,
+                    refreshing: false,
                 });
             }
         }
@@ -109,19 +117,40 @@ impl CustomerMirror {
                 return Ok(Freshness {
                     info,
                     refresh_in: None,
+                    refreshing: false,
                 });
             }
         }
-        let info =
-            crate::wecom::within_deadline(refresh_once_everywhere(db, wecom, userid, started_ms))
-                .await
-                .map_err(MirrorError::from)
-                .and_then(|r| r)?;
-        slot.done.fetch_add(1, Ordering::Release);
-        Ok(Freshness {
-            info,
-            refresh_in: None,
-        })
+        // The refresh runs on its own, outside the request's deadline: a member with
+        // thousands of customers takes longer than one request may wait, and a
+        // refresh cut off at every request would never finish (nor count for the
+        // rate limit). The request waits for it as long as its deadline allows.
+        let refresh = tokio::spawn({
+            let (db, wecom, userid, slot) =
+                (db.clone(), wecom.clone(), userid.to_string(), slot.clone());
+            async move {
+                let info = refresh_once_everywhere(&db, &wecom, &userid, started_ms).await?;
+                slot.done.fetch_add(1, Ordering::Release);
+                Ok::<_, MirrorError>(info)
+            }
+        });
+        match crate::wecom::within_deadline(refresh).await {
+            Ok(Ok(result)) => Ok(Freshness {
+                info: result?,
+                refresh_in: None,
+                refreshing: false,
+            }),
+            Ok(Err(join)) => Err(MirrorError::Interrupted(join.to_string())),
+            Err(timeout) => match last {
+                // Still going: answer from the mirror as it is, and say so.
+                Some(info) => Ok(Freshness {
+                    info,
+                    refresh_in: None,
+                    refreshing: true,
+                }),
+                None => Err(timeout.into()),
+            },
+        }
     }
 
     fn is_fresh(&self, info: &SyncInfo) -> bool {

@@ -34,6 +34,12 @@ async fn record_group(
     if body.group_name.chars().count() > 100 {
         return Err(field_error("groupName", "最长 100 个字符").into());
     }
+    if body.group_name.chars().any(desk_shared::is_control_or_bidi) {
+        return Err(field_error("groupName", "不能含控制字符或文字方向控制符").into());
+    }
+    if body.external_user_ids.len() > MAX_PICKED {
+        return Err(field_error("externalUserIds", format!("最多 {MAX_PICKED} 个")).into());
+    }
     if let Some(g) = order.group() {
         if g.chat_id != chat_id {
             return Err(OrdersError::GroupExists.into());
@@ -69,8 +75,11 @@ async fn record_group(
 
 /// A group may become the order's only when it really is: the order's designer owns it
 /// or is in it, and a customer in it is the order's customer: one of the designer's
-/// customers whose remark phone is the order's, or the customer the member picked by
-/// hand, who must be in the group and be followed by the designer or the member.
+/// customers whose remark phone is the order's, or a customer the member picked by
+/// hand (at most `MAX_PICKED`), who must be in the group and be the designer's.
+/// How many hand-picked customers one request may name (the client picks one).
+const MAX_PICKED: usize = 5;
+
 async fn check_group_is_for_order(
     state: &OrdersState,
     order: &OrderRow,
@@ -119,8 +128,13 @@ async fn check_group_is_for_order(
     {
         return Ok(());
     }
+    let mut tried: Vec<&str> = Vec::new();
     for id in picked.iter().filter(|p| customers.contains(&p.as_str())) {
-        if follows(state, id, &[designer, &member.0.user_id]).await? {
+        if tried.contains(&id.as_str()) {
+            continue;
+        }
+        tried.push(id);
+        if follows(state, id, &[designer]).await? {
             return Ok(());
         }
     }

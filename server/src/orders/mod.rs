@@ -36,6 +36,7 @@ impl From<MirrorError> for ApiError {
         match e {
             MirrorError::WeCom(e) => e.into(),
             MirrorError::Database(e) => e.into(),
+            MirrorError::Interrupted(why) => ApiError::internal(why),
         }
     }
 }
@@ -264,6 +265,14 @@ async fn candidates(
         n => Some(format!(
             "{designer_name}有 {n} 位客户的备注里有这个手机号，请选出订单上的客户。"
         )),
+    };
+    let hint = if mirror.refreshing {
+        Some(format!(
+            "客户名单正在从企业微信刷新，下面是刷新前的结果；稍后再打开可看到最新结果。{}",
+            hint.unwrap_or_default()
+        ))
+    } else {
+        hint
     };
     let hint = match (mirror.refresh_in, hint) {
         (Some(secs), hint) => Some(format!(

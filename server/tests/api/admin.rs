@@ -26,6 +26,12 @@ async fn only_admins_may_run_the_deployment_checks() {
         .find(|c| c.title.contains("access_token"))
         .expect("a token check");
     assert_eq!(token.status, "pass", "{token:?}");
+
+    // Asked again at once: the same report, without spending WeCom's ticket quota.
+    let tickets = app.sim.calls("ticket/get").await;
+    let again = app.get_as(&admin, "/api/admin/checks").await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(app.sim.calls("ticket/get").await, tickets);
 }
 
 #[tokio::test]

@@ -59,9 +59,11 @@ async fn client_routes_get_the_app_and_api_paths_get_json() {
         .await
         .expect("html")
         .contains("wecom.global.prod"));
-    let api = app.get("/api/orders-nope").await;
-    assert_eq!(api.status(), 404);
-    assert_eq!(error_body(api).await.code, "not_found");
+    for path in ["/api/orders-nope", "/wecom/nope", "/wecom"] {
+        let api = app.get(path).await;
+        assert_eq!(api.status(), 404, "{path}");
+        assert_eq!(error_body(api).await.code, "not_found", "{path}");
+    }
 }
 
 #[tokio::test]

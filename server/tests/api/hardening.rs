@@ -267,6 +267,17 @@ async fn a_customer_picked_by_hand_counts_only_when_in_the_group_and_followed() 
     let group = app
         .make_customer_group("zhangwei", &["zhangwei", "lina"], &["wmDemo0001"])
         .await;
+    // Too many picked at once: refused before any look-up.
+    let many: Vec<&str> = std::iter::repeat_n("wmDemo0001", 50).collect();
+    let r = app
+        .post_as(
+            &zhang,
+            "/api/orders/DD-2/group",
+            &json!({"chatId": group, "groupName": "x", "externalUserIds": many, "userIds": []}),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    assert!(error_body(r).await.message.contains("externalUserIds"));
     // Picked someone who is not in the group.
     let r = app
         .post_as(
@@ -357,10 +368,73 @@ async fn a_request_waiting_on_a_slow_wecom_is_answered_504_at_its_deadline() {
         "answered at the deadline: {took:?}"
     );
 
-    // The member's refresh is not left locked: once WeCom is quick again, it works.
+    // The refresh the request gave up on goes on by itself; once it is done (WeCom
+    // quick again), the member is answered from it, and nothing was fetched twice.
     app.sim.set_faults(json!({"latencyMs": 0})).await;
-    let r = app.get_as(&zhang, "/api/orders/DD-4/candidates").await;
-    assert_eq!(r.status(), 200);
+    let mut status = 0;
+    for _ in 0..50 {
+        status = app
+            .get_as(&zhang, "/api/orders/DD-4/candidates")
+            .await
+            .status()
+            .as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status, 200);
+    assert_eq!(app.sim.calls("externalcontact/batch/get_by_user").await, 1);
+}
+
+#[tokio::test]
+async fn a_long_refresh_is_not_cut_off_at_the_deadline_and_the_old_mirror_answers() {
+    let sim = spawn_simulator_with(demo_fixture_with(
+        "[[generate]]\nuserid = \"zhangwei\"\ncount = 350\n",
+    ))
+    .await;
+    let app = spawn_app_with(sim, |c| {
+        c.replace("[wecom]", "[wecom]\nrequest_deadline_secs = 1.0")
+            .replace(
+                "[integration]",
+                "[contacts]\nforced_refresh_secs = 0\n[integration]",
+            )
+    })
+    .await;
+    assert!(app
+        .put_order("DD-8", &order("zhangwei", "lina", "王女士", "13900000000"))
+        .await
+        .status()
+        .is_success());
+    let zhang = app.login("zhangwei").await;
+    assert_eq!(
+        app.get_as(&zhang, "/api/orders/DD-8/candidates")
+            .await
+            .status(),
+        200
+    );
+    // Four pages at 400 ms each: longer than the 1 s a request may wait.
+    app.sim.set_faults(json!({"latencyMs": 400})).await;
+    let r = app
+        .get_as(&zhang, "/api/orders/DD-8/candidates?refresh=true")
+        .await;
+    assert_eq!(r.status(), 200, "answered from the mirror as it was");
+    let c: desk_shared::Candidates = r.json().await.expect("json");
+    assert_eq!(c.candidates.len(), 1);
+    assert!(
+        c.hint.unwrap_or_default().contains("正在"),
+        "says it is refreshing"
+    );
+    // The refresh finishes by itself: eight pages in all, the second four once.
+    let mut pages = 0;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        pages = app.sim.calls("externalcontact/batch/get_by_user").await;
+        if pages >= 8 {
+            break;
+        }
+    }
+    assert_eq!(pages, 8);
 }
 
 // ---- 6. headers ----------------------------------------------------------------------
@@ -661,6 +735,10 @@ async fn a_callback_signed_long_ago_is_refused() {
     let r = post_callback(&app, &plain, now() + 2 * 3600).await;
     assert_eq!(r.status(), 403);
     assert_eq!(post_callback(&app, &plain, now() - 60).await.status(), 200);
+
+    // A timestamp at the edge of i64 is refused, not a panic.
+    let r = post_callback(&app, &plain, i64::MIN).await;
+    assert_eq!(r.status(), 403);
 
     // The URL check too.
     let c = wecom_side();

@@ -166,12 +166,27 @@ async fn claiming_work_rows_never_hands_one_row_to_two_workers() {
     assert_eq!(all.len(), 60, "every row claimed once");
     assert_eq!(distinct.len(), 60, "no row claimed twice");
 
-    // A lease that ran out lets another worker take the row; a processed row is done.
-    mark_processed(&db, "msg:0").await.expect("done");
+    // A lease that ran out lets another worker take the row; a processed row is done;
+    // only the worker holding a claim can mark it done.
+    let holder = claim_holder(&db, "msg:0").await;
+    assert!(!mark_processed(&db, "someone-else", "msg:0")
+        .await
+        .expect("not theirs"));
+    assert!(mark_processed(&db, &holder, "msg:0").await.expect("done"));
     let later = now + 120_000;
     let again = claim_pending(&db, "late", 100, later, later + 60_000)
         .await
         .expect("claim");
     assert_eq!(again.len(), 59);
     assert!(again.iter().all(|r| r.attempts == 2));
+}
+
+async fn claim_holder(db: &desk_server::db::Db, key: &str) -> String {
+    let (holder,): (String,) =
+        sqlx::query_as("SELECT claimed_by FROM callback_inbox WHERE dedup_key = $1")
+            .bind(key)
+            .fetch_one(db)
+            .await
+            .expect("claimed row");
+    holder
 }
