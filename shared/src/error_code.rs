@@ -234,10 +234,10 @@ mod tests {
     #[test]
     fn a_code_from_a_newer_server_reads_as_unknown() {
         let e: crate::ApiError =
-            serde_json::from_str(r#"{"code":"admin_only","message":"仅管理员"}"#)
+            serde_json::from_str(r#"{"code":"pool_empty","message":"群池空了"}"#)
                 .expect("an unknown code still reads");
         assert_eq!(e.code, ErrorCode::Unknown);
-        assert_eq!(e.message, "仅管理员");
+        assert_eq!(e.message, "群池空了");
     }
 
     #[test]
