@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer};
 
 /// Everything `wecom-desk serve` needs.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     #[serde(default)]
     pub server: ServerSettings,
@@ -27,6 +28,7 @@ pub struct Settings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ContactsSettings {
     /// A member's customer mirror older than this is refreshed before matching.
     #[serde(default = "default_max_age_secs")]
@@ -55,6 +57,7 @@ fn default_max_age_secs() -> u64 {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     /// Address to bind, e.g. `0.0.0.0:8080`; port 0 picks a free port.
     #[serde(default = "default_listen")]
@@ -89,6 +92,7 @@ pub struct ServerSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WeComSettings {
     pub corp_id: String,
     pub agent_id: i64,
@@ -107,6 +111,7 @@ pub struct WeComSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CallbackSettings {
     /// The Token set under 接收消息 in the admin console.
     pub token: Option<SecretString>,
@@ -128,6 +133,7 @@ impl Default for CallbackSettings {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RobotSettings {
     /// Group robot webhook URLs (each carries its key: a secret).
     #[serde(default, deserialize_with = "secret_list")]
@@ -135,6 +141,7 @@ pub struct RobotSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `sqlite://…` (one instance) or `postgres://…` (several); a secret, since a
     /// PostgreSQL URL carries its password.
@@ -143,15 +150,27 @@ pub struct DatabaseSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IntegrationSettings {
     /// Bearer keys the business system uses on `/api/v1/`.
     #[serde(default, deserialize_with = "secret_list")]
     pub api_keys: Vec<SecretString>,
     pub events_url: Option<String>,
     pub events_secret: Option<SecretString>,
-    /// `embedded` or an HTTP URL template of the business system.
+    /// `embedded` (orders are pushed with `PUT /api/v1/orders/{id}`) or an http(s)
+    /// URL template of the business system with `{id}` in it, asked for an order a
+    /// member opens that the server does not hold (or holds older than the TTL).
     #[serde(default = "default_order_source")]
     pub order_source: String,
+    /// Headers sent with every order fetch, e.g. `Authorization`; the values are secrets.
+    #[serde(default)]
+    pub order_source_headers: std::collections::BTreeMap<String, SecretString>,
+    /// How long a pulled order is used before it is fetched again (seconds).
+    #[serde(default = "default_order_source_ttl_secs")]
+    pub order_source_ttl_secs: u64,
+    /// How long one order fetch may take (seconds).
+    #[serde(default = "default_order_source_timeout_secs")]
+    pub order_source_timeout_secs: f64,
 }
 
 impl Default for ServerSettings {
@@ -186,6 +205,9 @@ impl Default for IntegrationSettings {
             events_url: None,
             events_secret: None,
             order_source: default_order_source(),
+            order_source_headers: Default::default(),
+            order_source_ttl_secs: default_order_source_ttl_secs(),
+            order_source_timeout_secs: default_order_source_timeout_secs(),
         }
     }
 }
@@ -225,6 +247,12 @@ fn default_max_clock_skew_secs() -> i64 {
 }
 fn default_database_url() -> SecretString {
     "sqlite://data/desk.db".into()
+}
+fn default_order_source_ttl_secs() -> u64 {
+    60
+}
+fn default_order_source_timeout_secs() -> f64 {
+    3.0
 }
 fn default_order_source() -> String {
     "embedded".into()
@@ -311,8 +339,8 @@ mod tests {
 
     #[test]
     fn defaults_fill_what_the_file_leaves_out() {
-        let s =
-            Settings::from_toml_only(&MINIMAL.replace("[database]", "[unused]")).expect("parse");
+        let s = Settings::from_toml_only(MINIMAL.split("[database]").next().unwrap_or_default())
+            .expect("parse");
         assert_eq!(s.database.url.expose_secret(), "sqlite://data/desk.db");
         assert_eq!(s.wecom.api_base, "https://qyapi.weixin.qq.com");
         assert_eq!(s.integration.order_source, "embedded");
@@ -377,6 +405,17 @@ mod tests {
             assert_eq!(s.wecom.agent_secret.expose_secret(), "s3cret-value");
             Ok(())
         });
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_naming_it() {
+        let err =
+            Settings::from_toml_only(&format!("{MINIMAL}\n[integration]\norder_sourse = \"x\"\n"))
+                .expect_err("a typo must not be ignored");
+        assert!(err.to_string().contains("order_sourse"), "{err}");
+        let err = Settings::from_toml_only(&format!("{MINIMAL}\n[nonsense]\nx = 1\n"))
+            .expect_err("an unknown section too");
+        assert!(err.to_string().contains("nonsense"), "{err}");
     }
 
     #[test]

@@ -91,7 +91,7 @@ async fn seed_orders(database_url: &str) -> anyhow::Result<()> {
             customer_phone: phone.into(),
         };
         // Keeps an order's recorded group across demo restarts.
-        crate::orders::store::upsert(&db, id, &order).await?;
+        crate::orders::store::upsert(&db, id, &order, None).await?;
     }
     db.close().await;
     Ok(())
@@ -151,6 +151,7 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         url = "{database_url}"
         [integration]
         api_keys = ["demo-api-key"]
+        order_source = "{sim_url}/sim/erp/orders/{{id}}"
         "#,
         corp = fixture.corp_id,
         agent = app.agent_id,
@@ -168,6 +169,10 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         fixture.corp_name, fixture.corp_id
     );
     println!("  订单接口 / order API: PUT {public_url}/api/v1/orders/ID  (Authorization: Bearer demo-api-key)");
+    println!(
+        "  从业务系统拉取的订单 / an order pulled on demand: {public_url}/orders/{}  (ERP: {sim_url}/sim/erp/orders/{{id}})",
+        crate::simulator::erp::ERP_ORDERS[0].0
+    );
     println!("  成员 / members to try:");
     for m in &members {
         println!("    {:<10} {}（{}）", m.userid, m.name, m.position);

@@ -88,6 +88,7 @@ impl Application {
                 Duration::from_secs(settings.contacts.forced_refresh_secs),
             ),
             directory: MemberDirectory::default(),
+            source: crate::orders::source::OrderSource::from_settings(&settings.integration)?,
         });
         let api_keys = web::Data::new(ApiKeys(settings.integration.api_keys.clone()));
         let admin = web::Data::new(AdminState::new(

@@ -68,6 +68,14 @@ pub enum ErrorCode {
     GroupNotForOrder,
     /// The order already has a group, or the group belongs to another order.
     GroupExists,
+    /// Neither the server nor the business system has this order.
+    OrderNotFound,
+    /// The business system could not be asked for the order (down, or an error).
+    OrderSourceFailed,
+    /// The business system did not answer in time.
+    OrderSourceTimeout,
+    /// The business system's answer is not a valid order; the message names the field.
+    OrderSourceInvalid,
 
     // ---- WeCom callbacks ----------------------------------------------------------
     /// `callback.token` / `callback.encoding_aes_key` are not configured.
@@ -97,7 +105,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, `Unknown` last.
-    pub const ALL: [ErrorCode; 35] = [
+    pub const ALL: [ErrorCode; 39] = [
         Self::BadRequest,
         Self::BadJson,
         Self::BadContentType,
@@ -124,6 +132,10 @@ impl ErrorCode {
         Self::ChatNotFound,
         Self::GroupNotForOrder,
         Self::GroupExists,
+        Self::OrderNotFound,
+        Self::OrderSourceFailed,
+        Self::OrderSourceTimeout,
+        Self::OrderSourceInvalid,
         Self::CallbackNotConfigured,
         Self::StaleTimestamp,
         Self::BadSignature,
@@ -164,6 +176,10 @@ impl ErrorCode {
             Self::ChatNotFound => "chat_not_found",
             Self::GroupNotForOrder => "group_not_for_order",
             Self::GroupExists => "group_exists",
+            Self::OrderNotFound => "order_not_found",
+            Self::OrderSourceFailed => "order_source_failed",
+            Self::OrderSourceTimeout => "order_source_timeout",
+            Self::OrderSourceInvalid => "order_source_invalid",
             Self::CallbackNotConfigured => "callback_not_configured",
             Self::StaleTimestamp => "stale_timestamp",
             Self::BadSignature => "bad_signature",

@@ -115,6 +115,10 @@ pub struct Order {
     pub customer_name: String,
     pub customer_phone: String,
     pub group: Option<OrderGroup>,
+    /// A sentence for the member when the order shown may be out of date (the
+    /// business system could not be asked); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 /// `GET /api/orders`.

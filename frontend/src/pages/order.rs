@@ -188,6 +188,10 @@ fn OrderView(
             <h1 data-testid="order-title">{o.title.clone()}</h1>
             <p class="muted">"订单号 " {o.id.clone()}</p>
         </header>
+        {o
+            .notice
+            .clone()
+            .map(|n| view! { <p class="notice" role="status" data-testid="order-notice">{n}</p> })}
         <section class="card">
             <dl class="facts">
                 <dt>"客户"</dt>
@@ -367,6 +371,7 @@ mod tests {
             customer_name: customer.into(),
             customer_phone: "1".into(),
             group: None,
+            notice: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Orders from the business system, and the designer's customers matching the
 //! order's phone. The group recorded against an order is `groups/`.
 
+pub mod source;
 pub mod store;
 
 use actix_web::http::StatusCode;
@@ -22,6 +23,7 @@ pub struct OrdersState {
     pub wecom: crate::wecom::WeComClient,
     pub customers: contacts::CustomerMirror,
     pub directory: contacts::directory::MemberDirectory,
+    pub source: source::OrderSource,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -59,6 +61,8 @@ pub enum OrdersError {
     GroupNotForOrder { order: String, why: String },
     #[error("the order already has a group, or the group is another order's")]
     GroupExists,
+    #[error("order source: {0}")]
+    Source(#[from] source::PullError),
     #[error(transparent)]
     WeCom(#[from] WeComError),
     #[error(transparent)]
@@ -80,7 +84,34 @@ impl From<OrdersError> for ApiError {
                 ErrorCode::InvalidField,
                 format!("{field}：{why} / {field} is invalid: {why}"),
             ),
-            OrdersError::NotFound => ApiError::not_found("订单不存在。/ No such order."),
+            OrdersError::NotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::OrderNotFound,
+                "订单不存在：请确认订单号，或在业务系统里查看这个订单。/ No such order.",
+            ),
+            OrdersError::Source(e) => {
+                tracing::warn!(error = %e, "order source failed");
+                match e {
+                    source::PullError::Timeout => ApiError::new(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        ErrorCode::OrderSourceTimeout,
+                        "业务系统响应太慢，没能取到这个订单，请稍后再打开。/ The business system did not answer in time.",
+                    ),
+                    source::PullError::Invalid { field, .. } => ApiError::new(
+                        StatusCode::BAD_GATEWAY,
+                        ErrorCode::OrderSourceInvalid,
+                        match field {
+                            Some(f) => format!("业务系统返回的订单有误（{f}），请联系管理员检查业务系统。/ The business system's order is invalid: {f}."),
+                            None => "业务系统返回的不是有效的订单，请联系管理员检查业务系统。/ The business system's answer is not an order.".to_string(),
+                        },
+                    ),
+                    source::PullError::Unreachable(_) | source::PullError::Status(_) => ApiError::new(
+                        StatusCode::BAD_GATEWAY,
+                        ErrorCode::OrderSourceFailed,
+                        "暂时连不上业务系统，没能取到这个订单，请稍后再试；一直不行请联系管理员。/ The business system could not be asked for the order.",
+                    ),
+                }
+            }
             OrdersError::NotYourOrder => ApiError::new(
                 StatusCode::FORBIDDEN,
                 ErrorCode::NotYourOrder,
@@ -156,20 +187,8 @@ async fn upsert(
     let id = id.into_inner();
     let input = body.into_inner();
     validate(&id, &input)?;
-    for (field, userid) in [
-        ("designerUserId", &input.designer_user_id),
-        ("projectManagerUserId", &input.project_manager_user_id),
-    ] {
-        if let Err(e) = state.directory.lookup(&state.wecom, userid.trim()).await {
-            return Err(match e.kind() {
-                WeComErrorKind::NoSuchMember => {
-                    field_error(field, format!("企业微信中没有成员 {userid}")).into()
-                }
-                _ => e.into(),
-            });
-        }
-    }
-    let created = store::upsert(&state.db, &id, &input).await?;
+    check_members(&state, &input).await?;
+    let created = store::upsert(&state.db, &id, &input, None).await?;
     let order = load(&state, &id).await?;
     Ok(if created {
         HttpResponse::Created().json(order)
@@ -191,6 +210,7 @@ async fn to_dto(state: &OrdersState, row: OrderRow) -> Order {
         project_manager,
         customer_name: row.customer_name,
         customer_phone: row.customer_phone,
+        notice: None,
     }
 }
 
@@ -205,17 +225,123 @@ async fn load(state: &OrdersState, id: &str) -> Result<Order, OrdersError> {
     Ok(to_dto(state, find(state, id).await?).await)
 }
 
-/// The order, if `member` is its designer or project manager (403 otherwise).
+/// The order, if `member` is its designer or project manager (403 otherwise);
+/// pulled from the business system first when it has to be.
 pub(crate) async fn order_of(
     state: &OrdersState,
     id: &str,
     member: &Member,
 ) -> Result<OrderRow, OrdersError> {
-    let row = find(state, id).await?;
+    Ok(visible_order(state, id, member).await?.0)
+}
+
+/// As `order_of`, with the sentence to show when the order may be out of date.
+async fn visible_order(
+    state: &OrdersState,
+    id: &str,
+    member: &Member,
+) -> Result<(OrderRow, Option<String>), OrdersError> {
+    let (row, notice) = stored_or_pulled(state, id).await?;
     if !row.is_on(&member.0.user_id) {
         return Err(OrdersError::NotYourOrder);
     }
-    Ok(row)
+    Ok((row, notice))
+}
+
+/// The stored order, or, with a business system to ask (`integration.order_source`),
+/// the order fetched from it when not stored or pulled longer ago than the TTL. One
+/// fetch per order at a time. When the business system cannot answer, a stored copy
+/// is used with a notice; an answer that is not a valid order stores nothing.
+async fn stored_or_pulled(
+    state: &OrdersState,
+    id: &str,
+) -> Result<(OrderRow, Option<String>), OrdersError> {
+    let source::OrderSource::Http(source) = &state.source else {
+        return Ok((find(state, id).await?, None));
+    };
+    let fresh = |row: &OrderRow| {
+        row.pulled_at
+            .is_none_or(|at| crate::clock::now_secs() - at < source.ttl_secs)
+    };
+    if let Some(row) = store::get(&state.db, id).await? {
+        if fresh(&row) {
+            return Ok((row, None));
+        }
+    }
+    let slot = source.slot(id);
+    let _one_fetch = slot.lock().await;
+    let stored = store::get(&state.db, id).await?;
+    if let Some(row) = &stored {
+        if fresh(row) {
+            return Ok((row.clone(), None));
+        }
+    }
+    if id.is_empty() || id.len() > 64 || id.chars().any(|c| is_control_or_bidi(c) || c == '/') {
+        return Err(OrdersError::NotFound);
+    }
+    match source.fetch(id).await {
+        Ok(source::Pulled::Found(input)) => {
+            check_pulled(state, id, &input).await?;
+            store::upsert(&state.db, id, &input, Some(crate::clock::now_secs())).await?;
+            tracing::info!(order = id, "order pulled from the business system");
+            Ok((find(state, id).await?, None))
+        }
+        Ok(source::Pulled::NotFound) => Err(OrdersError::NotFound),
+        Err(e) => match stored {
+            Some(row) => {
+                tracing::warn!(error = %e, order = id, "order source failed; showing the stored copy");
+                let at = row.pulled_at.unwrap_or_default();
+                let minutes = ((crate::clock::now_secs() - at) / 60).max(1);
+                Ok((
+                    row,
+                    Some(format!(
+                        "暂时连不上业务系统，这是约 {minutes} 分钟前的订单信息，可能不是最新的。"
+                    )),
+                ))
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// A pulled order is checked exactly as a pushed one; what is wrong is the business
+/// system's fault (502 naming the field), not the member's.
+async fn check_pulled(
+    state: &OrdersState,
+    id: &str,
+    input: &OrderInput,
+) -> Result<(), OrdersError> {
+    let invalid = |field: String, why: String| {
+        OrdersError::Source(source::PullError::Invalid {
+            field: Some(field),
+            why,
+        })
+    };
+    if let Err(OrdersError::InvalidField { field, why }) = validate(id, input) {
+        return Err(invalid(field.to_string(), why));
+    }
+    check_members(state, input).await.map_err(|e| match e {
+        OrdersError::InvalidField { field, why } => invalid(field.to_string(), why),
+        other => other,
+    })
+}
+
+/// The designer and project manager exist in WeCom.
+async fn check_members(state: &OrdersState, input: &OrderInput) -> Result<(), OrdersError> {
+    for (field, userid) in [
+        ("designerUserId", &input.designer_user_id),
+        ("projectManagerUserId", &input.project_manager_user_id),
+    ] {
+        if let Err(e) = state.directory.lookup(&state.wecom, userid.trim()).await {
+            return Err(match e.kind() {
+                WeComErrorKind::NoSuchMember => {
+                    field_error(field, format!("企业微信中没有成员 {userid}"))
+                }
+                _ => e.into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `GET /api/orders`: the member's orders (as designer or project manager).
@@ -230,8 +356,10 @@ async fn one(
     state: web::Data<OrdersState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = order_of(&state, &id, &member).await?;
-    Ok(HttpResponse::Ok().json(to_dto(&state, row).await))
+    let (row, notice) = visible_order(&state, &id, &member).await?;
+    let mut order = to_dto(&state, row).await;
+    order.notice = notice;
+    Ok(HttpResponse::Ok().json(order))
 }
 
 #[derive(Deserialize)]

@@ -18,6 +18,8 @@ pub struct OrderRow {
     pub group_name: Option<String>,
     pub created_by: Option<String>,
     pub created_at: Option<i64>,
+    /// When it was pulled from the business system; `None` for a pushed order.
+    pub pulled_at: Option<i64>,
 }
 
 impl OrderRow {
@@ -37,16 +39,22 @@ impl OrderRow {
 }
 
 const SELECT: &str = "SELECT o.id, o.title, o.designer_userid, o.pm_userid, o.customer_name,
-        o.customer_phone, g.chat_id, g.group_name, g.created_by, g.created_at
+        o.customer_phone, g.chat_id, g.group_name, g.created_by, g.created_at, o.pulled_at
     FROM orders o LEFT JOIN order_groups g ON g.order_id = o.id";
 
-/// Inserts or updates an order; returns whether it was new. The insert is tried
+/// Inserts or updates an order (`pulled_at`: when it was fetched from the business
+/// system, `None` when pushed); returns whether it was new. The insert is tried
 /// first, so of two concurrent first writes exactly one is "new".
-pub async fn upsert(db: &Db, id: &str, o: &OrderInput) -> Result<bool, sqlx::Error> {
+pub async fn upsert(
+    db: &Db,
+    id: &str,
+    o: &OrderInput,
+    pulled_at: Option<i64>,
+) -> Result<bool, sqlx::Error> {
     let now = now_secs();
     let inserted = sqlx::query(
-        "INSERT INTO orders (id, title, designer_userid, pm_userid, customer_name, customer_phone, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO orders (id, title, designer_userid, pm_userid, customer_name, customer_phone, updated_at, pulled_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
     )
     .bind(id)
     .bind(o.title.trim())
@@ -55,6 +63,7 @@ pub async fn upsert(db: &Db, id: &str, o: &OrderInput) -> Result<bool, sqlx::Err
     .bind(o.customer_name.trim())
     .bind(o.customer_phone.trim())
     .bind(now)
+    .bind(pulled_at)
     .execute(db)
     .await?
     .rows_affected()
@@ -62,7 +71,7 @@ pub async fn upsert(db: &Db, id: &str, o: &OrderInput) -> Result<bool, sqlx::Err
     if !inserted {
         sqlx::query(
             "UPDATE orders SET title = $2, designer_userid = $3, pm_userid = $4,
-               customer_name = $5, customer_phone = $6, updated_at = $7
+               customer_name = $5, customer_phone = $6, updated_at = $7, pulled_at = $8
              WHERE id = $1",
         )
         .bind(id)
@@ -72,6 +81,7 @@ pub async fn upsert(db: &Db, id: &str, o: &OrderInput) -> Result<bool, sqlx::Err
         .bind(o.customer_name.trim())
         .bind(o.customer_phone.trim())
         .bind(now)
+        .bind(pulled_at)
         .execute(db)
         .await?;
     }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod client;
 pub mod control;
+pub mod erp;
 pub mod fixture;
 pub mod state;
 
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     api::configure(cfg);
     client::configure(cfg);
     control::configure(cfg);
+    erp::configure(cfg);
 }
 
 /// A running simulator.

@@ -10,6 +10,7 @@ mod hardening;
 mod helpers;
 mod instances;
 mod jssdk;
+mod order_source;
 mod orders;
 mod request_span;
 mod server;
