@@ -174,6 +174,13 @@ async fn refresh_once_everywhere(
             }
         }
         if let Some(_held) = Lease::try_take(db, &name, REFRESH_LEASE).await? {
+            // The holder before may have finished between the look above and taking
+            // the lease: its refresh counts.
+            if let Some(info) = store::last_sync(db, userid).await? {
+                if info.synced_ms >= started_ms {
+                    return Ok(info);
+                }
+            }
             return sync(db, wecom, userid).await;
         }
         tokio::time::sleep(crate::lease::POLL).await;
