@@ -40,8 +40,9 @@ impl Simulator {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     api::configure(cfg);
     client::configure(cfg);
-    control::configure(cfg);
+    // Before control's `/sim` scope, which would answer 404 for it.
     erp::configure(cfg);
+    control::configure(cfg);
 }
 
 /// A running simulator.

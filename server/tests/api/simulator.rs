@@ -425,3 +425,25 @@ async fn open_enterprise_chat_creates_a_customer_group_groupchat_get_sees() {
         .expect("json");
     assert_eq!(unknown["errcode"], 40096);
 }
+
+#[tokio::test]
+async fn the_demo_erp_answers_its_orders_for_the_pull_path() {
+    let sim = spawn_simulator().await;
+    let known: desk_shared::OrderInput = sim
+        .http
+        .get(format!("{}/sim/erp/orders/DD%2D2001", sim.url))
+        .send()
+        .await
+        .expect("erp")
+        .json()
+        .await
+        .expect("an OrderInput");
+    assert_eq!(known.designer_user_id, "zhangwei");
+    let unknown = sim
+        .http
+        .get(format!("{}/sim/erp/orders/DD-9999", sim.url))
+        .send()
+        .await
+        .expect("erp");
+    assert_eq!(unknown.status(), 404);
+}
