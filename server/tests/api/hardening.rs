@@ -537,13 +537,7 @@ async fn ended_sessions_are_deleted_in_the_background() {
     })
     .await;
     app.login("zhangwei").await;
-    let count = || async {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions")
-            .fetch_one(&app.db().await)
-            .await
-            .expect("count");
-        n
-    };
+    let count = || app.count("SELECT COUNT(*) FROM sessions");
     assert_eq!(count().await, 1);
     // No request, no login: the sessions worker deletes it once it has ended.
     let mut left = 1;
@@ -755,11 +749,7 @@ async fn a_callback_signed_long_ago_is_refused() {
 }
 
 async fn inbox_rows(app: &TestApp) -> i64 {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM callback_inbox")
-        .fetch_one(&app.db().await)
-        .await
-        .expect("count");
-    n
+    app.count("SELECT COUNT(*) FROM callback_inbox").await
 }
 
 #[tokio::test]

@@ -283,6 +283,15 @@ impl TestApp {
             .expect("test database")
     }
 
+    /// The number a `SELECT COUNT(*) …` query answers on the app's database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(sql)
+            .fetch_one(&self.db().await)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        n
+    }
+
     pub async fn post_signatures(&self, url: &str) -> reqwest::Response {
         self.http
             .post(format!("{}/api/jssdk/signatures", self.address))

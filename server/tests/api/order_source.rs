@@ -113,11 +113,7 @@ async fn app_with_erp(erp: &Erp, ttl_secs: u64) -> TestApp {
 }
 
 async fn stored_orders(app: &TestApp) -> i64 {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders")
-        .fetch_one(&app.db().await)
-        .await
-        .expect("count");
-    n
+    app.count("SELECT COUNT(*) FROM orders").await
 }
 
 #[tokio::test]

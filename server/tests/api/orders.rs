@@ -310,19 +310,14 @@ async fn concurrent_duplicate_posts_leave_exactly_one_record() {
         "{statuses:?}"
     );
 
-    let db = desk_server::db::connect(&app.db_url).await.expect("db");
-    let (groups,): (i64,) =
-        sqlx::query_as("SELECT count(*) FROM order_groups WHERE order_id = 'DD-9'")
-            .fetch_one(&db)
-            .await
-            .expect("count");
+    let groups = app
+        .count("SELECT count(*) FROM order_groups WHERE order_id = 'DD-9'")
+        .await;
     assert_eq!(groups, 1);
-    let (audits,): (i64,) = sqlx::query_as(
+    let audits = app.count(
         "SELECT count(*) FROM audit_log WHERE action = 'order_group.created' AND subject = 'DD-9' AND actor = 'zhangwei'",
     )
-    .fetch_one(&db)
-    .await
-    .expect("count");
+    .await;
     assert_eq!(audits, 1, "the creation is in the audit log, once");
 }
 
