@@ -496,19 +496,20 @@ async fn logout_ends_the_session_and_clears_the_cookie() {
 #[tokio::test]
 async fn an_unused_session_ends_after_the_idle_timeout_a_used_one_lives_on() {
     let app = spawn_app_with(spawn_simulator().await, |c| {
-        c.replace("[server]", "[server]\nsession_idle_secs = 2")
+        c.replace("[server]", "[server]\nsession_idle_secs = 3")
     })
     .await;
     let zhang = app.login("zhangwei").await;
+    // 4.5 s in all, longer than the idle timeout: each use keeps it alive.
     for _ in 0..3 {
-        tokio::time::sleep(Duration::from_millis(1200)).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         assert_eq!(
             app.get_as(&zhang, "/api/orders").await.status(),
             200,
             "in use"
         );
     }
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    tokio::time::sleep(Duration::from_millis(4200)).await;
     let r = app.get_as(&zhang, "/api/orders").await;
     assert_eq!(r.status(), 401, "idle too long");
 }
@@ -516,14 +517,14 @@ async fn an_unused_session_ends_after_the_idle_timeout_a_used_one_lives_on() {
 #[tokio::test]
 async fn a_session_ends_at_its_absolute_age_however_much_it_is_used() {
     let app = spawn_app_with(spawn_simulator().await, |c| {
-        c.replace("[server]", "[server]\nsession_max_secs = 2")
+        c.replace("[server]", "[server]\nsession_max_secs = 3")
     })
     .await;
     let zhang = app.login("zhangwei").await;
     assert_eq!(app.get_as(&zhang, "/api/orders").await.status(), 200);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(app.get_as(&zhang, "/api/orders").await.status(), 200);
-    tokio::time::sleep(Duration::from_millis(1900)).await;
+    tokio::time::sleep(Duration::from_millis(2600)).await;
     assert_eq!(app.get_as(&zhang, "/api/orders").await.status(), 401);
 }
 

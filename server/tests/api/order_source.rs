@@ -120,7 +120,8 @@ async fn stored_orders(app: &TestApp) -> i64 {
 async fn an_order_is_fetched_on_first_open_kept_for_the_ttl_then_fetched_again() {
     let erp = Erp::start().await;
     erp.answer("ERP-1", 200, order_json("zhangwei", "lina"), 0);
-    let app = app_with_erp(&erp, 1).await;
+    // TTLs count whole seconds: 2 s, so "within it" cannot straddle its end.
+    let app = app_with_erp(&erp, 2).await;
     let zhang = app.login("zhangwei").await;
 
     let r = app.get_as(&zhang, "/api/orders/ERP-1").await;
@@ -141,7 +142,7 @@ async fn an_order_is_fetched_on_first_open_kept_for_the_ttl_then_fetched_again()
 
     assert_eq!(app.get_as(&zhang, "/api/orders/ERP-1").await.status(), 200);
     assert_eq!(erp.calls(), 1, "within the TTL: no second fetch");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(app.get_as(&zhang, "/api/orders/ERP-1").await.status(), 200);
     assert_eq!(erp.calls(), 2, "after it: one refetch");
 }
