@@ -154,7 +154,11 @@ test('on /debug an admin sees the deployment checks and a member is told to ask 
   await autoLogin('zhangwei');
   await withPage(t, async (page) => {
     await page.goto(`${base}/debug`);
-    await page.waitForFunction(() => !document.querySelector('[data-testid=deployment-checks] .loading'));
+    // Wait for the answer (the card shows a loading line first).
+    await page.waitForFunction(() => {
+      const card = document.querySelector('[data-testid=deployment-checks]');
+      return card && !card.querySelector('.loading') && card.textContent.includes('管理员');
+    });
     assert.match(await page.textContent('[data-testid=deployment-checks]'), /只有管理员/);
   });
   await autoLogin('');
