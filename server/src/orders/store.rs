@@ -52,36 +52,32 @@ pub async fn upsert(
     pulled_at: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
     let now = now_secs();
-    let inserted = sqlx::query(
+    // Both statements take the same eight values in the same places.
+    let write = |sql| {
+        sqlx::query(sql)
+            .bind(id)
+            .bind(o.title.trim())
+            .bind(o.designer_user_id.trim())
+            .bind(o.project_manager_user_id.trim())
+            .bind(o.customer_name.trim())
+            .bind(o.customer_phone.trim())
+            .bind(now)
+            .bind(pulled_at)
+    };
+    let inserted = write(
         "INSERT INTO orders (id, title, designer_userid, pm_userid, customer_name, customer_phone, updated_at, pulled_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
     )
-    .bind(id)
-    .bind(o.title.trim())
-    .bind(o.designer_user_id.trim())
-    .bind(o.project_manager_user_id.trim())
-    .bind(o.customer_name.trim())
-    .bind(o.customer_phone.trim())
-    .bind(now)
-    .bind(pulled_at)
     .execute(db)
     .await?
     .rows_affected()
         == 1;
     if !inserted {
-        sqlx::query(
+        write(
             "UPDATE orders SET title = $2, designer_userid = $3, pm_userid = $4,
                customer_name = $5, customer_phone = $6, updated_at = $7, pulled_at = $8
              WHERE id = $1",
         )
-        .bind(id)
-        .bind(o.title.trim())
-        .bind(o.designer_user_id.trim())
-        .bind(o.project_manager_user_id.trim())
-        .bind(o.customer_name.trim())
-        .bind(o.customer_phone.trim())
-        .bind(now)
-        .bind(pulled_at)
         .execute(db)
         .await?;
     }
