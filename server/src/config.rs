@@ -37,6 +37,10 @@ pub struct ContactsSettings {
     /// seconds per member; others are answered from the mirror with a hint.
     #[serde(default = "default_forced_refresh_secs")]
     pub forced_refresh_secs: u64,
+    /// The sidebar keeps a customer's details (`externalcontact/get`) this long; a
+    /// "not your customer" is always asked again.
+    #[serde(default = "default_profile_ttl_secs")]
+    pub profile_ttl_secs: u64,
 }
 
 impl Default for ContactsSettings {
@@ -44,8 +48,13 @@ impl Default for ContactsSettings {
         Self {
             max_age_secs: default_max_age_secs(),
             forced_refresh_secs: default_forced_refresh_secs(),
+            profile_ttl_secs: default_profile_ttl_secs(),
         }
     }
+}
+
+fn default_profile_ttl_secs() -> u64 {
+    30
 }
 
 fn default_forced_refresh_secs() -> u64 {

@@ -79,6 +79,10 @@ impl From<WeComError> for ApiError {
         );
         let (status, code) = match kind {
             WeComErrorKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, ErrorCode::WecomTimeout),
+            WeComErrorKind::NotInAppRange => (StatusCode::FORBIDDEN, ErrorCode::NotInAppRange),
+            WeComErrorKind::CustomerApiForbidden => {
+                (StatusCode::FORBIDDEN, ErrorCode::CustomerApiForbidden)
+            }
             _ => (StatusCode::BAD_GATEWAY, ErrorCode::WecomFailed),
         };
         Self::new(status, code, err.member_message())

@@ -21,6 +21,7 @@ pub mod integration;
 pub mod jssdk;
 pub mod lease;
 pub mod orders;
+pub mod sidebar;
 pub mod simulator;
 pub mod startup;
 pub mod telemetry;

@@ -29,7 +29,7 @@ use crate::orders::OrdersState;
 use crate::wecom::crypto::CallbackCrypto;
 use crate::wecom::{RetryPolicy, WeComClient};
 use crate::workers::Workers;
-use crate::{admin, auth, callback, edge, groups, h5, health, jssdk, orders};
+use crate::{admin, auth, callback, edge, groups, h5, health, jssdk, orders, sidebar};
 
 /// Largest JSON body the API accepts.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -41,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     jssdk::configure(cfg);
     orders::configure(cfg);
     groups::configure(cfg);
+    sidebar::configure(cfg);
     admin::configure(cfg);
     callback::configure(cfg);
 }
@@ -62,6 +63,12 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
         let db = crate::db::connect(settings.database.url.expose_secret()).await?;
+        let filled = crate::orders::store::backfill_phone_keys(&db)
+            .await
+            .context("cannot fill in the orders' phone keys")?;
+        if filled > 0 {
+            tracing::info!(orders = filled, "phone keys filled in for older orders");
+        }
         let wecom = WeComClient::with_retry(&settings.wecom, retry)
             .context("cannot build the WeCom client")?;
         // Several instances on one PostgreSQL fetch each credential once for all.
@@ -90,6 +97,9 @@ impl Application {
             directory: MemberDirectory::default(),
             source: crate::orders::source::OrderSource::from_settings(&settings.integration)?,
         });
+        let cards = web::Data::new(sidebar::CustomerCards::new(Duration::from_secs(
+            settings.contacts.profile_ttl_secs,
+        )));
         let api_keys = web::Data::new(ApiKeys(settings.integration.api_keys.clone()));
         let admin = web::Data::new(AdminState::new(
             settings.server.admin_userids.clone(),
@@ -126,6 +136,7 @@ impl Application {
                 .app_data(auth.clone())
                 .app_data(signatures.clone())
                 .app_data(orders.clone())
+                .app_data(cards.clone())
                 .app_data(callback.clone())
                 .app_data(api_keys.clone())
                 .app_data(admin.clone())

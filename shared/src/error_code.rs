@@ -48,6 +48,11 @@ pub enum ErrorCode {
     Forbidden,
     /// Only members in `server.admin_userids` may do this.
     AdminOnly,
+    /// The member is not in the app's visible range (WeCom 60011): an admin adds them.
+    NotInAppRange,
+    /// The app may not call WeCom's customer APIs (48002): an admin adds it under
+    /// 客户联系 → 可调用接口的应用, and gives the member 客户联系 permission.
+    CustomerApiForbidden,
 
     // ---- JS-SDK signatures --------------------------------------------------------
     /// The page URL is not an http(s) URL that may be signed.
@@ -77,6 +82,12 @@ pub enum ErrorCode {
     /// The business system's answer is not a valid order; the message names the field.
     OrderSourceInvalid,
 
+    // ---- the sidebar --------------------------------------------------------------
+    /// The member does not follow this customer (or WeCom has no such customer).
+    NotYourCustomer,
+    /// The member is neither in this group nor on the order it serves.
+    NotYourGroup,
+
     // ---- WeCom callbacks ----------------------------------------------------------
     /// `callback.token` / `callback.encoding_aes_key` are not configured.
     CallbackNotConfigured,
@@ -105,7 +116,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, `Unknown` last.
-    pub const ALL: [ErrorCode; 39] = [
+    pub const ALL: [ErrorCode; 43] = [
         Self::BadRequest,
         Self::BadJson,
         Self::BadContentType,
@@ -124,6 +135,8 @@ impl ErrorCode {
         Self::BadApiKey,
         Self::Forbidden,
         Self::AdminOnly,
+        Self::NotInAppRange,
+        Self::CustomerApiForbidden,
         Self::BadUrl,
         Self::OriginNotAllowed,
         Self::InvalidField,
@@ -136,6 +149,8 @@ impl ErrorCode {
         Self::OrderSourceFailed,
         Self::OrderSourceTimeout,
         Self::OrderSourceInvalid,
+        Self::NotYourCustomer,
+        Self::NotYourGroup,
         Self::CallbackNotConfigured,
         Self::StaleTimestamp,
         Self::BadSignature,
@@ -168,6 +183,8 @@ impl ErrorCode {
             Self::BadApiKey => "bad_api_key",
             Self::Forbidden => "forbidden",
             Self::AdminOnly => "admin_only",
+            Self::NotInAppRange => "not_in_app_range",
+            Self::CustomerApiForbidden => "customer_api_forbidden",
             Self::BadUrl => "bad_url",
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::InvalidField => "invalid_field",
@@ -180,6 +197,8 @@ impl ErrorCode {
             Self::OrderSourceFailed => "order_source_failed",
             Self::OrderSourceTimeout => "order_source_timeout",
             Self::OrderSourceInvalid => "order_source_invalid",
+            Self::NotYourCustomer => "not_your_customer",
+            Self::NotYourGroup => "not_your_group",
             Self::CallbackNotConfigured => "callback_not_configured",
             Self::StaleTimestamp => "stale_timestamp",
             Self::BadSignature => "bad_signature",

@@ -158,6 +158,65 @@ pub struct RecordGroup {
     pub user_ids: Vec<String>,
 }
 
+/// The longest group name either side accepts (characters), as WeCom limits a chat's
+/// name.
+pub const MAX_GROUP_NAME_CHARS: usize = 50;
+
+/// `GET /api/contacts/{externalUserId}/profile`: a customer as the sidebar shows them
+/// to one member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactProfile {
+    pub external_user_id: String,
+    pub name: String,
+    pub avatar: String,
+    /// 1 WeChat user, 2 WeCom user.
+    #[serde(rename = "type")]
+    pub kind: i32,
+    /// The customer's company, for a WeCom user; empty otherwise.
+    pub corp_name: String,
+    /// What this member typed as the customer's remark.
+    pub remark: String,
+    /// The phones in this member's remark, as typed.
+    pub remark_phones: Vec<String>,
+    /// Every member who follows the customer.
+    pub followers: Vec<Person>,
+    /// The orders whose customer this is that this member may see.
+    pub orders: Vec<Order>,
+}
+
+/// `PUT /api/contacts/{externalUserId}/remark-phones`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemarkPhone {
+    pub phone: String,
+}
+
+/// One person in a customer group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMemberView {
+    /// A member's userid or a customer's external userid.
+    pub id: String,
+    pub name: String,
+    /// 1 member, 2 customer.
+    #[serde(rename = "type")]
+    pub kind: i32,
+    /// Unix seconds.
+    pub join_time: i64,
+}
+
+/// `GET /api/groups/{chatId}`: a customer group as the group sidebar shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupView {
+    pub chat_id: String,
+    pub name: String,
+    pub owner: Person,
+    pub members: Vec<GroupMemberView>,
+    /// The order this group serves, when it is one this member may see.
+    pub order: Option<Order>,
+}
+
 /// `GET /api/admin/checks`: the deployment checks (`wecom-desk doctor`) run by the
 /// server on demand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

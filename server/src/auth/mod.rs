@@ -88,6 +88,11 @@ impl LoginError {
     /// The page's heading.
     fn title(&self) -> &'static str {
         match self {
+            LoginError::CodeExchange(e) | LoginError::MemberLookup { source: e, .. }
+                if e.kind() == WeComErrorKind::NotInAppRange =>
+            {
+                "你不在本应用的可见范围内"
+            }
             LoginError::Expired => "登录已过期",
             LoginError::StateMismatch => "登录校验失败",
             LoginError::NoCode => "没有拿到登录凭证",

@@ -14,8 +14,9 @@ use desk_shared::{normalize_phone, Candidate};
 use crate::clock::{now_millis, now_secs};
 use crate::db::Db;
 use crate::lease::Lease;
+use crate::wecom::types::{ExternalContact, Follow};
 use crate::wecom::{WeComClient, WeComError};
-use store::MirroredCustomer;
+pub use store::MirroredCustomer;
 pub use store::SyncInfo;
 
 /// Customers per `batch/get_by_user` call: WeCom's maximum.
@@ -194,25 +195,11 @@ async fn sync(db: &Db, wecom: &WeComClient, userid: &str) -> Result<SyncInfo, Mi
     let users = [userid.to_string()];
     loop {
         let page = wecom.customers_page(&users, &cursor, PAGE).await?;
-        rows.extend(page.external_contact_list.into_iter().map(|c| {
-            let mut phone_keys: Vec<String> = c
-                .follow_info
-                .follow
-                .remark_mobiles
-                .iter()
-                .map(|p| normalize_phone(p))
-                .filter(|k| !k.is_empty())
-                .collect();
-            phone_keys.sort();
-            phone_keys.dedup();
-            MirroredCustomer {
-                external_userid: c.external_contact.external_userid,
-                name: c.external_contact.name,
-                avatar: c.external_contact.avatar,
-                remark: c.follow_info.follow.remark,
-                phone_keys,
-            }
-        }));
+        rows.extend(
+            page.external_contact_list
+                .into_iter()
+                .map(|c| mirrored(c.external_contact, &c.follow_info.follow)),
+        );
         if page.next_cursor.is_empty() {
             break;
         }
@@ -232,6 +219,30 @@ async fn sync(db: &Db, wecom: &WeComClient, userid: &str) -> Result<SyncInfo, Mi
         "customer mirror refreshed"
     );
     Ok(info)
+}
+
+/// A customer as one member's mirror keeps them: the member's remark and the phone
+/// keys of their remark phones.
+pub fn mirrored(contact: ExternalContact, follow: &Follow) -> MirroredCustomer {
+    MirroredCustomer {
+        external_userid: contact.external_userid,
+        name: contact.name,
+        avatar: contact.avatar,
+        remark: follow.remark.clone(),
+        phone_keys: phone_keys(&follow.remark_mobiles),
+    }
+}
+
+/// The normalised, de-duplicated keys of remark phones.
+pub fn phone_keys<S: AsRef<str>>(phones: &[S]) -> Vec<String> {
+    let mut keys: Vec<String> = phones
+        .iter()
+        .map(|p| normalize_phone(p.as_ref()))
+        .filter(|k| !k.is_empty())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// Customers of `owner` whose remark phones match `phone` (normalised).

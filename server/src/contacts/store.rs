@@ -226,3 +226,42 @@ pub async fn named(db: &Db, owner: &str, name: &str) -> Result<Vec<(String, bool
     .await?;
     Ok(rows.into_iter().map(|r| (r.name, r.has_phone.0)).collect())
 }
+
+/// Puts one customer of `owner` into the mirror as WeCom has them now (row and phone
+/// keys), inside the caller's transaction; the rest of the mirror is untouched.
+pub async fn upsert_one(
+    tx: &mut crate::db::Tx<'_>,
+    owner: &str,
+    c: &MirroredCustomer,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO customers (owner_userid, external_userid, name, avatar, remark)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (owner_userid, external_userid) DO UPDATE SET
+           name = excluded.name, avatar = excluded.avatar, remark = excluded.remark",
+    )
+    .bind(owner)
+    .bind(&c.external_userid)
+    .bind(&c.name)
+    .bind(&c.avatar)
+    .bind(&c.remark)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM customer_phones WHERE owner_userid = $1 AND external_userid = $2")
+        .bind(owner)
+        .bind(&c.external_userid)
+        .execute(&mut **tx)
+        .await?;
+    for key in &c.phone_keys {
+        sqlx::query(
+            "INSERT INTO customer_phones (owner_userid, phone_key, external_userid)
+             VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(owner)
+        .bind(key)
+        .bind(&c.external_userid)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

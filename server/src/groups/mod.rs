@@ -31,8 +31,12 @@ async fn record_group(
     if chat_id.is_empty() || chat_id.len() > 64 {
         return Err(field_error("chatId", "须为 1~64 个字符").into());
     }
-    if body.group_name.chars().count() > 100 {
-        return Err(field_error("groupName", "最长 100 个字符").into());
+    if body.group_name.chars().count() > desk_shared::MAX_GROUP_NAME_CHARS {
+        return Err(field_error(
+            "groupName",
+            format!("最长 {} 个字符", desk_shared::MAX_GROUP_NAME_CHARS),
+        )
+        .into());
     }
     if body.group_name.chars().any(desk_shared::is_control_or_bidi) {
         return Err(field_error("groupName", "不能含控制字符或文字方向控制符").into());
@@ -63,7 +67,22 @@ async fn record_group(
     } else {
         chat.name.as_str()
     };
-    match store::record_group(&state.db, &order.id, chat_id, name, &member.0.user_id).await? {
+    let customers: Vec<&str> = chat
+        .member_list
+        .iter()
+        .filter(|m| m.kind == 2)
+        .map(|m| m.userid.as_str())
+        .collect();
+    match store::record_group(
+        &state.db,
+        &order.id,
+        chat_id,
+        name,
+        &customers,
+        &member.0.user_id,
+    )
+    .await?
+    {
         Recorded::Created(g) => {
             tracing::info!(order = %order.id, chat_id, by = %member.0.user_id, "order group recorded");
             Ok(HttpResponse::Created().json(g))

@@ -16,13 +16,14 @@ pub enum Recorded {
     Conflict(Option<OrderGroup>),
 }
 
-/// Records `chat_id` as the order's group, once; the audit entry goes in the same
-/// transaction.
+/// Records `chat_id` as the order's group, once, with the customers in it; the audit
+/// entry goes in the same transaction.
 pub async fn record_group(
     db: &Db,
     order_id: &str,
     chat_id: &str,
     group_name: &str,
+    customers: &[&str],
     by: &str,
 ) -> Result<Recorded, sqlx::Error> {
     let mut tx = db.begin().await?;
@@ -41,6 +42,16 @@ pub async fn record_group(
     .rows_affected()
         == 1;
     if inserted {
+        for customer in customers {
+            sqlx::query(
+                "INSERT INTO order_group_customers (chat_id, external_userid) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(chat_id)
+            .bind(*customer)
+            .execute(&mut *tx)
+            .await?;
+        }
         crate::audit::record(
             &mut tx,
             by,

@@ -197,7 +197,8 @@ async fn upsert(
     })
 }
 
-async fn to_dto(state: &OrdersState, row: OrderRow) -> Order {
+/// The order as members see it, with the names of its designer and project manager.
+pub(crate) async fn to_dto(state: &OrdersState, row: OrderRow) -> Order {
     let (designer, project_manager) = futures::join!(
         state.directory.person(&state.wecom, &row.designer_userid),
         state.directory.person(&state.wecom, &row.pm_userid)

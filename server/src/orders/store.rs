@@ -1,7 +1,7 @@
 //! Orders and their groups in the database.
 
 use crate::db::Db;
-use desk_shared::{OrderGroup, OrderInput};
+use desk_shared::{normalize_phone, OrderGroup, OrderInput};
 
 use crate::clock::now_secs;
 
@@ -52,7 +52,8 @@ pub async fn upsert(
     pulled_at: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
     let now = now_secs();
-    // Both statements take the same eight values in the same places.
+    let phone_key = normalize_phone(o.customer_phone.trim());
+    // Both statements take the same nine values in the same places.
     let write = |sql| {
         sqlx::query(sql)
             .bind(id)
@@ -63,10 +64,11 @@ pub async fn upsert(
             .bind(o.customer_phone.trim())
             .bind(now)
             .bind(pulled_at)
+            .bind(phone_key.clone())
     };
     let inserted = write(
-        "INSERT INTO orders (id, title, designer_userid, pm_userid, customer_name, customer_phone, updated_at, pulled_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO orders (id, title, designer_userid, pm_userid, customer_name, customer_phone, updated_at, pulled_at, phone_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
     )
     .execute(db)
     .await?
@@ -75,7 +77,8 @@ pub async fn upsert(
     if !inserted {
         write(
             "UPDATE orders SET title = $2, designer_userid = $3, pm_userid = $4,
-               customer_name = $5, customer_phone = $6, updated_at = $7, pulled_at = $8
+               customer_name = $5, customer_phone = $6, updated_at = $7, pulled_at = $8,
+               phone_key = $9
              WHERE id = $1",
         )
         .execute(db)
@@ -99,4 +102,63 @@ pub async fn of_member(db: &Db, userid: &str) -> Result<Vec<OrderRow>, sqlx::Err
     .bind(userid)
     .fetch_all(db)
     .await
+}
+
+/// Fills `phone_key` for orders stored before it existed; answers how many.
+pub async fn backfill_phone_keys(db: &Db) -> Result<u64, sqlx::Error> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, customer_phone FROM orders WHERE phone_key IS NULL")
+            .fetch_all(db)
+            .await?;
+    for (id, phone) in &rows {
+        sqlx::query("UPDATE orders SET phone_key = $2 WHERE id = $1")
+            .bind(id)
+            .bind(normalize_phone(phone))
+            .execute(db)
+            .await?;
+    }
+    Ok(rows.len() as u64)
+}
+
+/// Orders `userid` is on (designer or project manager) whose customer is this one:
+/// the order's phone is one of `phone_keys` (normalised), or the customer is in the
+/// order's recorded group. Newest first.
+pub async fn of_member_for_customer(
+    db: &Db,
+    userid: &str,
+    phone_keys: &[String],
+    external_userid: &str,
+) -> Result<Vec<OrderRow>, sqlx::Error> {
+    let mut sql = format!(
+        "{SELECT} WHERE (o.designer_userid = $1 OR o.pm_userid = $1) AND (o.id IN (
+             SELECT g2.order_id FROM order_groups g2
+             JOIN order_group_customers c ON c.chat_id = g2.chat_id
+             WHERE c.external_userid = $2)"
+    );
+    let keys: Vec<&String> = phone_keys.iter().filter(|k| !k.is_empty()).collect();
+    if !keys.is_empty() {
+        sql.push_str(" OR o.phone_key IN (");
+        for i in 0..keys.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(itoa::Buffer::new().format(i + 3));
+        }
+        sql.push(')');
+    }
+    sql.push_str(") ORDER BY o.updated_at DESC, o.id");
+    let mut query = sqlx::query_as(&sql).bind(userid).bind(external_userid);
+    for k in keys {
+        query = query.bind(k.as_str());
+    }
+    query.fetch_all(db).await
+}
+
+/// The order whose recorded group is `chat_id`.
+pub async fn of_chat(db: &Db, chat_id: &str) -> Result<Option<OrderRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{SELECT} WHERE g.chat_id = $1"))
+        .bind(chat_id)
+        .fetch_optional(db)
+        .await
 }

@@ -195,8 +195,13 @@ pub enum WeComErrorKind {
     NoCustomers,
     /// The OAuth code is invalid, expired or used (40029).
     InvalidCode,
-    /// The app or member may not do this: customer-contact permission, visible range,
-    /// trusted IP, a chat of another app (48002, 60011, 60020, 86008).
+    /// The member is not in the app's visible range (60011).
+    NotInAppRange,
+    /// The app may not call the customer APIs: not under 客户联系 → 可调用接口的应用
+    /// (48002).
+    CustomerApiForbidden,
+    /// The app may not do this for another reason: trusted IP, a chat of another app
+    /// (60020, 86008).
     NoPermission,
     /// WeCom does not take the app's credentials, even after a fresh token
     /// (40014, 42001, 40001).
@@ -224,7 +229,9 @@ impl WeComErrorKind {
             40096 => Self::NoSuchCustomer,
             84061 => Self::NoCustomers,
             40029 => Self::InvalidCode,
-            48002 | 60011 | 60020 | 86008 => Self::NoPermission,
+            60011 => Self::NotInAppRange,
+            48002 => Self::CustomerApiForbidden,
+            60020 | 86008 => Self::NoPermission,
             40014 | 42001 | 40001 => Self::TokenRejected,
             40013 | 40056 | 93000 => Self::Misconfigured,
             -1 | 45009 | 45033 => Self::Busy,
@@ -325,6 +332,12 @@ impl WeComError {
             }
             (_, K::InvalidCode) => {
                 "登录凭证已失效，请重新打开页面登录。/ The login code expired; open the page again to log in."
+            }
+            (_, K::NotInAppRange) => {
+                "你不在本应用的可见范围内：请联系企业微信管理员在「应用管理 → 本应用 → 可见范围」里添加你。/ You are not in the app's visible range; ask an admin to add you."
+            }
+            (_, K::CustomerApiForbidden) => {
+                "本应用还不能使用客户联系：请联系管理员在「客户与上下游 → 客户联系 → 可调用接口的应用」里加入本应用，并给你开通客户联系权限。/ The app may not use customer contact yet; ask an admin."
             }
             (_, K::NoPermission) => {
                 "本应用在企业微信里没有这项权限，请联系管理员开通。/ The app lacks this permission in WeCom; ask an admin to grant it."
@@ -459,8 +472,8 @@ mod tests {
             (40096, K::NoSuchCustomer),
             (84061, K::NoCustomers),
             (40029, K::InvalidCode),
-            (48002, K::NoPermission),
-            (60011, K::NoPermission),
+            (48002, K::CustomerApiForbidden),
+            (60011, K::NotInAppRange),
             (60020, K::NoPermission),
             (40014, K::TokenRejected),
             (42001, K::TokenRejected),

@@ -14,5 +14,6 @@ mod order_source;
 mod orders;
 mod request_span;
 mod server;
+mod sidebar;
 mod simulator;
 mod wecom_client;

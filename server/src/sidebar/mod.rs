@@ -1,0 +1,401 @@
+//! The chat sidebar (聊天工具栏): who a customer is to the member who opened it, with
+//! the orders whose customer they are; and which order a customer group serves.
+//!
+//! A customer's details come from `externalcontact/get` (every follower, each one's
+//! remark phones), kept for `contacts.profile_ttl_secs`; a member the kept copy does
+//! not list as a follower is always asked about again, so a customer added a moment
+//! ago shows at once. What WeCom answers is also put into that member's mirror, so
+//! matching sees it without a whole refresh.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use desk_shared::{
+    is_control_or_bidi, normalize_phone, ContactProfile, GroupMemberView, GroupView, Person,
+    RemarkPhone,
+};
+
+use crate::auth::Member;
+use crate::contacts;
+use crate::error::{ApiError, ErrorCode};
+use crate::orders::{self, field_error, OrdersState};
+use crate::wecom::types::{ExternalContactDetail, Remark};
+use crate::wecom::{WeComError, WeComErrorKind};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/contacts/{id}/profile").get(profile))
+        .service(web::resource("/api/contacts/{id}/remark-phones").put(add_remark_phone))
+        .service(web::resource("/api/groups/{chat_id}").get(group));
+}
+
+/// Customers' details as WeCom last gave them, for a short while. Bounded: when full,
+/// the expired ones go, and if none had expired, all of them.
+pub struct CustomerCards {
+    ttl: Duration,
+    cards: parking_lot::Mutex<HashMap<String, (ExternalContactDetail, Instant)>>,
+}
+
+/// More customers than a company's staff open sidebars on within one TTL.
+const MAX_CARDS: usize = 10_000;
+/// `externalcontact/get` pages of followers read at most (500 followers a page).
+const MAX_FOLLOWER_PAGES: usize = 4;
+/// Remark phones a member may keep for one customer (our bound, not WeCom's).
+const MAX_REMARK_PHONES: usize = 10;
+
+impl CustomerCards {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            cards: parking_lot::Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, id: &str) -> Option<ExternalContactDetail> {
+        let cards = self.cards.lock();
+        let (card, at) = cards.get(id)?;
+        (at.elapsed() < self.ttl).then(|| card.clone())
+    }
+
+    fn put(&self, card: ExternalContactDetail) {
+        let mut cards = self.cards.lock();
+        if cards.len() >= MAX_CARDS {
+            let ttl = self.ttl;
+            cards.retain(|_, (_, at)| at.elapsed() < ttl);
+            if cards.len() >= MAX_CARDS {
+                cards.clear();
+            }
+        }
+        cards.insert(
+            card.external_contact.external_userid.clone(),
+            (card, Instant::now()),
+        );
+    }
+}
+
+/// Why a sidebar request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SidebarError {
+    #[error("the member does not follow this customer")]
+    NotYourCustomer,
+    #[error("the member is neither in this group nor on its order")]
+    NotYourGroup,
+    #[error("the order's group is gone from WeCom")]
+    GroupGone,
+    #[error(transparent)]
+    Orders(#[from] orders::OrdersError),
+    #[error(transparent)]
+    WeCom(#[from] WeComError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<SidebarError> for ApiError {
+    fn from(e: SidebarError) -> Self {
+        match e {
+            SidebarError::NotYourCustomer => ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::NotYourCustomer,
+                "这不是你的客户：只有添加了这位客户的成员才能查看。/ Only members who added this customer may see them.",
+            ),
+            SidebarError::NotYourGroup => ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::NotYourGroup,
+                "你不在这个群里，也不是它所属订单的设计师或项目经理。/ You are neither in this group nor on its order.",
+            ),
+            SidebarError::GroupGone => ApiError::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::ChatNotFound,
+                "订单的客户群在企业微信里已不存在（可能已解散），请联系管理员处理。/ The order's group is gone from WeCom.",
+            ),
+            SidebarError::Orders(e) => e.into(),
+            SidebarError::WeCom(e) => e.into(),
+            SidebarError::Database(e) => e.into(),
+        }
+    }
+}
+
+/// An external userid or chat id as WeCom writes them; anything else is nobody's.
+fn plausible_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The customer as WeCom has them now, with every follower; `NotYourCustomer` when
+/// WeCom has no such customer.
+async fn fetch_card(state: &OrdersState, id: &str) -> Result<ExternalContactDetail, SidebarError> {
+    let mut card = match state.wecom.customer(id, "").await {
+        Ok(card) => card,
+        Err(e)
+            if matches!(
+                e.kind(),
+                WeComErrorKind::NoSuchCustomer
+                    | WeComErrorKind::NoCustomers
+                    | WeComErrorKind::InvalidParameter
+            ) =>
+        {
+            return Err(SidebarError::NotYourCustomer)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for _ in 1..MAX_FOLLOWER_PAGES {
+        if card.next_cursor.is_empty() {
+            break;
+        }
+        let more = state.wecom.customer(id, &card.next_cursor).await?;
+        card.follow_user.extend(more.follow_user);
+        card.next_cursor = more.next_cursor;
+    }
+    Ok(card)
+}
+
+fn follows(card: &ExternalContactDetail, userid: &str) -> bool {
+    card.follow_user.iter().any(|f| f.follow.userid == userid)
+}
+
+/// The card for a member who follows the customer: the kept copy when it lists them,
+/// else WeCom asked again (then the member's mirror row is brought up to date).
+async fn card_for(
+    state: &OrdersState,
+    cards: &CustomerCards,
+    id: &str,
+    me: &str,
+) -> Result<ExternalContactDetail, SidebarError> {
+    if let Some(card) = cards.get(id) {
+        if follows(&card, me) {
+            return Ok(card);
+        }
+    }
+    let card = fetch_card(state, id).await?;
+    cards.put(card.clone());
+    if !follows(&card, me) {
+        return Err(SidebarError::NotYourCustomer);
+    }
+    mirror_own_row(state, &card, me, None).await?;
+    Ok(card)
+}
+
+/// Puts the member's view of the customer into their mirror (and, for a change they
+/// made, the audit entry in the same transaction).
+async fn mirror_own_row(
+    state: &OrdersState,
+    card: &ExternalContactDetail,
+    me: &str,
+    audit: Option<(&str, serde_json::Value)>,
+) -> Result<(), sqlx::Error> {
+    let Some(f) = card.follow_user.iter().find(|f| f.follow.userid == me) else {
+        return Ok(());
+    };
+    let row = contacts::mirrored(card.external_contact.clone(), &f.follow);
+    let mut tx = state.db.begin().await?;
+    contacts::store::upsert_one(&mut tx, me, &row).await?;
+    if let Some((action, detail)) = audit {
+        crate::audit::record(&mut tx, me, action, &row.external_userid, detail).await?;
+    }
+    tx.commit().await
+}
+
+/// The profile of `card` for `me`: their remark, every follower, and the orders they
+/// are on whose phone is in any follower's remark or whose group holds the customer.
+async fn profile_of(
+    state: &OrdersState,
+    card: ExternalContactDetail,
+    me: &str,
+) -> Result<ContactProfile, SidebarError> {
+    let mine = card
+        .follow_user
+        .iter()
+        .find(|f| f.follow.userid == me)
+        .map(|f| f.follow.clone())
+        .ok_or(SidebarError::NotYourCustomer)?;
+    let all_phones: Vec<&String> = card
+        .follow_user
+        .iter()
+        .flat_map(|f| f.follow.remark_mobiles.iter())
+        .collect();
+    let keys = contacts::phone_keys(&all_phones);
+    let contact = card.external_contact;
+    let rows =
+        orders::store::of_member_for_customer(&state.db, me, &keys, &contact.external_userid)
+            .await?;
+    let (followers, orders) = futures::join!(
+        futures::future::join_all(
+            card.follow_user
+                .iter()
+                .map(|f| state.directory.person(&state.wecom, &f.follow.userid)),
+        ),
+        futures::future::join_all(rows.into_iter().map(|r| orders::to_dto(state, r))),
+    );
+    Ok(ContactProfile {
+        external_user_id: contact.external_userid,
+        name: contact.name,
+        avatar: contact.avatar,
+        kind: contact.kind,
+        corp_name: contact.corp_name.unwrap_or_default(),
+        remark: mine.remark,
+        remark_phones: mine.remark_mobiles,
+        followers,
+        orders,
+    })
+}
+
+/// `GET /api/contacts/{externalUserId}/profile`.
+async fn profile(
+    member: Member,
+    state: web::Data<OrdersState>,
+    cards: web::Data<CustomerCards>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let me = &member.0.user_id;
+    if !plausible_id(&id) {
+        return Err(SidebarError::NotYourCustomer.into());
+    }
+    let card = card_for(&state, &cards, &id, me).await?;
+    Ok(HttpResponse::Ok().json(profile_of(&state, card, me).await?))
+}
+
+/// `PUT /api/contacts/{externalUserId}/remark-phones` `{phone}`: adds the phone to
+/// the member's remark phones for the customer (`externalcontact/remark` overwrites
+/// the list, so it is read fresh first); a phone already there changes nothing.
+async fn add_remark_phone(
+    member: Member,
+    state: web::Data<OrdersState>,
+    cards: web::Data<CustomerCards>,
+    id: web::Path<String>,
+    body: web::Json<RemarkPhone>,
+) -> Result<HttpResponse, ApiError> {
+    let me = &member.0.user_id;
+    if !plausible_id(&id) {
+        return Err(SidebarError::NotYourCustomer.into());
+    }
+    let phone = body.into_inner().phone.trim().to_string();
+    let key = normalize_phone(&phone);
+    if phone.chars().count() > 32
+        || phone.chars().any(is_control_or_bidi)
+        || !(5..=20).contains(&key.len())
+        || !key.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(field_error("phone", "须为手机号或电话号码（5~20 位数字）").into());
+    }
+    let mut card = fetch_card(&state, &id).await?;
+    let Some(mine) = card.follow_user.iter_mut().find(|f| f.follow.userid == *me) else {
+        cards.put(card);
+        return Err(SidebarError::NotYourCustomer.into());
+    };
+    let known = contacts::phone_keys(&mine.follow.remark_mobiles);
+    if !known.contains(&key) {
+        if mine.follow.remark_mobiles.len() >= MAX_REMARK_PHONES {
+            return Err(field_error(
+                "phone",
+                format!("备注里已有 {MAX_REMARK_PHONES} 个手机号，请先在企业微信里删掉不用的"),
+            )
+            .into());
+        }
+        let mut phones = mine.follow.remark_mobiles.clone();
+        phones.push(phone.clone());
+        state
+            .wecom
+            .set_remark(&Remark {
+                userid: me.clone(),
+                external_userid: id.to_string(),
+                remark: None,
+                description: None,
+                remark_company: None,
+                remark_mobiles: Some(phones.clone()),
+            })
+            .await
+            .map_err(SidebarError::from)?;
+        mine.follow.remark_mobiles = phones;
+        tracing::info!(by = %me, customer = %id.as_str(), "remark phone added");
+        mirror_own_row(
+            &state,
+            &card,
+            me,
+            Some((
+                "contact.remark_phone_added",
+                serde_json::json!({ "phone": phone }),
+            )),
+        )
+        .await?;
+    }
+    cards.put(card.clone());
+    Ok(HttpResponse::Ok().json(profile_of(&state, card, me).await?))
+}
+
+/// `GET /api/groups/{chatId}`: the group, its people, and the order it serves when
+/// the member is on that order.
+async fn group(
+    member: Member,
+    state: web::Data<OrdersState>,
+    chat_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let me = &member.0.user_id;
+    if !plausible_id(&chat_id) {
+        return Err(SidebarError::NotYourGroup.into());
+    }
+    let order = orders::store::of_chat(&state.db, &chat_id).await?;
+    let on_order = order.as_ref().is_some_and(|o| o.is_on(me));
+    let chat = match state.wecom.group_chat(&chat_id).await {
+        Ok(chat) => chat,
+        Err(e)
+            if matches!(
+                e.kind(),
+                WeComErrorKind::NotCustomerGroup
+                    | WeComErrorKind::NoSuchChat
+                    | WeComErrorKind::InvalidParameter
+            ) =>
+        {
+            return Err(if on_order {
+                SidebarError::GroupGone
+            } else {
+                SidebarError::NotYourGroup
+            }
+            .into());
+        }
+        Err(e) => return Err(SidebarError::from(e).into()),
+    };
+    let in_group = chat.owner == *me
+        || chat
+            .member_list
+            .iter()
+            .any(|m| m.kind == 1 && m.userid == *me);
+    if !in_group && !on_order {
+        return Err(SidebarError::NotYourGroup.into());
+    }
+    let people = chat.member_list.iter().map(|m| async {
+        let name = if !m.name.is_empty() {
+            m.name.clone()
+        } else if m.kind == 1 {
+            state.directory.person(&state.wecom, &m.userid).await.name
+        } else {
+            m.userid.clone()
+        };
+        GroupMemberView {
+            id: m.userid.clone(),
+            name,
+            kind: m.kind,
+            join_time: m.join_time,
+        }
+    });
+    let shown_order = async {
+        match order.filter(|_| on_order) {
+            Some(row) => Some(orders::to_dto(&state, row).await),
+            None => None,
+        }
+    };
+    let (owner, members, order): (Person, _, _) = futures::join!(
+        state.directory.person(&state.wecom, &chat.owner),
+        futures::future::join_all(people),
+        shown_order,
+    );
+    Ok(HttpResponse::Ok().json(GroupView {
+        chat_id: chat.chat_id,
+        name: chat.name,
+        owner,
+        members,
+        order,
+    }))
+}
