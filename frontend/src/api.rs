@@ -1,8 +1,8 @@
 //! The only place that calls the server.
 
 use desk_shared::{
-    ApiError, Candidates, ErrorCode, Order, OrderGroup, Orders, RecordGroup, Session,
-    SignatureRequest, Signatures,
+    ApiError, Candidates, ContactProfile, ErrorCode, GroupView, Order, OrderGroup, Orders,
+    RecordGroup, RemarkPhone, Session, SignatureRequest, Signatures,
 };
 use gloo_net::http::Request;
 use serde::de::DeserializeOwned;
@@ -38,7 +38,22 @@ async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, Failure> {
 }
 
 /// The JSON of a successful answer, or the server's `{code, message}` as a `Failure`.
+/// A 401 (the session ended) sends the member through the silent login again.
 async fn read<T: DeserializeOwned>(resp: gloo_net::http::Response) -> Result<T, Failure> {
+    if resp.status() == 401 {
+        return Err(if may_log_in_again() {
+            log_in_again();
+            Failure {
+                message: "登录已过期，正在重新登录…".into(),
+                code: Some(ErrorCode::NotLoggedIn),
+            }
+        } else {
+            Failure {
+                message: "登录没有成功。请关闭本页面后重新打开；一直如此请联系管理员。".into(),
+                code: Some(ErrorCode::NotLoggedIn),
+            }
+        });
+    }
     if resp.ok() {
         return resp.json().await.map_err(|_| Failure {
             message: "服务器返回了无法识别的内容，请刷新重试。".into(),
@@ -55,6 +70,96 @@ async fn read<T: DeserializeOwned>(resp: gloo_net::http::Response) -> Result<T, 
             message: format!("服务器出错（{status}），请稍后重试。"),
             code: None,
         }),
+    }
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Where the login comes back to: this page, as it is.
+fn here() -> String {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return "/".into();
+    };
+    format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    )
+}
+
+/// Logins started in the last this many milliseconds mean the last one did not
+/// take (a cookie refused, say): the page stops instead of looping.
+const LOGIN_LOOP_MS: f64 = 30_000.0;
+const LOGIN_AT: &str = "desk.login_at";
+const RELOGIN_FOR: &str = "desk.relogin_for";
+
+/// Whether a login may start now: not if one started moments ago from this tab.
+pub fn may_log_in_again() -> bool {
+    let Some(store) = session_storage() else {
+        return true;
+    };
+    let last = store
+        .get_item(LOGIN_AT)
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<f64>().ok());
+    if last.is_some_and(|at| now_ms() - at < LOGIN_LOOP_MS) {
+        return false;
+    }
+    let _ = store.set_item(LOGIN_AT, &now_ms().to_string());
+    true
+}
+
+/// Sends the browser through WeCom's silent login (`snsapi_base`) and back here.
+pub fn log_in_again() {
+    if let Some(window) = web_sys::window() {
+        let next = js_sys::encode_uri_component(&here());
+        let _ = window
+            .location()
+            .set_href(&format!("/auth/login?next={next}"));
+    }
+}
+
+/// The member who opened the page may not be the one logged in (they switched WeCom
+/// accounts, and the webview kept the cookie): logs in again once for this page.
+/// False when that was already tried, so the page can say the data is not theirs.
+pub fn log_in_again_once_for_this_page() -> bool {
+    let page = here();
+    let store = session_storage();
+    let tried = store
+        .as_ref()
+        .and_then(|s| s.get_item(RELOGIN_FOR).ok().flatten())
+        .is_some_and(|p| p == page);
+    if tried {
+        if let Some(s) = &store {
+            let _ = s.remove_item(RELOGIN_FOR);
+        }
+        return false;
+    }
+    if let Some(s) = &store {
+        let _ = s.set_item(RELOGIN_FOR, &page);
+    }
+    log_in_again();
+    true
+}
+
+/// A session is there: a later 401 may start a login again at once.
+pub fn logged_in() {
+    if let Some(s) = session_storage() {
+        let _ = s.remove_item(LOGIN_AT);
+    }
+}
+
+/// The page loaded as the right member: a later refusal may log in again.
+pub fn logged_in_as_the_right_member() {
+    if let Some(s) = session_storage() {
+        let _ = s.remove_item(RELOGIN_FOR);
     }
 }
 
@@ -115,4 +220,38 @@ pub async fn candidates(id: &str, refresh: bool) -> Result<Candidates, Failure> 
 /// `POST /api/orders/{id}/group`: records the group `openEnterpriseChat` made.
 pub async fn record_group(id: &str, group: &RecordGroup) -> Result<OrderGroup, Failure> {
     post_json(&format!("{}/group", order_path(id)), group).await
+}
+
+fn contact_path(id: &str) -> String {
+    format!("/api/contacts/{}", js_sys::encode_uri_component(id))
+}
+
+/// `GET /api/contacts/{externalUserId}/profile`: the customer as the sidebar shows them.
+pub async fn profile(external_user_id: &str) -> Result<ContactProfile, Failure> {
+    get_json(&format!("{}/profile", contact_path(external_user_id))).await
+}
+
+/// `PUT /api/contacts/{externalUserId}/remark-phones`: adds a phone to my remark.
+pub async fn add_remark_phone(
+    external_user_id: &str,
+    phone: &str,
+) -> Result<ContactProfile, Failure> {
+    let resp = Request::put(&format!("{}/remark-phones", contact_path(external_user_id)))
+        .json(&RemarkPhone {
+            phone: phone.to_string(),
+        })
+        .map_err(|_| Failure::network())?
+        .send()
+        .await
+        .map_err(|_| Failure::network())?;
+    read(resp).await
+}
+
+/// `GET /api/groups/{chatId}`: the customer group and the order it serves.
+pub async fn group(chat_id: &str) -> Result<GroupView, Failure> {
+    get_json(&format!(
+        "/api/groups/{}",
+        js_sys::encode_uri_component(chat_id)
+    ))
+    .await
 }

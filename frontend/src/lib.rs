@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::components::{Failed, Loading};
+use crate::components::{Failed, Loading, Problem};
 use crate::wecom::SdkState;
 
 /// The app: logs the member in (WeCom OAuth), registers the JS-SDK, then routes.
@@ -19,7 +19,22 @@ pub fn App() -> impl IntoView {
     let session = LocalResource::new(api::session);
     let sdk = SdkState::new();
     provide_context(sdk);
+    // Registered once, when the session is known, outside any render.
     let registered = StoredValue::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(Session {
+            corp_id,
+            agent_id,
+            user: Some(_),
+        })) = session.get()
+        {
+            if !registered.get_value() {
+                registered.set_value(true);
+                // Failures show on the pages that need the SDK.
+                let _ = wecom::register(&corp_id, agent_id, sdk);
+            }
+        }
+    });
     let retry = Callback::new(move |_| session.refetch());
 
     view! {
@@ -33,19 +48,22 @@ pub fn App() -> impl IntoView {
                             .get()
                             .map(|result| match result {
                                 Ok(s) if s.user.is_some() => {
-                                    if !registered.get_value() {
-                                        registered.set_value(true);
-                                        // Failures show on the pages that need the SDK.
-                                        let _ = wecom::register(&s.corp_id, s.agent_id, sdk);
-                                    }
+                                    api::logged_in();
                                     provide_context(s);
                                     view! { <AppRoutes /> }.into_any()
                                 }
-                                Ok(_) => {
-                                    go_to_login();
+                                Ok(_) if api::may_log_in_again() => {
+                                    api::log_in_again();
                                     view! { <Loading label="正在跳转到企业微信登录…" /> }.into_any()
                                 }
-                                Err(e) => view! { <Failed message=e.message on_retry=retry /> }.into_any(),
+                                Ok(_) => view! {
+                                    <Failed
+                                        message="登录没有成功。请关闭本页面后重新打开；一直如此请联系管理员。"
+                                        on_retry=Callback::new(move |_| api::log_in_again())
+                                    />
+                                }
+                                .into_any(),
+                                Err(e) => view! { <Problem failure=e on_retry=retry /> }.into_any(),
                             })
                     }}
                 </Transition>
@@ -59,23 +77,12 @@ fn AppRoutes() -> impl IntoView {
     view! {
         <Routes fallback=|| view! { <pages::NotFound /> }>
             <Route path=path!("/") view=pages::Home />
+            <Route path=path!("/sidebar") view=pages::Sidebar />
             <Route path=path!("/debug") view=pages::Debug />
             <Route path=path!("/orders") view=pages::Orders />
             <Route path=path!("/orders/:id") view=pages::OrderPage />
         </Routes>
     }
-}
-
-/// Sends the browser through WeCom login and back to this page.
-fn go_to_login() {
-    let location = window().location();
-    let here = format!(
-        "{}{}",
-        location.pathname().unwrap_or_default(),
-        location.search().unwrap_or_default()
-    );
-    let next = js_sys::encode_uri_component(&here);
-    let _ = location.set_href(&format!("/auth/login?next={next}"));
 }
 
 /// The session of the logged-in member (provided once login is done).

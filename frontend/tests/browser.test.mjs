@@ -2,105 +2,24 @@
 // headless Chromium through playwright-core, with the real @wecom/jssdk and the
 // simulated WeCom client underneath it. Run by `make test` (`make browser`).
 // A failing test leaves a screenshot in test-artifacts/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const BIN = process.env.DESK_BIN || join(ROOT, 'target/debug/wecom-desk');
-const DIST = process.env.DESK_DIST || join(ROOT, 'dist');
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
-];
-
-let demo, base, sim, browser, workdir;
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
-    s.on('error', fail);
-  });
-}
-
-async function waitFor(check, what, ms = 20000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    try { if (await check()) return; } catch { /* not yet */ }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-before(async () => {
-  workdir = mkdtempSync(join(tmpdir(), 'desk-browser-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  let out = '';
-  demo = spawn(BIN, ['demo', '--listen', `127.0.0.1:${port}`, '--static-dir', DIST,
-    '--database', `sqlite://${workdir}/demo.db`], { env: { ...process.env, RUST_LOG: 'warn' } });
-  demo.stdout.on('data', (d) => { out += d; });
-  demo.stderr.on('data', (d) => { out += d; });
-  await waitFor(() => /simulator: (http:\/\/\S+)/.test(out), 'the demo to print its URLs');
-  sim = out.match(/simulator: (http:\/\/\S+)/)[1];
-  await waitFor(async () => (await fetch(`${base}/healthz`)).ok, 'the server');
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-});
-
-after(async () => {
-  await browser?.close();
-  if (demo && demo.exitCode === null) {
-    demo.kill('SIGTERM');
-    await new Promise((r) => demo.once('exit', r));
-  }
-  rmSync(workdir, { recursive: true, force: true });
-});
-
-/** A fresh browser (cookies, storage) for one test; a screenshot if it fails. */
-async function withPage(t, body) {
-  const context = await browser.newContext({ viewport: { width: 360, height: 720 }, locale: 'zh-CN' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  try {
-    await body(page, errors);
-  } catch (e) {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const file = join(ARTIFACTS, `${t.name.replace(/[^\w一-龥]+/g, '_')}.png`);
-    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
-    e.message += `\n(screenshot: ${file}; page errors: ${errors.join(' | ') || 'none'})`;
-    throw e;
-  } finally {
-    await context.close();
-  }
-}
-
-async function autoLogin(userid) {
-  const r = await fetch(`${sim}/sim/login?userid=${userid}`);
-  assert.equal(r.status, 200);
-}
+import { demo, withPage, autoLogin, simGroups } from './harness.mjs';
 
 test('a member logs in through the simulated OAuth page and lands back on the page they opened', async (t) => {
   await autoLogin('');
   await withPage(t, async (page) => {
-    await page.goto(`${base}/debug?from=menu`);
+    await page.goto(`${demo.base}/debug?from=menu`);
     await page.waitForURL(/\/connect\/oauth2\/authorize\?/);
     await page.click('a[data-userid="zhangwei"]');
-    await page.waitForURL(`${base}/debug?from=menu`);
+    await page.waitForURL(`${demo.base}/debug?from=menu`);
     await page.waitForSelector('[data-testid=session-user]');
     assert.match(await page.textContent('[data-testid=session-user]'), /张伟（zhangwei）/);
     // agentConfig went through the bridge, which checked the signature against the
     // simulator's app ticket and this exact URL.
     await page.waitForSelector('[data-testid=agent-config-status] .badge');
     assert.equal(await page.textContent('[data-testid=agent-config-status] .badge'), '成功');
-    assert.equal(await page.textContent('[data-testid=signed-url]'), `${base}/debug?from=menu`);
+    assert.equal(await page.textContent('[data-testid=signed-url]'), `${demo.base}/debug?from=menu`);
     assert.match(await page.textContent('[data-testid=sdk-version]'), /^\d+\.\d+\.\d+$/);
   });
 });
@@ -108,7 +27,7 @@ test('a member logs in through the simulated OAuth page and lands back on the pa
 test('getContext answers how the page was opened', async (t) => {
   await autoLogin('lina');
   await withPage(t, async (page) => {
-    await page.goto(`${base}/?ww_entry=single_chat_tools&ww_contact=wmDemo0000`);
+    await page.goto(`${demo.base}/?ww_entry=single_chat_tools&ww_contact=wmDemo0000`);
     await page.waitForSelector('[data-testid=member-name]');
     assert.equal(await page.textContent('[data-testid=member-name]'), '李娜');
     await page.waitForFunction(() => !document.querySelector('[data-testid=entry] .loading'));
@@ -116,7 +35,7 @@ test('getContext answers how the page was opened', async (t) => {
 
     // Time from navigation to the first interactive page, session already there.
     const started = Date.now();
-    await page.goto(`${base}/`);
+    await page.goto(`${demo.base}/`);
     await page.waitForSelector('[data-testid=member-name]');
     const ms = Date.now() - started;
     const nav = await page.evaluate(() => performance.getEntriesByType('navigation')[0].toJSON());
@@ -130,8 +49,8 @@ test('a page whose signature is wrong shows a clear error on screen and on /debu
   await withPage(t, async (page) => {
     // The page asks for a signature of another URL, as a misconfigured proxy would.
     await page.route('**/api/jssdk/signatures', (route) =>
-      route.continue({ postData: JSON.stringify({ url: `${base}/another-page` }) }));
-    await page.goto(`${base}/`);
+      route.continue({ postData: JSON.stringify({ url: `${demo.base}/another-page` }) }));
+    await page.goto(`${demo.base}/`);
     await page.waitForSelector('[data-testid=entry] .text-error');
     assert.match(await page.textContent('[data-testid=entry]'), /签名/);
     await page.click('a[href="/debug"]');
@@ -145,7 +64,7 @@ test('a page whose signature is wrong shows a clear error on screen and on /debu
 test('on /debug an admin sees the deployment checks and a member is told to ask the admin', async (t) => {
   await autoLogin('wangqiang');
   await withPage(t, async (page) => {
-    await page.goto(`${base}/debug`);
+    await page.goto(`${demo.base}/debug`);
     await page.waitForSelector('[data-testid=deployment-checks] .checks li');
     const text = await page.textContent('[data-testid=deployment-checks]');
     assert.match(text, /access_token/);
@@ -153,7 +72,7 @@ test('on /debug an admin sees the deployment checks and a member is told to ask 
   });
   await autoLogin('zhangwei');
   await withPage(t, async (page) => {
-    await page.goto(`${base}/debug`);
+    await page.goto(`${demo.base}/debug`);
     // Wait for the answer (the card shows a loading line first).
     await page.waitForFunction(() => {
       const card = document.querySelector('[data-testid=deployment-checks]');
@@ -167,7 +86,7 @@ test('on /debug an admin sees the deployment checks and a member is told to ask 
 test('someone who is not a member gets a friendly page with a retry button', async (t) => {
   await autoLogin('');
   await withPage(t, async (page) => {
-    await page.goto(`${base}/`);
+    await page.goto(`${demo.base}/`);
     await page.waitForURL(/\/connect\/oauth2\/authorize\?/);
     await page.click('a[data-userid=""]');
     await page.waitForSelector('#retry');
@@ -177,16 +96,11 @@ test('someone who is not a member gets a friendly page with a retry button', asy
   });
 });
 
-async function simGroups() {
-  const r = await fetch(`${sim}/sim/groups`);
-  return (await r.json()).groups.filter((g) => g.chat_id.startsWith('wrsim'));
-}
-
 test('cancelling in WeCom leaves the order without a group', async (t) => {
   await autoLogin('zhangwei');
   const before = (await simGroups()).length;
   await withPage(t, async (page) => {
-    await page.goto(`${base}/orders/DD-1002`);
+    await page.goto(`${demo.base}/orders/DD-1002`);
     await page.click('[data-testid=start]');
     await page.waitForSelector('[data-testid=confirm]');
     assert.match(await page.textContent('[data-testid=confirm-customer]'), /李先生/);
@@ -203,7 +117,7 @@ test('cancelling in WeCom leaves the order without a group', async (t) => {
 test('a designer creates the order group in one go, and opening the order again never makes a second one', async (t) => {
   await autoLogin('');
   await withPage(t, async (page) => {
-    await page.goto(`${base}/orders`);
+    await page.goto(`${demo.base}/orders`);
     await page.waitForURL(/\/connect\/oauth2\/authorize\?/);
     await page.click('a[data-userid="zhangwei"]');
     await page.waitForSelector('[data-testid=orders]');
@@ -228,14 +142,14 @@ test('a designer creates the order group in one go, and opening the order again 
     assert.deepEqual(people, ['lina:1', 'wmDemo0000:2', 'zhangwei:1']);
 
     // Opened again: the group is there, and the page offers to open it, not to make one.
-    await page.goto(`${base}/orders/DD-1001`);
+    await page.goto(`${demo.base}/orders/DD-1001`);
     await page.waitForSelector('[data-testid=group-ready]');
     assert.equal(await page.$('[data-testid=start]'), null);
     await page.click('[data-testid=open-chat]');
     await page.waitForSelector('#wecom-sim-sheet');
     assert.match(await page.textContent('#wecom-sim-sheet'), new RegExp(groups[0].chat_id));
     await page.click('#wecom-sim-sheet button.ok');
-    await page.goto(`${base}/orders`);
+    await page.goto(`${demo.base}/orders`);
     await page.waitForSelector('a[data-order="DD-1001"] .badge-ok');
   });
   assert.equal((await simGroups()).filter((g) => g.name === '王女士-城南店装修服务群').length, 1);

@@ -13,7 +13,7 @@ use crate::startup::Application;
 
 /// Orders of the demo's business system, one for each case of the group flow:
 /// (id, title, designer, project manager, customer, phone as the business system has it).
-const DEMO_ORDERS: [(&str, &str, &str, &str, &str, &str); 8] = [
+const DEMO_ORDERS: [(&str, &str, &str, &str, &str, &str); 9] = [
     (
         "DD-1001",
         "城南店 · 王女士新房装修",
@@ -78,7 +78,20 @@ const DEMO_ORDERS: [(&str, &str, &str, &str, &str, &str); 8] = [
         "许先生",
         "13800197975",
     ),
+    // 王女士's second order: its phone is only in lina's remark, and its group is made.
+    (
+        "DD-1009",
+        "城南店 · 王女士父母家翻新",
+        "zhangwei",
+        "lina",
+        "王女士",
+        "13900000001",
+    ),
 ];
+
+/// DD-1009's customer group (in the demo fixture): recorded at start, so the sidebar
+/// shows an order with a group next to one without.
+const DEMO_GROUP: (&str, &str, &str) = ("DD-1009", "wrDemoWang0001", "王女士父母家-城南店服务群");
 
 async fn seed_orders(database_url: &str) -> anyhow::Result<()> {
     let db = crate::db::connect(database_url).await?;
@@ -93,6 +106,9 @@ async fn seed_orders(database_url: &str) -> anyhow::Result<()> {
         // Keeps an order's recorded group across demo restarts.
         crate::orders::store::upsert(&db, id, &order, None).await?;
     }
+    let (order, chat_id, name) = DEMO_GROUP;
+    crate::groups::store::record_group(&db, order, chat_id, name, &["wmDemo0000"], "zhangwei")
+        .await?;
     db.close().await;
     Ok(())
 }
@@ -172,6 +188,13 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
     println!(
         "  从业务系统拉取的订单 / an order pulled on demand: {public_url}/orders/{}  (ERP: {sim_url}/sim/erp/orders/{{id}})",
         crate::simulator::erp::ERP_ORDERS[0].0
+    );
+    println!(
+        "  聊天工具栏 / sidebar:  {public_url}/sidebar?ww_entry=single_chat_tools&ww_contact=wmDemo0000  (王女士, as zhangwei)"
+    );
+    println!(
+        "  群聊工具栏 / group toolbar: {public_url}/sidebar?ww_entry=group_chat_tools&ww_chat={}",
+        DEMO_GROUP.1
     );
     println!("  成员 / members to try:");
     for m in &members {

@@ -1,6 +1,11 @@
 //! Small building blocks shared by the pages.
 
+use desk_shared::ErrorCode;
 use leptos::prelude::*;
+
+use crate::api::Failure;
+
+pub mod group;
 
 /// A spinner with a sentence saying what is being waited for.
 #[component]
@@ -33,5 +38,87 @@ pub fn Failed(
                 "重试"
             </button>
         </div>
+    }
+}
+
+/// Why WeCom will not let this member use the app: each is its own page saying what
+/// to ask the admin for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blocker {
+    /// Not in the app's visible range (60011).
+    NotInAppRange,
+    /// The app is not allowed the customer APIs, or the member lacks 客户联系 (48002).
+    NoCustomerContact,
+    /// The client refused the app identity: not installed, disabled, or not visible.
+    AppUnavailable,
+}
+
+impl Blocker {
+    /// The blocker a server answer means, if any.
+    pub fn of(failure: &Failure) -> Option<Self> {
+        match failure.code? {
+            ErrorCode::NotInAppRange => Some(Self::NotInAppRange),
+            ErrorCode::CustomerApiForbidden => Some(Self::NoCustomerContact),
+            _ => None,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Self::NotInAppRange => "你还不能使用本应用",
+            Self::NoCustomerContact => "还没有客户联系权限",
+            Self::AppUnavailable => "本应用暂时不可用",
+        }
+    }
+
+    fn why(self) -> &'static str {
+        match self {
+            Self::NotInAppRange => "你不在本应用的可见范围内，企业微信不允许本应用为你读取客户和群。",
+            Self::NoCustomerContact => {
+                "本应用还不能调用企业微信的客户联系接口，或你的账号没有客户联系权限。"
+            }
+            Self::AppUnavailable => {
+                "企业微信没有让本页面使用应用身份：应用可能没有安装、已被停用，或你不在它的可见范围内。"
+            }
+        }
+    }
+
+    fn ask(self) -> &'static str {
+        match self {
+            Self::NotInAppRange => {
+                "请联系企业微信管理员：在管理后台「应用管理 → 本应用 → 可见范围」里添加你（或你所在的部门）。"
+            }
+            Self::NoCustomerContact => {
+                "请联系企业微信管理员：在「客户与上下游 → 客户联系 → 权限配置」里给你开通客户联系，并在「可调用接口的应用」里加入本应用。"
+            }
+            Self::AppUnavailable => {
+                "请联系企业微信管理员：确认本应用已启用、你在它的可见范围内，并检查「网页授权及JS-SDK」的可信域名。"
+            }
+        }
+    }
+}
+
+/// A page for a member WeCom keeps out: what happened and what to ask the admin.
+#[component]
+pub fn Blocked(blocker: Blocker, on_retry: Callback<()>) -> impl IntoView {
+    view! {
+        <section class="card blocked" role="alert" data-testid="blocked">
+            <h2>{blocker.title()}</h2>
+            <p>{blocker.why()}</p>
+            <p class="muted">{blocker.ask()}</p>
+            <button class="btn btn-secondary" on:click=move |_| on_retry.run(())>
+                "管理员处理后，点此重试"
+            </button>
+        </section>
+    }
+}
+
+/// A failed server call: its own page when WeCom keeps the member out, else the
+/// sentence and a retry button.
+#[component]
+pub fn Problem(failure: Failure, on_retry: Callback<()>) -> impl IntoView {
+    match Blocker::of(&failure) {
+        Some(blocker) => view! { <Blocked blocker=blocker on_retry=on_retry /> }.into_any(),
+        None => view! { <Failed message=failure.message on_retry=on_retry /> }.into_any(),
     }
 }

@@ -5,12 +5,14 @@ mod home;
 mod not_found;
 mod order;
 mod orders;
+mod sidebar;
 
 pub use debug::Debug;
 pub use home::Home;
 pub use not_found::NotFound;
 pub use order::OrderPage;
 pub use orders::Orders;
+pub use sidebar::Sidebar;
 
 /// The Chinese name of a `getContext` entry.
 pub fn entry_label(entry: &str) -> &'static str {

@@ -1,21 +1,14 @@
-use desk_shared::{Candidate, ErrorCode, Order, OrderGroup, RecordGroup};
+use desk_shared::{Candidate, Order, OrderGroup};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api;
-use crate::components::{Failed, Loading};
-use crate::wecom::{self, EnterpriseChat, WwError};
-
-/// The group name offered by default: `王女士-城南店服务群`.
-pub fn default_group_name(order: &Order) -> String {
-    let store = order
-        .title
-        .split(['·', '-', ' '])
-        .map(str::trim)
-        .find(|s| !s.is_empty())
-        .unwrap_or("");
-    format!("{}-{store}服务群", order.customer_name)
-}
+use crate::components::group::{
+    default_group_name, dispatch_once, make_group_action, ConfirmSheet, GroupReady, GroupRequest,
+    Made,
+};
+use crate::components::{Loading, Problem};
+use crate::wecom::{self, WwError};
 
 /// Where the group flow is.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +49,7 @@ pub fn OrderPage() -> impl IntoView {
                     .get()
                     .map(|result| match result {
                         Ok(o) => view! { <OrderView order=o on_changed=retry /> }.into_any(),
-                        Err(e) => view! { <Failed message=e.message on_retry=retry /> }.into_any(),
+                        Err(e) => view! { <Problem failure=e on_retry=retry /> }.into_any(),
                     })
             }}
         </Transition>
@@ -121,66 +114,47 @@ fn OrderView(
         });
     };
 
+    let make = make_group_action();
+    // The customer of the group being made, to go back to when it fails.
+    let confirming = StoredValue::new(None::<Candidate>);
     let create = move |customer: Candidate| {
+        confirming.set_value(Some(customer.clone()));
         error.set(None);
         notice.set(None);
         step.set(Step::Creating);
-        let (id, designer, pm) = order.with_value(|o| {
-            (
-                o.id.clone(),
-                o.designer.user_id.clone(),
-                o.project_manager.user_id.clone(),
-            )
-        });
-        let name = group_name.get_untracked().trim().to_string();
-        leptos::task::spawn_local(async move {
-            let chat = EnterpriseChat::Create {
-                group_name: name.clone(),
-                user_ids: vec![designer.clone(), pm.clone()],
-                external_user_ids: vec![customer.external_user_id.clone()],
-            };
-            let chat_id = match wecom::open_enterprise_chat(&chat).await {
-                Ok(chat_id) if !chat_id.is_empty() => chat_id,
-                Ok(_) => {
-                    error.set(Some(
-                        "企业微信没有返回群 ID，无法记录这个群。请升级企业微信后重试。".into(),
-                    ));
-                    step.set(Step::Confirm { customer });
-                    return;
-                }
-                Err(WwError::Cancelled) => {
-                    notice.set(Some("已取消，没有建群。".into()));
-                    step.set(Step::Confirm { customer });
-                    return;
-                }
-                Err(e) => {
-                    error.set(Some(e.message()));
-                    step.set(Step::Confirm { customer });
-                    return;
-                }
-            };
-            let record = RecordGroup {
-                chat_id,
-                group_name: name,
-                external_user_ids: vec![customer.external_user_id.clone()],
-                user_ids: vec![designer, pm],
-            };
-            match api::record_group(&id, &record).await {
-                Ok(group) => step.set(Step::Done { group }),
-                Err(e) if e.is(ErrorCode::GroupExists) => {
-                    notice.set(Some(e.message));
-                    on_changed.run(());
-                }
-                Err(e) => {
-                    error.set(Some(format!(
-                        "群已在企业微信建好，但没能记录到订单：{} 请重试（不会再建群）。",
-                        e.message
-                    )));
-                    step.set(Step::Confirm { customer });
-                }
-            }
-        });
+        dispatch_once(
+            make,
+            GroupRequest {
+                order: order.get_value(),
+                customer,
+                name: group_name.get_untracked().trim().to_string(),
+            },
+        );
     };
+    Effect::new(move |_| {
+        let Some(made) = make.value().get() else {
+            return;
+        };
+        let back = move || match confirming.get_value() {
+            Some(customer) => step.set(Step::Confirm { customer }),
+            None => step.set(Step::Start),
+        };
+        match made {
+            Made::Recorded(group) => step.set(Step::Done { group }),
+            Made::Cancelled => {
+                notice.set(Some("已取消，没有建群。".into()));
+                back();
+            }
+            Made::AlreadyHas(message) => {
+                notice.set(Some(message));
+                on_changed.run(());
+            }
+            Made::Failed(message) => {
+                error.set(Some(message));
+                back();
+            }
+        }
+    });
 
     let o = order.get_value();
     view! {
@@ -269,121 +243,5 @@ fn OrderView(
                 }
             }}
         </section>
-    }
-}
-
-/// The in-page confirmation before WeCom is asked to make the group.
-#[component]
-fn ConfirmSheet(
-    /// The order the group is for.
-    order: Order,
-    /// The matched customer.
-    customer: Candidate,
-    /// The editable group name.
-    group_name: RwSignal<String>,
-    /// "建群" tapped.
-    on_confirm: Callback<()>,
-    /// "返回" tapped.
-    on_cancel: Callback<()>,
-) -> impl IntoView {
-    view! {
-        <div class="sheet" role="dialog" aria-label="确认建群" data-testid="confirm">
-            <h3>"确认建群"</h3>
-            <dl class="facts">
-                <dt>"客户"</dt>
-                <dd data-testid="confirm-customer">{customer.name} <span class="muted">" " {customer.remark}</span></dd>
-                <dt>"设计师"</dt>
-                <dd>{order.designer.name}</dd>
-                <dt>"项目经理"</dt>
-                <dd>{order.project_manager.name}</dd>
-            </dl>
-            <label class="field">
-                <span>"群名称"</span>
-                <input type="text" maxlength="50" data-testid="group-name" prop:value=move || group_name.get()
-                    on:input=move |ev| group_name.set(event_target_value(&ev)) />
-            </label>
-            <div class="actions">
-                <button class="btn btn-secondary" on:click=move |_| on_cancel.run(())>"返回"</button>
-                <button class="btn btn-primary" data-testid="confirm-create"
-                    disabled=move || group_name.get().trim().is_empty()
-                    on:click=move |_| on_confirm.run(())>
-                    "建群"
-                </button>
-            </div>
-        </div>
-    }
-}
-
-/// The order's group, with "打开群聊".
-#[component]
-fn GroupReady(
-    /// The recorded group.
-    group: OrderGroup,
-    /// Just made (a success message) or made before.
-    fresh: bool,
-) -> impl IntoView {
-    let error = RwSignal::new(None::<String>);
-    let opening = RwSignal::new(false);
-    let chat_id = group.chat_id.clone();
-    let open = move |_| {
-        let chat_id = chat_id.clone();
-        error.set(None);
-        opening.set(true);
-        leptos::task::spawn_local(async move {
-            match wecom::open_enterprise_chat(&EnterpriseChat::Open { chat_id }).await {
-                Ok(_) | Err(WwError::Cancelled) => {}
-                Err(e) => error.set(Some(e.message())),
-            }
-            opening.set(false);
-        });
-    };
-    view! {
-        <div data-testid="group-ready">
-            {fresh.then(|| view! { <p class="notice notice-success" role="status">"群已建好，已记录到订单。"</p> })}
-            <p>
-                <span class="badge badge-ok">"已建群"</span>
-                " "
-                <span data-testid="group-name-shown">{group.group_name}</span>
-            </p>
-            {move || error.get().map(|m| view! { <p class="notice notice-error" role="alert">{m}</p> })}
-            <button class="btn btn-primary btn-block" data-testid="open-chat" disabled=move || opening.get() on:click=open>
-                {move || if opening.get() { "正在打开…" } else { "打开群聊" }}
-            </button>
-        </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use desk_shared::Person;
-
-    fn order(title: &str, customer: &str) -> Order {
-        let p = |id: &str| Person {
-            user_id: id.into(),
-            name: id.into(),
-        };
-        Order {
-            id: "1".into(),
-            title: title.into(),
-            designer: p("d"),
-            project_manager: p("p"),
-            customer_name: customer.into(),
-            customer_phone: "1".into(),
-            group: None,
-            notice: None,
-        }
-    }
-
-    #[test]
-    fn the_default_group_name_is_customer_and_store() {
-        assert_eq!(
-            default_group_name(&order("城南店 · 王女士新房装修", "王女士")),
-            "王女士-城南店服务群"
-        );
-        assert_eq!(
-            default_group_name(&order("全屋定制", "李先生")),
-            "李先生-全屋定制服务群"
-        );
     }
 }

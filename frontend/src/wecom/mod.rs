@@ -138,9 +138,15 @@ fn signatures_for(url: String) -> Promise {
             .entry(url.clone())
             .or_insert_with(|| {
                 future_to_promise(async move {
-                    let s = api::signatures(&url)
-                        .await
-                        .map_err(|f| JsValue::from(f.message))?;
+                    let s = match api::signatures(&url).await {
+                        Ok(s) => s,
+                        Err(f) => {
+                            // Not kept: the SDK asks again on the next call (a
+                            // network blip must not break signing until a reload).
+                            SIGNED.with(|cache| cache.borrow_mut().remove(&url));
+                            return Err(JsValue::from(f.message));
+                        }
+                    };
                     let both = Object::new();
                     for (key, sig) in [("corp", s.corp), ("agent", s.agent)] {
                         let o = Object::new();
@@ -184,8 +190,12 @@ fn status_callback(signal: RwSignal<ConfigStatus>, ok: bool) -> Function {
 }
 
 /// `ww.register` with the app identity. Inside WeCom the SDK then runs `agentConfig`
-/// at once; outcomes land in `state`.
+/// at once; outcomes land in `state`. Outside WeCom nothing is registered: there is
+/// no client to answer, and every call says so at once.
 pub fn register(corp_id: &str, agent_id: i64, state: SdkState) -> Result<(), WwError> {
+    if environment() != Environment::WeCom {
+        return Err(WwError::NotInWeCom);
+    }
     let options = Object::new();
     set(&options, "corpId", corp_id);
     set(&options, "agentId", agent_id as f64);
@@ -221,9 +231,7 @@ pub fn register(corp_id: &str, agent_id: i64, state: SdkState) -> Result<(), WwE
         "onAgentConfigFail",
         status_callback(state.agent_config, false),
     );
-    if environment() == Environment::WeCom {
-        state.agent_config.set(ConfigStatus::Pending);
-    }
+    state.agent_config.set(ConfigStatus::Pending);
     ww_register(&options).map_err(|e| {
         let err = WwError::Other(format!("JS-SDK 未加载：{}", error_of(&e).message()));
         state.agent_config.set(ConfigStatus::Failed(err.clone()));
