@@ -43,9 +43,12 @@ unit:
 	$(CARGO) test -p desk-frontend --lib
 	bash scripts/with-postgres.sh env DESK_TEST_DATABASE=postgres $(CARGO) test -p desk-server --test api
 
-## Signature endpoint throughput and CPU cost (not a test; prints numbers).
+## Benchmarks (not tests; print numbers): signatures, matching, several instances
+## (scripts/bench.sh), then how fast the sidebar opens in headless Chromium.
 bench: setup
 	bash scripts/bench.sh
+	trunk build --release
+	node frontend/bench/sidebar.mjs
 
 clean:
 	$(CARGO) clean
