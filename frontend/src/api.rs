@@ -77,8 +77,9 @@ fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok()?
 }
 
-fn now_ms() -> f64 {
-    js_sys::Date::now()
+/// Milliseconds since the epoch, whole (no float formatting code in the wasm).
+fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
 }
 
 /// Where the login comes back to: this page, as it is.
@@ -95,7 +96,7 @@ fn here() -> String {
 
 /// Logins started in the last this many milliseconds mean the last one did not
 /// take (a cookie refused, say): the page stops instead of looping.
-const LOGIN_LOOP_MS: f64 = 30_000.0;
+const LOGIN_LOOP_MS: i64 = 30_000;
 const LOGIN_AT: &str = "desk.login_at";
 const RELOGIN_FOR: &str = "desk.relogin_for";
 
@@ -108,7 +109,7 @@ pub fn may_log_in_again() -> bool {
         .get_item(LOGIN_AT)
         .ok()
         .flatten()
-        .and_then(|v| v.parse::<f64>().ok());
+        .and_then(|v| v.parse::<i64>().ok());
     if last.is_some_and(|at| now_ms() - at < LOGIN_LOOP_MS) {
         return false;
     }

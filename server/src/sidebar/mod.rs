@@ -30,19 +30,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/groups/{chat_id}").get(group));
 }
 
-/// Customers' details as WeCom last gave them, for a short while. Bounded: when full,
-/// the expired ones go, and if none had expired, all of them.
+/// Customers' details as WeCom last gave them (or that WeCom has no such customer),
+/// for a short while. Bounded: when full, the expired ones go, and if none had
+/// expired, all of them.
 pub struct CustomerCards {
     ttl: Duration,
-    cards: parking_lot::Mutex<HashMap<String, (ExternalContactDetail, Instant)>>,
+    cards: parking_lot::Mutex<HashMap<String, (Option<ExternalContactDetail>, Instant)>>,
 }
 
 /// More customers than a company's staff open sidebars on within one TTL.
 const MAX_CARDS: usize = 10_000;
+/// An answer this young is not asked again, even when it says "not yours": a member
+/// reloading (or a script hammering) a customer that is not theirs costs one WeCom
+/// call per this long, not one per request.
+pub const RECHECK: Duration = Duration::from_secs(2);
 /// `externalcontact/get` pages of followers read at most (500 followers a page).
 const MAX_FOLLOWER_PAGES: usize = 4;
 /// Remark phones a member may keep for one customer (our bound, not WeCom's).
 const MAX_REMARK_PHONES: usize = 10;
+
+/// A kept answer: the customer (or `None`: WeCom has no such customer) and its age.
+type Kept = (Option<ExternalContactDetail>, Duration);
 
 impl CustomerCards {
     pub fn new(ttl: Duration) -> Self {
@@ -52,25 +60,23 @@ impl CustomerCards {
         }
     }
 
-    fn get(&self, id: &str) -> Option<ExternalContactDetail> {
+    fn get(&self, id: &str) -> Option<Kept> {
         let cards = self.cards.lock();
         let (card, at) = cards.get(id)?;
-        (at.elapsed() < self.ttl).then(|| card.clone())
+        let age = at.elapsed();
+        (age < self.ttl.max(RECHECK)).then(|| (card.clone(), age))
     }
 
-    fn put(&self, card: ExternalContactDetail) {
+    fn put(&self, id: &str, card: Option<ExternalContactDetail>) {
         let mut cards = self.cards.lock();
         if cards.len() >= MAX_CARDS {
-            let ttl = self.ttl;
-            cards.retain(|_, (_, at)| at.elapsed() < ttl);
+            let keep = self.ttl.max(RECHECK);
+            cards.retain(|_, (_, at)| at.elapsed() < keep);
             if cards.len() >= MAX_CARDS {
                 cards.clear();
             }
         }
-        cards.insert(
-            card.external_contact.external_userid.clone(),
-            (card, Instant::now()),
-        );
+        cards.insert(id.to_string(), (card, Instant::now()));
     }
 }
 
@@ -157,20 +163,28 @@ fn follows(card: &ExternalContactDetail, userid: &str) -> bool {
 }
 
 /// The card for a member who follows the customer: the kept copy when it lists them,
-/// else WeCom asked again (then the member's mirror row is brought up to date).
+/// else WeCom asked again unless it was asked moments ago (then the member's mirror
+/// row is brought up to date).
 async fn card_for(
     state: &OrdersState,
     cards: &CustomerCards,
     id: &str,
     me: &str,
 ) -> Result<ExternalContactDetail, SidebarError> {
-    if let Some(card) = cards.get(id) {
-        if follows(&card, me) {
-            return Ok(card);
-        }
+    match cards.get(id) {
+        Some((Some(card), age)) if age < cards.ttl && follows(&card, me) => return Ok(card),
+        Some((_, age)) if age < RECHECK => return Err(SidebarError::NotYourCustomer),
+        _ => {}
     }
-    let card = fetch_card(state, id).await?;
-    cards.put(card.clone());
+    let card = match fetch_card(state, id).await {
+        Ok(card) => card,
+        Err(SidebarError::NotYourCustomer) => {
+            cards.put(id, None);
+            return Err(SidebarError::NotYourCustomer);
+        }
+        Err(e) => return Err(e),
+    };
+    cards.put(id, Some(card.clone()));
     if !follows(&card, me) {
         return Err(SidebarError::NotYourCustomer);
     }
@@ -282,7 +296,7 @@ async fn add_remark_phone(
     }
     let mut card = fetch_card(&state, &id).await?;
     let Some(mine) = card.follow_user.iter_mut().find(|f| f.follow.userid == *me) else {
-        cards.put(card);
+        cards.put(&id, Some(card));
         return Err(SidebarError::NotYourCustomer.into());
     };
     let known = contacts::phone_keys(&mine.follow.remark_mobiles);
@@ -321,7 +335,7 @@ async fn add_remark_phone(
         )
         .await?;
     }
-    cards.put(card.clone());
+    cards.put(&id, Some(card.clone()));
     Ok(HttpResponse::Ok().json(profile_of(&state, card, me).await?))
 }
 
