@@ -6,7 +6,7 @@ export CARGO_TERM_COLOR ?= never
 export PATH := $(CURDIR)/frontend/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export TRUNK_SKIP_VERSION_CHECK := true
 
-.PHONY: setup build demo test lint unit browser bench clean
+.PHONY: setup build demo test lint unit browser bench payload clean
 
 ## Install what is missing (idempotent): wasm32 target, trunk, wasm-bindgen-cli, npm packages (wasm-opt), chromium.
 setup:
@@ -49,6 +49,9 @@ bench: setup
 	bash scripts/bench.sh
 	trunk build --release
 	node frontend/bench/sidebar.mjs
+
+## First-load size of dist/ (raw and gzip -9); fails over PAYLOAD_BUDGET_KB (default 150).
+payload: ; bash scripts/payload.sh dist
 
 clean:
 	$(CARGO) clean
