@@ -2,11 +2,11 @@
 # First-load payload of the H5 app: raw and gzip -9 size of every file in a dist dir,
 # and the budget total of what a page needs on first load (wasm + JS glue + CSS).
 # The vendored WeCom JS-SDK (wecom.global.prod-*.js) and index.html are listed but not
-# counted. Fails if the total exceeds PAYLOAD_BUDGET_KB (default 150; 1 KB = 1024 B).
+# counted. Fails if the total exceeds PAYLOAD_BUDGET_BYTES (default 150000: 150 KB).
 # Usage: bash scripts/payload.sh [dist]
 set -euo pipefail
 dir=${1:-dist}
-limit_kb=${PAYLOAD_BUDGET_KB:-150}
+limit=${PAYLOAD_BUDGET_BYTES:-150000}
 [[ -d $dir ]] || { echo "payload: no directory $dir (run trunk build --release)" >&2; exit 2; }
 
 total_raw=0 total_gz=0
@@ -20,10 +20,9 @@ while IFS= read -r -d '' f; do
     *) note='' total_raw=$((total_raw + raw)) total_gz=$((total_gz + gz)) ;;
   esac
   printf '%10d %10d  %s%s\n' "$raw" "$gz" "$name" "$note"
-done < <(find "$dir" -type f -print0 | sort -z)
+done < <(find "$dir" -maxdepth 1 -type f -print0 | sort -z)
 
-limit=$((limit_kb * 1024))
-printf '%10d %10d  TOTAL first load (budget %d KB = %d B gzip)\n' "$total_raw" "$total_gz" "$limit_kb" "$limit"
+printf '%10d %10d  TOTAL first load (budget %d B gzip)\n' "$total_raw" "$total_gz" "$limit"
 if ((total_gz > limit)); then
   echo "payload: over budget by $((total_gz - limit)) B gzip" >&2
   exit 1

@@ -40,7 +40,22 @@ async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, Failure> {
 /// The JSON of a successful answer, or the server's `{code, message}` as a `Failure`.
 /// A 401 (the session ended) sends the member through the silent login again.
 async fn read<T: DeserializeOwned>(resp: gloo_net::http::Response) -> Result<T, Failure> {
-    if resp.status() == 401 {
+    let body = body_of(resp).await?;
+    serde_json::from_str(&body).map_err(|_| unreadable())
+}
+
+fn unreadable() -> Failure {
+    Failure {
+        message: "服务器返回了无法识别的内容，请刷新重试。".into(),
+        code: None,
+    }
+}
+
+/// The body of a successful answer; a failed one as the server's `{code, message}`
+/// (one copy of this for every answer type: the H5 is downloaded on every open).
+async fn body_of(resp: gloo_net::http::Response) -> Result<String, Failure> {
+    let status = resp.status();
+    if status == 401 {
         return Err(if may_log_in_again() {
             log_in_again();
             Failure {
@@ -54,14 +69,11 @@ async fn read<T: DeserializeOwned>(resp: gloo_net::http::Response) -> Result<T, 
             }
         });
     }
-    if resp.ok() {
-        return resp.json().await.map_err(|_| Failure {
-            message: "服务器返回了无法识别的内容，请刷新重试。".into(),
-            code: None,
-        });
+    let text = resp.text().await.map_err(|_| Failure::network())?;
+    if (200..300).contains(&status) {
+        return Ok(text);
     }
-    let status = resp.status();
-    match resp.json::<ApiError>().await {
+    match serde_json::from_str::<ApiError>(&text) {
         Ok(e) => Err(Failure {
             message: e.message,
             code: Some(e.code),

@@ -28,8 +28,12 @@ test('beside a customer chat: the customer, their orders, 建群 from there, the
   await autoLogin('zhangwei');
   const before = (await simGroups()).length;
   await withPage(t, async (page) => {
+    const wasm = [];
+    page.on('response', (r) => { if (r.url().endsWith('.wasm')) wasm.push(new URL(r.url()).pathname); });
     await page.goto(sidebar(WANG));
     await page.waitForSelector('[data-testid=customer-name]');
+    // The sidebar's own small build, not the whole app.
+    assert.ok(wasm.length > 0 && wasm.every((p) => /^\/sidebar\/desk-sidebar-[0-9a-f]+_bg\.wasm$/.test(p)), wasm.join());
     assert.equal(await page.textContent('[data-testid=customer-name]'), '王女士');
     assert.match(await page.textContent('[data-testid=followers]'), /张伟/);
     assert.match(await page.textContent('[data-testid=followers]'), /李娜/);

@@ -122,3 +122,69 @@ pub fn Problem(failure: Failure, on_retry: Callback<()>) -> impl IntoView {
         None => view! { <Failed message=failure.message on_retry=on_retry /> }.into_any(),
     }
 }
+
+/// Something fetched now and again on `reload`; `get()` is `None` while it runs.
+/// A lighter `LocalResource` for the sidebar (its bundle is downloaded on every
+/// open): a newer fetch always wins over an older one still under way.
+pub struct Load<T: Send + Sync + 'static> {
+    value: RwSignal<Option<T>>,
+    runs: StoredValue<u64>,
+    fetch: StoredValue<Fetch<T>, LocalStorage>,
+}
+
+type Fetch<T> = Box<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = T>>>>;
+
+impl<T: Send + Sync + 'static> Clone for Load<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Load<T> {}
+
+impl<T: Send + Sync + 'static> Load<T> {
+    /// Starts `fetch()` at once.
+    pub fn new<F, Fut>(fetch: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: std::future::Future<Output = T> + 'static,
+    {
+        let fetch: Fetch<T> = Box::new(move || Box::pin(fetch()));
+        let this = Self {
+            value: RwSignal::new(None),
+            runs: StoredValue::new(0),
+            fetch: StoredValue::new_local(fetch),
+        };
+        this.reload();
+        this
+    }
+
+    /// Fetches again; `get()` is `None` until the answer is in.
+    pub fn reload(&self) {
+        let Some(run) = self.runs.try_update_value(|n| {
+            *n += 1;
+            *n
+        }) else {
+            return;
+        };
+        let Some(answer) = self.fetch.try_with_value(|f| f()) else {
+            return;
+        };
+        let (value, runs) = (self.value, self.runs);
+        value.set(None);
+        leptos::task::spawn_local(async move {
+            let answer = answer.await;
+            // Only the latest fetch counts, and only while the page still shows it.
+            if runs.try_get_value() == Some(run) {
+                let _ = value.try_set(Some(answer));
+            }
+        });
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Load<T> {
+    /// The answer (tracked), or `None` while it is being fetched.
+    pub fn get(&self) -> Option<T> {
+        self.value.get()
+    }
+}

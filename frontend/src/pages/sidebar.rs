@@ -10,7 +10,7 @@ use crate::components::group::{
     default_group_name, dispatch_once, make_group_action, ConfirmSheet, GroupReady, GroupRequest,
     Made,
 };
-use crate::components::{Blocked, Blocker, Failed, Loading, Problem};
+use crate::components::{Blocked, Blocker, Failed, Load, Loading, Problem};
 use crate::pages::entry_label;
 use crate::wecom::{self, Environment, WwError};
 
@@ -29,23 +29,20 @@ pub fn Sidebar() -> impl IntoView {
     if wecom::environment() != Environment::WeCom {
         return view! { <HowToOpen entry=None /> }.into_any();
     }
-    let entry = LocalResource::new(wecom::get_context);
-    let retry = Callback::new(move |_| entry.refetch());
+    let entry = Load::new(wecom::get_context);
+    let retry = Callback::new(move |_| entry.reload());
     view! {
-        <Suspense fallback=|| view! { <Loading label="正在读取打开方式…" /> }>
-            {move || {
-                entry
-                    .get()
-                    .map(|answer| match answer {
+        {move || match entry.get() {
+                None => view! { <Loading label="正在读取打开方式…" /> }.into_any(),
+                Some(answer) => match answer {
                         Ok(e) if e == "single_chat_tools" || e == "contact_profile" => {
                             view! { <CustomerSide /> }.into_any()
                         }
                         Ok(e) if e == "group_chat_tools" => view! { <GroupSide /> }.into_any(),
                         Ok(e) => view! { <HowToOpen entry=Some(e) /> }.into_any(),
                         Err(e) => view! { <SdkProblem error=e on_retry=retry /> }.into_any(),
-                    })
+                },
             }}
-        </Suspense>
     }
     .into_any()
 }
@@ -94,8 +91,8 @@ enum Refusal {
 
 /// Watches `data`: a "not yours" (`code`) logs in again once for this page; data
 /// that loads clears that.
-fn watch_refusal<T: Clone + 'static>(
-    data: LocalResource<Result<T, Trouble>>,
+fn watch_refusal<T: Clone + Send + Sync + 'static>(
+    data: Load<Result<T, Trouble>>,
     code: ErrorCode,
 ) -> RwSignal<Refusal> {
     let refusal = RwSignal::new(Refusal::Deciding);
@@ -141,25 +138,22 @@ fn trouble_view(
 /// Beside a customer chat: the customer and their orders.
 #[component]
 fn CustomerSide() -> impl IntoView {
-    let profile = LocalResource::new(|| async {
+    let profile = Load::new(|| async {
         let id = wecom::get_cur_external_contact()
             .await
             .map_err(Trouble::Sdk)?;
         api::profile(&id).await.map_err(Trouble::Server)
     });
     let refusal = watch_refusal(profile, ErrorCode::NotYourCustomer);
-    let retry = Callback::new(move |_| profile.refetch());
+    let retry = Callback::new(move |_| profile.reload());
     view! {
-        <Suspense fallback=|| view! { <Loading label="正在读取客户资料…" /> }>
-            {move || {
-                profile
-                    .get()
-                    .map(|answer| match answer {
+        {move || match profile.get() {
+                None => view! { <Loading label="正在读取客户资料…" /> }.into_any(),
+                Some(answer) => match answer {
                         Ok(p) => view! { <ProfileView profile=p /> }.into_any(),
                         Err(t) => trouble_view(t, refusal.get(), "这位客户不是你添加的", retry),
-                    })
+                },
             }}
-        </Suspense>
     }
 }
 
@@ -234,11 +228,17 @@ fn has_phone(phones: &[String], phone: &str) -> bool {
     phones.iter().any(|p| normalize_phone(p) == key)
 }
 
+/// A line under an order: what happened, as a notice or an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Said {
+    Info(String),
+    Error(String),
+}
+
 /// One of the customer's orders, with its group and the actions that fit.
 #[component]
 fn OrderItem(order: Order, profile: RwSignal<ContactProfile>) -> impl IntoView {
-    let error = RwSignal::new(None::<String>);
-    let notice = RwSignal::new(None::<String>);
+    let said = RwSignal::new(None::<Said>);
     let sheet = RwSignal::new(false);
     let group_name = RwSignal::new(default_group_name(&order));
     let made = RwSignal::new(None::<desk_shared::OrderGroup>);
@@ -258,22 +258,22 @@ fn OrderItem(order: Order, profile: RwSignal<ContactProfile>) -> impl IntoView {
         let Some(outcome) = make.value().get() else {
             return;
         };
-        match outcome {
+        said.set(match outcome {
             Made::Recorded(g) => {
                 sheet.set(false);
                 made.set(Some(g));
+                None
             }
-            Made::Cancelled => notice.set(Some("已取消，没有建群。".into())),
+            Made::Cancelled => Some(Said::Info("已取消，没有建群。".into())),
             Made::AlreadyHas(m) => {
                 sheet.set(false);
-                notice.set(Some(m));
+                Some(Said::Info(m))
             }
-            Made::Failed(m) => error.set(Some(m)),
-        }
+            Made::Failed(m) => Some(Said::Error(m)),
+        });
     });
     let confirm = Callback::new(move |_| {
-        error.set(None);
-        notice.set(None);
+        said.set(None);
         dispatch_once(
             make,
             GroupRequest {
@@ -290,40 +290,75 @@ fn OrderItem(order: Order, profile: RwSignal<ContactProfile>) -> impl IntoView {
     });
     Effect::new(move |_| match write_phone.value().get() {
         Some(Ok(p)) => {
-            notice.set(Some(
+            said.set(Some(Said::Info(
                 "已写入你的备注，以后按手机号就能匹配到这位客户。".into(),
-            ));
+            )));
             profile.set(p);
         }
-        Some(Err(f)) => error.set(Some(f.message)),
+        Some(Err(f)) => said.set(Some(Said::Error(f.message))),
         None => {}
     });
     let add_phone = move |_| {
         if write_phone.pending().get_untracked() {
             return;
         }
-        error.set(None);
+        said.set(None);
         let id = profile.read_untracked().external_user_id.clone();
         write_phone.dispatch((id, order.with_value(|o| o.customer_phone.clone())));
     };
 
     let o = order.get_value();
-    let designer_follows = move || {
-        let designer = order.with_value(|o| o.designer.user_id.clone());
-        profile
+    let designer = o.designer.clone();
+    let phone = o.customer_phone.clone();
+    let recorded = o.group.clone();
+    // What this member can do for the order's group, as it stands.
+    let group = move || {
+        if let Some(g) = made.get() {
+            return view! { <GroupReady group=g fresh=true /> }.into_any();
+        }
+        if let Some(g) = recorded.clone() {
+            return view! { <GroupReady group=g fresh=false /> }.into_any();
+        }
+        if make.pending().get() {
+            return view! { <Loading label="正在企业微信里建群…" /> }.into_any();
+        }
+        if sheet.get() {
+            return view! {
+                <ConfirmSheet order=order.get_value() customer=customer() group_name=group_name
+                    on_confirm=confirm on_cancel=Callback::new(move |_| sheet.set(false)) />
+            }
+            .into_any();
+        }
+        if profile
             .read()
             .followers
             .iter()
-            .any(|f| f.user_id == designer)
+            .any(|f| f.user_id == designer.user_id)
+        {
+            return view! {
+                <button class="btn btn-primary btn-block" data-testid="start" on:click=move |_| sheet.set(true)>
+                    "建群"
+                </button>
+            }
+            .into_any();
+        }
+        view! {
+            <p class="muted">"设计师" {designer.name.clone()} "还没有添加这位客户，添加后才能建群。"</p>
+        }
+        .into_any()
     };
-    let lacks_phone = move || {
-        let phone = order.with_value(|o| o.customer_phone.clone());
-        !has_phone(&profile.read().remark_phones, &phone)
-    };
-    let group = move || {
-        made.get()
-            .map(|g| (g, true))
-            .or_else(|| order.with_value(|o| o.group.clone()).map(|g| (g, false)))
+    let remark = move || {
+        (!has_phone(&profile.read().remark_phones, &phone)).then(|| {
+            view! {
+                <div class="remark-phone">
+                    <p class="muted">"你的备注里没有订单手机号 " {phone.clone()} "。"</p>
+                    <button class="btn btn-secondary btn-block" data-testid="write-phone"
+                        disabled=move || write_phone.pending().get() on:click=add_phone>
+                        "写入备注手机号"
+                    </button>
+                </div>
+            }
+        })
     };
     view! {
         <article class="order-item" data-order=o.id.clone()>
@@ -331,46 +366,12 @@ fn OrderItem(order: Order, profile: RwSignal<ContactProfile>) -> impl IntoView {
             <p class="muted">
                 {o.id.clone()} " · 设计师 " {o.designer.name.clone()} " · 项目经理 " {o.project_manager.name.clone()}
             </p>
-            {move || error.get().map(|m| view! { <p class="notice notice-error" role="alert">{m}</p> })}
-            {move || notice.get().map(|m| view! { <p class="notice notice-info" role="status">{m}</p> })}
-            {move || match group() {
-                Some((g, fresh)) => view! { <GroupReady group=g fresh=fresh /> }.into_any(),
-                None if sheet.get() => view! {
-                    {move || make.pending().get().then(|| view! { <Loading label="正在企业微信里建群…" /> })}
-                    <ConfirmSheet order=order.get_value() customer=customer() group_name=group_name
-                        on_confirm=confirm on_cancel=Callback::new(move |_| sheet.set(false)) />
-                }
-                .into_any(),
-                None if designer_follows() => view! {
-                    <p><span class="badge badge-muted">"未建群"</span></p>
-                    <button class="btn btn-primary btn-block" data-testid="start" on:click=move |_| sheet.set(true)>
-                        "建群"
-                    </button>
-                }
-                .into_any(),
-                None => {
-                    let designer = order.with_value(|o| o.designer.name.clone());
-                    view! {
-                        <p class="muted">
-                            <span class="badge badge-muted">"未建群"</span>
-                            " 设计师" {designer} "还没有添加这位客户，添加后才能建群。"
-                        </p>
-                    }
-                    .into_any()
-                }
-            }}
-            {move || lacks_phone().then(|| {
-                let phone = order.with_value(|o| o.customer_phone.clone());
-                view! {
-                    <div class="remark-phone">
-                        <p class="muted">"你的备注里没有订单手机号 " {phone} "。"</p>
-                        <button class="btn btn-secondary btn-block" data-testid="write-phone"
-                            disabled=move || write_phone.pending().get() on:click=add_phone>
-                            {move || if write_phone.pending().get() { "正在写入…" } else { "写入备注手机号" }}
-                        </button>
-                    </div>
-                }
+            {move || said.get().map(|s| match s {
+                Said::Info(m) => view! { <p class="notice notice-info" role="status">{m}</p> }.into_any(),
+                Said::Error(m) => view! { <p class="notice notice-error" role="alert">{m}</p> }.into_any(),
             })}
+            {group}
+            {remark}
         </article>
     }
 }
@@ -378,23 +379,20 @@ fn OrderItem(order: Order, profile: RwSignal<ContactProfile>) -> impl IntoView {
 /// Beside a customer group: the order it serves and who is in it.
 #[component]
 fn GroupSide() -> impl IntoView {
-    let group = LocalResource::new(|| async {
+    let group = Load::new(|| async {
         let chat_id = wecom::get_cur_external_chat().await.map_err(Trouble::Sdk)?;
         api::group(&chat_id).await.map_err(Trouble::Server)
     });
     let refusal = watch_refusal(group, ErrorCode::NotYourGroup);
-    let retry = Callback::new(move |_| group.refetch());
+    let retry = Callback::new(move |_| group.reload());
     view! {
-        <Suspense fallback=|| view! { <Loading label="正在读取群资料…" /> }>
-            {move || {
-                group
-                    .get()
-                    .map(|answer| match answer {
+        {move || match group.get() {
+                None => view! { <Loading label="正在读取群资料…" /> }.into_any(),
+                Some(answer) => match answer {
                         Ok(g) => view! { <GroupPanel group=g /> }.into_any(),
                         Err(t) => trouble_view(t, refusal.get(), "你不在这个群里，也不负责它的订单", retry),
-                    })
+                },
             }}
-        </Suspense>
     }
 }
 

@@ -1,5 +1,6 @@
 //! Serves the built H5 (`server.static_dir`): hashed assets with long cache headers,
-//! `index.html` (never cached) for `/` and every client route. In the demo, the
+//! `index.html` (never cached) for `/` and every client route, and the chat sidebar's
+//! own smaller build (`sidebar/index.html`) for `/sidebar`. In the demo, the
 //! simulator's WeCom bridge script is put in before everything else in `<head>`.
 
 use std::path::Path;
@@ -18,47 +19,61 @@ struct Shell {
     csp: HeaderValue,
 }
 
+/// The app's shell, and the sidebar's when it was built on its own.
+#[derive(Clone)]
+struct Shells {
+    app: Shell,
+    sidebar: Option<Shell>,
+}
+
+impl Shell {
+    fn read(file: &Path, bridge_script: Option<&str>) -> std::io::Result<Self> {
+        let html = inject(&std::fs::read_to_string(file)?, bridge_script);
+        let csp = match HeaderValue::from_str(&content_security_policy(&html, bridge_script)) {
+            Ok(v) => v,
+            Err(_) => HeaderValue::from_static("default-src 'self'"),
+        };
+        Ok(Self {
+            html: html.into(),
+            csp,
+        })
+    }
+}
+
 /// Registers the H5 routes. Without a built `index.html`, every page says how to build it.
 pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path, bridge_script: Option<&str>) {
-    let index = dir.join("index.html");
-    let html = match std::fs::read_to_string(&index) {
-        Ok(html) => html,
-        Err(_) => {
-            let shown = dir.display().to_string();
-            cfg.default_service(web::to(move || {
-                let shown = shown.clone();
-                async move {
-                    HttpResponse::NotFound()
-                        .content_type("text/plain; charset=utf-8")
-                        .body(format!(
-                            "H5 未构建：{shown}/index.html 不存在，请运行 make build。\nThe H5 is not built: run `make build`.\n"
-                        ))
-                }
-            }));
-            return;
-        }
+    let Ok(app) = Shell::read(&dir.join("index.html"), bridge_script) else {
+        let shown = dir.display().to_string();
+        cfg.default_service(web::to(move || {
+            let shown = shown.clone();
+            async move {
+                HttpResponse::NotFound()
+                    .content_type("text/plain; charset=utf-8")
+                    .body(format!(
+                        "H5 未构建：{shown}/index.html 不存在，请运行 make build。\nThe H5 is not built: run `make build`.\n"
+                    ))
+            }
+        }));
+        return;
     };
-    let html = inject(&html, bridge_script);
-    let csp = match HeaderValue::from_str(&content_security_policy(&html, bridge_script)) {
-        Ok(v) => v,
-        Err(_) => HeaderValue::from_static("default-src 'self'"),
-    };
-    let shell = Shell {
-        html: html.into(),
-        csp,
-    };
-    cfg.app_data(web::Data::new(shell)).service(
-        web::scope("")
-            .wrap(Compress::default())
-            .wrap(from_fn(cache_headers))
-            .route("/", web::get().to(serve_shell))
-            .route("/index.html", web::get().to(serve_shell))
-            .service(
-                actix_files::Files::new("/", dir)
-                    .use_etag(true)
-                    .default_handler(web::to(serve_shell)),
-            ),
-    );
+    // Without its own build the sidebar is a page of the app like any other.
+    let sidebar = Shell::read(&dir.join("sidebar").join("index.html"), bridge_script).ok();
+    cfg.app_data(web::Data::new(Shells { app, sidebar }))
+        .service(
+            web::scope("")
+                .wrap(Compress::default())
+                .wrap(from_fn(cache_headers))
+                .route("/", web::get().to(serve_app))
+                .route("/index.html", web::get().to(serve_app))
+                .route("/sidebar", web::get().to(serve_sidebar))
+                .route("/sidebar/", web::get().to(serve_sidebar))
+                .route("/sidebar/index.html", web::get().to(serve_sidebar))
+                .service(
+                    actix_files::Files::new("/", dir)
+                        .use_etag(true)
+                        .default_handler(web::to(serve_app)),
+                ),
+        );
 }
 
 /// Puts `<script src=bridge>` first in `<head>`, so it runs before the JS-SDK.
@@ -77,11 +92,19 @@ fn inject(html: &str, bridge_script: Option<&str>) -> String {
     }
 }
 
-async fn serve_shell(shell: web::Data<Shell>) -> HttpResponse {
+fn serve(shell: &Shell) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CONTENT_SECURITY_POLICY, shell.csp.clone()))
         .body(shell.html.to_string())
+}
+
+async fn serve_app(shells: web::Data<Shells>) -> HttpResponse {
+    serve(&shells.app)
+}
+
+async fn serve_sidebar(shells: web::Data<Shells>) -> HttpResponse {
+    serve(shells.sidebar.as_ref().unwrap_or(&shells.app))
 }
 
 /// Only what the H5 loads: its own files, the inline start-up script Trunk writes

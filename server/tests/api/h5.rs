@@ -125,3 +125,60 @@ async fn the_login_pages_referrer_never_carries_the_oauth_code() {
     assert_eq!(header(&r, "referrer-policy"), "same-origin");
     assert!(header(&r, "content-security-policy").contains("default-src 'none'"));
 }
+
+#[tokio::test]
+async fn the_sidebar_gets_its_own_smaller_build_when_there_is_one() {
+    let dist = fake_dist();
+    // Without its own build, /sidebar is a page of the app.
+    let app = app_serving(&dist, Some("http://127.0.0.1:9/sim/bridge.js")).await;
+    let page = app.get("/sidebar?ww_entry=single_chat_tools").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("html").contains("/app.js"));
+    drop(app);
+
+    let sidebar = dist.path().join("sidebar");
+    std::fs::create_dir(&sidebar).expect("dir");
+    std::fs::write(
+        sidebar.join("index.html"),
+        "<!doctype html><html><head><script src=\"/sidebar/wecom.global.prod-a262f492ff858150.js\"></script><script type=\"module\">import init from '/sidebar/desk-sidebar.js'; await init();</script></head><body></body></html>",
+    )
+    .expect("index");
+    std::fs::write(
+        sidebar.join("desk-sidebar-38a20c1a94695f3c_bg.wasm"),
+        b"\0asm",
+    )
+    .expect("wasm");
+    let app = app_serving(&dist, Some("http://127.0.0.1:9/sim/bridge.js")).await;
+    for path in [
+        "/sidebar",
+        "/sidebar?ww_entry=group_chat_tools&ww_chat=wr1",
+        "/sidebar/",
+        "/sidebar/index.html",
+    ] {
+        let page = app.get(path).await;
+        assert_eq!(page.status(), 200, "{path}");
+        assert_eq!(cache_control(&page), "no-cache", "{path}");
+        let csp = header(&page, "content-security-policy");
+        assert!(csp.contains("'sha256-"), "{path}: {csp}");
+        let html = page.text().await.expect("html");
+        assert!(html.contains("/sidebar/desk-sidebar.js"), "{path}");
+        // The demo bridge goes first there too.
+        assert!(
+            html.find("/sim/bridge.js").expect("bridge")
+                < html.find("wecom.global.prod").expect("sdk")
+        );
+    }
+    let wasm = app
+        .get("/sidebar/desk-sidebar-38a20c1a94695f3c_bg.wasm")
+        .await;
+    assert_eq!(wasm.status(), 200);
+    assert!(cache_control(&wasm).contains("immutable"));
+    // The rest of the app is unchanged.
+    assert!(app
+        .get("/orders/1")
+        .await
+        .text()
+        .await
+        .expect("html")
+        .contains("/app.js"));
+}
