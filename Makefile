@@ -21,10 +21,11 @@ build: setup
 demo: build
 	$(CARGO) run --release -p desk-server --bin wecom-desk -- demo
 
-## What CI runs: formatting, clippy (native and wasm32), all tests, the H5 build,
-## browser tests in headless Chromium.
+## What CI runs: formatting, clippy (native and wasm32), all tests, the H5 build and
+## the sidebar's 150 KB budget, browser tests in headless Chromium.
 test: setup lint unit
 	bash scripts/build-h5.sh
+	bash scripts/payload.sh dist/sidebar
 	$(MAKE) browser
 
 ## Browser tests against `wecom-desk demo` (the debug binary `make unit` built) and dist/.

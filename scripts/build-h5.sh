@@ -2,10 +2,8 @@
 # Builds the H5 into dist/ (release): the app (frontend/index.html, bin desk-frontend),
 # then the chat sidebar on its own (frontend/sidebar.html, bin desk-sidebar) into
 # dist/sidebar/, which the server serves at /sidebar. In this order: a Trunk build
-# replaces its whole dist directory. Then the sidebar's first load is checked against
-# its budget (scripts/payload.sh, 150 KB gzip).
+# replaces its whole dist directory. (`make test` then checks the sidebar's budget.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 trunk build --release
 trunk build --release=true --dist dist/sidebar --public-url /sidebar/ frontend/sidebar.html
-bash scripts/payload.sh dist/sidebar
