@@ -112,7 +112,8 @@ const LOGIN_LOOP_MS: i64 = 30_000;
 const LOGIN_AT: &str = "desk.login_at";
 const RELOGIN_FOR: &str = "desk.relogin_for";
 
-/// Whether a login may start now: not if one started moments ago from this tab.
+/// Whether a login may start now: not if one started moments ago from this tab. (A
+/// tab with no session storage may always start one: the first login must happen.)
 pub fn may_log_in_again() -> bool {
     let Some(store) = session_storage() else {
         return true;
@@ -125,8 +126,7 @@ pub fn may_log_in_again() -> bool {
     if last.is_some_and(|at| now_ms() - at < LOGIN_LOOP_MS) {
         return false;
     }
-    let _ = store.set_item(LOGIN_AT, &now_ms().to_string());
-    true
+    store.set_item(LOGIN_AT, &now_ms().to_string()).is_ok()
 }
 
 /// Sends the browser through WeCom's silent login (`snsapi_base`) and back here.
@@ -140,23 +140,21 @@ pub fn log_in_again() {
 }
 
 /// The member who opened the page may not be the one logged in (they switched WeCom
-/// accounts, and the webview kept the cookie): logs in again once for this page.
-/// False when that was already tried, so the page can say the data is not theirs.
-pub fn log_in_again_once_for_this_page() -> bool {
-    let page = here();
-    let store = session_storage();
-    let tried = store
-        .as_ref()
-        .and_then(|s| s.get_item(RELOGIN_FOR).ok().flatten())
-        .is_some_and(|p| p == page);
-    if tried {
-        if let Some(s) = &store {
-            let _ = s.remove_item(RELOGIN_FOR);
-        }
+/// accounts, and the webview kept the cookie): logs in again once for this page and
+/// this kind of refusal. False when that was already tried (or the tab cannot
+/// remember trying), so the page can say the data is not theirs.
+pub fn log_in_again_once_for_this_page(refusal: &str) -> bool {
+    let Some(store) = session_storage() else {
+        return false;
+    };
+    let key = format!("{}#{refusal}", here());
+    let tried = store.get_item(RELOGIN_FOR).ok().flatten();
+    if tried.as_deref() == Some(key.as_str()) {
+        let _ = store.remove_item(RELOGIN_FOR);
         return false;
     }
-    if let Some(s) = &store {
-        let _ = s.set_item(RELOGIN_FOR, &page);
+    if store.set_item(RELOGIN_FOR, &key).is_err() {
+        return false;
     }
     log_in_again();
     true

@@ -86,6 +86,8 @@ fn AppRoutes() -> impl IntoView {
     view! {
         <Routes fallback=|| view! { <pages::NotFound /> }>
             <Route path=path!("/") view=pages::Home />
+            // Served by its own build (dist/sidebar/); here for a build without it.
+            <Route path=path!("/sidebar") view=pages::Sidebar />
             <Route path=path!("/debug") view=pages::Debug />
             <Route path=path!("/orders") view=pages::Orders />
             <Route path=path!("/orders/:id") view=pages::OrderPage />

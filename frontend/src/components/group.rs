@@ -26,6 +26,9 @@ pub struct GroupRequest {
     pub order: Order,
     pub customer: Candidate,
     pub name: String,
+    /// The chat WeCom already made for it when recording failed: only recorded now,
+    /// never made twice.
+    pub made: Option<String>,
 }
 
 /// How making the group went.
@@ -39,6 +42,12 @@ pub enum Made {
     AlreadyHas(String),
     /// What went wrong and what to do next.
     Failed(String),
+    /// WeCom made the group but the order did not record it: a retry records this
+    /// chat (`GroupRequest::made`) instead of making another.
+    NotRecorded {
+        chat_id: String,
+        message: String,
+    },
 }
 
 /// Asks WeCom to make the group (designer, project manager, customer), then records
@@ -53,7 +62,11 @@ pub async fn make_group(req: GroupRequest) -> Made {
         user_ids: staff.clone(),
         external_user_ids: vec![req.customer.external_user_id.clone()],
     };
-    let chat_id = match wecom::open_enterprise_chat(&chat).await {
+    let made = match req.made {
+        Some(chat_id) => Ok(chat_id),
+        None => wecom::open_enterprise_chat(&chat).await,
+    };
+    let chat_id = match made {
         Ok(chat_id) if !chat_id.is_empty() => chat_id,
         Ok(_) => {
             return Made::Failed(
@@ -64,7 +77,7 @@ pub async fn make_group(req: GroupRequest) -> Made {
         Err(e) => return Made::Failed(e.message()),
     };
     let record = RecordGroup {
-        chat_id,
+        chat_id: chat_id.clone(),
         group_name: req.name,
         external_user_ids: vec![req.customer.external_user_id],
         user_ids: staff,
@@ -72,10 +85,13 @@ pub async fn make_group(req: GroupRequest) -> Made {
     match api::record_group(&req.order.id, &record).await {
         Ok(group) => Made::Recorded(group),
         Err(e) if e.is(ErrorCode::GroupExists) => Made::AlreadyHas(e.message),
-        Err(e) => Made::Failed(format!(
-            "群已在企业微信建好，但没能记录到订单：{} 请重试（不会再建群）。",
-            e.message
-        )),
+        Err(e) => Made::NotRecorded {
+            chat_id,
+            message: format!(
+                "群已在企业微信建好，但没能记录到订单：{} 请点「建群」重试：只记录这个群，不会再建一个。",
+                e.message
+            ),
+        },
     }
 }
 
@@ -109,7 +125,9 @@ pub fn ConfirmSheet(
         <div class="sheet" role="dialog" aria-label="确认建群" data-testid="confirm">
             <h3>"确认建群"</h3>
             <dl class="facts">
-                <dt>"客户"</dt>
+                <dt>"订单客户"</dt>
+                <dd data-testid="confirm-order-customer">{order.customer_name} " · " {order.customer_phone}</dd>
+                <dt>"进群的客户"</dt>
                 <dd data-testid="confirm-customer">{customer.name} <span class="muted">" " {customer.remark}</span></dd>
                 <dt>"设计师"</dt>
                 <dd>{order.designer.name}</dd>

@@ -117,6 +117,8 @@ fn OrderView(
     let make = make_group_action();
     // The customer of the group being made, to go back to when it fails.
     let confirming = StoredValue::new(None::<Candidate>);
+    // A group WeCom made that the order did not record yet.
+    let unrecorded = StoredValue::new(None::<String>);
     let create = move |customer: Candidate| {
         confirming.set_value(Some(customer.clone()));
         error.set(None);
@@ -128,6 +130,7 @@ fn OrderView(
                 order: order.get_value(),
                 customer,
                 name: group_name.get_untracked().trim().to_string(),
+                made: unrecorded.get_value(),
             },
         );
     };
@@ -150,6 +153,11 @@ fn OrderView(
                 on_changed.run(());
             }
             Made::Failed(message) => {
+                error.set(Some(message));
+                back();
+            }
+            Made::NotRecorded { chat_id, message } => {
+                unrecorded.set_value(Some(chat_id));
                 error.set(Some(message));
                 back();
             }

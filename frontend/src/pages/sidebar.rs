@@ -54,11 +54,9 @@ fn HowToOpen(entry: Option<String>) -> impl IntoView {
         <section class="card" data-testid="how-to-open">
             <h2>"请从聊天工具栏打开"</h2>
             <p>
-                "在企业微信里打开与客户的单聊或客户群，点输入框上方的「聊天工具栏」，选择本应用，这里就会显示这位客户和 TA 的订单。"
+                "请在企业微信客户端里打开与客户的单聊或客户群，点输入框上方的「聊天工具栏」，选择本应用，这里就会显示这位客户和 TA 的订单。"
             </p>
             {entry.map(|e| view! { <p class="muted">"这次是从「" {entry_label(&e)} "」打开的。"</p> })}
-            {(wecom::environment() != Environment::WeCom)
-                .then(|| view! { <p class="muted">"现在不在企业微信里：请在企业微信客户端中打开。"</p> })}
             <a class="btn btn-secondary" href="/orders">"查看我的订单"</a>
         </section>
     }
@@ -99,7 +97,7 @@ fn watch_refusal<T: Clone + Send + Sync + 'static>(
     Effect::new(move |_| match data.get() {
         Some(Ok(_)) => api::logged_in_as_the_right_member(),
         Some(Err(t)) if not_yours(&t, code) => {
-            refusal.set(if api::log_in_again_once_for_this_page() {
+            refusal.set(if api::log_in_again_once_for_this_page(code.as_str()) {
                 Refusal::LoggingInAgain
             } else {
                 Refusal::Final
@@ -188,17 +186,19 @@ fn ProfileView(profile: ContactProfile) -> impl IntoView {
         <section class="card">
             <dl class="facts">
                 <dt>"我的备注"</dt>
-                <dd>{move || { let r = profile.read().remark.clone(); if r.is_empty() { "（未填写）".to_string() } else { r } }}</dd>
+                <dd>{if head.remark.is_empty() { "（未填写）".to_string() } else { head.remark.clone() }}</dd>
                 <dt>"备注手机号"</dt>
                 <dd data-testid="remark-phones">{move || list(profile.read().remark_phones.clone())}</dd>
                 <dt>"添加了 TA 的同事"</dt>
-                <dd data-testid="followers">{move || list(profile.read().followers.iter().map(|f| f.name.clone()).collect())}</dd>
+                <dd data-testid="followers">{list(head.followers.iter().map(|f| f.name.clone()).collect())}</dd>
             </dl>
         </section>
         <section class="card">
             <h2>"订单"</h2>
-            {move || {
-                let orders = profile.read().orders.clone();
+            {
+                // Rendered once: writing a remark phone changes the profile, not the
+                // orders, and must not reset what each order is in the middle of.
+                let orders = head.orders.clone();
                 if orders.is_empty() {
                     view! {
                         <p class="muted" data-testid="no-orders">
@@ -217,7 +217,7 @@ fn ProfileView(profile: ContactProfile) -> impl IntoView {
                     }
                     .into_any()
                 }
-            }}
+            }
         </section>
     }
 }
@@ -254,11 +254,16 @@ fn OrderItem(order: Order, profile: RwSignal<ContactProfile>) -> impl IntoView {
         }
     };
     let make = make_group_action();
+    let unrecorded = StoredValue::new(None::<String>);
     Effect::new(move |_| {
         let Some(outcome) = make.value().get() else {
             return;
         };
         said.set(match outcome {
+            Made::NotRecorded { chat_id, message } => {
+                unrecorded.set_value(Some(chat_id));
+                Some(Said::Error(message))
+            }
             Made::Recorded(g) => {
                 sheet.set(false);
                 made.set(Some(g));
@@ -280,6 +285,7 @@ fn OrderItem(order: Order, profile: RwSignal<ContactProfile>) -> impl IntoView {
                 order: order.get_value(),
                 customer: customer(),
                 name: group_name.get_untracked().trim().to_string(),
+                made: unrecorded.get_value(),
             },
         );
     });
@@ -293,7 +299,7 @@ fn OrderItem(order: Order, profile: RwSignal<ContactProfile>) -> impl IntoView {
             said.set(Some(Said::Info(
                 "已写入你的备注，以后按手机号就能匹配到这位客户。".into(),
             )));
-            profile.set(p);
+            profile.update(|old| old.remark_phones = p.remark_phones);
         }
         Some(Err(f)) => said.set(Some(Said::Error(f.message))),
         None => {}
@@ -366,9 +372,12 @@ fn OrderItem(order: Order, profile: RwSignal<ContactProfile>) -> impl IntoView {
             <p class="muted">
                 {o.id.clone()} " · 设计师 " {o.designer.name.clone()} " · 项目经理 " {o.project_manager.name.clone()}
             </p>
-            {move || said.get().map(|s| match s {
-                Said::Info(m) => view! { <p class="notice notice-info" role="status">{m}</p> }.into_any(),
-                Said::Error(m) => view! { <p class="notice notice-error" role="alert">{m}</p> }.into_any(),
+            {move || said.get().map(|s| {
+                let (class, text) = match s {
+                    Said::Info(m) => ("notice notice-info", m),
+                    Said::Error(m) => ("notice notice-error", m),
+                };
+                view! { <p class=class role="status">{text}</p> }
             })}
             {group}
             {remark}
@@ -396,15 +405,11 @@ fn GroupSide() -> impl IntoView {
     }
 }
 
-/// `YYYY-MM-DD` of a unix time, in the page's time zone.
+/// The day of a unix time as the page's locale writes it (zh-CN: `2023/11/16`).
 fn day(unix_secs: i64) -> String {
     let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_secs as f64 * 1000.0));
-    format!(
-        "{}-{:02}-{:02}",
-        d.get_full_year(),
-        d.get_month() + 1,
-        d.get_date()
-    )
+    d.to_locale_date_string("zh-CN", &wasm_bindgen::JsValue::UNDEFINED)
+        .into()
 }
 
 #[component]

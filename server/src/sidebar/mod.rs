@@ -8,6 +8,8 @@
 //! matching sees it without a whole refresh.
 
 use std::collections::HashMap;
+
+use futures::StreamExt;
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
@@ -48,6 +50,9 @@ pub const RECHECK: Duration = Duration::from_secs(2);
 const MAX_FOLLOWER_PAGES: usize = 4;
 /// Remark phones a member may keep for one customer (our bound, not WeCom's).
 const MAX_REMARK_PHONES: usize = 10;
+/// Followers named on a profile, and phone keys its orders are looked up by.
+const MAX_FOLLOWERS_SHOWN: usize = 50;
+const MAX_PHONE_KEYS: usize = 200;
 
 /// A kept answer: the customer (or `None`: WeCom has no such customer) and its age.
 type Kept = (Option<ExternalContactDetail>, Duration);
@@ -162,6 +167,32 @@ fn follows(card: &ExternalContactDetail, userid: &str) -> bool {
     card.follow_user.iter().any(|f| f.follow.userid == userid)
 }
 
+/// A phone as WeCom should keep it: a mobile as its 11 digits, any other number as
+/// its digits (with a leading `+` kept); `None` unless 5 to 20 digits written with
+/// digits, spaces, dashes, dots, brackets or a leading `+` only.
+fn phone_number(typed: &str) -> Option<String> {
+    let typed = typed.trim();
+    if typed.chars().count() > 32 || typed.chars().any(is_control_or_bidi) {
+        return None;
+    }
+    let key = normalize_phone(typed);
+    if key.len() == 11 && key.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(key);
+    }
+    let mut out = String::new();
+    for (i, c) in typed.chars().enumerate() {
+        match c {
+            '0'..='9' => out.push(c),
+            '０'..='９' => out.push(char::from(b'0' + (c as u32 - '０' as u32) as u8)),
+            '+' | '＋' if i == 0 => out.push('+'),
+            ' ' | '-' | '.' | '(' | ')' | '（' | '）' | '－' => {}
+            _ => return None,
+        }
+    }
+    let digits = out.trim_start_matches('+').len();
+    (5..=20).contains(&digits).then_some(out)
+}
+
 /// The card for a member who follows the customer: the kept copy when it lists them,
 /// else WeCom asked again unless it was asked moments ago (then the member's mirror
 /// row is brought up to date).
@@ -172,7 +203,11 @@ async fn card_for(
     me: &str,
 ) -> Result<ExternalContactDetail, SidebarError> {
     match cards.get(id) {
-        Some((Some(card), age)) if age < cards.ttl && follows(&card, me) => return Ok(card),
+        Some((Some(card), age)) if follows(&card, me) => {
+            if age < cards.ttl.max(RECHECK) {
+                return Ok(card);
+            }
+        }
         Some((_, age)) if age < RECHECK => return Err(SidebarError::NotYourCustomer),
         _ => {}
     }
@@ -230,18 +265,23 @@ async fn profile_of(
         .iter()
         .flat_map(|f| f.follow.remark_mobiles.iter())
         .collect();
-    let keys = contacts::phone_keys(&all_phones);
+    let mut keys = contacts::phone_keys(&all_phones);
+    keys.truncate(MAX_PHONE_KEYS);
     let contact = card.external_contact;
     let rows =
         orders::store::of_member_for_customer(&state.db, me, &keys, &contact.external_userid)
             .await?;
+    // Names come from `user/get` (cached): a few at a time, and not for every one
+    // of a customer with hundreds of followers.
     let (followers, orders) = futures::join!(
-        futures::future::join_all(
-            card.follow_user
-                .iter()
-                .map(|f| state.directory.person(&state.wecom, &f.follow.userid)),
-        ),
-        futures::future::join_all(rows.into_iter().map(|r| orders::to_dto(state, r))),
+        futures::stream::iter(card.follow_user.iter().take(MAX_FOLLOWERS_SHOWN))
+            .map(|f| state.directory.person(&state.wecom, &f.follow.userid))
+            .buffered(8)
+            .collect::<Vec<_>>(),
+        futures::stream::iter(rows)
+            .map(|r| orders::to_dto(state, r))
+            .buffered(8)
+            .collect::<Vec<_>>(),
     );
     Ok(ContactProfile {
         external_user_id: contact.external_userid,
@@ -285,15 +325,15 @@ async fn add_remark_phone(
     if !plausible_id(&id) {
         return Err(SidebarError::NotYourCustomer.into());
     }
-    let phone = body.into_inner().phone.trim().to_string();
-    let key = normalize_phone(&phone);
-    if phone.chars().count() > 32
-        || phone.chars().any(is_control_or_bidi)
-        || !(5..=20).contains(&key.len())
-        || !key.bytes().all(|b| b.is_ascii_digit())
-    {
+    let typed = body.into_inner().phone;
+    let Some(phone) = phone_number(&typed) else {
         return Err(field_error("phone", "须为手机号或电话号码（5~20 位数字）").into());
-    }
+    };
+    let key = normalize_phone(&phone);
+    // `externalcontact/remark` rewrites the whole list: two writes for one member and
+    // customer at once (two devices, two instances) would each drop the other's
+    // phone, so they take turns, across instances, reading the list fresh each time.
+    let _turn = take_turn(&state.db, &format!("remark:{me}:{}", id.as_str())).await?;
     let mut card = fetch_card(&state, &id).await?;
     let Some(mine) = card.follow_user.iter_mut().find(|f| f.follow.userid == *me) else {
         cards.put(&id, Some(card));
@@ -337,6 +377,21 @@ async fn add_remark_phone(
     }
     cards.put(&id, Some(card.clone()));
     Ok(HttpResponse::Ok().json(profile_of(&state, card, me).await?))
+}
+
+/// How long one remark write may hold its turn (a few WeCom calls).
+const REMARK_TURN: Duration = Duration::from_secs(15);
+
+/// Waits for the lease `name` (within the request's deadline) and holds it.
+async fn take_turn(db: &crate::db::Db, name: &str) -> Result<crate::lease::Lease, SidebarError> {
+    loop {
+        if let Some(held) = crate::lease::Lease::try_take(db, name, REMARK_TURN).await? {
+            return Ok(held);
+        }
+        crate::wecom::within_deadline(tokio::time::sleep(crate::lease::POLL))
+            .await
+            .map_err(SidebarError::WeCom)?;
+    }
 }
 
 /// `GET /api/groups/{chatId}`: the group, its people, and the order it serves when
@@ -412,4 +467,44 @@ async fn group(
         members,
         order,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_kept_as_digits_and_anything_else_is_refused() {
+        assert_eq!(
+            phone_number("139 0000 0002").as_deref(),
+            Some("13900000002")
+        );
+        assert_eq!(
+            phone_number("+86 139-0000-0002").as_deref(),
+            Some("13900000002")
+        );
+        assert_eq!(
+            phone_number("１３９０００００００２").as_deref(),
+            Some("13900000002")
+        );
+        assert_eq!(phone_number("010-62345678").as_deref(), Some("01062345678"));
+        assert_eq!(
+            phone_number("(0755) 8888 1234").as_deref(),
+            Some("075588881234")
+        );
+        assert_eq!(
+            phone_number("+1 415 555 0100").as_deref(),
+            Some("+14155550100")
+        );
+        for bad in [
+            "",
+            "abc",
+            "12",
+            "139\u{202e}0000",
+            "1390000000012345678901",
+            "13+900000000",
+        ] {
+            assert_eq!(phone_number(bad), None, "{bad:?}");
+        }
+    }
 }

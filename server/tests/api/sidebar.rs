@@ -199,7 +199,7 @@ async fn a_remark_phone_written_from_the_sidebar_is_in_wecom_and_matches_at_once
     let r = put_remark_phone(&app, &zhangwei, WANG, "139 0000 0002").await;
     assert_eq!(r.status(), 200);
     let p: ContactProfile = r.json().await.expect("profile");
-    assert_eq!(p.remark_phones, vec!["13900000000", "139 0000 0002"]);
+    assert_eq!(p.remark_phones, vec!["13900000000", "13900000002"]);
     assert_eq!(order_ids(&p), vec!["DD-R1"]);
     // WeCom has it (the whole list: the old phone kept).
     let detail = app.sim.client().customer(WANG, "").await.expect("detail");
@@ -210,7 +210,7 @@ async fn a_remark_phone_written_from_the_sidebar_is_in_wecom_and_matches_at_once
         .expect("zhangwei follows");
     assert_eq!(
         mine.follow.remark_mobiles,
-        vec!["13900000000", "139 0000 0002"]
+        vec!["13900000000", "13900000002"]
     );
     // The next match finds her, without refetching the whole list.
     let after: Candidates = app
@@ -241,16 +241,29 @@ async fn a_remark_phone_written_from_the_sidebar_is_in_wecom_and_matches_at_once
 async fn a_remark_phone_is_refused_when_it_is_not_a_phone_or_not_your_customer() {
     let app = spawn_app().await;
     let zhangwei = app.login("zhangwei").await;
-    for bad in ["", "abc", "12", "1390000000012345678901", "139\u{202e}0000"] {
+    for bad in [
+        "",
+        "abc",
+        "12",
+        "1390000000012345678901",
+        "139\u{202e}0000",
+        "13a900000000",
+    ] {
         let r = put_remark_phone(&app, &zhangwei, WANG, bad).await;
         assert_eq!(r.status(), 400, "{bad:?}");
         assert_eq!(error_body(r).await.code, "invalid_field", "{bad:?}");
     }
+    // A landline is a phone too, kept as its digits.
+    let r = put_remark_phone(&app, &zhangwei, WANG, "010-6234 5678").await;
+    assert_eq!(r.status(), 200);
+    let p: ContactProfile = r.json().await.expect("profile");
+    assert_eq!(p.remark_phones, vec!["13900000000", "01062345678"]);
     let chenjing = app.login("chenjing").await;
+    let remarks = app.sim.calls("externalcontact/remark").await;
     let r = put_remark_phone(&app, &chenjing, WANG, "13900000009").await;
     assert_eq!(r.status(), 403);
     assert_eq!(error_body(r).await.code, "not_your_customer");
-    assert_eq!(app.sim.calls("externalcontact/remark").await, 0);
+    assert_eq!(app.sim.calls("externalcontact/remark").await, remarks);
 }
 
 #[tokio::test]
@@ -317,4 +330,28 @@ async fn a_group_with_no_order_says_so() {
     let g: GroupView = r.json().await.expect("group JSON");
     assert!(g.order.is_none());
     assert_eq!(g.members.len(), 3);
+}
+
+#[tokio::test]
+async fn two_remark_phones_written_at_once_are_both_kept() {
+    let app = spawn_app().await;
+    let zhangwei = app.login("zhangwei").await;
+    // Slow WeCom: without taking turns, both writes would read the same old list.
+    app.sim.set_faults(json!({ "latencyMs": 150 })).await;
+    let (a, b) = tokio::join!(
+        put_remark_phone(&app, &zhangwei, WANG, "13900000011"),
+        put_remark_phone(&app, &zhangwei, WANG, "13900000012"),
+    );
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (200, 200));
+    app.sim.set_faults(json!({})).await;
+    let detail = app.sim.client().customer(WANG, "").await.expect("detail");
+    let mut mine = detail
+        .follow_user
+        .into_iter()
+        .find(|f| f.follow.userid == "zhangwei")
+        .expect("zhangwei follows")
+        .follow
+        .remark_mobiles;
+    mine.sort();
+    assert_eq!(mine, vec!["13900000000", "13900000011", "13900000012"]);
 }
