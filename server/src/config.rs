@@ -38,7 +38,7 @@ pub struct ContactsSettings {
     #[serde(default = "default_forced_refresh_secs")]
     pub forced_refresh_secs: u64,
     /// The sidebar keeps a customer's details (`externalcontact/get`) this long; a
-    /// "not your customer" is always asked again.
+    /// "not your customer" is asked again (at most once per 2 s per customer).
     #[serde(default = "default_profile_ttl_secs")]
     pub profile_ttl_secs: u64,
 }

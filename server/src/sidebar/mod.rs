@@ -3,9 +3,9 @@
 //!
 //! A customer's details come from `externalcontact/get` (every follower, each one's
 //! remark phones), kept for `contacts.profile_ttl_secs`; a member the kept copy does
-//! not list as a follower is always asked about again, so a customer added a moment
-//! ago shows at once. What WeCom answers is also put into that member's mirror, so
-//! matching sees it without a whole refresh.
+//! not list as a follower is asked about again once it is `RECHECK` old, so a
+//! customer added a moment ago shows within seconds. What WeCom answers is also put
+//! into that member's mirror, so matching sees it without a whole refresh.
 
 use std::collections::HashMap;
 
