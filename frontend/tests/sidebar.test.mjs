@@ -21,6 +21,10 @@ test('opened from anywhere but a chat toolbar, the sidebar says how to open it',
     await page.waitForSelector('[data-testid=how-to-open]');
     assert.match(await page.textContent('[data-testid=how-to-open]'), /聊天工具栏/);
     assert.match(await page.textContent('[data-testid=how-to-open]'), /工作台或其他入口/);
+    // On the customer's profile page it is the customer sidebar too.
+    await page.goto(sidebar('ww_entry=contact_profile&ww_contact=wmDemo0000'));
+    await page.waitForSelector('[data-testid=customer-name]');
+    assert.equal(await page.textContent('[data-testid=customer-name]'), '王女士');
   });
 });
 

@@ -188,3 +188,36 @@ impl<T: Clone + Send + Sync + 'static> Load<T> {
         self.value.get()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: Option<ErrorCode>) -> Failure {
+        Failure {
+            message: "x".into(),
+            code,
+        }
+    }
+
+    #[test]
+    fn members_wecom_keeps_out_get_their_own_page() {
+        assert_eq!(
+            Blocker::of(&failure(Some(ErrorCode::NotInAppRange))),
+            Some(Blocker::NotInAppRange)
+        );
+        assert_eq!(
+            Blocker::of(&failure(Some(ErrorCode::CustomerApiForbidden))),
+            Some(Blocker::NoCustomerContact)
+        );
+        assert_eq!(Blocker::of(&failure(Some(ErrorCode::WecomFailed))), None);
+        assert_eq!(Blocker::of(&failure(None)), None);
+        for b in [
+            Blocker::NotInAppRange,
+            Blocker::NoCustomerContact,
+            Blocker::AppUnavailable,
+        ] {
+            assert!(b.ask().contains("管理员"), "{b:?}");
+        }
+    }
+}

@@ -203,10 +203,8 @@ async fn card_for(
     me: &str,
 ) -> Result<ExternalContactDetail, SidebarError> {
     match cards.get(id) {
-        Some((Some(card), age)) if follows(&card, me) => {
-            if age < cards.ttl.max(RECHECK) {
-                return Ok(card);
-            }
+        Some((Some(card), age)) if follows(&card, me) && age < cards.ttl.max(RECHECK) => {
+            return Ok(card)
         }
         Some((_, age)) if age < RECHECK => return Err(SidebarError::NotYourCustomer),
         _ => {}
