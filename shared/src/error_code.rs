@@ -34,6 +34,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// The client took too long to send the request.
     RequestTimeout,
+    /// Too many requests of this kind from this member just now: wait a minute.
+    TooManyRequests,
     /// No such API, or no such record.
     NotFound,
     /// An error status no handler described more precisely.
@@ -116,7 +118,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, `Unknown` last.
-    pub const ALL: [ErrorCode; 43] = [
+    pub const ALL: [ErrorCode; 44] = [
         Self::BadRequest,
         Self::BadJson,
         Self::BadContentType,
@@ -129,6 +131,7 @@ impl ErrorCode {
         Self::UnsupportedMediaType,
         Self::MethodNotAllowed,
         Self::RequestTimeout,
+        Self::TooManyRequests,
         Self::NotFound,
         Self::HttpError,
         Self::NotLoggedIn,
@@ -177,6 +180,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::RequestTimeout => "request_timeout",
+            Self::TooManyRequests => "too_many_requests",
             Self::NotFound => "not_found",
             Self::HttpError => "http_error",
             Self::NotLoggedIn => "not_logged_in",

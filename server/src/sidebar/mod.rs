@@ -38,7 +38,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct CustomerCards {
     ttl: Duration,
     cards: parking_lot::Mutex<HashMap<String, (Option<ExternalContactDetail>, Instant)>>,
+    /// Per member: when their current minute began, and the WeCom look-ups in it.
+    asked: parking_lot::Mutex<HashMap<String, (Instant, u32)>>,
 }
+
+/// WeCom look-ups one member's sidebar requests may cause per minute: a member opens
+/// far fewer new customers or groups than this, a script trying ids hits it at once.
+pub const LOOKUPS_PER_MINUTE: u32 = 30;
+const MINUTE: Duration = Duration::from_secs(60);
 
 /// More customers than a company's staff open sidebars on within one TTL.
 const MAX_CARDS: usize = 10_000;
@@ -62,7 +69,30 @@ impl CustomerCards {
         Self {
             ttl,
             cards: parking_lot::Mutex::new(HashMap::new()),
+            asked: parking_lot::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Counts one WeCom look-up for `member`; `TooMany` past the minute's allowance.
+    fn may_ask(&self, member: &str) -> Result<(), SidebarError> {
+        let mut asked = self.asked.lock();
+        if asked.len() >= MAX_CARDS {
+            asked.retain(|_, (since, _)| since.elapsed() < MINUTE);
+            if asked.len() >= MAX_CARDS {
+                asked.clear();
+            }
+        }
+        let (since, count) = asked
+            .entry(member.to_string())
+            .or_insert((Instant::now(), 0));
+        if since.elapsed() >= MINUTE {
+            (*since, *count) = (Instant::now(), 0);
+        }
+        if *count >= LOOKUPS_PER_MINUTE {
+            return Err(SidebarError::TooMany);
+        }
+        *count += 1;
+        Ok(())
     }
 
     fn get(&self, id: &str) -> Option<Kept> {
@@ -94,6 +124,8 @@ pub enum SidebarError {
     NotYourGroup,
     #[error("the order's group is gone from WeCom")]
     GroupGone,
+    #[error("too many WeCom look-ups from this member this minute")]
+    TooMany,
     #[error(transparent)]
     Orders(#[from] orders::OrdersError),
     #[error(transparent)]
@@ -119,6 +151,11 @@ impl From<SidebarError> for ApiError {
                 StatusCode::NOT_FOUND,
                 ErrorCode::ChatNotFound,
                 "订单的客户群在企业微信里已不存在（可能已解散），请联系管理员处理。/ The order's group is gone from WeCom.",
+            ),
+            SidebarError::TooMany => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyRequests,
+                "一分钟内查看的客户和群太多了，请稍等一分钟再试。/ Too many look-ups this minute; wait a minute.",
             ),
             SidebarError::Orders(e) => e.into(),
             SidebarError::WeCom(e) => e.into(),
@@ -209,6 +246,7 @@ async fn card_for(
         Some((_, age)) if age < RECHECK => return Err(SidebarError::NotYourCustomer),
         _ => {}
     }
+    cards.may_ask(me)?;
     let card = match fetch_card(state, id).await {
         Ok(card) => card,
         Err(SidebarError::NotYourCustomer) => {
@@ -331,6 +369,7 @@ async fn add_remark_phone(
     // `externalcontact/remark` rewrites the whole list: two writes for one member and
     // customer at once (two devices, two instances) would each drop the other's
     // phone, so they take turns, across instances, reading the list fresh each time.
+    cards.may_ask(me)?;
     let _turn = take_turn(&state.db, &format!("remark:{me}:{}", id.as_str())).await?;
     let mut card = fetch_card(&state, &id).await?;
     let Some(mine) = card.follow_user.iter_mut().find(|f| f.follow.userid == *me) else {
@@ -397,12 +436,14 @@ async fn take_turn(db: &crate::db::Db, name: &str) -> Result<crate::lease::Lease
 async fn group(
     member: Member,
     state: web::Data<OrdersState>,
+    cards: web::Data<CustomerCards>,
     chat_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let me = &member.0.user_id;
     if !plausible_id(&chat_id) {
         return Err(SidebarError::NotYourGroup.into());
     }
+    cards.may_ask(me)?;
     let order = orders::store::of_chat(&state.db, &chat_id).await?;
     let on_order = order.as_ref().is_some_and(|o| o.is_on(me));
     let chat = match state.wecom.group_chat(&chat_id).await {

@@ -355,3 +355,31 @@ async fn two_remark_phones_written_at_once_are_both_kept() {
     mine.sort();
     assert_eq!(mine, vec!["13900000000", "13900000011", "13900000012"]);
 }
+
+#[tokio::test]
+async fn trying_many_ids_is_cut_off_after_a_minutes_allowance_for_that_member_only() {
+    let app = spawn_app().await;
+    let chenjing = app.login("chenjing").await;
+    let before = app.sim.calls("externalcontact/get").await;
+    let limit = desk_server::sidebar::LOOKUPS_PER_MINUTE as usize;
+    let mut statuses = Vec::new();
+    for i in 0..limit + 5 {
+        statuses.push(
+            profile(&app, &chenjing, &format!("wmGuess{i:04}"))
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(statuses[..limit].iter().all(|s| *s == 403), "{statuses:?}");
+    assert!(statuses[limit..].iter().all(|s| *s == 429), "{statuses:?}");
+    let r = profile(&app, &chenjing, "wmGuessMore").await;
+    assert_eq!(error_body(r).await.code, "too_many_requests");
+    assert_eq!(
+        app.sim.calls("externalcontact/get").await,
+        before + limit as u64
+    );
+    // Someone else is not slowed down.
+    let zhangwei = app.login("zhangwei").await;
+    profile_ok(&app, &zhangwei, WANG).await;
+}
