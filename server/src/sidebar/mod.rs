@@ -204,9 +204,10 @@ fn follows(card: &ExternalContactDetail, userid: &str) -> bool {
     card.follow_user.iter().any(|f| f.follow.userid == userid)
 }
 
-/// A phone as WeCom should keep it: a mobile as its 11 digits, any other number as
-/// its digits (with a leading `+` kept); `None` unless 5 to 20 digits written with
-/// digits, spaces, dashes, dots, brackets or a leading `+` only.
+/// A phone as WeCom should keep it: a mobile as its 11 digits; any other number as
+/// typed (trimmed), since that is how it is matched against an order's phone. `None`
+/// unless it has 5 to 20 digits written with digits, spaces, dashes, dots, brackets
+/// or a leading `+` only.
 fn phone_number(typed: &str) -> Option<String> {
     let typed = typed.trim();
     if typed.chars().count() > 32 || typed.chars().any(is_control_or_bidi) {
@@ -216,18 +217,16 @@ fn phone_number(typed: &str) -> Option<String> {
     if key.len() == 11 && key.bytes().all(|b| b.is_ascii_digit()) {
         return Some(key);
     }
-    let mut out = String::new();
+    let mut digits = 0;
     for (i, c) in typed.chars().enumerate() {
         match c {
-            '0'..='9' => out.push(c),
-            '０'..='９' => out.push(char::from(b'0' + (c as u32 - '０' as u32) as u8)),
-            '+' | '＋' if i == 0 => out.push('+'),
+            '0'..='9' | '０'..='９' => digits += 1,
+            '+' | '＋' if i == 0 => {}
             ' ' | '-' | '.' | '(' | ')' | '（' | '）' | '－' => {}
             _ => return None,
         }
     }
-    let digits = out.trim_start_matches('+').len();
-    (5..=20).contains(&digits).then_some(out)
+    (5..=20).contains(&digits).then(|| typed.to_string())
 }
 
 /// The card for a member who follows the customer: the kept copy when it lists them,
@@ -513,7 +512,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn phones_are_kept_as_digits_and_anything_else_is_refused() {
+    fn mobiles_are_kept_as_digits_other_phones_as_typed_and_anything_else_is_refused() {
         assert_eq!(
             phone_number("139 0000 0002").as_deref(),
             Some("13900000002")
@@ -526,15 +525,10 @@ mod tests {
             phone_number("１３９０００００００２").as_deref(),
             Some("13900000002")
         );
-        assert_eq!(phone_number("010-62345678").as_deref(), Some("01062345678"));
-        assert_eq!(
-            phone_number("(0755) 8888 1234").as_deref(),
-            Some("075588881234")
-        );
-        assert_eq!(
-            phone_number("+1 415 555 0100").as_deref(),
-            Some("+14155550100")
-        );
+        // Other numbers stay as typed: an order's landline is matched as written.
+        for typed in ["010-62345678", "(0755) 8888 1234", "+1 415 555 0100"] {
+            assert_eq!(phone_number(&format!(" {typed} ")).as_deref(), Some(typed));
+        }
         for bad in [
             "",
             "abc",

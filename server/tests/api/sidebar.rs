@@ -253,11 +253,20 @@ async fn a_remark_phone_is_refused_when_it_is_not_a_phone_or_not_your_customer()
         assert_eq!(r.status(), 400, "{bad:?}");
         assert_eq!(error_body(r).await.code, "invalid_field", "{bad:?}");
     }
-    // A landline is a phone too, kept as its digits.
+    // A landline is a phone too, kept as written, so an order with it matches.
+    put(&app, "DD-L1", "zhangwei", "lina", "010-6234 5678").await;
     let r = put_remark_phone(&app, &zhangwei, WANG, "010-6234 5678").await;
     assert_eq!(r.status(), 200);
     let p: ContactProfile = r.json().await.expect("profile");
-    assert_eq!(p.remark_phones, vec!["13900000000", "01062345678"]);
+    assert_eq!(p.remark_phones, vec!["13900000000", "010-6234 5678"]);
+    assert_eq!(order_ids(&p), vec!["DD-L1"]);
+    let c: Candidates = app
+        .get_as(&zhangwei, "/api/orders/DD-L1/candidates")
+        .await
+        .json()
+        .await
+        .expect("candidates");
+    assert_eq!(c.candidates.len(), 1);
     let chenjing = app.login("chenjing").await;
     let remarks = app.sim.calls("externalcontact/remark").await;
     let r = put_remark_phone(&app, &chenjing, WANG, "13900000009").await;
