@@ -308,7 +308,8 @@ fn OrderItem(order: Order, profile: RwSignal<ContactProfile>) -> impl IntoView {
         if write_phone.pending().get_untracked() {
             return;
         }
-        said.set(None);
+        // The wait shows in the order's message line (the button is disabled meanwhile).
+        said.set(Some(Said::Info("正在写入你的备注…".into())));
         let id = profile.read_untracked().external_user_id.clone();
         write_phone.dispatch((id, order.with_value(|o| o.customer_phone.clone())));
     };

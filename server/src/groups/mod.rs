@@ -67,12 +67,7 @@ async fn record_group(
     } else {
         chat.name.as_str()
     };
-    let customers: Vec<&str> = chat
-        .member_list
-        .iter()
-        .filter(|m| m.kind == 2)
-        .map(|m| m.userid.as_str())
-        .collect();
+    let customers = chat.customers();
     match store::record_group(
         &state.db,
         &order.id,
@@ -114,23 +109,13 @@ async fn check_group_is_for_order(
         }
     };
     let designer = &order.designer_userid;
-    let staff_in = chat.owner == *designer
-        || chat
-            .member_list
-            .iter()
-            .any(|m| m.kind == 1 && m.userid == *designer);
-    if !staff_in {
+    if !chat.has_staff(designer) {
         let name = state.directory.person(&state.wecom, designer).await.name;
         return Err(refuse(format!(
             "订单的设计师{name}不是群主也不在群里。请用「建群」为这个订单新建客户群。"
         )));
     }
-    let customers: Vec<&str> = chat
-        .member_list
-        .iter()
-        .filter(|m| m.kind == 2)
-        .map(|m| m.userid.as_str())
-        .collect();
+    let customers = chat.customers();
     if customers.is_empty() {
         return Err(refuse(
             "群里还没有客户。请用「建群」拉上订单的客户新建客户群。".into(),

@@ -464,12 +464,7 @@ async fn group(
         }
         Err(e) => return Err(SidebarError::from(e).into()),
     };
-    let in_group = chat.owner == *me
-        || chat
-            .member_list
-            .iter()
-            .any(|m| m.kind == 1 && m.userid == *me);
-    if !in_group && !on_order {
+    if !chat.has_staff(me) && !on_order {
         return Err(SidebarError::NotYourGroup.into());
     }
     let people = chat.member_list.iter().map(|m| async {

@@ -281,6 +281,26 @@ pub struct GroupChat {
     pub member_list: Vec<GroupMember>,
 }
 
+impl GroupChat {
+    /// Whether the member `userid` owns the group or is in it.
+    pub fn has_staff(&self, userid: &str) -> bool {
+        self.owner == userid
+            || self
+                .member_list
+                .iter()
+                .any(|m| m.kind == 1 && m.userid == userid)
+    }
+
+    /// The external userids of the customers in the group.
+    pub fn customers(&self) -> Vec<&str> {
+        self.member_list
+            .iter()
+            .filter(|m| m.kind == 2)
+            .map(|m| m.userid.as_str())
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroupChatDetail {
     pub group_chat: GroupChat,
