@@ -25,6 +25,56 @@ pub struct Settings {
     pub integration: IntegrationSettings,
     #[serde(default)]
     pub contacts: ContactsSettings,
+    #[serde(default)]
+    pub outbox: OutboxSettings,
+}
+
+/// How patiently what goes out (robot messages, events, app messages) is retried.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    /// Tries of a robot or app message before it is `failed` (the reason kept).
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: i64,
+    /// Tries of an event to `integration.events_url` before it is `failed`.
+    #[serde(default = "default_event_max_attempts")]
+    pub event_max_attempts: i64,
+    /// The first pause after a failure; doubled each time up to `retry_max_ms`.
+    #[serde(default = "default_retry_base_ms")]
+    pub retry_base_ms: u64,
+    #[serde(default = "default_retry_max_ms")]
+    pub retry_max_ms: u64,
+    /// How long one event POST may take (seconds).
+    #[serde(default = "default_event_timeout_secs")]
+    pub event_timeout_secs: f64,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: default_max_attempts(),
+            event_max_attempts: default_event_max_attempts(),
+            retry_base_ms: default_retry_base_ms(),
+            retry_max_ms: default_retry_max_ms(),
+            event_timeout_secs: default_event_timeout_secs(),
+        }
+    }
+}
+
+fn default_max_attempts() -> i64 {
+    8
+}
+fn default_event_max_attempts() -> i64 {
+    30
+}
+fn default_retry_base_ms() -> u64 {
+    1000
+}
+fn default_retry_max_ms() -> u64 {
+    300_000
+}
+fn default_event_timeout_secs() -> f64 {
+    10.0
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -144,9 +194,13 @@ impl Default for CallbackSettings {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RobotSettings {
-    /// Group robot webhook URLs (each carries its key: a secret).
-    #[serde(default, deserialize_with = "secret_list")]
-    pub webhook_urls: Vec<SecretString>,
+    /// Group robot webhook URLs (each carries its key: a secret), by name: a table
+    /// `{name = url}`, or a list (named `1`, `2`, … in order).
+    #[serde(default, deserialize_with = "named_secrets")]
+    pub webhook_urls: Vec<(String, SecretString)>,
+    /// The robot a notification naming none goes to; the first one when not set.
+    #[serde(default)]
+    pub default: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -292,6 +346,26 @@ impl ListOrString {
 
 fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     Ok(ListOrString::deserialize(d)?.into_vec())
+}
+
+/// Named secrets as a table (`{name = value}`, in the file's order of names sorted),
+/// or as a list / comma-separated string (named `1`, `2`, …).
+fn named_secrets<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, SecretString)>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Named {
+        Table(std::collections::BTreeMap<String, String>),
+        List(ListOrString),
+    }
+    Ok(match Named::deserialize(d)? {
+        Named::Table(t) => t.into_iter().map(|(k, v)| (k, v.into())).collect(),
+        Named::List(l) => l
+            .into_vec()
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| ((i + 1).to_string(), v.into()))
+            .collect(),
+    })
 }
 
 fn secret_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SecretString>, D::Error> {

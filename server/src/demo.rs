@@ -107,8 +107,17 @@ async fn seed_orders(database_url: &str) -> anyhow::Result<()> {
         crate::orders::store::upsert(&db, id, &order, None).await?;
     }
     let (order, chat_id, name) = DEMO_GROUP;
-    crate::groups::store::record_group(&db, order, chat_id, name, &["wmDemo0000"], "zhangwei")
-        .await?;
+    let events = crate::events::Events::off();
+    crate::groups::store::record_group(
+        &db,
+        &events,
+        order,
+        chat_id,
+        name,
+        &["wmDemo0000"],
+        "zhangwei",
+    )
+    .await?;
     db.close().await;
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -18,18 +19,22 @@ use tracing::Instrument;
 
 use crate::admin::AdminState;
 use crate::auth::AuthState;
+use crate::bridge::BridgeState;
+use crate::callback::worker::Processor;
 use crate::callback::CallbackState;
 use crate::config::Settings;
 use crate::contacts::directory::MemberDirectory;
 use crate::contacts::CustomerMirror;
 use crate::error::{json_error, query_error, ApiError};
+use crate::events::Events;
 use crate::integration::ApiKeys;
 use crate::jssdk::{AllowedOrigins, SignatureState};
 use crate::orders::OrdersState;
+use crate::outbox::{Outbox, Robots};
 use crate::wecom::crypto::CallbackCrypto;
 use crate::wecom::{RetryPolicy, WeComClient};
 use crate::workers::Workers;
-use crate::{admin, auth, callback, edge, groups, h5, health, jssdk, orders, sidebar};
+use crate::{admin, auth, bridge, callback, edge, groups, h5, health, jssdk, orders, sidebar};
 
 /// Largest JSON body the API accepts.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -43,6 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     groups::configure(cfg);
     sidebar::configure(cfg);
     admin::configure(cfg);
+    bridge::configure(cfg);
     callback::configure(cfg);
 }
 
@@ -76,11 +82,26 @@ impl Application {
         if crate::db::backend(&db) == crate::db::Backend::Postgres {
             wecom.share_credentials(&db);
         }
-        let callback = web::Data::new(CallbackState {
-            db: db.clone(),
-            crypto: callback_crypto(&settings)?,
-            max_clock_skew_secs: settings.callback.max_clock_skew_secs,
-        });
+        let events = Events::from_settings(&settings.integration)?;
+        let outbox = Arc::new(Outbox::new(
+            db.clone(),
+            wecom.clone(),
+            Robots::from_settings(&settings.robot)?,
+            events.clone(),
+            settings.outbox.clone(),
+        )?);
+        if crate::db::backend(&db) == crate::db::Backend::Sqlite {
+            // One instance on SQLite: what a dead process had claimed is free now.
+            let inbox = crate::callback::store::release_claims(&db).await?;
+            let out = crate::outbox::store::release_claims(&db).await?;
+            if inbox + out > 0 {
+                tracing::info!(
+                    callbacks = inbox,
+                    outbox = out,
+                    "work a stopped process had claimed is taken up again"
+                );
+            }
+        }
         let signatures = web::Data::new(SignatureState {
             wecom: wecom.clone(),
             allowed_origins: AllowedOrigins::parse(&settings.server.allowed_origins)
@@ -96,10 +117,30 @@ impl Application {
             ),
             directory: MemberDirectory::default(),
             source: crate::orders::source::OrderSource::from_settings(&settings.integration)?,
+            events: events.clone(),
+            outbox_wake: outbox.wake_signal(),
         });
         let cards = web::Data::new(sidebar::CustomerCards::new(Duration::from_secs(
             settings.contacts.profile_ttl_secs,
         )));
+        let bridge = web::Data::new(BridgeState {
+            db: db.clone(),
+            wecom: wecom.clone(),
+            outbox: outbox.clone(),
+        });
+        let processor = Arc::new(Processor::new(
+            db.clone(),
+            orders.clone(),
+            cards.clone(),
+            bridge.clone(),
+            &settings.outbox,
+        ));
+        let callback = web::Data::new(CallbackState {
+            db: db.clone(),
+            wake: processor.wake_signal(),
+            crypto: callback_crypto(&settings)?,
+            max_clock_skew_secs: settings.callback.max_clock_skew_secs,
+        });
         let api_keys = web::Data::new(ApiKeys(settings.integration.api_keys.clone()));
         let admin = web::Data::new(AdminState::new(
             settings.server.admin_userids.clone(),
@@ -116,6 +157,27 @@ impl Application {
             move || {
                 let sweeper = sweeper.clone();
                 async move { sweeper.sweep_sessions().await }
+            },
+        );
+
+        let inbox = processor.clone();
+        workers.on_wake(
+            "callbacks",
+            Duration::from_secs(1),
+            processor.wake_signal(),
+            move || {
+                let inbox = inbox.clone();
+                async move { inbox.round().await }
+            },
+        );
+        let out = outbox.clone();
+        workers.on_wake(
+            "outbox",
+            Duration::from_millis(500),
+            outbox.wake_signal(),
+            move || {
+                let out = out.clone();
+                async move { out.round().await }
             },
         );
 
@@ -138,6 +200,7 @@ impl Application {
                 .app_data(orders.clone())
                 .app_data(cards.clone())
                 .app_data(callback.clone())
+                .app_data(bridge.clone())
                 .app_data(api_keys.clone())
                 .app_data(admin.clone())
                 .app_data(deadline)

@@ -5,7 +5,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use rand::Rng;
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 /// The running workers and the signal that stops them.
@@ -46,6 +47,33 @@ impl Workers {
         self.tasks.push((name, task));
     }
 
+    /// Runs `round` whenever `wake` is rung and at least every `period`, until stopped.
+    /// A ring during a round runs one more round right after it.
+    pub fn on_wake<F, Fut>(
+        &mut self,
+        name: &'static str,
+        period: Duration,
+        wake: std::sync::Arc<Notify>,
+        round: F,
+    ) where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send,
+    {
+        let mut stop = self.stop.subscribe();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(period) => {}
+                }
+                round().await;
+            }
+        });
+        tracing::debug!(worker = name, ?period, "worker started");
+        self.tasks.push((name, task));
+    }
+
     /// Signals every worker to stop and waits up to `grace` for them.
     pub async fn stop(self, grace: Duration) {
         let _ = self.stop.send(true);
@@ -58,9 +86,29 @@ impl Workers {
     }
 }
 
+/// The pause after the `attempts`-th failed try: doubling from `base_ms` up to
+/// `max_ms`, with up to a fifth more at random.
+pub fn backoff(base_ms: u64, max_ms: u64, attempts: i64) -> i64 {
+    let base = base_ms.max(1);
+    let doubled = base.saturating_mul(1u64 << (attempts - 1).clamp(0, 30));
+    let capped = doubled.min(max_ms.max(base));
+    let jitter = rand::thread_rng().gen_range(0..=capped / 5);
+    i64::try_from(capped + jitter).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pause_doubles_up_to_the_cap() {
+        let within = |p: i64, least: i64| (least..=least + least / 5).contains(&p);
+        assert!(within(backoff(1000, 300_000, 1), 1000));
+        assert!(within(backoff(1000, 300_000, 2), 2000));
+        assert!(within(backoff(1000, 300_000, 4), 8000));
+        assert!(within(backoff(1000, 300_000, 40), 300_000));
+        assert!(within(backoff(1000, 300_000, 0), 1000), "a first try");
+    }
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 

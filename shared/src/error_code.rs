@@ -90,6 +90,18 @@ pub enum ErrorCode {
     /// The member is neither in this group nor on the order it serves.
     NotYourGroup,
 
+    // ---- the messages bridge ------------------------------------------------------
+    /// No robot of that name in `robot.webhook_urls` (or none configured).
+    UnknownRobot,
+    /// No member is bound to that business staff id.
+    UnknownStaff,
+    /// WeCom has no member with that UserID.
+    UnknownMember,
+    /// The member is bound to another staff id already.
+    MemberAlreadyBound,
+    /// Only a failed notification can be tried again.
+    NotFailed,
+
     // ---- WeCom callbacks ----------------------------------------------------------
     /// `callback.token` / `callback.encoding_aes_key` are not configured.
     CallbackNotConfigured,
@@ -118,7 +130,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, `Unknown` last.
-    pub const ALL: [ErrorCode; 44] = [
+    pub const ALL: [ErrorCode; 49] = [
         Self::BadRequest,
         Self::BadJson,
         Self::BadContentType,
@@ -154,6 +166,11 @@ impl ErrorCode {
         Self::OrderSourceInvalid,
         Self::NotYourCustomer,
         Self::NotYourGroup,
+        Self::UnknownRobot,
+        Self::UnknownStaff,
+        Self::UnknownMember,
+        Self::MemberAlreadyBound,
+        Self::NotFailed,
         Self::CallbackNotConfigured,
         Self::StaleTimestamp,
         Self::BadSignature,
@@ -203,6 +220,11 @@ impl ErrorCode {
             Self::OrderSourceInvalid => "order_source_invalid",
             Self::NotYourCustomer => "not_your_customer",
             Self::NotYourGroup => "not_your_group",
+            Self::UnknownRobot => "unknown_robot",
+            Self::UnknownStaff => "unknown_staff",
+            Self::UnknownMember => "unknown_member",
+            Self::MemberAlreadyBound => "member_already_bound",
+            Self::NotFailed => "not_failed",
             Self::CallbackNotConfigured => "callback_not_configured",
             Self::StaleTimestamp => "stale_timestamp",
             Self::BadSignature => "bad_signature",

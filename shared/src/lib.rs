@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 mod error_code;
+pub mod integration;
 mod phone;
 mod text;
 
@@ -102,6 +103,13 @@ pub struct OrderGroup {
     pub created_by: String,
     /// Unix seconds.
     pub created_at: i64,
+    /// How the group came to the order: `client` (made in the WeCom client) or
+    /// `join_way` (a pool group behind the order's join QR code).
+    #[serde(default)]
+    pub via: String,
+    /// When the first customer joined (unix seconds), if one has.
+    #[serde(default)]
+    pub customer_joined_at: Option<i64>,
 }
 
 /// An order as members see it, with its group (if one was made).

@@ -1,5 +1,6 @@
 //! What only admins (`server.admin_userids`) may do: `/api/admin/…`. The console
-//! (issue: admin console) builds on this; today: the deployment checks on demand.
+//! (issue: admin console) builds on this; today: the deployment checks on demand and
+//! trying a failed outbox message again.
 
 use std::time::{Duration, Instant};
 
@@ -35,7 +36,22 @@ impl AdminState {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/admin/checks").get(checks));
+    cfg.service(web::resource("/api/admin/checks").get(checks))
+        .service(web::resource("/api/admin/outbox/{id}/retry").post(retry));
+}
+
+/// `POST /api/admin/outbox/{id}/retry`: a failed notification (or event, or app
+/// message) is queued again from its first try; 204, 409 `not_failed` otherwise.
+async fn retry(
+    member: Member,
+    state: web::Data<AdminState>,
+    bridge: web::Data<crate::bridge::BridgeState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    admin(&state, &member)?;
+    crate::bridge::retry_failed(&bridge.db, &bridge.outbox, &id, &member.0.user_id).await?;
+    tracing::info!(id = %id, by = %member.0.user_id, "failed message queued again");
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Whether the logged-in member is an admin (403 `admin_only` otherwise).

@@ -4,6 +4,7 @@
 //! and replays are no-ops.
 
 pub mod store;
+pub mod worker;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -15,6 +16,8 @@ use crate::wecom::crypto::{CallbackCrypto, CryptoError};
 /// What the callback endpoint needs.
 pub struct CallbackState {
     pub db: crate::db::Db,
+    /// Rung when a new delivery is stored, so this instance's worker takes it now.
+    pub wake: std::sync::Arc<tokio::sync::Notify>,
     /// `None` when `[callback]` is not configured.
     pub crypto: Option<CallbackCrypto>,
     /// `callback.max_clock_skew_secs`.
@@ -56,16 +59,19 @@ struct Envelope {
     agent_id: String,
 }
 
-/// The fields of a decrypted message or event that identify it.
+/// The fields of a decrypted message or event: what identifies it, and what the
+/// worker acts on.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct Plain {
+pub(crate) struct Plain {
     #[serde(rename = "MsgType")]
     msg_type: String,
     #[serde(rename = "MsgId")]
     msg_id: String,
     #[serde(rename = "FromUserName")]
     from: String,
+    #[serde(rename = "Content")]
+    content: String,
     #[serde(rename = "CreateTime")]
     create_time: String,
     #[serde(rename = "Event")]
@@ -264,6 +270,9 @@ async fn receive(
         body: &plain,
     };
     let new = store::insert_once(&state.db, &delivery).await?;
+    if new {
+        state.wake.notify_one();
+    }
     tracing::info!(
         to = %envelope.to_user_name,
         agent = %envelope.agent_id,

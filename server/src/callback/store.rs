@@ -57,7 +57,8 @@ pub async fn claim_pending(
         "UPDATE callback_inbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
          WHERE dedup_key IN (
            SELECT dedup_key FROM callback_inbox
-           WHERE processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $3)
+           WHERE processed_at IS NULL AND failed_at IS NULL
+             AND (claimed_until IS NULL OR claimed_until < $3)
            ORDER BY received_at, dedup_key LIMIT $4 {lock})
          RETURNING dedup_key, body, attempts"
     );
@@ -83,4 +84,59 @@ pub async fn mark_processed(db: &Db, worker: &str, dedup_key: &str) -> Result<bo
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A delivery `worker` could not process: tried again from `not_before_ms` (no other
+/// worker takes it before), with the reason kept.
+pub async fn retry_later(
+    db: &Db,
+    worker: &str,
+    dedup_key: &str,
+    not_before_ms: i64,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE callback_inbox SET claimed_by = NULL, claimed_until = $1, last_error = $2
+         WHERE dedup_key = $3 AND claimed_by = $4",
+    )
+    .bind(not_before_ms)
+    .bind(error)
+    .bind(dedup_key)
+    .bind(worker)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A delivery given up on after its last try; kept with the reason for an admin.
+pub async fn mark_failed(
+    db: &Db,
+    worker: &str,
+    dedup_key: &str,
+    error: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE callback_inbox SET failed_at = $1, last_error = $2, claimed_by = NULL,
+           claimed_until = NULL
+         WHERE dedup_key = $3 AND claimed_by = $4",
+    )
+    .bind(now_secs())
+    .bind(error)
+    .bind(dedup_key)
+    .bind(worker)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// On SQLite there is one instance: claims left over at its start are a dead
+/// process's, so they are let go at once instead of when they run out.
+pub async fn release_claims(db: &Db) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE callback_inbox SET claimed_by = NULL, claimed_until = NULL
+         WHERE processed_at IS NULL AND claimed_by IS NOT NULL",
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
 }

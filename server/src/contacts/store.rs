@@ -265,3 +265,18 @@ pub async fn upsert_one(
     }
     Ok(())
 }
+
+/// Takes one customer out of `owner`'s mirror (they no longer follow each other).
+pub async fn remove_one(db: &Db, owner: &str, external_userid: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    for table in ["customer_phones", "customers"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE owner_userid = $1 AND external_userid = $2"
+        ))
+        .bind(owner)
+        .bind(external_userid)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}

@@ -2,8 +2,9 @@
 
 use desk_shared::OrderGroup;
 
-use crate::clock::now_secs;
-use crate::db::Db;
+use crate::clock::{now_millis, now_secs};
+use crate::db::{Db, Tx};
+use crate::events::{event_id, Events};
 use crate::orders::store::get;
 
 /// How recording a group went.
@@ -16,10 +17,12 @@ pub enum Recorded {
     Conflict(Option<OrderGroup>),
 }
 
-/// Records `chat_id` as the order's group, once, with the customers in it; the audit
-/// entry goes in the same transaction.
+/// Records `chat_id` as the order's group, once, with the customers in it (then the
+/// customer counts as joined); the audit entry and the `group.created` event go in the
+/// same transaction.
 pub async fn record_group(
     db: &Db,
+    events: &Events,
     order_id: &str,
     chat_id: &str,
     group_name: &str,
@@ -28,15 +31,18 @@ pub async fn record_group(
 ) -> Result<Recorded, sqlx::Error> {
     let mut tx = db.begin().await?;
     let now = now_secs();
+    let joined = (!customers.is_empty()).then_some(now);
     let inserted = sqlx::query(
-        "INSERT INTO order_groups (order_id, chat_id, group_name, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        "INSERT INTO order_groups (order_id, chat_id, group_name, created_by, created_at,
+           customer_joined_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
     .bind(order_id)
     .bind(chat_id)
     .bind(group_name)
     .bind(by)
     .bind(now)
+    .bind(joined)
     .execute(&mut *tx)
     .await?
     .rows_affected()
@@ -60,13 +66,29 @@ pub async fn record_group(
             serde_json::json!({ "chatId": chat_id, "groupName": group_name }),
         )
         .await?;
-        tx.commit().await?;
-        return Ok(Recorded::Created(OrderGroup {
+        let group = OrderGroup {
             chat_id: chat_id.to_string(),
             group_name: group_name.to_string(),
             created_by: by.to_string(),
             created_at: now,
-        }));
+            via: "client".into(),
+            customer_joined_at: joined,
+        };
+        events
+            .emit(
+                &mut tx,
+                &event_id(&format!("group.created:{chat_id}")),
+                "group.created",
+                serde_json::json!({
+                    "orderId": order_id,
+                    "group": group,
+                    "externalUserIds": customers,
+                }),
+                now_millis(),
+            )
+            .await?;
+        tx.commit().await?;
+        return Ok(Recorded::Created(group));
     }
     tx.rollback().await?;
     let existing = get(db, order_id).await?.and_then(|o| o.group());
@@ -74,4 +96,56 @@ pub async fn record_group(
         Some(g) if g.chat_id == chat_id => Recorded::Again(g),
         other => Recorded::Conflict(other),
     })
+}
+
+/// The customers in a recorded group are now `customers` (from `groupchat/get`).
+pub async fn replace_customers(
+    tx: &mut Tx<'_>,
+    chat_id: &str,
+    customers: &[&str],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM order_group_customers WHERE chat_id = $1")
+        .bind(chat_id)
+        .execute(&mut **tx)
+        .await?;
+    for customer in customers {
+        sqlx::query(
+            "INSERT INTO order_group_customers (chat_id, external_userid) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(chat_id)
+        .bind(*customer)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Notes that a customer joined the group at `at`, unless one had before.
+pub async fn mark_customer_joined(
+    tx: &mut Tx<'_>,
+    chat_id: &str,
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE order_groups SET customer_joined_at = $1
+         WHERE chat_id = $2 AND customer_joined_at IS NULL",
+    )
+    .bind(at)
+    .bind(chat_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Notes that WeCom dismissed the group (it stays the order's, shown as gone).
+pub async fn mark_dismissed(db: &Db, chat_id: &str, at: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE order_groups SET dismissed_at = $1 WHERE chat_id = $2 AND dismissed_at IS NULL",
+    )
+    .bind(at)
+    .bind(chat_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

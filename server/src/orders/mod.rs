@@ -24,6 +24,10 @@ pub struct OrdersState {
     pub customers: contacts::CustomerMirror,
     pub directory: contacts::directory::MemberDirectory,
     pub source: source::OrderSource,
+    /// Where events about orders' groups go (`group.created`, `customer.joined`).
+    pub events: crate::events::Events,
+    /// Rung when an event was queued, so it goes out now.
+    pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

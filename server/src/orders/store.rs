@@ -18,6 +18,8 @@ pub struct OrderRow {
     pub group_name: Option<String>,
     pub created_by: Option<String>,
     pub created_at: Option<i64>,
+    pub via: Option<String>,
+    pub customer_joined_at: Option<i64>,
     /// When it was pulled from the business system; `None` for a pushed order.
     pub pulled_at: Option<i64>,
 }
@@ -29,6 +31,8 @@ impl OrderRow {
             group_name: self.group_name.clone().unwrap_or_default(),
             created_by: self.created_by.clone().unwrap_or_default(),
             created_at: self.created_at.unwrap_or_default(),
+            via: self.via.clone().unwrap_or_default(),
+            customer_joined_at: self.customer_joined_at,
         })
     }
 
@@ -39,7 +43,8 @@ impl OrderRow {
 }
 
 const SELECT: &str = "SELECT o.id, o.title, o.designer_userid, o.pm_userid, o.customer_name,
-        o.customer_phone, g.chat_id, g.group_name, g.created_by, g.created_at, o.pulled_at
+        o.customer_phone, g.chat_id, g.group_name, g.created_by, g.created_at, g.via,
+        g.customer_joined_at, o.pulled_at
     FROM orders o LEFT JOIN order_groups g ON g.order_id = o.id";
 
 /// Inserts or updates an order (`pulled_at`: when it was fetched from the business

@@ -102,6 +102,11 @@ impl CustomerCards {
         (age < self.ttl.max(RECHECK)).then(|| (card.clone(), age))
     }
 
+    /// Drops what is kept about `id`: the next look asks WeCom.
+    fn forget(&self, id: &str) {
+        self.cards.lock().remove(id);
+    }
+
     fn put(&self, id: &str, card: Option<ExternalContactDetail>) {
         let mut cards = self.cards.lock();
         if cards.len() >= MAX_CARDS {
@@ -260,6 +265,40 @@ async fn card_for(
     }
     mirror_own_row(state, &card, me, None).await?;
     Ok(card)
+}
+
+/// A `change_external_contact` callback: `member` added, edited or deleted the
+/// customer `id` (or the customer deleted them, `gone`). That one customer is brought
+/// up to date in the member's mirror and in the kept cards, with one
+/// `externalcontact/get` and no refetch of the member's whole list.
+pub async fn customer_changed(
+    state: &OrdersState,
+    cards: &CustomerCards,
+    id: &str,
+    member: &str,
+    gone: bool,
+) -> Result<(), SidebarError> {
+    if gone {
+        cards.forget(id);
+        contacts::store::remove_one(&state.db, member, id).await?;
+        return Ok(());
+    }
+    let card = match fetch_card(state, id).await {
+        Ok(card) => card,
+        Err(SidebarError::NotYourCustomer) => {
+            cards.put(id, None);
+            contacts::store::remove_one(&state.db, member, id).await?;
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    cards.put(id, Some(card.clone()));
+    if follows(&card, member) {
+        mirror_own_row(state, &card, member, None).await?;
+    } else {
+        contacts::store::remove_one(&state.db, member, id).await?;
+    }
+    Ok(())
 }
 
 /// Puts the member's view of the customer into their mirror (and, for a change they

@@ -373,7 +373,8 @@ impl WeComClient {
         self.post("message/send", &body).await
     }
 
-    /// `webhook/send` to a group robot. `webhook_url` is the robot's full URL (with its key).
+    /// `webhook/send` to a group robot. `webhook_url` is the robot's full URL (with its
+    /// key). One try: the outbox retries, counting every try against the robot's rate.
     #[tracing::instrument(name = "wecom", skip_all, fields(path = "webhook/send"))]
     pub async fn send_robot(
         &self,
@@ -381,18 +382,18 @@ impl WeComClient {
         message: &RobotMessage,
     ) -> Result<(), WeComError> {
         let body = serde_json::to_vec(message).map_err(|e| WeComError::Decode(e.to_string()))?;
-        bounded(self.retrying(|| async {
+        bounded(async {
             let resp = self
                 .inner
                 .http
                 .post(webhook_url.expose_secret())
                 .header("content-type", "application/json")
-                .body(body.clone())
+                .body(body)
                 .send()
                 .await
                 .map_err(transport_error)?;
             read_answer::<Empty>(resp).await.map(drop)
-        }))
+        })
         .await
     }
 

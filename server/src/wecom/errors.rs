@@ -289,6 +289,12 @@ impl WeComError {
         WeComErrorKind::of_errcode(errcode) == WeComErrorKind::TokenRejected
     }
 
+    /// WeCom's rate limit for this kind of call (45009): try again once the window
+    /// has passed, without counting it as a failure.
+    pub fn is_rate_limited(&self) -> bool {
+        self.errcode() == Some(45009)
+    }
+
     /// Worth another try after a pause.
     pub fn is_transient(&self) -> bool {
         matches!(

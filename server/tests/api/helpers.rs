@@ -226,13 +226,22 @@ pub fn on_postgres() -> bool {
 /// `n` servers on one database (several instances behind a load balancer), all
 /// against `sim`.
 pub async fn spawn_instances(sim: &Sim, n: usize) -> Vec<TestApp> {
+    spawn_instances_with(sim, n, |c| c).await
+}
+
+/// As `spawn_instances`, each with its config changed by `edit`.
+pub async fn spawn_instances_with(
+    sim: &Sim,
+    n: usize,
+    edit: impl Fn(String) -> String,
+) -> Vec<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = fresh_database_url(dir.path()).await;
     let dir = std::sync::Arc::new(dir);
     let mut apps = Vec::new();
     for _ in 0..n {
         let settings =
-            Settings::from_toml_only(&config_text(&sim.url, SECRET, &db)).expect("settings");
+            Settings::from_toml_only(&edit(config_text(&sim.url, SECRET, &db))).expect("settings");
         let app = Application::build_with_retry(settings, fast_retry())
             .await
             .expect("build app");
@@ -459,12 +468,25 @@ pub struct ServeProcess {
 
 impl ServeProcess {
     pub async fn start(sim: &Sim, edit: impl FnOnce(String) -> String) -> Self {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = fresh_database_url(dir.path()).await;
+        Self::start_on(sim, dir, &db, edit).await
+    }
+
+    /// As `start`, on the database `db` (which may live in `dir`): a server started
+    /// again after another one stopped.
+    pub async fn start_on(
+        sim: &Sim,
+        dir: tempfile::TempDir,
+        db: &str,
+        edit: impl FnOnce(String) -> String,
+    ) -> Self {
         use tokio::io::{AsyncBufReadExt, BufReader};
 
-        let dir = tempfile::tempdir().expect("dir");
-        let config = dir.path().join("desk.toml");
-        let db = fresh_database_url(dir.path()).await;
-        std::fs::write(&config, edit(config_text(&sim.url, SECRET, &db))).expect("config");
+        let config = dir
+            .path()
+            .join(format!("desk-{:x}.toml", rand::random::<u32>()));
+        std::fs::write(&config, edit(config_text(&sim.url, SECRET, db))).expect("config");
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wecom-desk"))
             .args(["serve", "--config"])
             .arg(&config)
@@ -508,5 +530,87 @@ impl ServeProcess {
             log,
             _dir: dir,
         }
+    }
+}
+
+/// WeCom's side of the callback crypto for the demo app.
+pub fn wecom_crypto() -> desk_server::wecom::crypto::CallbackCrypto {
+    desk_server::wecom::crypto::CallbackCrypto::new(
+        CALLBACK_TOKEN.to_string().into(),
+        CALLBACK_KEY,
+        CORP_ID,
+    )
+    .expect("keys")
+}
+
+/// The plaintext of a member's text message to the app, as WeCom sends it.
+pub fn text_message(from: &str, content: &str, msg_id: u64) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>",
+        desk_server::clock::now_secs()
+    )
+}
+
+/// The plaintext of a `change_external_contact` event.
+pub fn contact_event(change: &str, userid: &str, external: &str) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[{change}]]></ChangeType><UserID><![CDATA[{userid}]]></UserID><ExternalUserID><![CDATA[{external}]]></ExternalUserID></xml>",
+        desk_server::clock::now_secs()
+    )
+}
+
+/// `plain` encrypted and signed as WeCom posts it to `{address}/wecom/callback`.
+pub async fn post_callback(
+    http: &reqwest::Client,
+    address: &str,
+    plain: &str,
+) -> reqwest::Response {
+    let c = wecom_crypto();
+    let encrypt = c.encrypt(plain);
+    let ts = desk_server::clock::now_secs().to_string();
+    let nonce = format!("{:x}", rand::random::<u32>());
+    let sig = c.sign(&ts, &nonce, &encrypt);
+    http.post(format!(
+        "{address}/wecom/callback?msg_signature={sig}&timestamp={ts}&nonce={nonce}"
+    ))
+    .body(format!(
+        "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt><AgentID><![CDATA[{AGENT_ID}]]></AgentID></xml>"
+    ))
+    .send()
+    .await
+    .expect("callback answered")
+}
+
+/// Polls `check` every 50 ms until it answers `Some`, or panics after `secs` saying
+/// what was awaited.
+pub async fn eventually<T, F, Fut>(what: &str, secs: u64, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {secs} s waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+impl TestApp {
+    /// `plain` delivered to this server's callback endpoint.
+    pub async fn deliver(&self, plain: &str) -> reqwest::Response {
+        post_callback(&self.http, &self.address, plain).await
+    }
+
+    /// A request to `/api/v1/…` with the integration API key.
+    pub fn v1(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}/api/v1{path}", self.address))
+            .bearer_auth(API_KEY)
     }
 }

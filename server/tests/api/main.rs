@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod bridge;
 mod callback;
 mod doctor;
 mod h5;
@@ -13,6 +14,7 @@ mod jssdk;
 mod order_source;
 mod orders;
 mod request_span;
+mod robot_rate;
 mod server;
 mod sidebar;
 mod simulator;

@@ -1,0 +1,459 @@
+//! The messages bridge between the business website and staff in WeCom:
+//! `POST /api/v1/notifications` queues a robot message about a website conversation
+//! (the bound member @-mentioned); a member's text to the app comes back through the
+//! callback pipeline (`route_reply`) into that conversation, readable at
+//! `GET /api/v1/conversations/{id}/messages` and pushed as a `staff.replied` event.
+//! Staff bindings (`/api/v1/staff`) say which business staff id each member is.
+
+pub mod store;
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use desk_shared::integration::{
+    is_conversation_id, is_conversation_id_char, ConversationMessages, Notification,
+    NotificationAccepted, NotificationState, NotificationStatus, StaffBindingInput, StaffBindings,
+    MAX_ROBOT_TEXT_BYTES,
+};
+use rand::Rng;
+use serde::Deserialize;
+
+use crate::clock::{now_millis, now_secs};
+use crate::db::Db;
+use crate::error::{ApiError, ErrorCode};
+use crate::events::event_id;
+use crate::integration::ApiKey;
+use crate::outbox::store::{Kind, NewRow};
+use crate::outbox::{AppMessagePayload, Outbox};
+use crate::wecom::types::{MessageContent, RobotMessage, RobotText, Text};
+use crate::wecom::{WeComClient, WeComErrorKind};
+use store::{Added, Bound};
+
+/// Replies one page of `GET /api/v1/conversations/{id}/messages` holds at most.
+pub const MESSAGES_PAGE: i64 = 200;
+/// Longest business staff id.
+const MAX_STAFF_ID_CHARS: usize = 64;
+
+/// What the bridge needs.
+pub struct BridgeState {
+    pub db: Db,
+    pub wecom: WeComClient,
+    pub outbox: Arc<Outbox>,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/v1/notifications").post(notify))
+        .service(web::resource("/api/v1/notifications/{id}").get(notification))
+        .service(web::resource("/api/v1/staff").get(staff))
+        .service(
+            web::resource("/api/v1/staff/{staffId}")
+                .put(bind)
+                .delete(unbind),
+        )
+        .service(web::resource("/api/v1/conversations/{id}/messages").get(messages));
+}
+
+fn invalid(field: &str, why: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(
+        ErrorCode::InvalidField,
+        format!("{field}：{why} / {field} is invalid: {why}"),
+    )
+}
+
+fn check_conversation_id(id: &str) -> Result<(), ApiError> {
+    if is_conversation_id(id) {
+        return Ok(());
+    }
+    Err(invalid(
+        "conversationId",
+        "须为 1~64 个字母、数字或 _ . : - （成员回复时在 # 后输入它）",
+    ))
+}
+
+fn check_staff_id(id: &str) -> Result<(), ApiError> {
+    let n = id.chars().count();
+    if n == 0 || n > MAX_STAFF_ID_CHARS || id.chars().any(desk_shared::is_control_or_bidi) {
+        return Err(invalid(
+            "staffId",
+            format!("须为 1~{MAX_STAFF_ID_CHARS} 个字符，不能含控制字符"),
+        ));
+    }
+    Ok(())
+}
+
+/// What the robot posts: the website's text and the line telling staff how to answer.
+fn robot_text(text: &str, conversation_id: &str) -> String {
+    format!("{text}\n\n——会话 #{conversation_id}：在应用里直接回复即可送达；回复其他会话请以 #会话号 开头。")
+}
+
+/// `POST /api/v1/notifications` → 202 `{id, status}` once the row is durable. A repeat
+/// with the same `Idempotency-Key` answers the first one's id.
+async fn notify(
+    _key: ApiKey,
+    state: web::Data<BridgeState>,
+    req: actix_web::HttpRequest,
+    body: web::Json<Notification>,
+) -> Result<HttpResponse, ApiError> {
+    let n = body.into_inner();
+    check_conversation_id(&n.conversation_id)?;
+    if n.text.trim().is_empty() {
+        return Err(invalid("text", "不能为空"));
+    }
+    let content = robot_text(&n.text, &n.conversation_id);
+    if content.len() > MAX_ROBOT_TEXT_BYTES {
+        let room = MAX_ROBOT_TEXT_BYTES - robot_text("", &n.conversation_id).len();
+        return Err(invalid(
+            "text",
+            format!("最长 {room} 字节（UTF-8），企业微信的群机器人一条消息最多 {MAX_ROBOT_TEXT_BYTES} 字节"),
+        ));
+    }
+    let robots = state.outbox.robots();
+    let Some(robot) = robots.pick(n.robot.as_deref()) else {
+        let known = robots.names().join("、");
+        return Err(ApiError::bad_request(
+            ErrorCode::UnknownRobot,
+            if known.is_empty() {
+                "没有配置群机器人（robot.webhook_urls）。/ No robot is configured.".to_string()
+            } else {
+                format!(
+                    "没有名为「{}」的群机器人；已配置：{known}。/ No such robot.",
+                    n.robot.unwrap_or_default()
+                )
+            },
+        ));
+    };
+    let mut mentioned = Vec::new();
+    if let Some(staff_id) = &n.staff_id {
+        check_staff_id(staff_id)?;
+        match store::binding(&state.db, staff_id).await? {
+            Some(b) => mentioned.push(b.wecom_user_id),
+            None => {
+                return Err(ApiError::bad_request(
+                    ErrorCode::UnknownStaff,
+                    format!("员工 {staff_id} 还没有绑定企业微信成员：先 PUT /api/v1/staff/{staff_id}。/ Staff id not bound."),
+                ))
+            }
+        }
+    }
+    let id = notification_id(&req)?;
+    let payload = serde_json::to_string(&RobotMessage::Text {
+        text: RobotText {
+            content,
+            mentioned_list: mentioned,
+            mentioned_mobile_list: Vec::new(),
+        },
+    })
+    .map_err(ApiError::internal)?;
+    let mut tx = state.db.begin().await?;
+    let row = NewRow {
+        id: &id,
+        kind: Kind::Robot,
+        target: robot,
+        payload: &payload,
+        conversation_id: Some(&n.conversation_id),
+    };
+    let new = crate::outbox::store::insert(&mut tx, &row, now_millis()).await?;
+    if new {
+        store::notified(
+            &mut tx,
+            &n.conversation_id,
+            n.staff_id.as_deref(),
+            now_secs(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if new {
+        state.outbox.wake();
+        tracing::info!(id = %id, robot, conversation = %n.conversation_id, "notification queued");
+    }
+    let now = crate::outbox::store::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::internal("a queued notification is gone"))?;
+    Ok(HttpResponse::Accepted().json(NotificationAccepted {
+        id,
+        status: status_of(&now.status),
+    }))
+}
+
+/// A new random id, or one derived from the request's `Idempotency-Key`.
+fn notification_id(req: &actix_web::HttpRequest) -> Result<String, ApiError> {
+    let Some(key) = req.headers().get("idempotency-key") else {
+        return Ok(format!(
+            "ntf_{:024x}",
+            rand::thread_rng().gen::<u128>() >> 32
+        ));
+    };
+    let key = key
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .ok_or_else(|| invalid("Idempotency-Key", "须为 1~200 个可见 ASCII 字符"))?;
+    Ok(event_id(&format!("notification:{key}")).replacen("evt_", "ntf_", 1))
+}
+
+fn status_of(s: &str) -> NotificationStatus {
+    match s {
+        "sent" => NotificationStatus::Sent,
+        "failed" => NotificationStatus::Failed,
+        _ => NotificationStatus::Queued,
+    }
+}
+
+/// `GET /api/v1/notifications/{id}`.
+async fn notification(
+    _key: ApiKey,
+    state: web::Data<BridgeState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let row = crate::outbox::store::get(&state.db, &id)
+        .await?
+        .filter(|r| r.kind == Kind::Robot.as_str())
+        .ok_or_else(|| ApiError::not_found("没有这条通知。/ No such notification."))?;
+    Ok(HttpResponse::Ok().json(NotificationState {
+        id: row.id,
+        status: status_of(&row.status),
+        attempts: row.attempts,
+        last_error: row.last_error,
+        sent_at: row.sent_at.map(|ms| ms / 1000),
+    }))
+}
+
+/// An admin's "try again" for a failed notification (or event): queued from its first
+/// try, audited.
+pub async fn retry_failed(db: &Db, outbox: &Outbox, id: &str, by: &str) -> Result<(), ApiError> {
+    let mut tx = db.begin().await?;
+    if !crate::outbox::store::requeue_failed(&mut tx, id, now_millis()).await? {
+        tx.rollback().await?;
+        return match crate::outbox::store::get(db, id).await? {
+            None => Err(ApiError::not_found("没有这条消息。/ No such message.")),
+            Some(_) => Err(ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::NotFailed,
+                "只有发送失败的消息可以重试。/ Only a failed message can be retried.",
+            )),
+        };
+    }
+    crate::audit::record(&mut tx, by, "outbox.retried", id, serde_json::json!({})).await?;
+    tx.commit().await?;
+    outbox.wake();
+    Ok(())
+}
+
+/// `GET /api/v1/staff`.
+async fn staff(_key: ApiKey, state: web::Data<BridgeState>) -> Result<HttpResponse, ApiError> {
+    let staff = store::bindings(&state.db).await?;
+    Ok(HttpResponse::Ok().json(StaffBindings { staff }))
+}
+
+/// `PUT /api/v1/staff/{staffId}` `{wecomUserId}`: 201 new, 200 changed; the member is
+/// checked with WeCom (`user/get`).
+async fn bind(
+    _key: ApiKey,
+    state: web::Data<BridgeState>,
+    staff_id: web::Path<String>,
+    body: web::Json<StaffBindingInput>,
+) -> Result<HttpResponse, ApiError> {
+    check_staff_id(&staff_id)?;
+    let userid = body.wecom_user_id.trim();
+    if userid.is_empty() || userid.len() > 64 || userid.chars().any(desk_shared::is_control_or_bidi)
+    {
+        return Err(invalid("wecomUserId", "须为 1~64 个字符的企业微信成员账号"));
+    }
+    match state.wecom.member(userid).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == WeComErrorKind::NoSuchMember => {
+            return Err(ApiError::bad_request(
+                ErrorCode::UnknownMember,
+                format!("企业微信里没有成员 {userid}，请检查成员账号（通讯录里的「账号」）。/ WeCom has no such member."),
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    match store::bind(&state.db, &staff_id, userid, "integration", now_secs()).await? {
+        Bound::Created(b) => Ok(HttpResponse::Created().json(b)),
+        Bound::Updated(b) => Ok(HttpResponse::Ok().json(b)),
+        Bound::MemberTaken { staff_id: other } => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::MemberAlreadyBound,
+            format!("成员 {userid} 已绑定到员工 {other}：先 DELETE /api/v1/staff/{other}。/ The member is bound to another staff id."),
+        )),
+    }
+}
+
+/// `DELETE /api/v1/staff/{staffId}`: 204, or 404 when not bound.
+async fn unbind(
+    _key: ApiKey,
+    state: web::Data<BridgeState>,
+    staff_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if store::unbind(&state.db, &staff_id, "integration").await? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::UnknownStaff,
+            "这个员工号没有绑定。/ This staff id is not bound.",
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct After {
+    #[serde(default)]
+    after: Option<i64>,
+}
+
+/// `GET /api/v1/conversations/{id}/messages[?after=ID]`: replies oldest first, at most
+/// `MESSAGES_PAGE`; ask again with the last id until none come.
+async fn messages(
+    _key: ApiKey,
+    state: web::Data<BridgeState>,
+    id: web::Path<String>,
+    query: web::Query<After>,
+) -> Result<HttpResponse, ApiError> {
+    check_conversation_id(&id)?;
+    let after = query.after.unwrap_or(0);
+    let messages = store::messages_after(&state.db, &id, after, MESSAGES_PAGE).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(ConversationMessages { messages }))
+}
+
+/// Where a member's text goes: the conversation named by a leading `#id`, and the text
+/// after it.
+fn addressed(content: &str) -> (Option<&str>, &str) {
+    let trimmed = content.trim();
+    if let Some(rest) = trimmed
+        .strip_prefix('#')
+        .or_else(|| trimmed.strip_prefix('＃'))
+    {
+        let end = rest
+            .char_indices()
+            .find(|(_, c)| !is_conversation_id_char(*c))
+            .map_or(rest.len(), |(i, _)| i);
+        if end > 0 && is_conversation_id(&rest[..end]) {
+            return (Some(&rest[..end]), rest[end..].trim());
+        }
+    }
+    (None, trimmed)
+}
+
+/// What happened to a member's text, as the app tells them.
+enum Routed {
+    Delivered(String),
+    NotBound,
+    NoConversation,
+    UnknownConversation(String),
+    Empty,
+}
+
+impl Routed {
+    fn tell(&self) -> String {
+        match self {
+            Routed::Delivered(c) => format!("已送达会话 #{c}。"),
+            Routed::NotBound => "这条消息没有送出：你的企业微信账号还没有绑定业务系统的员工号。请联系管理员绑定（员工绑定）。".into(),
+            Routed::NoConversation => "这条消息没有送出：还没有可以回复的会话。收到客户消息的通知后直接回复；或以 #会话号 开头指定会话。".into(),
+            Routed::UnknownConversation(c) => format!("这条消息没有送出：没有会话 #{c}。请检查会话号（见通知末尾）。"),
+            Routed::Empty => "这条消息没有送出：# 会话号后面没有内容。".into(),
+        }
+    }
+}
+
+/// A member's text to the app (the callback `source`): into its conversation, as a
+/// `staff.replied` event, and an app message telling the member where it went. All
+/// in one transaction whose rows are keyed by `source`, so a redelivered or replayed
+/// callback changes nothing.
+pub async fn route_reply(
+    state: &BridgeState,
+    from: &str,
+    content: &str,
+    source: &str,
+) -> Result<(), sqlx::Error> {
+    let now = now_secs();
+    let (named, text) = addressed(content);
+    let binding = store::binding_of_member(&state.db, from).await?;
+    let mut tx = state.db.begin().await?;
+    let routed = match &binding {
+        None => Routed::NotBound,
+        Some(b) => match named.map(str::to_string).or(b.last_conversation_id.clone()) {
+            None => Routed::NoConversation,
+            Some(_) if text.is_empty() => Routed::Empty,
+            Some(c) => match store::add_message(&mut tx, &c, b, text, source, now).await? {
+                Added::NoConversation => Routed::UnknownConversation(c),
+                Added::Again => Routed::Delivered(c),
+                Added::New(message_id) => {
+                    state
+                        .outbox
+                        .events()
+                        .emit(
+                            &mut tx,
+                            &event_id(&format!("staff.replied:{source}")),
+                            "staff.replied",
+                            serde_json::json!({
+                                "conversationId": c,
+                                "messageId": message_id,
+                                "staffId": b.staff_id,
+                                "wecomUserId": b.wecom_user_id,
+                                "text": text,
+                                "createdAt": now,
+                            }),
+                            now_millis(),
+                        )
+                        .await?;
+                    Routed::Delivered(c)
+                }
+            },
+        },
+    };
+    let ack = serde_json::to_string(&AppMessagePayload {
+        touser: vec![from.to_string()],
+        content: MessageContent::Text {
+            text: Text {
+                content: routed.tell(),
+            },
+        },
+    })
+    .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let ack_id = event_id(&format!("reply-ack:{source}")).replacen("evt_", "ack_", 1);
+    let row = NewRow {
+        id: &ack_id,
+        kind: Kind::AppMessage,
+        target: from,
+        payload: &ack,
+        conversation_id: None,
+    };
+    crate::outbox::store::insert(&mut tx, &row, now_millis()).await?;
+    tx.commit().await?;
+    state.outbox.wake();
+    tracing::info!(from, outcome = %routed.tell(), "staff reply routed");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leading_hash_names_the_conversation_and_the_rest_is_the_text() {
+        assert_eq!(
+            addressed("#c-1 好的，明天到"),
+            (Some("c-1"), "好的，明天到")
+        );
+        assert_eq!(addressed("  ＃web:7\n收到"), (Some("web:7"), "收到"));
+        assert_eq!(addressed("#c-1好的"), (Some("c-1"), "好的"));
+        assert_eq!(addressed("好的 #c-1"), (None, "好的 #c-1"));
+        assert_eq!(addressed("# 不是会话"), (None, "# 不是会话"));
+        assert_eq!(addressed("#c-1"), (Some("c-1"), ""));
+    }
+
+    #[test]
+    fn the_robot_line_names_the_conversation_within_the_limit() {
+        let t = robot_text("客户王女士：明天几点到？", "c-42");
+        assert!(t.starts_with("客户王女士：明天几点到？"));
+        assert!(t.contains("#c-42"));
+        assert!(robot_text("", &"x".repeat(64)).len() < 300);
+    }
+}

@@ -1,0 +1,175 @@
+//! Processes the callback inbox: each stored delivery is claimed by one worker (of any
+//! instance), acted on, and marked processed; a failure is tried again later with
+//! back-off, and after the last try kept as failed with the reason. The endpoint
+//! answered WeCom before any of this, so a crash in between loses nothing: the row is
+//! still there, unprocessed, when a worker next looks. Acting on a delivery twice
+//! changes nothing (every handler is keyed by what it is told).
+
+use std::sync::Arc;
+
+use actix_web::web;
+use rand::Rng;
+use tokio::sync::Notify;
+
+use super::store::{self, Claimed};
+use super::Plain;
+use crate::bridge::{self, BridgeState};
+use crate::clock::now_millis;
+use crate::db::Db;
+use crate::groups::{self, ChatChange};
+use crate::orders::OrdersState;
+use crate::sidebar::{self, CustomerCards};
+
+/// How long a claimed delivery is this worker's before another may take it.
+const CLAIM_MS: i64 = 60_000;
+/// Deliveries claimed at once.
+const BATCH: i64 = 50;
+/// Tries of one delivery before it is kept as failed.
+pub const MAX_TRIES: i64 = 12;
+
+/// The callback worker of this instance.
+pub struct Processor {
+    db: Db,
+    orders: web::Data<OrdersState>,
+    cards: web::Data<CustomerCards>,
+    bridge: web::Data<BridgeState>,
+    worker: String,
+    wake: Arc<Notify>,
+    /// First pause after a failure (doubled each try) and the longest.
+    retry_base_ms: u64,
+    retry_max_ms: u64,
+}
+
+impl Processor {
+    pub fn new(
+        db: Db,
+        orders: web::Data<OrdersState>,
+        cards: web::Data<CustomerCards>,
+        bridge: web::Data<BridgeState>,
+        settings: &crate::config::OutboxSettings,
+    ) -> Self {
+        Self {
+            db,
+            orders,
+            cards,
+            bridge,
+            worker: format!("callbacks-{:016x}", rand::thread_rng().gen::<u64>()),
+            wake: Arc::new(Notify::new()),
+            retry_base_ms: settings.retry_base_ms.max(1),
+            retry_max_ms: settings.retry_max_ms,
+        }
+    }
+
+    /// Rung by the endpoint when it stored a new delivery.
+    pub fn wake_signal(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Processes what is pending, a batch at a time, until nothing is.
+    pub async fn round(&self) {
+        loop {
+            let now = now_millis();
+            let batch = match store::claim_pending(
+                &self.db,
+                &self.worker,
+                BATCH,
+                now,
+                now + CLAIM_MS,
+            )
+            .await
+            {
+                Ok(batch) => batch,
+                Err(e) => {
+                    tracing::warn!(error = %e, "callback inbox unreadable; trying again at the next round");
+                    return;
+                }
+            };
+            if batch.is_empty() {
+                return;
+            }
+            let full = batch.len() as i64 == BATCH;
+            // One after another: two changes to one customer or group apply in order.
+            for row in batch {
+                self.settle(&row).await;
+            }
+            if !full {
+                return;
+            }
+        }
+    }
+
+    async fn settle(&self, row: &Claimed) {
+        let outcome = self.process(row).await;
+        let saved = match &outcome {
+            Ok(()) => store::mark_processed(&self.db, &self.worker, &row.dedup_key)
+                .await
+                .map(drop),
+            Err(why) if row.attempts >= MAX_TRIES => {
+                tracing::error!(key = %row.dedup_key, attempts = row.attempts, error = %why, "callback given up on after its last try");
+                store::mark_failed(&self.db, &self.worker, &row.dedup_key, &why.to_string()).await
+            }
+            Err(why) => {
+                let pause =
+                    crate::workers::backoff(self.retry_base_ms, self.retry_max_ms, row.attempts);
+                tracing::warn!(key = %row.dedup_key, attempts = row.attempts, pause_ms = pause, error = %why, "callback processing failed; trying again later");
+                store::retry_later(
+                    &self.db,
+                    &self.worker,
+                    &row.dedup_key,
+                    now_millis() + pause,
+                    &why.to_string(),
+                )
+                .await
+            }
+        };
+        if let Err(e) = saved {
+            tracing::warn!(key = %row.dedup_key, error = %e, "could not note how a callback went; it is tried again when its claim runs out");
+        }
+    }
+
+    /// Acts on one delivery.
+    async fn process(&self, row: &Claimed) -> anyhow::Result<()> {
+        let p: Plain = quick_xml::de::from_str(&row.body)?;
+        match (p.msg_type.as_str(), p.event.as_str()) {
+            ("text", _) if !p.from.is_empty() => {
+                bridge::route_reply(&self.bridge, &p.from, &p.content, &row.dedup_key).await?;
+            }
+            ("event", "change_external_contact")
+                if !p.user_id.is_empty() && !p.external_user_id.is_empty() =>
+            {
+                let gone = match p.change_type.as_str() {
+                    "add_external_contact"
+                    | "edit_external_contact"
+                    | "add_half_external_contact" => false,
+                    "del_external_contact" | "del_follow_user" => true,
+                    _ => return Ok(()),
+                };
+                sidebar::customer_changed(
+                    &self.orders,
+                    &self.cards,
+                    &p.external_user_id,
+                    &p.user_id,
+                    gone,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            ("event", "change_external_chat") if !p.chat_id.is_empty() => {
+                let change = ChatChange {
+                    key: &row.dedup_key,
+                    chat_id: &p.chat_id,
+                    change_type: &p.change_type,
+                    update_detail: &p.update_detail,
+                    members: &p.mem_change_list.items,
+                };
+                groups::chat_changed(&self.orders, &change)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            (kind, event) => {
+                tracing::debug!(kind, event, "callback of a kind not acted on");
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,427 @@
+//! The outbox: everything WeCom Desk sends on its own (robot messages for
+//! notifications, events to the business system, app messages to members) is first a
+//! durable row, then sent by a worker that retries with back-off and, after a bounded
+//! number of tries, keeps the row as `failed` with the reason. Robots take at most 20
+//! messages a minute: every try is counted in the database (`robot_sends`), by every
+//! instance and across restarts, and one instance at a time sends for a robot.
+
+pub mod store;
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures::future::join_all;
+use rand::Rng;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use crate::clock::now_millis;
+use crate::config::{OutboxSettings, RobotSettings};
+use crate::db::Db;
+use crate::events::{signature, Events, SIGNATURE_HEADER};
+use crate::lease::Lease;
+use crate::wecom::types::{MessageContent, RobotMessage};
+use crate::wecom::{WeComClient, WeComError};
+use store::{Claimed, Kind, Take};
+
+/// WeCom takes at most this many messages per robot in a window.
+pub const ROBOT_PER_WINDOW: i64 = 20;
+/// The window: WeCom's minute and one second more, so that transit and clocks never
+/// put a 21st message into WeCom's minute.
+pub const ROBOT_WINDOW_MS: i64 = 61_000;
+/// How long a claimed row is this worker's before another may take it.
+const CLAIM_MS: i64 = 60_000;
+/// Rows of events and app messages sent at once by one worker.
+const BATCH: i64 = 20;
+/// How long one robot's turn may go on before other work gets a look.
+const ROBOT_TURN: Duration = Duration::from_secs(15);
+
+/// The configured robots, by name.
+#[derive(Clone)]
+pub struct Robots {
+    list: Vec<(String, SecretString)>,
+    default: Option<String>,
+}
+
+impl std::fmt::Debug for Robots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Robots")
+            .field("names", &self.names())
+            .field("default", &self.default)
+            .finish()
+    }
+}
+
+impl Robots {
+    pub fn from_settings(s: &RobotSettings) -> anyhow::Result<Self> {
+        for (name, url) in &s.webhook_urls {
+            let parsed = url::Url::parse(secrecy::ExposeSecret::expose_secret(url))
+                .with_context(|| format!("robot.webhook_urls: robot {name:?} is not a URL"))?;
+            anyhow::ensure!(
+                matches!(parsed.scheme(), "http" | "https"),
+                "robot.webhook_urls: robot {name:?} must be an http(s) URL"
+            );
+        }
+        if let Some(d) = &s.default {
+            anyhow::ensure!(
+                s.webhook_urls.iter().any(|(n, _)| n == d),
+                "robot.default = {d:?} names no robot in robot.webhook_urls"
+            );
+        }
+        Ok(Self {
+            list: s.webhook_urls.clone(),
+            default: s.default.clone(),
+        })
+    }
+
+    pub fn names(&self) -> Vec<&str> {
+        self.list.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// The robot a notification goes to: the one it names, else the default one.
+    pub fn pick(&self, name: Option<&str>) -> Option<&str> {
+        let wanted = name.or(self.default.as_deref());
+        match wanted {
+            Some(w) => self.list.iter().find(|(n, _)| n == w),
+            None => self.list.first(),
+        }
+        .map(|(n, _)| n.as_str())
+    }
+
+    fn url(&self, name: &str) -> Option<&SecretString> {
+        self.list.iter().find(|(n, _)| n == name).map(|(_, u)| u)
+    }
+}
+
+/// An app message as it waits in the outbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppMessagePayload {
+    pub touser: Vec<String>,
+    #[serde(flatten)]
+    pub content: MessageContent,
+}
+
+/// Why a try did not go, and what to do about it.
+enum Outcome {
+    Sent,
+    /// Over the robot's rate: again once the window allows, not counted as a try.
+    RateLimited(String),
+    /// Worth another try after a pause.
+    Transient(String),
+    /// No point trying again (until an admin changes something).
+    Permanent(String),
+}
+
+impl Outcome {
+    fn of_wecom(e: &WeComError) -> Self {
+        let why = e.admin_detail().to_string();
+        if e.is_rate_limited() {
+            Outcome::RateLimited(why)
+        } else if e.is_transient() {
+            Outcome::Transient(why)
+        } else {
+            Outcome::Permanent(why)
+        }
+    }
+}
+
+/// The outbox worker of this instance.
+pub struct Outbox {
+    db: Db,
+    wecom: WeComClient,
+    robots: Robots,
+    events: Events,
+    http: reqwest::Client,
+    settings: OutboxSettings,
+    worker: String,
+    wake: Arc<Notify>,
+    last_prune_ms: AtomicI64,
+}
+
+impl Outbox {
+    pub fn new(
+        db: Db,
+        wecom: WeComClient,
+        robots: Robots,
+        events: Events,
+        settings: OutboxSettings,
+    ) -> anyhow::Result<Self> {
+        let timeout = settings.event_timeout_secs;
+        anyhow::ensure!(
+            timeout.is_finite() && timeout > 0.0,
+            "outbox.event_timeout_secs must be a positive number of seconds"
+        );
+        anyhow::ensure!(
+            settings.max_attempts >= 1 && settings.event_max_attempts >= 1,
+            "outbox.max_attempts and outbox.event_max_attempts must be at least 1"
+        );
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs_f64(timeout.min(600.0)))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("the events HTTP client")?;
+        Ok(Self {
+            db,
+            wecom,
+            robots,
+            events,
+            http,
+            settings,
+            worker: format!("outbox-{:016x}", rand::thread_rng().gen::<u64>()),
+            wake: Arc::new(Notify::new()),
+            last_prune_ms: AtomicI64::new(0),
+        })
+    }
+
+    pub fn robots(&self) -> &Robots {
+        &self.robots
+    }
+
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// What the worker waits on besides its period: rung when a row was queued.
+    pub fn wake_signal(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Says a row was queued, so this instance sends it now rather than at its next look.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// One look at the outbox: what is due goes out.
+    pub async fn round(&self) {
+        if let Err(e) = self.try_round().await {
+            tracing::warn!(error = %e, "outbox round failed; trying again at the next one");
+        }
+    }
+
+    async fn try_round(&self) -> Result<(), sqlx::Error> {
+        self.prune_now_and_then().await?;
+        let now = now_millis();
+        let others = store::claim(
+            &self.db,
+            &self.worker,
+            Take::NotRobots,
+            BATCH,
+            now,
+            now + CLAIM_MS,
+        )
+        .await?;
+        let sent = join_all(others.into_iter().map(|row| self.send_other(row))).await;
+        for result in sent {
+            result?;
+        }
+        for robot in store::robots_due(&self.db, now_millis()).await? {
+            self.robot_turn(&robot).await?;
+        }
+        Ok(())
+    }
+
+    async fn prune_now_and_then(&self) -> Result<(), sqlx::Error> {
+        let now = now_millis();
+        let last = self.last_prune_ms.load(Ordering::Relaxed);
+        if now - last > ROBOT_WINDOW_MS {
+            self.last_prune_ms.store(now, Ordering::Relaxed);
+            store::prune_robot_sends(&self.db, now - 10 * ROBOT_WINDOW_MS).await?;
+        }
+        Ok(())
+    }
+
+    /// An event or app message.
+    async fn send_other(&self, row: Claimed) -> Result<(), sqlx::Error> {
+        let (outcome, max) = match row.kind {
+            Kind::Event => (
+                self.post_event(&row).await,
+                self.settings.event_max_attempts,
+            ),
+            Kind::AppMessage => (
+                self.send_app_message(&row).await,
+                self.settings.max_attempts,
+            ),
+            Kind::Robot => return Ok(()),
+        };
+        self.settle(&row, outcome, max).await
+    }
+
+    async fn post_event(&self, row: &Claimed) -> Outcome {
+        let Some(target) = self.events.target() else {
+            return Outcome::Permanent(
+                "integration.events_url 未配置。/ integration.events_url is not configured.".into(),
+            );
+        };
+        let t = crate::clock::now_secs();
+        let sent = self
+            .http
+            .post(&target.url)
+            .header("content-type", "application/json")
+            .header(
+                SIGNATURE_HEADER,
+                signature(&target.secret, t, row.payload.as_bytes()),
+            )
+            .body(row.payload.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(resp) if resp.status().is_success() => Outcome::Sent,
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                Outcome::Transient(format!(
+                    "事件接收方返回 HTTP {status}。/ The events receiver answered HTTP {status}."
+                ))
+            }
+            Err(e) => {
+                let e = e.without_url();
+                Outcome::Transient(format!(
+                    "无法把事件送到 integration.events_url：{e}。/ The event could not be delivered: {e}."
+                ))
+            }
+        }
+    }
+
+    async fn send_app_message(&self, row: &Claimed) -> Outcome {
+        let message: AppMessagePayload = match serde_json::from_str(&row.payload) {
+            Ok(m) => m,
+            Err(e) => return Outcome::Permanent(format!("unreadable app message: {e}")),
+        };
+        match self
+            .wecom
+            .send_app_message(&message.touser, message.content)
+            .await
+        {
+            Ok(_) => Outcome::Sent,
+            Err(e) => Outcome::of_wecom(&e),
+        }
+    }
+
+    /// Sends what is due for `robot`, as far as its window allows, unless another
+    /// instance is on it.
+    async fn robot_turn(&self, robot: &str) -> Result<(), sqlx::Error> {
+        let lease_ttl = ROBOT_TURN + Duration::from_secs(15);
+        let Some(_turn) = Lease::try_take(&self.db, &format!("robot:{robot}"), lease_ttl).await?
+        else {
+            return Ok(());
+        };
+        let started = tokio::time::Instant::now();
+        while started.elapsed() < ROBOT_TURN {
+            let now = now_millis();
+            let (count, _) =
+                store::robot_sends_since(&self.db, robot, now - ROBOT_WINDOW_MS).await?;
+            let room = ROBOT_PER_WINDOW - count;
+            if room <= 0 {
+                return Ok(());
+            }
+            let rows = store::claim(
+                &self.db,
+                &self.worker,
+                Take::Robot(robot),
+                room.min(5),
+                now,
+                now + CLAIM_MS,
+            )
+            .await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            for row in rows {
+                let limited = self.send_robot(robot, &row).await?;
+                if limited {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One try of a robot message; true when WeCom said the robot is over its rate.
+    async fn send_robot(&self, robot: &str, row: &Claimed) -> Result<bool, sqlx::Error> {
+        let outcome = match (
+            self.robots.url(robot),
+            serde_json::from_str::<RobotMessage>(&row.payload),
+        ) {
+            (None, _) => Outcome::Permanent(format!(
+                "robot.webhook_urls 里已没有机器人「{robot}」。/ No robot {robot:?} in robot.webhook_urls any more."
+            )),
+            (_, Err(e)) => Outcome::Permanent(format!("unreadable robot message: {e}")),
+            (Some(url), Ok(message)) => {
+                store::record_robot_send(&self.db, robot, now_millis()).await?;
+                match self.wecom.send_robot(url, &message).await {
+                    Ok(()) => Outcome::Sent,
+                    Err(e) => Outcome::of_wecom(&e),
+                }
+            }
+        };
+        let limited = matches!(outcome, Outcome::RateLimited(_));
+        self.settle(row, outcome, self.settings.max_attempts)
+            .await?;
+        Ok(limited)
+    }
+
+    /// Records how a try went: sent, again later, or failed for good.
+    async fn settle(&self, row: &Claimed, outcome: Outcome, max: i64) -> Result<(), sqlx::Error> {
+        let now = now_millis();
+        match outcome {
+            Outcome::Sent => {
+                store::mark_sent(&self.db, &self.worker, &row.id, now).await?;
+                tracing::debug!(id = %row.id, kind = row.kind.as_str(), "sent");
+            }
+            Outcome::RateLimited(why) => {
+                let (_, oldest) =
+                    store::robot_sends_since(&self.db, &row.target, now - ROBOT_WINDOW_MS).await?;
+                let next = oldest.map_or(now, |o| o + ROBOT_WINDOW_MS).max(now + 1000);
+                tracing::info!(id = %row.id, robot = %row.target, wait_ms = next - now, "robot over its rate; waiting for the window");
+                store::retry_later(&self.db, &self.worker, &row.id, next, &why, true).await?;
+            }
+            Outcome::Transient(why) if row.attempts < max => {
+                let pause = crate::workers::backoff(
+                    self.settings.retry_base_ms,
+                    self.settings.retry_max_ms,
+                    row.attempts,
+                );
+                tracing::info!(id = %row.id, kind = row.kind.as_str(), attempts = row.attempts, pause_ms = pause, error = %why, "send failed; trying again later");
+                store::retry_later(&self.db, &self.worker, &row.id, now + pause, &why, false)
+                    .await?;
+            }
+            Outcome::Transient(why) | Outcome::Permanent(why) => {
+                tracing::warn!(id = %row.id, kind = row.kind.as_str(), attempts = row.attempts, error = %why, "send failed for good");
+                self.fail(row, &why, now).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps the row as failed with `why`; a notification's failure is an event too.
+    async fn fail(&self, row: &Claimed, why: &str, now: i64) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.begin().await?;
+        if !store::mark_failed(&mut tx, &self.worker, &row.id, why).await? {
+            return tx.rollback().await;
+        }
+        if row.kind == Kind::Robot {
+            let conversation = store::get_conversation_id(&mut tx, &row.id).await?;
+            self.events
+                .emit(
+                    &mut tx,
+                    &crate::events::event_id(&format!("notification.failed:{}:{now}", row.id)),
+                    "notification.failed",
+                    serde_json::json!({
+                        "notificationId": row.id,
+                        "conversationId": conversation,
+                        "attempts": row.attempts,
+                        "reason": why,
+                    }),
+                    now,
+                )
+                .await?;
+        }
+        tx.commit().await?;
+        if row.kind == Kind::Robot {
+            self.wake();
+        }
+        Ok(())
+    }
+}
