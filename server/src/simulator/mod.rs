@@ -2,6 +2,7 @@
 //! the demo, the tests and integrators. See docs/simulator.md.
 
 pub mod api;
+pub mod callbacks;
 pub mod client;
 pub mod control;
 pub mod erp;
@@ -21,13 +22,25 @@ use state::World;
 #[derive(Debug)]
 pub struct Simulator {
     world: Mutex<World>,
+    /// Sends the callbacks.
+    http: reqwest::Client,
 }
 
 impl Simulator {
     pub fn new(fixture: Fixture) -> Self {
         Self {
             world: Mutex::new(World::new(fixture)),
+            // WeCom does not follow redirects: a 3xx is not an answer.
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
         }
+    }
+
+    /// The HTTP client callbacks are sent with.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// Runs `f` with the world locked (never across an await).
