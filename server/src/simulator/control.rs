@@ -26,8 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/groups", web::get().to(groups))
             .route("/callback", web::get().to(get_callback))
             .route("/callback", web::put().to(set_callback))
-            .route("/callbacks", web::get().to(callback_log))
-            .route("/customers/{id}/follow", web::post().to(follow)),
+            .route("/callbacks", web::get().to(callback_log)),
     );
 }
 
@@ -194,33 +193,4 @@ async fn callback_log(sim: web::Data<Simulator>) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "callbacks": sim.with_world(|w| w.callbacks.log().cloned().collect::<Vec<_>>())
     }))
-}
-
-/// `POST /sim/customers/{id}/follow` `{userid, remark?, remark_mobiles?, ...}`: the
-/// member adds the customer in the client (or edits what they noted, if they had).
-async fn follow(
-    sim: web::Data<Simulator>,
-    id: web::Path<String>,
-    f: web::Json<crate::wecom::types::Follow>,
-) -> HttpResponse {
-    let mut f = f.into_inner();
-    if f.createtime == 0 {
-        f.createtime = crate::clock::now_secs();
-    }
-    let outcome = sim.with_world(|w| {
-        if !w.directory.is_member(&f.userid) {
-            return Err(format!("no member {}", f.userid));
-        }
-        let c = w
-            .directory
-            .customer_mut(&id)
-            .ok_or_else(|| format!("no customer {id}"))?;
-        c.follow.retain(|old| old.userid != f.userid);
-        c.follow.push(f);
-        Ok(())
-    });
-    match outcome {
-        Ok(()) => HttpResponse::NoContent().finish(),
-        Err(why) => HttpResponse::NotFound().json(json!({ "error": why })),
-    }
 }

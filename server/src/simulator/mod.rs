@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod callbacks;
+pub mod changes;
 pub mod client;
 pub mod control;
 pub mod erp;
@@ -53,8 +54,9 @@ impl Simulator {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     api::configure(cfg);
     client::configure(cfg);
-    // Before control's `/sim` scope, which would answer 404 for it.
+    // Before control's `/sim` scope, which would answer 404 for them.
     erp::configure(cfg);
+    changes::configure(cfg);
     control::configure(cfg);
 }
 
