@@ -8,6 +8,7 @@ pub mod client;
 pub mod control;
 pub mod erp;
 pub mod fixture;
+pub mod pages;
 pub mod state;
 
 use std::net::TcpListener;
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Before control's `/sim` scope, which would answer 404 for them.
     erp::configure(cfg);
     changes::configure(cfg);
+    pages::configure(cfg);
     control::configure(cfg);
 }
 
