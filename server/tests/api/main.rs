@@ -15,5 +15,6 @@ mod orders;
 mod request_span;
 mod server;
 mod sidebar;
+mod sim_callbacks;
 mod simulator;
 mod wecom_client;
