@@ -1,6 +1,6 @@
 //! The client half of the simulator: the OAuth authorize page, the JS-SDK bridge
 //! script, and what the WeCom client does when the bridge asks (verify signatures,
-//! create or open chats).
+//! create or open chats; a new customer group is reported to the app by callback).
 
 use std::time::Instant;
 
@@ -10,6 +10,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::callbacks::{self, ChatChange, ChatEvent, Event};
 use super::state::{random_id, AppChat, CodeOwner, World};
 use super::Simulator;
 use crate::clock::now_secs;
@@ -300,12 +301,29 @@ async fn enterprise_chat(
     let req = req.into_inner();
     let outcome = sim.with_world(|w| create_chat(w, req));
     HttpResponse::Ok().json(match outcome {
-        Ok(chat_id) => json!({ "chatId": chat_id }),
+        Ok(Chat::Existing(chat_id) | Chat::Internal(chat_id)) => json!({ "chatId": chat_id }),
+        Ok(Chat::CustomerGroup(chat_id)) => {
+            let created = Event::Chat(ChatEvent {
+                chat_id: chat_id.clone(),
+                change: ChatChange::Create,
+            });
+            callbacks::raise_in_background(sim, vec![created]);
+            json!({ "chatId": chat_id })
+        }
         Err((errcode, errmsg)) => json!({ "errcode": errcode, "errmsg": errmsg }),
     })
 }
 
-fn create_chat(w: &mut World, req: EnterpriseChat) -> Result<String, (i64, String)> {
+/// The chat `openEnterpriseChat` opened.
+enum Chat {
+    Existing(String),
+    /// Members only: an internal group chat, of which the app hears nothing.
+    Internal(String),
+    /// A new customer group: WeCom reports it to the app (`create`).
+    CustomerGroup(String),
+}
+
+fn create_chat(w: &mut World, req: EnterpriseChat) -> Result<Chat, (i64, String)> {
     let Some(owner) = w.client.member().map(str::to_string) else {
         return Err((
             60011,
@@ -314,7 +332,7 @@ fn create_chat(w: &mut World, req: EnterpriseChat) -> Result<String, (i64, Strin
     };
     if !req.chat_id.is_empty() {
         return if w.chat_exists(&req.chat_id) {
-            Ok(req.chat_id)
+            Ok(Chat::Existing(req.chat_id))
         } else {
             Err((40050, "chatid not exist".into()))
         };
@@ -354,7 +372,7 @@ fn create_chat(w: &mut World, req: EnterpriseChat) -> Result<String, (i64, Strin
                 agent_id: 0,
             },
         );
-        return Ok(chat_id);
+        return Ok(Chat::Internal(chat_id));
     }
     let member = |userid: &str, kind: i32| GroupMember {
         userid: userid.to_string(),
@@ -382,7 +400,7 @@ fn create_chat(w: &mut World, req: EnterpriseChat) -> Result<String, (i64, Strin
         member_version: random_id("", 32),
         member_list,
     });
-    Ok(chat_id)
+    Ok(Chat::CustomerGroup(chat_id))
 }
 
 #[derive(Deserialize)]

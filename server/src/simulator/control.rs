@@ -6,8 +6,10 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::state::{CodeOwner, FaultSettings, Lifetimes, CODE_LIFETIME};
+use super::fixture::Callback;
+use super::state::{CodeOwner, FaultSettings, Lifetimes, World, CODE_LIFETIME};
 use super::Simulator;
+use crate::wecom::crypto::decode_aes_key;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -22,7 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/oauth/code", web::post().to(issue_code))
             .route("/messages", web::get().to(messages))
             .route("/groups", web::get().to(groups))
-            .route("/customers/{id}/follow", web::post().to(follow)),
+            .route("/callback", web::get().to(get_callback))
+            .route("/callback", web::put().to(set_callback))
+            .route("/callbacks", web::get().to(callback_log)),
     );
 }
 
@@ -102,31 +106,91 @@ async fn groups(sim: web::Data<Simulator>) -> HttpResponse {
     }))
 }
 
-/// `POST /sim/customers/{id}/follow` `{userid, remark?, remark_mobiles?, ...}`: the
-/// member adds the customer in the client (or edits what they noted, if they had).
-async fn follow(
-    sim: web::Data<Simulator>,
-    id: web::Path<String>,
-    f: web::Json<crate::wecom::types::Follow>,
-) -> HttpResponse {
-    let mut f = f.into_inner();
-    if f.createtime == 0 {
-        f.createtime = crate::clock::now_secs();
+/// Where callbacks go and how they are sent; the token and key are not shown.
+fn callback_view(w: &World) -> serde_json::Value {
+    let settings = w.callbacks.settings();
+    json!({
+        "url": w.corp.callback().map(|c| c.url.as_str()).unwrap_or_default(),
+        "duplicates": settings.duplicates,
+        "retryPauseMs": settings.retry_pause_ms,
+        "timeoutMs": settings.timeout_ms,
+    })
+}
+
+async fn get_callback(sim: web::Data<Simulator>) -> HttpResponse {
+    HttpResponse::Ok().json(sim.with_world(|w| callback_view(w)))
+}
+
+/// `PUT /sim/callback`: every field is optional and a missing one keeps its value.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CallbackUpdate {
+    /// `""` stops sending (callbacks are still logged).
+    url: Option<String>,
+    token: Option<String>,
+    encoding_aes_key: Option<String>,
+    duplicates: Option<u32>,
+    retry_pause_ms: Option<u64>,
+    timeout_ms: Option<u64>,
+}
+
+/// Sets where callbacks go (the app's URL, Token, EncodingAESKey, as in the admin
+/// console) and how they are sent; answers what `GET /sim/callback` answers.
+async fn set_callback(sim: web::Data<Simulator>, u: web::Json<CallbackUpdate>) -> HttpResponse {
+    match sim.with_world(|w| update_callback(w, u.into_inner()).map(|()| callback_view(w))) {
+        Ok(view) => HttpResponse::Ok().json(view),
+        Err(why) => HttpResponse::BadRequest().json(json!({ "error": why })),
     }
-    let outcome = sim.with_world(|w| {
-        if !w.directory.is_member(&f.userid) {
-            return Err(format!("no member {}", f.userid));
+}
+
+/// Checks the whole update before changing anything.
+fn update_callback(w: &mut World, u: CallbackUpdate) -> Result<(), String> {
+    let current = w.corp.callback().cloned();
+    let token = u
+        .token
+        .or_else(|| current.as_ref().map(|c| c.token.clone()))
+        .ok_or("token is needed: the fixture has no [callback]")?;
+    let encoding_aes_key = u
+        .encoding_aes_key
+        .or_else(|| current.as_ref().map(|c| c.encoding_aes_key.clone()))
+        .ok_or("encodingAesKey is needed: the fixture has no [callback]")?;
+    let url = u
+        .url
+        .or_else(|| current.as_ref().map(|c| c.url.clone()))
+        .unwrap_or_default();
+    if !url.is_empty() {
+        let parsed = url::Url::parse(&url).map_err(|e| format!("url: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err("url must be http or https".into());
         }
-        let c = w
-            .directory
-            .customer_mut(&id)
-            .ok_or_else(|| format!("no customer {id}"))?;
-        c.follow.retain(|old| old.userid != f.userid);
-        c.follow.push(f);
-        Ok(())
-    });
-    match outcome {
-        Ok(()) => HttpResponse::NoContent().finish(),
-        Err(why) => HttpResponse::NotFound().json(json!({ "error": why })),
     }
+    if token.is_empty() {
+        return Err("token is empty".into());
+    }
+    decode_aes_key(&encoding_aes_key).map_err(|e| format!("encodingAesKey: {e}"))?;
+    let mut settings = w.callbacks.settings();
+    settings.duplicates = u.duplicates.unwrap_or(settings.duplicates);
+    settings.retry_pause_ms = u.retry_pause_ms.unwrap_or(settings.retry_pause_ms);
+    settings.timeout_ms = u.timeout_ms.unwrap_or(settings.timeout_ms);
+    // Bounds, so a typo cannot keep a test waiting for minutes.
+    if settings.duplicates > 10 {
+        return Err("duplicates is at most 10".into());
+    }
+    if settings.retry_pause_ms > 60_000 || !(1..=60_000).contains(&settings.timeout_ms) {
+        return Err("retryPauseMs is 0..=60000, timeoutMs 1..=60000".into());
+    }
+    w.corp.set_callback(Callback {
+        url,
+        token,
+        encoding_aes_key,
+    });
+    w.callbacks.set_settings(settings);
+    Ok(())
+}
+
+/// The last callbacks raised, oldest first, with how each delivery went.
+async fn callback_log(sim: web::Data<Simulator>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "callbacks": sim.with_world(|w| w.callbacks.log().cloned().collect::<Vec<_>>())
+    }))
 }

@@ -2,10 +2,13 @@
 //! the demo, the tests and integrators. See docs/simulator.md.
 
 pub mod api;
+pub mod callbacks;
+pub mod changes;
 pub mod client;
 pub mod control;
 pub mod erp;
 pub mod fixture;
+pub mod pages;
 pub mod state;
 
 use std::net::TcpListener;
@@ -21,13 +24,25 @@ use state::World;
 #[derive(Debug)]
 pub struct Simulator {
     world: Mutex<World>,
+    /// Sends the callbacks.
+    http: reqwest::Client,
 }
 
 impl Simulator {
     pub fn new(fixture: Fixture) -> Self {
         Self {
             world: Mutex::new(World::new(fixture)),
+            // WeCom does not follow redirects: a 3xx is not an answer.
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
         }
+    }
+
+    /// The HTTP client callbacks are sent with.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// Runs `f` with the world locked (never across an await).
@@ -40,8 +55,10 @@ impl Simulator {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     api::configure(cfg);
     client::configure(cfg);
-    // Before control's `/sim` scope, which would answer 404 for it.
+    // Before control's `/sim` scope, which would answer 404 for them.
     erp::configure(cfg);
+    changes::configure(cfg);
+    pages::configure(cfg);
     control::configure(cfg);
 }
 

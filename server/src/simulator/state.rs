@@ -1,6 +1,7 @@
 //! The simulator's mutable world, one sub-state per area: the corp, credentials,
 //! the directory of members and customers, customer groups, app chats, messages,
-//! the simulated client's session, call counts and injected faults.
+//! the callbacks raised, the simulated client's session, call counts and injected
+//! faults.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -9,6 +10,7 @@ use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::callbacks::Callbacks;
 use super::fixture::{self, App, Callback, Customer, Fixture, Member, Robot};
 use crate::wecom::types::{Follow, GroupChat, GroupMember, JoinWaySettings, UserRef};
 
@@ -33,6 +35,7 @@ pub struct World {
     pub groups: Groups,
     pub app_chats: AppChats,
     pub messages: Messages,
+    pub callbacks: Callbacks,
     pub client: ClientSession,
     pub calls: CallCounts,
     pub faults: Faults,
@@ -63,6 +66,7 @@ impl World {
             groups: Groups::from_fixture(&groups),
             app_chats: AppChats::default(),
             messages: Messages::new(robots),
+            callbacks: Callbacks::default(),
             client: ClientSession::default(),
             calls: CallCounts::default(),
             faults: Faults::default(),
@@ -106,9 +110,24 @@ impl Corp {
         self.apps.iter().any(|a| a.agent_id == agent_id)
     }
 
-    /// Where callbacks go, if the fixture says.
+    /// The corp's self-built apps, in fixture order.
+    pub fn apps(&self) -> &[App] {
+        &self.apps
+    }
+
+    /// The first app: the one customer-contact events are reported to.
+    pub fn first_agent(&self) -> Option<i64> {
+        self.apps.first().map(|a| a.agent_id)
+    }
+
+    /// Where callbacks go, as the fixture or `PUT /sim/callback` said.
     pub fn callback(&self) -> Option<&Callback> {
         self.callback.as_ref()
+    }
+
+    /// Replaces where callbacks go (an empty URL: nowhere).
+    pub fn set_callback(&mut self, callback: Callback) {
+        self.callback = Some(callback);
     }
 }
 
@@ -359,6 +378,16 @@ impl Directory {
             .find(|c| c.external_userid == external_userid)
     }
 
+    /// A customer someone added in the client; false (and not added) when the id is
+    /// taken.
+    pub fn add_customer(&mut self, customer: Customer) -> bool {
+        if self.customer(&customer.external_userid).is_some() {
+            return false;
+        }
+        self.customers.push(customer);
+        true
+    }
+
     /// The customers `userid` follows, each with that member's `follow` entry, in
     /// fixture order.
     pub fn customers_of<'a>(
@@ -440,6 +469,15 @@ impl Groups {
         self.chats.get(chat_id)
     }
 
+    pub fn get_mut(&mut self, chat_id: &str) -> Option<&mut GroupChat> {
+        self.chats.get_mut(chat_id)
+    }
+
+    /// A dismissed group; `None` when there was none.
+    pub fn remove(&mut self, chat_id: &str) -> Option<GroupChat> {
+        self.chats.remove(chat_id)
+    }
+
     /// Every group, ordered by chat id.
     pub fn all(&self) -> impl Iterator<Item = &GroupChat> {
         self.chats.values()
@@ -518,6 +556,9 @@ pub struct SentMessage {
     /// Recipients, chat id or robot key.
     pub to: String,
     pub body: serde_json::Value,
+    /// Unix seconds it was accepted.
+    #[serde(default)]
+    pub at: i64,
 }
 
 /// Messages accepted, and the robots that may send them.
@@ -540,6 +581,11 @@ impl Messages {
 
     pub fn is_robot(&self, key: &str) -> bool {
         self.robots.iter().any(|r| r.key == key)
+    }
+
+    /// The corp's robots, in fixture order.
+    pub fn robots(&self) -> &[Robot] {
+        &self.robots
     }
 
     /// Records a robot send; false when the robot is over 20 in the last minute.

@@ -17,5 +17,6 @@ mod request_span;
 mod robot_rate;
 mod server;
 mod sidebar;
+mod sim_callbacks;
 mod simulator;
 mod wecom_client;

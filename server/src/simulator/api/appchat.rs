@@ -90,6 +90,7 @@ pub(super) fn send(w: &mut World, agent: i64, call: &Call) -> Answer {
         via: "appchat/send".into(),
         to: req.chatid.clone(),
         body: call.raw_json(),
+        at: crate::clock::now_secs(),
     });
     to_value(Empty {})
 }
@@ -112,6 +113,7 @@ pub(super) fn send_app_message(w: &mut World, agent: i64, call: &Call) -> Answer
         via: "message/send".into(),
         to: valid.join("|"),
         body: call.raw_json(),
+        at: crate::clock::now_secs(),
     });
     to_value(MessageReceipt {
         invaliduser: invalid.join("|"),
