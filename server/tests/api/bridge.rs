@@ -641,9 +641,8 @@ async fn a_customer_added_or_deleted_changes_that_one_row_of_the_mirror() {
     let batches = app.sim.calls("externalcontact/batch/get_by_user").await;
     assert!(batches > 0, "the first match mirrored lina's customers");
 
+    // lina adds the customer in the client: WeCom calls back add_external_contact.
     follow_in_sim(&app.sim, "wmDemo0003", "lina", NEW_PHONE).await;
-    app.deliver(&contact_event("add_external_contact", "lina", "wmDemo0003"))
-        .await;
     let found = eventually("the new customer matched", 10, || async {
         let c = candidates(&app, &lina, "DD-T1").await;
         (!c.is_empty()).then_some(c)
@@ -656,8 +655,18 @@ async fn a_customer_added_or_deleted_changes_that_one_row_of_the_mirror() {
         "no refetch of lina's whole list"
     );
 
-    app.deliver(&contact_event("del_follow_user", "lina", "wmDemo0003"))
-        .await;
+    // The customer deletes lina: del_follow_user.
+    let r = app
+        .sim
+        .http
+        .delete(format!(
+            "{}/sim/customers/wmDemo0003/follow/lina?by=customer",
+            app.sim.url
+        ))
+        .send()
+        .await
+        .expect("unfollow");
+    assert!(r.status().is_success());
     eventually("the customer gone from the mirror", 10, || async {
         candidates(&app, &lina, "DD-T1")
             .await
@@ -678,17 +687,14 @@ async fn a_callback_whose_processing_fails_is_tried_again_and_processed() {
         (app.sim.calls("get_jsapi_ticket").await > 0).then_some(())
     })
     .await;
-    follow_in_sim(&app.sim, "wmDemo0003", "lina", NEW_PHONE).await;
     // More busy answers than the client's own retries: the first tries fail.
     app.sim.set_faults(json!({"busyNext": 9})).await;
     let started = Instant::now();
-    let r = app
-        .deliver(&contact_event("add_external_contact", "lina", "wmDemo0003"))
-        .await;
-    assert_eq!(r.status(), 200);
+    // lina adds the customer; WeCom's callback is answered before it is processed.
+    follow_in_sim(&app.sim, "wmDemo0003", "lina", NEW_PHONE).await;
     assert!(
         started.elapsed() < Duration::from_secs(1),
-        "answered before processing"
+        "WeCom was answered before processing"
     );
     eventually("the customer mirrored", 15, || async {
         let n = app
@@ -720,15 +726,11 @@ async fn a_server_killed_after_answering_processes_the_callback_when_it_is_back(
     let db = fresh_database_url(dir.path()).await;
     let keep = tempfile::tempdir().expect("dir");
     let first = ServeProcess::start_on(&sim, keep, &db, |c| c).await;
-    follow_in_sim(&sim, "wmDemo0003", "lina", NEW_PHONE).await;
+    sim.set_callback_url(&format!("{}/wecom/callback", first.address))
+        .await;
     sim.set_faults(json!({"latencyMs": 4000})).await;
-    let r = post_callback(
-        &first.http,
-        &first.address,
-        &contact_event("add_external_contact", "lina", "wmDemo0003"),
-    )
-    .await;
-    assert_eq!(r.status(), 200, "acknowledged");
+    // Raised to the server, which answers at once and then waits on a slow WeCom.
+    follow_in_sim(&sim, "wmDemo0003", "lina", NEW_PHONE).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let status = std::process::Command::new("kill")
         .args(["-9", &first.pid.to_string()])

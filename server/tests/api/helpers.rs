@@ -51,13 +51,17 @@ pub fn demo_fixture_with(extra: &str) -> Fixture {
 pub async fn spawn_simulator_with(fixture: Fixture) -> Sim {
     let server = SimulatorServer::bind(fixture, "127.0.0.1:0").expect("bind simulator");
     let (url, _handle) = server.spawn();
-    Sim {
+    let sim = Sim {
         url,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client"),
-    }
+    };
+    // Callbacks go nowhere until a server is up (then `spawn_app…` points them at it),
+    // never to the fixture's address, where a developer's demo may be listening.
+    sim.set_callback_url("").await;
+    sim
 }
 
 impl Sim {
@@ -99,6 +103,18 @@ impl Sim {
             .await
             .expect("set faults");
         assert!(r.status().is_success());
+    }
+
+    /// Where the simulator raises callbacks (`""`: nowhere).
+    pub async fn set_callback_url(&self, url: &str) {
+        let r = self
+            .http
+            .put(format!("{}/sim/callback", self.url))
+            .json(&serde_json::json!({ "url": url }))
+            .send()
+            .await
+            .expect("set callback");
+        assert!(r.status().is_success(), "{}", r.status());
     }
 
     pub async fn revoke_tokens(&self) {
@@ -247,6 +263,10 @@ pub async fn spawn_instances_with(
             .expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
+        if apps.is_empty() {
+            sim.set_callback_url(&format!("{address}/wecom/callback"))
+                .await;
+        }
         apps.push(TestApp {
             address,
             http: reqwest::Client::builder()
@@ -272,6 +292,8 @@ pub async fn spawn_app_with(sim: Sim, edit: impl FnOnce(String) -> String) -> Te
         .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
+    sim.set_callback_url(&format!("{address}/wecom/callback"))
+        .await;
     TestApp {
         address,
         http: reqwest::Client::builder()
@@ -547,14 +569,6 @@ pub fn wecom_crypto() -> desk_server::wecom::crypto::CallbackCrypto {
 pub fn text_message(from: &str, content: &str, msg_id: u64) -> String {
     format!(
         "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>",
-        desk_server::clock::now_secs()
-    )
-}
-
-/// The plaintext of a `change_external_contact` event.
-pub fn contact_event(change: &str, userid: &str, external: &str) -> String {
-    format!(
-        "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[{change}]]></ChangeType><UserID><![CDATA[{userid}]]></UserID><ExternalUserID><![CDATA[{external}]]></ExternalUserID></xml>",
         desk_server::clock::now_secs()
     )
 }
