@@ -93,6 +93,11 @@ const DEMO_ORDERS: [(&str, &str, &str, &str, &str, &str); 9] = [
 /// shows an order with a group next to one without.
 const DEMO_GROUP: (&str, &str, &str) = ("DD-1009", "wrDemoWang0001", "王女士父母家-城南店服务群");
 
+/// The demo website's staff ids and the members they are.
+const DEMO_STAFF: [(&str, &str); 2] = [("s-zhangwei", "zhangwei"), ("s-lina", "lina")];
+/// What the demo's WeCom Desk and website share to sign and check events.
+const DEMO_EVENTS_SECRET: &str = "demo-events-secret";
+
 async fn seed_orders(database_url: &str) -> anyhow::Result<()> {
     let db = crate::db::connect(database_url).await?;
     for (id, title, designer, pm, customer, phone) in DEMO_ORDERS {
@@ -118,6 +123,10 @@ async fn seed_orders(database_url: &str) -> anyhow::Result<()> {
         "zhangwei",
     )
     .await?;
+    // The demo website's staff ids, bound to the members who answer its customers.
+    for (staff, member) in DEMO_STAFF {
+        crate::bridge::store::bind(&db, staff, member, "demo", crate::clock::now_secs()).await?;
+    }
     db.close().await;
     Ok(())
 }
@@ -177,6 +186,8 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         [integration]
         api_keys = ["demo-api-key"]
         order_source = "{sim_url}/sim/erp/orders/{{id}}"
+        events_url = "{sim_url}/sim/website/events"
+        events_secret = "{DEMO_EVENTS_SECRET}"
         "#,
         corp = fixture.corp_id,
         agent = app.agent_id,
@@ -186,6 +197,17 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
 
     seed_orders(database_url).await?;
     let app = Application::build(settings).await?;
+    reqwest::Client::new()
+        .put(format!("{sim_url}/sim/website"))
+        .json(&serde_json::json!({
+            "deskUrl": public_url,
+            "apiKey": "demo-api-key",
+            "eventsSecret": DEMO_EVENTS_SECRET,
+        }))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .context("cannot set up the demo website")?;
     println!("\nWeCom Desk 演示已启动 / demo running\n");
     println!("  打开 / open:        {public_url}/");
     println!("  模拟企业微信 / simulator: {sim_url}  (calls: {sim_url}/sim/stats)");
@@ -205,6 +227,10 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         "  群聊工具栏 / group toolbar: {public_url}/sidebar?ww_entry=group_chat_tools&ww_chat={}",
         DEMO_GROUP.1
     );
+    println!("  消息桥 / messages bridge:");
+    println!("    1. 业务网站 / website:      {sim_url}/sim/website  (a customer writes; staff are notified)");
+    println!("    2. 群机器人 / robot chat:   {sim_url}/sim/robots");
+    println!("    3. 成员回复 / reply as staff: {sim_url}/sim/member?userid=zhangwei  (then the website shows it)");
     println!("  成员 / members to try:");
     for m in &members {
         println!("    {:<10} {}（{}）", m.userid, m.name, m.position);

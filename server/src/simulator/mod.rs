@@ -26,6 +26,8 @@ pub struct Simulator {
     world: Mutex<World>,
     /// Sends the callbacks.
     http: reqwest::Client,
+    /// The demo's stand-in business website.
+    website: Mutex<pages::website::Website>,
 }
 
 impl Simulator {
@@ -37,6 +39,7 @@ impl Simulator {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_default(),
+            website: Mutex::default(),
         }
     }
 

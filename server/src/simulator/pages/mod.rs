@@ -1,11 +1,12 @@
 //! Pages a person watches the demo through: what the group robots received
-//! (`/sim/robots`), and a member typing to the app with the app's answers
-//! (`/sim/member`). Each page keeps itself fresh by fetching its feed, an HTML
+//! (`/sim/robots`), a member typing to the app with the app's answers
+//! (`/sim/member`), and a business website's conversation (`/sim/website`). Each page keeps itself fresh by fetching its feed, an HTML
 //! fragment rendered (and escaped) here, every 2 s; nothing from input reaches the
 //! page unescaped.
 
 mod member;
 mod robots;
+pub mod website;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -17,7 +18,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/sim/robots", web::get().to(robots::page))
         .route("/sim/robots/feed", web::get().to(robots::feed))
         .route("/sim/member", web::get().to(member::page))
-        .route("/sim/member/feed", web::get().to(member::feed));
+        .route("/sim/member/feed", web::get().to(member::feed))
+        .route("/sim/website", web::get().to(website::page))
+        .route("/sim/website", web::put().to(website::configure))
+        .route("/sim/website/feed", web::get().to(website::feed))
+        .route("/sim/website/notify", web::post().to(website::notify))
+        .route("/sim/website/events", web::post().to(website::event));
 }
 
 const STYLE: &str = r#"body{font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f5f6f8;margin:0;color:#1f2329}
