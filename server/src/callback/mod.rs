@@ -284,3 +284,51 @@ async fn receive(
     );
     Ok(HttpResponse::Ok().finish())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(xml: &str) -> Result<Plain, quick_xml::DeError> {
+        quick_xml::de::from_str(xml)
+    }
+
+    #[test]
+    fn a_text_message_reads_with_its_content_and_key() {
+        let p = parse("<xml><FromUserName><![CDATA[zhangwei]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[#c-1 好的 <b>]]></Content><MsgId>42</MsgId></xml>")
+            .expect("parse");
+        assert_eq!(p.content, "#c-1 好的 <b>");
+        assert_eq!(p.dedup_key(), "msg:42");
+    }
+
+    #[test]
+    fn entities_a_document_declares_are_never_expanded() {
+        let laughs = format!(
+            "<!DOCTYPE xml [<!ENTITY a \"{}\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY x SYSTEM \"file:///etc/passwd\">]><xml><MsgType>text</MsgType><Content>&c;&x;</Content></xml>",
+            "a".repeat(100)
+        );
+        match parse(&laughs) {
+            Err(_) => {}
+            Ok(p) => assert!(
+                p.content.len() < 100 && !p.content.contains("root:"),
+                "an entity was expanded: {} bytes",
+                p.content.len()
+            ),
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_or_skipped_never_a_stack_overflow() {
+        let depth = 100_000;
+        let xml = format!(
+            "<xml><MsgType>text</MsgType><Junk>{}{}</Junk><MsgId>7</MsgId></xml>",
+            "<a>".repeat(depth),
+            "</a>".repeat(depth)
+        );
+        if let Ok(p) = parse(&xml) {
+            assert_eq!(p.msg_id, "7");
+        }
+        let unclosed = format!("<xml>{}", "<a>".repeat(depth));
+        assert!(parse(&unclosed).is_err());
+    }
+}

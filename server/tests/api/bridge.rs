@@ -789,3 +789,115 @@ async fn the_same_message_delivered_to_two_instances_is_one_reply() {
     assert_eq!(messages_of(&apps[1], "c-2i").await.len(), 1);
     assert_eq!(app_messages_to(&sim, "zhangwei").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_recorded_group_follows_wecom_members_joining_leaving_and_the_dismissal() {
+    let (events, got) = events_receiver(0).await;
+    let app = bridge_app(Some(&events), "").await;
+    let order = json!({"title": "王女士新房", "designerUserId": "zhangwei", "projectManagerUserId": "lina",
+        "customerName": "王女士", "customerPhone": "13900000000"});
+    assert!(app.put_order("DD-J1", &order).await.status().is_success());
+    let zhangwei = app.login("zhangwei").await;
+    let chat = app
+        .make_customer_group("zhangwei", &["zhangwei", "lina"], &["wmDemo0000"])
+        .await;
+    let r = app
+        .post_as(
+            &zhangwei,
+            "/api/orders/DD-J1/group",
+            &json!({"chatId": chat, "groupName": "王女士新房服务群",
+                    "externalUserIds": ["wmDemo0000"], "userIds": ["zhangwei", "lina"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let g: Value = r.json().await.expect("json");
+    assert_eq!(g["via"], "client");
+    assert!(
+        g["customerJoinedAt"].as_i64().is_some(),
+        "the customer came in with the group"
+    );
+    let kinds = |got: &Received| -> Vec<Value> {
+        got.lock()
+            .iter()
+            .map(|(_, b)| serde_json::from_str::<Value>(b).expect("json"))
+            .collect()
+    };
+    let created = eventually("group.created", 10, || async {
+        kinds(&got)
+            .into_iter()
+            .find(|e| e["type"] == "group.created")
+    })
+    .await;
+    assert_eq!(created["data"]["orderId"], "DD-J1");
+    assert_eq!(created["data"]["group"]["chatId"], chat.as_str());
+
+    let sim_call = |method: Method, path: String, body: Value| {
+        app.sim
+            .http
+            .request(method, format!("{}{path}", app.sim.url))
+            .json(&body)
+            .send()
+    };
+    let in_group = format!("SELECT COUNT(*) FROM order_group_customers WHERE chat_id = '{chat}'");
+    let customers = || app.count(&in_group);
+    // A second customer scans into the group.
+    let r = sim_call(
+        Method::POST,
+        format!("/sim/groups/{chat}/members"),
+        json!({"userid": "wmDemo0001", "type": 2, "joinScene": 3}),
+    )
+    .await
+    .expect("join");
+    assert!(r.status().is_success(), "{}", r.status());
+    let joined = eventually("customer.joined", 10, || async {
+        kinds(&got)
+            .into_iter()
+            .find(|e| e["type"] == "customer.joined")
+    })
+    .await;
+    assert_eq!(joined["data"]["orderId"], "DD-J1");
+    assert_eq!(joined["data"]["externalUserId"], "wmDemo0001");
+    assert_eq!(joined["data"]["joinScene"], 3);
+    eventually("both customers known", 10, || async {
+        (customers().await == 2).then_some(())
+    })
+    .await;
+    // They leave again.
+    let r = sim_call(
+        Method::DELETE,
+        format!("/sim/groups/{chat}/members/wmDemo0001"),
+        json!({}),
+    )
+    .await
+    .expect("leave");
+    assert!(r.status().is_success());
+    eventually("one customer left", 10, || async {
+        (customers().await == 1).then_some(())
+    })
+    .await;
+    let r = sim_call(
+        Method::POST,
+        format!("/sim/groups/{chat}/dismiss"),
+        json!({}),
+    )
+    .await
+    .expect("dismiss");
+    assert!(r.status().is_success());
+    eventually("the group noted as dismissed", 10, || async {
+        let n = app
+            .count(&format!(
+                "SELECT COUNT(*) FROM order_groups WHERE chat_id = '{chat}' AND dismissed_at IS NOT NULL"
+            ))
+            .await;
+        (n == 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        kinds(&got)
+            .iter()
+            .filter(|e| e["type"] == "customer.joined")
+            .count(),
+        1,
+        "one join, one event"
+    );
+}
