@@ -7,3 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 trunk build --release
 trunk build --release=true --dist dist/sidebar --public-url /sidebar/ frontend/sidebar.html
+# Trunk leaves wasm-bindgen's JS glue as written: minified here (terser, from npm).
+node frontend/tools/minify-glue.mjs dist
+node frontend/tools/minify-glue.mjs dist/sidebar

@@ -76,19 +76,27 @@ pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path, bridge_script: Option
         );
 }
 
-/// Puts `<script src=bridge>` first in `<head>`, so it runs before the JS-SDK.
+/// Puts `<script src=bridge>` before everything the page loads (first in `<head>`, or,
+/// in minified HTML without the optional `<head>` tag, before the first `<link>` or
+/// `<script>`), so it runs before the JS-SDK.
 fn inject(html: &str, bridge_script: Option<&str>) -> String {
-    match (bridge_script, html.find("<head>")) {
-        (Some(src), Some(at)) => {
-            let at = at + "<head>".len();
-            format!(
-                "{}\n    <script src=\"{}\"></script>{}",
-                &html[..at],
-                src.replace('"', "%22"),
-                &html[at..]
-            )
-        }
-        _ => html.to_string(),
+    let Some(src) = bridge_script else {
+        return html.to_string();
+    };
+    let at = html.find("<head>").map(|at| at + "<head>".len()).or_else(|| {
+        ["<link", "<script"]
+            .iter()
+            .filter_map(|tag| html.find(tag))
+            .min()
+    });
+    match at {
+        Some(at) => format!(
+            "{}<script src=\"{}\"></script>{}",
+            &html[..at],
+            src.replace('"', "%22"),
+            &html[at..]
+        ),
+        None => html.to_string(),
     }
 }
 
@@ -208,6 +216,15 @@ mod tests {
             "{demo}"
         );
         assert!(!demo.contains("frame-ancestors"));
+    }
+
+    #[test]
+    fn the_bridge_goes_first_in_minified_html_without_a_head_tag() {
+        let html = "<!doctype html><html lang=zh-CN><meta charset=utf-8><title>x</title><link href=/a.css rel=stylesheet><script src=/sdk.js></script>";
+        let out = inject(html, Some("http://127.0.0.1:9/sim/bridge.js"));
+        let bridge = out.find("bridge.js").expect("injected");
+        assert!(bridge < out.find("/a.css").expect("css"));
+        assert!(bridge > out.find("<title>").expect("title"));
     }
 
     #[test]
