@@ -83,12 +83,15 @@ fn inject(html: &str, bridge_script: Option<&str>) -> String {
     let Some(src) = bridge_script else {
         return html.to_string();
     };
-    let at = html.find("<head>").map(|at| at + "<head>".len()).or_else(|| {
-        ["<link", "<script"]
-            .iter()
-            .filter_map(|tag| html.find(tag))
-            .min()
-    });
+    let at = html
+        .find("<head>")
+        .map(|at| at + "<head>".len())
+        .or_else(|| {
+            ["<link", "<script"]
+                .iter()
+                .filter_map(|tag| html.find(tag))
+                .min()
+        });
     match at {
         Some(at) => format!(
             "{}<script src=\"{}\"></script>{}",
