@@ -134,6 +134,7 @@ impl Application {
             cards.clone(),
             bridge.clone(),
             &settings.outbox,
+            settings.callback.max_clock_skew_secs,
         ));
         let callback = web::Data::new(CallbackState {
             db: db.clone(),

@@ -140,3 +140,16 @@ pub async fn release_claims(db: &Db) -> Result<u64, sqlx::Error> {
     .await?
     .rows_affected())
 }
+
+/// Forgets processed deliveries received before `before_secs`. Safe for
+/// de-duplication once `before_secs` is further back than the timestamps the endpoint
+/// accepts (`callback.max_clock_skew_secs`): an older replay is refused anyway.
+pub async fn forget_processed(db: &Db, before_secs: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "DELETE FROM callback_inbox WHERE processed_at IS NOT NULL AND received_at < $1",
+    )
+    .bind(before_secs)
+    .execute(db)
+    .await?
+    .rows_affected())
+}

@@ -38,6 +38,9 @@ pub struct Processor {
     /// First pause after a failure (doubled each try) and the longest.
     retry_base_ms: u64,
     retry_max_ms: u64,
+    /// Processed deliveries older than this are forgotten (seconds).
+    keep_secs: i64,
+    last_sweep_secs: std::sync::atomic::AtomicI64,
 }
 
 impl Processor {
@@ -47,6 +50,7 @@ impl Processor {
         cards: web::Data<CustomerCards>,
         bridge: web::Data<BridgeState>,
         settings: &crate::config::OutboxSettings,
+        max_clock_skew_secs: i64,
     ) -> Self {
         Self {
             db,
@@ -57,6 +61,10 @@ impl Processor {
             wake: Arc::new(Notify::new()),
             retry_base_ms: settings.retry_base_ms.max(1),
             retry_max_ms: settings.retry_max_ms,
+            // Twice the timestamps the endpoint accepts, and at least a day: an older
+            // replay is refused before it reaches the inbox.
+            keep_secs: max_clock_skew_secs.saturating_mul(2).max(86_400),
+            last_sweep_secs: std::sync::atomic::AtomicI64::new(0),
         }
     }
 
@@ -67,6 +75,7 @@ impl Processor {
 
     /// Processes what is pending, a batch at a time, until nothing is.
     pub async fn round(&self) {
+        self.sweep_now_and_then().await;
         loop {
             let now = now_millis();
             let batch = match store::claim_pending(
@@ -95,6 +104,21 @@ impl Processor {
             if !full {
                 return;
             }
+        }
+    }
+
+    /// Every ten minutes, forgets processed deliveries past keeping.
+    async fn sweep_now_and_then(&self) {
+        use std::sync::atomic::Ordering;
+        let now = crate::clock::now_secs();
+        if now - self.last_sweep_secs.load(Ordering::Relaxed) < 600 {
+            return;
+        }
+        self.last_sweep_secs.store(now, Ordering::Relaxed);
+        match store::forget_processed(&self.db, now - self.keep_secs).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deliveries = n, "old processed callbacks forgotten"),
+            Err(e) => tracing::warn!(error = %e, "could not forget old callbacks"),
         }
     }
 

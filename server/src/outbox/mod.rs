@@ -36,6 +36,8 @@ pub const ROBOT_WINDOW_MS: i64 = 61_000;
 const CLAIM_MS: i64 = 60_000;
 /// Rows of events and app messages sent at once by one worker.
 const BATCH: i64 = 20;
+/// How long a sent row stays readable (`GET /api/v1/notifications/{id}`).
+const KEEP_SENT_MS: i64 = 30 * 24 * 3600 * 1000;
 /// How long one robot's turn may go on before other work gets a look.
 const ROBOT_TURN: Duration = Duration::from_secs(15);
 
@@ -223,12 +225,14 @@ impl Outbox {
         Ok(())
     }
 
+    /// Once a minute: robot sends out of every window, and sent rows past keeping.
     async fn prune_now_and_then(&self) -> Result<(), sqlx::Error> {
         let now = now_millis();
         let last = self.last_prune_ms.load(Ordering::Relaxed);
         if now - last > ROBOT_WINDOW_MS {
             self.last_prune_ms.store(now, Ordering::Relaxed);
             store::prune_robot_sends(&self.db, now - 10 * ROBOT_WINDOW_MS).await?;
+            store::forget_sent(&self.db, now - KEEP_SENT_MS).await?;
         }
         Ok(())
     }

@@ -310,3 +310,14 @@ pub async fn release_claims(db: &Db) -> Result<u64, sqlx::Error> {
     .await?
     .rows_affected())
 }
+
+/// Forgets rows sent before `before_ms` (failed rows stay for an admin).
+pub async fn forget_sent(db: &Db, before_ms: i64) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM outbox WHERE status = 'sent' AND sent_at < $1")
+            .bind(before_ms)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}

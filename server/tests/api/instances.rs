@@ -126,8 +126,11 @@ async fn of_concurrent_first_writes_of_one_order_exactly_one_is_new() {
 async fn claiming_work_rows_never_hands_one_row_to_two_workers() {
     use desk_server::callback::store::{claim_pending, insert_once, mark_processed, Delivery};
 
-    let app = spawn_app().await;
-    let db = app.db().await;
+    // The store alone: a running server's own worker would take rows too.
+    let dir = tempfile::tempdir().expect("dir");
+    let db = desk_server::db::connect(&fresh_database_url(dir.path()).await)
+        .await
+        .expect("db");
     for i in 0..60 {
         let key = format!("msg:{i}");
         let d = Delivery {
@@ -189,4 +192,51 @@ async fn claim_holder(db: &desk_server::db::Db, key: &str) -> String {
             .await
             .expect("claimed row");
     holder
+}
+
+#[tokio::test]
+async fn processed_callbacks_past_keeping_are_forgotten_and_pending_ones_never() {
+    use desk_server::callback::store::{forget_processed, insert_once, Delivery};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let db = desk_server::db::connect(&fresh_database_url(dir.path()).await)
+        .await
+        .expect("db");
+    for key in ["msg:old-done", "msg:old-pending", "msg:new-done"] {
+        let d = Delivery {
+            dedup_key: key,
+            msg_type: "text",
+            event: "",
+            change_type: "",
+            body: "<xml/>",
+        };
+        insert_once(&db, &d).await.expect("insert");
+    }
+    let now = desk_server::clock::now_secs();
+    let three_days_ago = now - 3 * 86_400;
+    for (key, received, processed) in [
+        ("msg:old-done", three_days_ago, Some(three_days_ago)),
+        ("msg:old-pending", three_days_ago, None),
+        ("msg:new-done", now, Some(now)),
+    ] {
+        sqlx::query(
+            "UPDATE callback_inbox SET received_at = $1, processed_at = $2 WHERE dedup_key = $3",
+        )
+        .bind(received)
+        .bind(processed)
+        .bind(key)
+        .execute(&db)
+        .await
+        .expect("age");
+    }
+    assert_eq!(
+        forget_processed(&db, now - 86_400).await.expect("forget"),
+        1
+    );
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT dedup_key FROM callback_inbox ORDER BY dedup_key")
+            .fetch_all(&db)
+            .await
+            .expect("keys");
+    assert_eq!(left, ["msg:new-done", "msg:old-pending"]);
 }
