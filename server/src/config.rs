@@ -27,6 +27,33 @@ pub struct Settings {
     pub contacts: ContactsSettings,
     #[serde(default)]
     pub outbox: OutboxSettings,
+    #[serde(default)]
+    pub pool: PoolSettings,
+}
+
+/// The pool of pre-built empty customer groups behind the orders' join QR codes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSettings {
+    /// Members whose customer groups `discover` looks through (`groupchat/list`).
+    #[serde(default, deserialize_with = "list")]
+    pub owner_userids: Vec<String>,
+    /// Fewer free groups than this and the admins (and the robot) hear it, once.
+    #[serde(default = "default_low_threshold")]
+    pub low_threshold: i64,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            owner_userids: Vec::new(),
+            low_threshold: default_low_threshold(),
+        }
+    }
+}
+
+fn default_low_threshold() -> i64 {
+    3
 }
 
 /// How patiently what goes out (robot messages, events, app messages) is retried.
@@ -36,7 +63,8 @@ pub struct OutboxSettings {
     /// Tries of a robot or app message before it is `failed` (the reason kept).
     #[serde(default = "default_max_attempts")]
     pub max_attempts: i64,
-    /// Tries of an event to `integration.events_url` before it is `failed`.
+    /// Tries of an event to `integration.events_url` before it is `failed`; 0 (the
+    /// default): until the receiver answers 2xx.
     #[serde(default = "default_event_max_attempts")]
     pub event_max_attempts: i64,
     /// The first pause after a failure; doubled each time up to `retry_max_ms`.
@@ -65,7 +93,7 @@ fn default_max_attempts() -> i64 {
     8
 }
 fn default_event_max_attempts() -> i64 {
-    30
+    0
 }
 fn default_retry_base_ms() -> u64 {
     1000

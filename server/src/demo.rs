@@ -107,6 +107,7 @@ async fn seed_orders(database_url: &str) -> anyhow::Result<()> {
             project_manager_user_id: pm.into(),
             customer_name: customer.into(),
             customer_phone: phone.into(),
+            status: None,
         };
         // Keeps an order's recorded group across demo restarts.
         crate::orders::store::upsert(&db, id, &order, None).await?;

@@ -98,6 +98,7 @@ impl Events {
             target: "events",
             payload: &body,
             conversation_id: None,
+            staff_id: None,
         };
         insert(tx, &row, now_ms).await.map(drop)
     }

@@ -49,6 +49,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     sidebar::configure(cfg);
     admin::configure(cfg);
     bridge::configure(cfg);
+    crate::joinway::configure(cfg);
+    crate::staffchat::configure(cfg);
     callback::configure(cfg);
 }
 
@@ -142,6 +144,19 @@ impl Application {
             crypto: callback_crypto(&settings)?,
             max_clock_skew_secs: settings.callback.max_clock_skew_secs,
         });
+        let join_ways = web::Data::new(crate::joinway::JoinWays {
+            db: db.clone(),
+            wecom: wecom.clone(),
+            events: events.clone(),
+            outbox: outbox.clone(),
+            admins: settings.server.admin_userids.clone(),
+            owners: settings.pool.owner_userids.clone(),
+            low_threshold: settings.pool.low_threshold,
+        });
+        let staff_chats = web::Data::new(crate::staffchat::StaffChats {
+            outbox: outbox.clone(),
+            public_url: settings.server.public_url.clone(),
+        });
         let api_keys = web::Data::new(ApiKeys(settings.integration.api_keys.clone()));
         let admin = web::Data::new(AdminState::new(
             settings.server.admin_userids.clone(),
@@ -202,6 +217,8 @@ impl Application {
                 .app_data(cards.clone())
                 .app_data(callback.clone())
                 .app_data(bridge.clone())
+                .app_data(join_ways.clone())
+                .app_data(staff_chats.clone())
                 .app_data(api_keys.clone())
                 .app_data(admin.clone())
                 .app_data(deadline)

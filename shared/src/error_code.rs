@@ -90,6 +90,12 @@ pub enum ErrorCode {
     /// The member is neither in this group nor on the order it serves.
     NotYourGroup,
 
+    // ---- join QR codes and staff groups -------------------------------------------
+    /// No free group is left in the pool: an admin registers more.
+    PoolEmpty,
+    /// The order is closed: no join QR code for it.
+    OrderClosed,
+
     // ---- the messages bridge ------------------------------------------------------
     /// No robot of that name in `robot.webhook_urls` (or none configured).
     UnknownRobot,
@@ -101,6 +107,8 @@ pub enum ErrorCode {
     MemberAlreadyBound,
     /// Only a failed notification can be tried again.
     NotFailed,
+    /// The `Idempotency-Key` was used before for a different notification.
+    IdempotencyKeyReused,
 
     // ---- WeCom callbacks ----------------------------------------------------------
     /// `callback.token` / `callback.encoding_aes_key` are not configured.
@@ -130,7 +138,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, `Unknown` last.
-    pub const ALL: [ErrorCode; 49] = [
+    pub const ALL: [ErrorCode; 52] = [
         Self::BadRequest,
         Self::BadJson,
         Self::BadContentType,
@@ -166,11 +174,14 @@ impl ErrorCode {
         Self::OrderSourceInvalid,
         Self::NotYourCustomer,
         Self::NotYourGroup,
+        Self::PoolEmpty,
+        Self::OrderClosed,
         Self::UnknownRobot,
         Self::UnknownStaff,
         Self::UnknownMember,
         Self::MemberAlreadyBound,
         Self::NotFailed,
+        Self::IdempotencyKeyReused,
         Self::CallbackNotConfigured,
         Self::StaleTimestamp,
         Self::BadSignature,
@@ -220,11 +231,14 @@ impl ErrorCode {
             Self::OrderSourceInvalid => "order_source_invalid",
             Self::NotYourCustomer => "not_your_customer",
             Self::NotYourGroup => "not_your_group",
+            Self::PoolEmpty => "pool_empty",
+            Self::OrderClosed => "order_closed",
             Self::UnknownRobot => "unknown_robot",
             Self::UnknownStaff => "unknown_staff",
             Self::UnknownMember => "unknown_member",
             Self::MemberAlreadyBound => "member_already_bound",
             Self::NotFailed => "not_failed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::CallbackNotConfigured => "callback_not_configured",
             Self::StaleTimestamp => "stale_timestamp",
             Self::BadSignature => "bad_signature",
@@ -295,7 +309,7 @@ mod tests {
     #[test]
     fn a_code_from_a_newer_server_reads_as_unknown() {
         let e: crate::ApiError =
-            serde_json::from_str(r#"{"code":"pool_empty","message":"群池空了"}"#)
+            serde_json::from_str(r#"{"code":"pool_drained","message":"群池空了"}"#)
                 .expect("an unknown code still reads");
         assert_eq!(e.code, ErrorCode::Unknown);
         assert_eq!(e.message, "群池空了");

@@ -84,6 +84,9 @@ pub struct OrderInput {
     pub project_manager_user_id: String,
     pub customer_name: String,
     pub customer_phone: String,
+    /// `open` (the default) or `closed`: a closed order's join QR code is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 /// A member as pages show them.
@@ -123,10 +126,52 @@ pub struct Order {
     pub customer_name: String,
     pub customer_phone: String,
     pub group: Option<OrderGroup>,
+    /// `open` or `closed`.
+    #[serde(default)]
+    pub status: String,
+    /// The internal group the server made for the order's staff.
+    #[serde(default)]
+    pub staff_chat: Option<StaffChat>,
+    /// The order's join QR code.
+    #[serde(default)]
+    pub join_way: Option<JoinWayInfo>,
     /// A sentence for the member when the order shown may be out of date (the
     /// business system could not be asked); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+}
+
+/// An order's internal staff group (`POST /api/orders/{id}/appchat`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StaffChat {
+    pub chat_id: String,
+    pub name: String,
+}
+
+/// An order's join QR code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinWayInfo {
+    pub config_id: String,
+    pub qr_code: String,
+}
+
+/// `POST /api/orders/{id}/join-way` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinWayCreated {
+    pub config_id: String,
+    pub qr_code: String,
+    pub chat_id: String,
+}
+
+/// `POST /api/orders/{id}/appchat` body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppChatRequest {
+    #[serde(default)]
+    pub extra_user_ids: Vec<String>,
 }
 
 /// `GET /api/orders`.

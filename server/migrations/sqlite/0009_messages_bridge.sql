@@ -18,9 +18,13 @@ CREATE TABLE outbox (
     last_error      TEXT,
     created_at      INTEGER NOT NULL,     -- unix ms
     sent_at         INTEGER,              -- unix ms
-    conversation_id TEXT
+    conversation_id TEXT,
+    staff_id        TEXT                  -- a notification's staff id, if it names one
 );
 CREATE INDEX outbox_due ON outbox (status, next_at);
+-- Where a member's reply goes: the conversations posted (sent) for their staff id.
+CREATE INDEX outbox_posted_staff ON outbox (staff_id, sent_at);
+CREATE INDEX outbox_posted_conversation ON outbox (conversation_id);
 
 -- Every message handed to a robot in the last minutes, for WeCom's 20 per robot per
 -- minute: counted by every instance, and kept across restarts (no burst after one).
@@ -32,11 +36,9 @@ CREATE INDEX robot_sends_robot ON robot_sends (robot, sent_at);
 
 -- The business system's staff ids and the WeCom members they are.
 CREATE TABLE staff_bindings (
-    staff_id             TEXT    PRIMARY KEY,
-    wecom_userid         TEXT    NOT NULL UNIQUE,
-    last_conversation_id TEXT,
-    last_notified_at     INTEGER,
-    updated_at           INTEGER NOT NULL
+    staff_id     TEXT    PRIMARY KEY,
+    wecom_userid TEXT    NOT NULL UNIQUE,
+    updated_at   INTEGER NOT NULL
 );
 
 -- The website's conversations staff were told about.

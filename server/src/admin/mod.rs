@@ -48,14 +48,14 @@ async fn retry(
     bridge: web::Data<crate::bridge::BridgeState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    admin(&state, &member)?;
+    require_admin(&state, &member)?;
     crate::bridge::retry_failed(&bridge.db, &bridge.outbox, &id, &member.0.user_id).await?;
     tracing::info!(id = %id, by = %member.0.user_id, "failed message queued again");
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Whether the logged-in member is an admin (403 `admin_only` otherwise).
-fn admin(state: &AdminState, member: &Member) -> Result<(), ApiError> {
+pub(crate) fn require_admin(state: &AdminState, member: &Member) -> Result<(), ApiError> {
     if state.admins.contains(&member.0.user_id) {
         return Ok(());
     }
@@ -68,7 +68,7 @@ fn admin(state: &AdminState, member: &Member) -> Result<(), ApiError> {
 
 /// `GET /api/admin/checks`: `wecom-desk doctor`'s checklist, run now by the server.
 async fn checks(member: Member, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
-    admin(&state, &member)?;
+    require_admin(&state, &member)?;
     // One run at a time; a report younger than CHECKS_EVERY is answered again.
     let mut last = state.last_checks.lock().await;
     if let Some((at, report)) = last.as_ref() {

@@ -152,16 +152,11 @@ async fn notify(
         target: robot,
         payload: &payload,
         conversation_id: Some(&n.conversation_id),
+        staff_id: n.staff_id.as_deref(),
     };
     let new = crate::outbox::store::insert(&mut tx, &row, now_millis()).await?;
     if new {
-        store::notified(
-            &mut tx,
-            &n.conversation_id,
-            n.staff_id.as_deref(),
-            now_secs(),
-        )
-        .await?;
+        store::notified(&mut tx, &n.conversation_id, now_secs()).await?;
     }
     tx.commit().await?;
     if new {
@@ -171,6 +166,15 @@ async fn notify(
     let now = crate::outbox::store::get(&state.db, &id)
         .await?
         .ok_or_else(|| ApiError::internal("a queued notification is gone"))?;
+    if !new
+        && (now.payload != payload || now.conversation_id.as_deref() != Some(&n.conversation_id))
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::IdempotencyKeyReused,
+            "这个 Idempotency-Key 已用于另一条通知：每条通知请用新的 Key。/ The Idempotency-Key was used for another notification.",
+        ));
+    }
     Ok(HttpResponse::Accepted().json(NotificationAccepted {
         id,
         status: status_of(&now.status),
@@ -356,32 +360,51 @@ impl Routed {
             Routed::Delivered(c) => format!("已送达会话 #{c}。"),
             Routed::NotBound => "这条消息没有送出：你的企业微信账号还没有绑定业务系统的员工号。请联系管理员绑定（员工绑定）。".into(),
             Routed::NoConversation => "这条消息没有送出：还没有可以回复的会话。收到客户消息的通知后直接回复；或以 #会话号 开头指定会话。".into(),
-            Routed::UnknownConversation(c) => format!("这条消息没有送出：没有会话 #{c}。请检查会话号（见通知末尾）。"),
+            Routed::UnknownConversation(c) => format!("这条消息没有送出：没有你能回复的会话 #{c}。请检查会话号（见通知末尾）。"),
             Routed::Empty => "这条消息没有送出：# 会话号后面没有内容。".into(),
         }
     }
 }
 
-/// A member's text to the app (the callback `source`): into its conversation, as a
-/// `staff.replied` event, and an app message telling the member where it went. All
-/// in one transaction whose rows are keyed by `source`, so a redelivered or replayed
-/// callback changes nothing.
+/// A member's text to the app (the callback `source`, written at `written_secs`):
+/// into its conversation, as a `staff.replied` event, and an app message telling the
+/// member where it went. All in one transaction whose rows are keyed by `source`, so
+/// a redelivered or replayed callback changes nothing. Without a `#id` the text answers
+/// the conversation the robot last posted for the member before they wrote it; with
+/// one, a conversation posted for them or for nobody in particular.
 pub async fn route_reply(
     state: &BridgeState,
     from: &str,
     content: &str,
     source: &str,
+    written_secs: i64,
 ) -> Result<(), sqlx::Error> {
     let now = now_secs();
     let (named, text) = addressed(content);
     let binding = store::binding_of_member(&state.db, from).await?;
+    let conversation = match (&binding, named) {
+        (None, _) => None,
+        (Some(b), Some(c)) => Some(
+            store::may_answer(&state.db, &b.staff_id, c)
+                .await?
+                .then(|| c.to_string())
+                .ok_or_else(|| c.to_string()),
+        ),
+        (Some(b), None) => {
+            let at_ms = written_secs.saturating_add(1).saturating_mul(1000) - 1;
+            store::posted_before(&state.db, &b.staff_id, at_ms)
+                .await?
+                .map(Ok)
+        }
+    };
     let mut tx = state.db.begin().await?;
-    let routed = match &binding {
-        None => Routed::NotBound,
-        Some(b) => match named.map(str::to_string).or(b.last_conversation_id.clone()) {
-            None => Routed::NoConversation,
-            Some(_) if text.is_empty() => Routed::Empty,
-            Some(c) => match store::add_message(&mut tx, &c, b, text, source, now).await? {
+    let routed = match (&binding, conversation) {
+        (None, _) => Routed::NotBound,
+        (Some(_), None) => Routed::NoConversation,
+        (Some(_), Some(Err(c))) => Routed::UnknownConversation(c),
+        (Some(_), Some(Ok(_))) if text.is_empty() => Routed::Empty,
+        (Some(b), Some(Ok(c))) => {
+            match store::add_message(&mut tx, &c, b, text, source, now).await? {
                 Added::NoConversation => Routed::UnknownConversation(c),
                 Added::Again => Routed::Delivered(c),
                 Added::New(message_id) => {
@@ -405,8 +428,8 @@ pub async fn route_reply(
                         .await?;
                     Routed::Delivered(c)
                 }
-            },
-        },
+            }
+        }
     };
     let ack = serde_json::to_string(&AppMessagePayload {
         touser: vec![from.to_string()],
@@ -424,6 +447,7 @@ pub async fn route_reply(
         target: from,
         payload: &ack,
         conversation_id: None,
+        staff_id: None,
     };
     crate::outbox::store::insert(&mut tx, &row, now_millis()).await?;
     tx.commit().await?;

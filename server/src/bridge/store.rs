@@ -23,11 +23,15 @@ impl From<BindingRow> for StaffBinding {
     }
 }
 
-const BINDING: &str =
-    "SELECT staff_id, wecom_userid, last_conversation_id, updated_at FROM staff_bindings";
+/// A binding with the last conversation posted (sent by the robot) for the staff id.
+const BINDING: &str = "SELECT b.staff_id, b.wecom_userid, b.updated_at,
+        (SELECT o.conversation_id FROM outbox o
+         WHERE o.staff_id = b.staff_id AND o.kind = 'robot' AND o.status = 'sent'
+         ORDER BY o.sent_at DESC LIMIT 1) AS last_conversation_id
+    FROM staff_bindings b";
 
 pub async fn binding(db: &Db, staff_id: &str) -> Result<Option<StaffBinding>, sqlx::Error> {
-    let row: Option<BindingRow> = sqlx::query_as(&format!("{BINDING} WHERE staff_id = $1"))
+    let row: Option<BindingRow> = sqlx::query_as(&format!("{BINDING} WHERE b.staff_id = $1"))
         .bind(staff_id)
         .fetch_optional(db)
         .await?;
@@ -35,7 +39,7 @@ pub async fn binding(db: &Db, staff_id: &str) -> Result<Option<StaffBinding>, sq
 }
 
 pub async fn binding_of_member(db: &Db, userid: &str) -> Result<Option<StaffBinding>, sqlx::Error> {
-    let row: Option<BindingRow> = sqlx::query_as(&format!("{BINDING} WHERE wecom_userid = $1"))
+    let row: Option<BindingRow> = sqlx::query_as(&format!("{BINDING} WHERE b.wecom_userid = $1"))
         .bind(userid)
         .fetch_optional(db)
         .await?;
@@ -43,7 +47,7 @@ pub async fn binding_of_member(db: &Db, userid: &str) -> Result<Option<StaffBind
 }
 
 pub async fn bindings(db: &Db) -> Result<Vec<StaffBinding>, sqlx::Error> {
-    let rows: Vec<BindingRow> = sqlx::query_as(&format!("{BINDING} ORDER BY staff_id"))
+    let rows: Vec<BindingRow> = sqlx::query_as(&format!("{BINDING} ORDER BY b.staff_id"))
         .fetch_all(db)
         .await?;
     Ok(rows.into_iter().map(Into::into).collect())
@@ -60,8 +64,7 @@ pub enum Bound {
     },
 }
 
-/// Binds `staff_id` to `userid` (a rebinding keeps the last notified conversation only
-/// when the member stays the same); the audit entry goes in the same transaction.
+/// Binds `staff_id` to `userid`; the audit entry goes in the same transaction.
 pub async fn bind(
     db: &Db,
     staff_id: &str,
@@ -94,11 +97,7 @@ pub async fn bind(
         == 1;
     if !inserted {
         sqlx::query(
-            "UPDATE staff_bindings SET
-               last_conversation_id = CASE WHEN wecom_userid = $1 THEN last_conversation_id END,
-               last_notified_at = CASE WHEN wecom_userid = $1 THEN last_notified_at END,
-               wecom_userid = $1, updated_at = $2
-             WHERE staff_id = $3",
+            "UPDATE staff_bindings SET wecom_userid = $1, updated_at = $2 WHERE staff_id = $3",
         )
         .bind(userid)
         .bind(now)
@@ -114,7 +113,7 @@ pub async fn bind(
         serde_json::json!({ "wecomUserId": userid }),
     )
     .await?;
-    let row: BindingRow = sqlx::query_as(&format!("{BINDING} WHERE staff_id = $1"))
+    let row: BindingRow = sqlx::query_as(&format!("{BINDING} WHERE b.staff_id = $1"))
         .bind(staff_id)
         .fetch_one(&mut *tx)
         .await?;
@@ -149,14 +148,8 @@ pub async fn unbind(db: &Db, staff_id: &str, by: &str) -> Result<bool, sqlx::Err
     Ok(gone)
 }
 
-/// Notes that staff were told about `conversation_id` (and, for a named staff id, that
-/// it is now their last notified conversation).
-pub async fn notified(
-    tx: &mut Tx<'_>,
-    conversation_id: &str,
-    staff_id: Option<&str>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+/// Notes that staff are being told about `conversation_id`.
+pub async fn notified(tx: &mut Tx<'_>, conversation_id: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO conversations (id, created_at, last_notified_at) VALUES ($1, $2, $2)
          ON CONFLICT (id) DO UPDATE SET last_notified_at = excluded.last_notified_at",
@@ -165,18 +158,46 @@ pub async fn notified(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    if let Some(staff_id) = staff_id {
-        sqlx::query(
-            "UPDATE staff_bindings SET last_conversation_id = $1, last_notified_at = $2
-             WHERE staff_id = $3",
-        )
-        .bind(conversation_id)
-        .bind(now)
-        .bind(staff_id)
-        .execute(&mut **tx)
-        .await?;
-    }
     Ok(())
+}
+
+/// The conversation the robot last posted for `staff_id` by `at_ms`: what a reply
+/// written then answers (a notification still waiting for the robot's turn is not
+/// one the member has seen).
+pub async fn posted_before(
+    db: &Db,
+    staff_id: &str,
+    at_ms: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT conversation_id FROM outbox
+         WHERE staff_id = $1 AND kind = 'robot' AND status = 'sent' AND sent_at <= $2
+         ORDER BY sent_at DESC LIMIT 1",
+    )
+    .bind(staff_id)
+    .bind(at_ms)
+    .fetch_optional(db)
+    .await
+    .map(Option::flatten)
+}
+
+/// Whether the robot posted `conversation_id` for `staff_id`, or for nobody in
+/// particular (then anyone in the robot's group saw it): who may answer it by `#id`.
+pub async fn may_answer(
+    db: &Db,
+    staff_id: &str,
+    conversation_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox
+         WHERE conversation_id = $1 AND kind = 'robot' AND status = 'sent'
+           AND (staff_id = $2 OR staff_id IS NULL)",
+    )
+    .bind(conversation_id)
+    .bind(staff_id)
+    .fetch_one(db)
+    .await?;
+    Ok(n > 0)
 }
 
 /// What storing a reply did.

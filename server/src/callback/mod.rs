@@ -139,7 +139,10 @@ impl Plain {
             &self.tag_id,
             &self.tag_type,
         ];
-        format!("evt:{}", fields.join(":"))
+        // Hashed: a group change naming hundreds of members would make a key too long
+        // for PostgreSQL's index (2,704 bytes), and that callback could never be stored.
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(fields.join("\u{1f}").as_bytes());
+        format!("evt:{}", hex::encode(digest))
     }
 }
 
@@ -299,6 +302,23 @@ mod tests {
             .expect("parse");
         assert_eq!(p.content, "#c-1 好的 <b>");
         assert_eq!(p.dedup_key(), "msg:42");
+    }
+
+    #[test]
+    fn an_event_key_is_short_whatever_the_event_names_and_tells_events_apart() {
+        let many: String = (0..500)
+            .map(|i| format!("<Item>wm{i:030}</Item>"))
+            .collect();
+        let event = |list: &str| {
+            parse(&format!("<xml><FromUserName>sys</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>change_external_chat</Event><ChatId>wr1</ChatId><ChangeType>update</ChangeType><UpdateDetail>add_member</UpdateDetail><MemChangeList>{list}</MemChangeList></xml>"))
+                .expect("parse")
+                .dedup_key()
+        };
+        let key = event(&many);
+        assert!(key.len() < 80, "{} bytes", key.len());
+        assert_ne!(key, event("<Item>wmA</Item>"));
+        assert_ne!(event("<Item>wmA</Item>"), event("<Item>wmB</Item>"));
+        assert_eq!(event("<Item>wmA</Item>"), event("<Item>wmA</Item>"));
     }
 
     #[test]

@@ -20,10 +20,12 @@ use crate::groups::{self, ChatChange};
 use crate::orders::OrdersState;
 use crate::sidebar::{self, CustomerCards};
 
-/// How long a claimed delivery is this worker's before another may take it.
-const CLAIM_MS: i64 = 60_000;
+/// How long a claimed delivery is this worker's before another may take it: longer
+/// than a batch can take when WeCom is slow (each row's calls are bounded by the
+/// client's timeout and retries), so no other instance takes a row still in hand.
+const CLAIM_MS: i64 = 300_000;
 /// Deliveries claimed at once.
-const BATCH: i64 = 50;
+const BATCH: i64 = 10;
 /// Tries of one delivery before it is kept as failed.
 pub const MAX_TRIES: i64 = 12;
 
@@ -156,24 +158,31 @@ impl Processor {
         let p: Plain = quick_xml::de::from_str(&row.body)?;
         match (p.msg_type.as_str(), p.event.as_str()) {
             ("text", _) if !p.from.is_empty() => {
-                bridge::route_reply(&self.bridge, &p.from, &p.content, &row.dedup_key).await?;
+                let written = p
+                    .create_time
+                    .parse()
+                    .unwrap_or_else(|_| crate::clock::now_secs());
+                bridge::route_reply(&self.bridge, &p.from, &p.content, &row.dedup_key, written)
+                    .await?;
             }
             ("event", "change_external_contact")
                 if !p.user_id.is_empty() && !p.external_user_id.is_empty() =>
             {
-                let gone = match p.change_type.as_str() {
+                if !matches!(
+                    p.change_type.as_str(),
                     "add_external_contact"
-                    | "edit_external_contact"
-                    | "add_half_external_contact" => false,
-                    "del_external_contact" | "del_follow_user" => true,
-                    _ => return Ok(()),
-                };
+                        | "edit_external_contact"
+                        | "add_half_external_contact"
+                        | "del_external_contact"
+                        | "del_follow_user"
+                ) {
+                    return Ok(());
+                }
                 sidebar::customer_changed(
                     &self.orders,
                     &self.cards,
                     &p.external_user_id,
                     &p.user_id,
-                    gone,
                 )
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

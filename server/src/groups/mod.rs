@@ -225,10 +225,16 @@ pub async fn chat_changed(state: &OrdersState, c: &ChatChange<'_>) -> Result<(),
     store::replace_customers(&mut tx, c.chat_id, &customers).await?;
     let mut told = false;
     if joined {
-        let arrived = chat
-            .member_list
-            .iter()
-            .filter(|m| m.kind == 2 && c.members.contains(&m.userid));
+        // Behind the order's join QR code only those who scanned it (its `state`)
+        // are the order's customer; in a group made in the client, any customer.
+        let key = crate::joinway::store::find(&state.db, &order.id)
+            .await?
+            .map(|w| w.state);
+        let arrived = chat.member_list.iter().filter(|m| {
+            m.kind == 2
+                && c.members.contains(&m.userid)
+                && key.as_ref().is_none_or(|k| m.state.as_ref() == Some(k))
+        });
         for m in arrived {
             let at = if m.join_time > 0 {
                 m.join_time

@@ -149,3 +149,59 @@ pub async fn mark_dismissed(db: &Db, chat_id: &str, at: i64) -> Result<bool, sql
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Records a pool group taken for the order's join QR code as the order's group
+/// (`via: "join_way"`, no customer in it yet), in the caller's transaction with its
+/// audit entry and `group.created` event; false when the order has a group already.
+pub async fn record_pool_group(
+    tx: &mut Tx<'_>,
+    events: &Events,
+    order_id: &str,
+    chat_id: &str,
+    group_name: &str,
+    by: &str,
+) -> Result<bool, sqlx::Error> {
+    let now = now_secs();
+    let inserted = sqlx::query(
+        "INSERT INTO order_groups (order_id, chat_id, group_name, created_by, created_at, via)
+         VALUES ($1, $2, $3, $4, $5, 'join_way') ON CONFLICT DO NOTHING",
+    )
+    .bind(order_id)
+    .bind(chat_id)
+    .bind(group_name)
+    .bind(by)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !inserted {
+        return Ok(false);
+    }
+    crate::audit::record(
+        tx,
+        by,
+        "order_group.assigned",
+        order_id,
+        serde_json::json!({ "chatId": chat_id, "groupName": group_name, "via": "join_way" }),
+    )
+    .await?;
+    let group = OrderGroup {
+        chat_id: chat_id.to_string(),
+        group_name: group_name.to_string(),
+        created_by: by.to_string(),
+        created_at: now,
+        via: "join_way".into(),
+        customer_joined_at: None,
+    };
+    events
+        .emit(
+            tx,
+            &event_id(&format!("group.created:{chat_id}")),
+            "group.created",
+            serde_json::json!({ "orderId": order_id, "group": group, "externalUserIds": [] }),
+            now_millis(),
+        )
+        .await?;
+    Ok(true)
+}

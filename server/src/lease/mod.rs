@@ -38,6 +38,38 @@ impl Lease {
     }
 }
 
+/// Why a turn could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// The request's deadline passed while another holder had the lease.
+    #[error("waited for the lease past the request's deadline")]
+    Timeout,
+}
+
+impl From<TurnError> for crate::error::ApiError {
+    fn from(e: TurnError) -> Self {
+        match e {
+            TurnError::Database(e) => e.into(),
+            TurnError::Timeout => crate::wecom::WeComError::Timeout.into(),
+        }
+    }
+}
+
+/// Waits (polling) until this task holds the lease `name` for `ttl`: work that must
+/// run one at a time, e.g. per order. The wait ends at the current request's deadline.
+pub async fn take_turn(db: &Db, name: &str, ttl: Duration) -> Result<Lease, TurnError> {
+    loop {
+        if let Some(held) = Lease::try_take(db, name, ttl).await? {
+            return Ok(held);
+        }
+        crate::wecom::within_deadline(tokio::time::sleep(POLL))
+            .await
+            .map_err(|_| TurnError::Timeout)?;
+    }
+}
+
 impl Drop for Lease {
     fn drop(&mut self) {
         let (db, name, holder) = (

@@ -172,6 +172,9 @@ fn validate(id: &str, o: &OrderInput) -> Result<(), OrdersError> {
             return Err(field_error(field, "不能含控制字符或文字方向控制符"));
         }
     }
+    if !matches!(o.status.as_deref(), None | Some("open" | "closed")) {
+        return Err(field_error("status", "须为 open 或 closed"));
+    }
     if id.is_empty() || id.len() > 64 || id.chars().any(|c| is_control_or_bidi(c) || c == '/') {
         return Err(field_error(
             "id",
@@ -187,12 +190,17 @@ async fn upsert(
     state: web::Data<OrdersState>,
     id: web::Path<String>,
     body: web::Json<OrderInput>,
+    join_ways: web::Data<crate::joinway::JoinWays>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let input = body.into_inner();
     validate(&id, &input)?;
     check_members(&state, &input).await?;
     let created = store::upsert(&state.db, &id, &input, None).await?;
+    if input.status.as_deref() == Some("closed") {
+        // Its QR code must stop letting people in; the group stays the order's.
+        join_ways.close(&id).await?;
+    }
     let order = load(&state, &id).await?;
     Ok(if created {
         HttpResponse::Created().json(order)
@@ -209,6 +217,9 @@ pub(crate) async fn to_dto(state: &OrdersState, row: OrderRow) -> Order {
     );
     Order {
         group: row.group(),
+        staff_chat: row.staff_chat(),
+        join_way: row.join_way(),
+        status: row.status.clone(),
         id: row.id,
         title: row.title,
         designer,

@@ -20,6 +20,11 @@ pub struct OrderRow {
     pub created_at: Option<i64>,
     pub via: Option<String>,
     pub customer_joined_at: Option<i64>,
+    pub status: String,
+    pub staff_chat_id: Option<String>,
+    pub staff_chat_name: Option<String>,
+    pub join_config_id: Option<String>,
+    pub join_qr_code: Option<String>,
     /// When it was pulled from the business system; `None` for a pushed order.
     pub pulled_at: Option<i64>,
 }
@@ -36,6 +41,21 @@ impl OrderRow {
         })
     }
 
+    pub fn staff_chat(&self) -> Option<desk_shared::StaffChat> {
+        Some(desk_shared::StaffChat {
+            chat_id: self.staff_chat_id.clone()?,
+            name: self.staff_chat_name.clone().unwrap_or_default(),
+        })
+    }
+
+    /// The join QR code, once WeCom gave it.
+    pub fn join_way(&self) -> Option<desk_shared::JoinWayInfo> {
+        Some(desk_shared::JoinWayInfo {
+            config_id: self.join_config_id.clone()?,
+            qr_code: self.join_qr_code.clone().filter(|q| !q.is_empty())?,
+        })
+    }
+
     /// Whether `userid` is the designer or the project manager.
     pub fn is_on(&self, userid: &str) -> bool {
         self.designer_userid == userid || self.pm_userid == userid
@@ -44,8 +64,11 @@ impl OrderRow {
 
 const SELECT: &str = "SELECT o.id, o.title, o.designer_userid, o.pm_userid, o.customer_name,
         o.customer_phone, g.chat_id, g.group_name, g.created_by, g.created_at, g.via,
-        g.customer_joined_at, o.pulled_at
-    FROM orders o LEFT JOIN order_groups g ON g.order_id = o.id";
+        g.customer_joined_at, o.pulled_at, o.status, s.chat_id AS staff_chat_id,
+        s.name AS staff_chat_name, j.config_id AS join_config_id, j.qr_code AS join_qr_code
+    FROM orders o LEFT JOIN order_groups g ON g.order_id = o.id
+      LEFT JOIN order_staff_chats s ON s.order_id = o.id
+      LEFT JOIN join_ways j ON j.order_id = o.id AND j.deleted_at IS NULL";
 
 /// Inserts or updates an order (`pulled_at`: when it was fetched from the business
 /// system, `None` when pushed); returns whether it was new. The insert is tried
@@ -58,7 +81,7 @@ pub async fn upsert(
 ) -> Result<bool, sqlx::Error> {
     let now = now_secs();
     let phone_key = normalize_phone(o.customer_phone.trim());
-    // Both statements take the same nine values in the same places.
+    // Both statements take the same ten values in the same places.
     let write = |sql| {
         sqlx::query(sql)
             .bind(id)
@@ -70,10 +93,11 @@ pub async fn upsert(
             .bind(now)
             .bind(pulled_at)
             .bind(phone_key.clone())
+            .bind(o.status.clone())
     };
     let inserted = write(
-        "INSERT INTO orders (id, title, designer_userid, pm_userid, customer_name, customer_phone, updated_at, pulled_at, phone_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO orders (id, title, designer_userid, pm_userid, customer_name, customer_phone, updated_at, pulled_at, phone_key, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10, 'open')) ON CONFLICT (id) DO NOTHING",
     )
     .execute(db)
     .await?
@@ -83,7 +107,7 @@ pub async fn upsert(
         write(
             "UPDATE orders SET title = $2, designer_userid = $3, pm_userid = $4,
                customer_name = $5, customer_phone = $6, updated_at = $7, pulled_at = $8,
-               phone_key = $9
+               phone_key = $9, status = COALESCE($10, status)
              WHERE id = $1",
         )
         .execute(db)

@@ -34,7 +34,7 @@ pub const ROBOT_PER_WINDOW: i64 = 20;
 pub const ROBOT_WINDOW_MS: i64 = 61_000;
 /// How long a claimed row is this worker's before another may take it.
 const CLAIM_MS: i64 = 60_000;
-/// Rows of events and app messages sent at once by one worker.
+/// Rows of events (or of app messages) sent at once by one worker.
 const BATCH: i64 = 20;
 /// How long a sent row stays readable (`GET /api/v1/notifications/{id}`).
 const KEEP_SENT_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -157,8 +157,8 @@ impl Outbox {
             "outbox.event_timeout_secs must be a positive number of seconds"
         );
         anyhow::ensure!(
-            settings.max_attempts >= 1 && settings.event_max_attempts >= 1,
-            "outbox.max_attempts and outbox.event_max_attempts must be at least 1"
+            settings.max_attempts >= 1 && settings.event_max_attempts >= 0,
+            "outbox.max_attempts must be at least 1, outbox.event_max_attempts at least 0"
         );
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs_f64(timeout.min(600.0)))
@@ -205,20 +205,33 @@ impl Outbox {
 
     async fn try_round(&self) -> Result<(), sqlx::Error> {
         self.prune_now_and_then().await?;
+        // Events and app messages are claimed apart, so a slow events receiver never
+        // holds up the members' app messages (nor the other way round); robots go
+        // at the same time, each at its own pace.
+        let (events, messages, robots) = futures::join!(
+            self.send_batch(Kind::Event),
+            self.send_batch(Kind::AppMessage),
+            self.robots_turns(),
+        );
+        events.and(messages).and(robots)
+    }
+
+    async fn send_batch(&self, kind: Kind) -> Result<(), sqlx::Error> {
         let now = now_millis();
-        let others = store::claim(
+        let rows = store::claim(
             &self.db,
             &self.worker,
-            Take::NotRobots,
+            Take::Kind(kind),
             BATCH,
             now,
             now + CLAIM_MS,
         )
         .await?;
-        let sent = join_all(others.into_iter().map(|row| self.send_other(row))).await;
-        for result in sent {
-            result?;
-        }
+        let sent = join_all(rows.into_iter().map(|row| self.send_other(row))).await;
+        sent.into_iter().collect()
+    }
+
+    async fn robots_turns(&self) -> Result<(), sqlx::Error> {
         for robot in store::robots_due(&self.db, now_millis()).await? {
             self.robot_turn(&robot).await?;
         }
@@ -306,7 +319,8 @@ impl Outbox {
     /// Sends what is due for `robot`, as far as its window allows, unless another
     /// instance is on it.
     async fn robot_turn(&self, robot: &str) -> Result<(), sqlx::Error> {
-        let lease_ttl = ROBOT_TURN + Duration::from_secs(15);
+        // Longer than a turn and its last send (one WeCom timeout): never two senders.
+        let lease_ttl = ROBOT_TURN + Duration::from_secs(45);
         let Some(_turn) = Lease::try_take(&self.db, &format!("robot:{robot}"), lease_ttl).await?
         else {
             return Ok(());
@@ -320,23 +334,22 @@ impl Outbox {
             if room <= 0 {
                 return Ok(());
             }
+            // One row at a time: the window is counted again before each send, and a
+            // 45009 leaves no other row claimed and waiting.
             let rows = store::claim(
                 &self.db,
                 &self.worker,
                 Take::Robot(robot),
-                room.min(5),
+                1,
                 now,
                 now + CLAIM_MS,
             )
             .await?;
-            if rows.is_empty() {
+            let Some(row) = rows.into_iter().next() else {
                 return Ok(());
-            }
-            for row in rows {
-                let limited = self.send_robot(robot, &row).await?;
-                if limited {
-                    return Ok(());
-                }
+            };
+            if self.send_robot(robot, &row).await? {
+                return Ok(());
             }
         }
         Ok(())
@@ -369,6 +382,12 @@ impl Outbox {
     /// Records how a try went: sent, again later, or failed for good.
     async fn settle(&self, row: &Claimed, outcome: Outcome, max: i64) -> Result<(), sqlx::Error> {
         let now = now_millis();
+        // Only a robot has a window to wait for; anything else over WeCom's rate
+        // backs off like any failure, and the try counts.
+        let outcome = match outcome {
+            Outcome::RateLimited(why) if row.kind != Kind::Robot => Outcome::Transient(why),
+            other => other,
+        };
         match outcome {
             Outcome::Sent => {
                 store::mark_sent(&self.db, &self.worker, &row.id, now).await?;
@@ -381,7 +400,7 @@ impl Outbox {
                 tracing::info!(id = %row.id, robot = %row.target, wait_ms = next - now, "robot over its rate; waiting for the window");
                 store::retry_later(&self.db, &self.worker, &row.id, next, &why, true).await?;
             }
-            Outcome::Transient(why) if row.attempts < max => {
+            Outcome::Transient(why) if max == 0 || row.attempts < max => {
                 let pause = crate::workers::backoff(
                     self.settings.retry_base_ms,
                     self.settings.retry_max_ms,

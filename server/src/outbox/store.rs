@@ -37,14 +37,17 @@ pub struct NewRow<'a> {
     pub target: &'a str,
     pub payload: &'a str,
     pub conversation_id: Option<&'a str>,
+    /// A notification's staff id: once posted, that member's replies go there.
+    pub staff_id: Option<&'a str>,
 }
 
 /// Queues `row` unless a row with its id is there already (a redelivered callback, a
 /// repeated request); whether it was new.
 pub async fn insert(tx: &mut Tx<'_>, row: &NewRow<'_>, now_ms: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "INSERT INTO outbox (id, kind, target, payload, status, next_at, created_at, conversation_id)
-         VALUES ($1, $2, $3, $4, 'queued', $5, $5, $6) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO outbox (id, kind, target, payload, status, next_at, created_at,
+           conversation_id, staff_id)
+         VALUES ($1, $2, $3, $4, 'queued', $5, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
     )
     .bind(row.id)
     .bind(row.kind.as_str())
@@ -52,6 +55,7 @@ pub async fn insert(tx: &mut Tx<'_>, row: &NewRow<'_>, now_ms: i64) -> Result<bo
     .bind(row.payload)
     .bind(now_ms)
     .bind(row.conversation_id)
+    .bind(row.staff_id)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -81,8 +85,8 @@ struct ClaimedRow {
 
 /// Which due rows a claim takes.
 pub enum Take<'a> {
-    /// Events and app messages.
-    NotRobots,
+    /// Events, or app messages (not robots: they go by their robot's window).
+    Kind(Kind),
     /// One robot's, oldest first.
     Robot(&'a str),
 }
@@ -102,13 +106,9 @@ pub async fn claim(
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    let which = match take {
-        Take::NotRobots => "kind <> 'robot' AND $5 = ''",
-        Take::Robot(_) => "kind = 'robot' AND target = $5",
-    };
-    let robot = match take {
-        Take::NotRobots => "",
-        Take::Robot(name) => name,
+    let (which, value) = match take {
+        Take::Kind(kind) => ("kind = $5", kind.as_str()),
+        Take::Robot(name) => ("kind = 'robot' AND target = $5", name),
     };
     let sql = format!(
         "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
@@ -124,7 +124,7 @@ pub async fn claim(
         .bind(until_ms)
         .bind(now_ms)
         .bind(limit)
-        .bind(robot)
+        .bind(value)
         .fetch_all(db)
         .await?;
     let mut claimed: Vec<Claimed> = rows

@@ -102,11 +102,6 @@ impl CustomerCards {
         (age < self.ttl.max(RECHECK)).then(|| (card.clone(), age))
     }
 
-    /// Drops what is kept about `id`: the next look asks WeCom.
-    fn forget(&self, id: &str) {
-        self.cards.lock().remove(id);
-    }
-
     fn put(&self, id: &str, card: Option<ExternalContactDetail>) {
         let mut cards = self.cards.lock();
         if cards.len() >= MAX_CARDS {
@@ -137,6 +132,15 @@ pub enum SidebarError {
     WeCom(#[from] WeComError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+impl From<crate::lease::TurnError> for SidebarError {
+    fn from(e: crate::lease::TurnError) -> Self {
+        match e {
+            crate::lease::TurnError::Database(e) => Self::Database(e),
+            crate::lease::TurnError::Timeout => Self::WeCom(WeComError::Timeout),
+        }
+    }
 }
 
 impl From<SidebarError> for ApiError {
@@ -268,21 +272,16 @@ async fn card_for(
 }
 
 /// A `change_external_contact` callback: `member` added, edited or deleted the
-/// customer `id` (or the customer deleted them, `gone`). That one customer is brought
-/// up to date in the member's mirror and in the kept cards, with one
-/// `externalcontact/get` and no refetch of the member's whole list.
+/// customer `id` (or the customer deleted them). That one customer is read again
+/// (`externalcontact/get`) and mirrored as WeCom has them now, in the member's mirror
+/// and in the kept cards: no refetch of the member's whole list, and callbacks seen
+/// out of order (an add after its delete) still leave the mirror right.
 pub async fn customer_changed(
     state: &OrdersState,
     cards: &CustomerCards,
     id: &str,
     member: &str,
-    gone: bool,
 ) -> Result<(), SidebarError> {
-    if gone {
-        cards.forget(id);
-        contacts::store::remove_one(&state.db, member, id).await?;
-        return Ok(());
-    }
     let card = match fetch_card(state, id).await {
         Ok(card) => card,
         Err(SidebarError::NotYourCustomer) => {
@@ -408,7 +407,12 @@ async fn add_remark_phone(
     // customer at once (two devices, two instances) would each drop the other's
     // phone, so they take turns, across instances, reading the list fresh each time.
     cards.may_ask(me)?;
-    let _turn = take_turn(&state.db, &format!("remark:{me}:{}", id.as_str())).await?;
+    let _turn = crate::lease::take_turn(
+        &state.db,
+        &format!("remark:{me}:{}", id.as_str()),
+        REMARK_TURN,
+    )
+    .await?;
     let mut card = fetch_card(&state, &id).await?;
     let Some(mine) = card.follow_user.iter_mut().find(|f| f.follow.userid == *me) else {
         cards.put(&id, Some(card));
@@ -458,16 +462,6 @@ async fn add_remark_phone(
 const REMARK_TURN: Duration = Duration::from_secs(15);
 
 /// Waits for the lease `name` (within the request's deadline) and holds it.
-async fn take_turn(db: &crate::db::Db, name: &str) -> Result<crate::lease::Lease, SidebarError> {
-    loop {
-        if let Some(held) = crate::lease::Lease::try_take(db, name, REMARK_TURN).await? {
-            return Ok(held);
-        }
-        crate::wecom::within_deadline(tokio::time::sleep(crate::lease::POLL))
-            .await
-            .map_err(SidebarError::WeCom)?;
-    }
-}
 
 /// `GET /api/groups/{chatId}`: the group, its people, and the order it serves when
 /// the member is on that order.

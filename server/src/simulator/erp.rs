@@ -29,6 +29,7 @@ async fn order(id: web::Path<String>) -> HttpResponse {
             project_manager_user_id: pm.to_string(),
             customer_name: customer.to_string(),
             customer_phone: phone.to_string(),
+            status: None,
         }),
         None => HttpResponse::NotFound().json(serde_json::json!({"error": "no such order"})),
     }

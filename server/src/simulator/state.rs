@@ -14,6 +14,9 @@ use super::callbacks::Callbacks;
 use super::fixture::{self, App, Callback, Customer, Fixture, Member, Robot};
 use crate::wecom::types::{Follow, GroupChat, GroupMember, JoinWaySettings, UserRef};
 
+/// Accepted messages the simulator keeps (`/sim/messages`, the pages).
+pub const KEPT_MESSAGES: usize = 10_000;
+
 /// How long an OAuth code lives.
 pub const CODE_LIFETIME: Duration = Duration::from_secs(300);
 
@@ -350,6 +353,10 @@ pub struct Directory {
 }
 
 impl Directory {
+    pub fn customers(&self) -> &[Customer] {
+        &self.customers
+    }
+
     pub fn members(&self) -> &[Member] {
         &self.members
     }
@@ -598,7 +605,12 @@ impl Messages {
         )
     }
 
+    /// Keeps `message`, forgetting the oldest past `KEPT_MESSAGES` (a long demo or a
+    /// load test must not grow the simulator without bound).
     pub fn record(&mut self, message: SentMessage) {
+        if self.sent.len() >= KEPT_MESSAGES {
+            self.sent.drain(..KEPT_MESSAGES / 10);
+        }
         self.sent.push(message);
     }
 

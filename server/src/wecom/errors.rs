@@ -138,6 +138,11 @@ pub fn explain(errcode: i64) -> Option<Explanation> {
             "检查成员列表",
         ),
         86007 => ex("群成员不合法", "invalid chat member", "检查成员列表"),
+        86215 => ex(
+            "群聊 ID 已存在",
+            "an app chat with this chat id exists",
+            "用已有的群聊，或换一个 chatid",
+        ),
         86008 => ex(
             "该群不是本应用创建的",
             "the chat was not created by this app",
@@ -210,6 +215,11 @@ pub enum WeComErrorKind {
     Misconfigured,
     /// Busy or rate-limited: worth another try later (-1, 45009, 45033).
     Busy,
+    /// An app chat with that chat id exists already (86215).
+    ChatIdTaken,
+    /// An app chat's member list WeCom will not take: too few, or unknown ids
+    /// (86006, 86007).
+    BadChatMembers,
     /// The request's deadline passed while waiting on WeCom.
     Timeout,
     /// No answer, or an HTTP 5xx.
@@ -235,6 +245,8 @@ impl WeComErrorKind {
             40014 | 42001 | 40001 => Self::TokenRejected,
             40013 | 40056 | 93000 => Self::Misconfigured,
             -1 | 45009 | 45033 => Self::Busy,
+            86215 => Self::ChatIdTaken,
+            86006 | 86007 => Self::BadChatMembers,
             _ => Self::Other,
         }
     }
@@ -355,6 +367,10 @@ impl WeComError {
                 "企业微信应用的配置有误，请联系管理员。/ The WeCom app is configured wrong; ask an admin."
             }
             (_, K::Busy) => "企业微信繁忙，请稍后重试。/ WeCom is busy; please try again shortly.",
+            (_, K::ChatIdTaken) => "这个群聊已经存在。/ That chat exists already.",
+            (_, K::BadChatMembers) => {
+                "群成员不符合企业微信的要求（至少两人，且都须是本企业成员）。/ WeCom refused the chat's members."
+            }
             (_, K::Timeout | K::Unreachable | K::Other) => {
                 "企业微信没能完成这次操作，请稍后重试；若一直如此请联系管理员。/ WeCom could not complete this; please retry, or ask an admin if it persists."
             }

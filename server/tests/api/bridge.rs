@@ -109,6 +109,18 @@ async fn notify_ok(app: &TestApp, body: Value) -> String {
     v["id"].as_str().expect("id").to_string()
 }
 
+/// A notification, once the robot has posted it (a member can only answer what they
+/// saw).
+async fn notify_posted(app: &TestApp, body: Value) -> String {
+    let before = robot_texts(&app.sim).await.len();
+    let id = notify_ok(app, body).await;
+    eventually("the robot's post", 10, || async {
+        (robot_texts(&app.sim).await.len() > before).then_some(())
+    })
+    .await;
+    id
+}
+
 /// What the simulator accepted through `via`, as (to, body).
 async fn sent(sim: &Sim, via: &str) -> Vec<(String, Value)> {
     let v = sim.get_json("/sim/messages").await;
@@ -271,28 +283,46 @@ async fn replies_go_by_hash_or_to_the_last_notified_conversation_and_members_hea
     let told = acks(&app.sim, "zhangwei", 1).await;
     assert!(told[0].contains("还没有可以回复的会话"), "{told:?}");
 
-    notify_ok(
+    notify_posted(
         &app,
         json!({"conversationId": "c-a", "text": "客户A的消息"}),
     )
     .await;
-    notify_ok(
+    notify_posted(
         &app,
         json!({"conversationId": "c-b", "text": "客户B的消息", "staffId": "s-zw"}),
     )
     .await;
-    // No hash: the last conversation zhangwei was notified about (c-b; c-a named nobody).
+    assert_eq!(bind(&app, "s-li", "lina").await.status(), 201);
+    notify_posted(
+        &app,
+        json!({"conversationId": "c-li", "text": "李娜的客户", "staffId": "s-li"}),
+    )
+    .await;
+    // No hash: the last conversation posted for zhangwei (c-b; c-a named nobody).
     app.deliver(&text_message("zhangwei", "B 的回复", 3)).await;
-    // A hash: that conversation, the rest as the text.
+    acks(&app.sim, "zhangwei", 2).await;
+    // A hash: that conversation (posted for nobody in particular), the rest as the text.
     app.deliver(&text_message("zhangwei", "#c-a A 的回复", 4))
         .await;
-    // A hash naming no conversation.
+    acks(&app.sim, "zhangwei", 3).await;
+    // A hash naming no conversation, or one posted for a colleague: refused alike.
     app.deliver(&text_message("zhangwei", "#c-zzz 发错了", 5))
         .await;
-    let told = acks(&app.sim, "zhangwei", 4).await;
-    assert!(told[1].contains("#c-b"), "{told:?}");
-    assert!(told[2].contains("#c-a"), "{told:?}");
-    assert!(told[3].contains("没有会话 #c-zzz"), "{told:?}");
+    app.deliver(&text_message("zhangwei", "#c-li 插一句", 6))
+        .await;
+    let told = acks(&app.sim, "zhangwei", 5).await;
+    assert!(told[1].contains("已送达会话 #c-b"), "{told:?}");
+    assert!(told[2].contains("已送达会话 #c-a"), "{told:?}");
+    for refused in ["#c-zzz", "#c-li"] {
+        assert!(
+            told[3..]
+                .iter()
+                .any(|t| t.contains(&format!("没有你能回复的会话 {refused}"))),
+            "{told:?}"
+        );
+    }
+    assert!(messages_of(&app, "c-li").await.is_empty());
     let b = messages_of(&app, "c-b").await;
     let a = messages_of(&app, "c-a").await;
     assert_eq!((b.len(), a.len()), (1, 1));
@@ -415,6 +445,16 @@ async fn notifications_are_checked_at_the_door_and_their_state_is_readable() {
         .await
         .expect("json");
     assert_eq!(first["id"], second["id"]);
+    // The same key for another notification: refused, not silently dropped.
+    let r = app
+        .v1(Method::POST, "/notifications")
+        .header("Idempotency-Key", "k-1")
+        .json(&json!({"conversationId": "c2", "text": "另一条"}))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), 409);
+    assert_eq!(error_body(r).await.code, "idempotency_key_reused");
     eventually("the second text posted", 10, || async {
         let t = robot_texts(&app.sim).await;
         (t.len() >= 2).then_some(())
@@ -477,7 +517,7 @@ async fn an_event_the_receiver_refuses_twice_is_delivered_once_accepted_with_the
     let (events, got) = events_receiver(2).await;
     let app = bridge_app(Some(&events), "").await;
     bind(&app, "s-zw", "zhangwei").await;
-    notify_ok(
+    notify_posted(
         &app,
         json!({"conversationId": "c-9", "text": "在吗", "staffId": "s-zw"}),
     )
@@ -772,7 +812,7 @@ async fn the_same_message_delivered_to_two_instances_is_one_reply() {
     })
     .await;
     assert_eq!(bind(&apps[0], "s-zw", "zhangwei").await.status(), 201);
-    notify_ok(
+    notify_posted(
         &apps[1],
         json!({"conversationId": "c-2i", "text": "两台", "staffId": "s-zw"}),
     )
@@ -899,5 +939,50 @@ async fn a_recorded_group_follows_wecom_members_joining_leaving_and_the_dismissa
             .count(),
         1,
         "one join, one event"
+    );
+}
+
+#[tokio::test]
+async fn a_reply_answers_what_the_member_had_seen_not_a_notification_still_waiting() {
+    let app = bridge_app(None, "").await;
+    assert_eq!(bind(&app, "s-zw", "zhangwei").await.status(), 201);
+    notify_posted(
+        &app,
+        json!({"conversationId": "c-seen", "text": "看到了的", "staffId": "s-zw"}),
+    )
+    .await;
+    // The robot has had its 20 messages this minute: the next notification waits.
+    let db = app.db().await;
+    for _ in 0..20 {
+        sqlx::query("INSERT INTO robot_sends (robot, sent_at) VALUES ('store', $1)")
+            .bind(desk_server::clock::now_millis())
+            .execute(&db)
+            .await
+            .expect("fill the window");
+    }
+    notify_ok(
+        &app,
+        json!({"conversationId": "c-waiting", "text": "还没发出去的", "staffId": "s-zw"}),
+    )
+    .await;
+    app.deliver(&text_message("zhangwei", "好的，收到", 808))
+        .await;
+    let told = acks(&app.sim, "zhangwei", 1).await;
+    assert!(told[0].contains("已送达会话 #c-seen"), "{told:?}");
+    assert_eq!(messages_of(&app, "c-seen").await.len(), 1);
+    assert!(messages_of(&app, "c-waiting").await.is_empty());
+    let staff: Value = app
+        .v1(Method::GET, "/staff")
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(staff["staff"][0]["lastConversationId"], "c-seen");
+    assert_eq!(
+        robot_texts(&app.sim).await.len(),
+        1,
+        "the second still waits"
     );
 }

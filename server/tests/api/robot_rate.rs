@@ -125,23 +125,26 @@ async fn a_robot_over_its_rate_waits_for_the_window_and_each_message_arrives_onc
         tried <= 3,
         "no hammering while WeCom says 45009: {tried} tries"
     );
-    let state: Value = app
-        .v1(Method::GET, &format!("/notifications/{}", ids[0]))
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(state["status"], "queued");
-    assert_eq!(state["attempts"], 0, "a rate-limited try does not count");
-    assert!(
-        state["lastError"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("45009"),
-        "{state}"
-    );
+    for id in &ids {
+        let state: Value = app
+            .v1(Method::GET, &format!("/notifications/{id}"))
+            .send()
+            .await
+            .expect("answer")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(state["status"], "queued");
+        assert_eq!(
+            state["attempts"], 0,
+            "a rate-limited try does not count: {state}"
+        );
+        let why = state["lastError"].as_str().unwrap_or_default();
+        assert!(
+            why.contains("45009"),
+            "each was tried once and says why: {state}"
+        );
+    }
     app.sim.set_faults(json!({})).await;
     let texts = eventually("all three after the window", 80, || async {
         let t = robot_texts(&app.sim).await;

@@ -4,6 +4,7 @@
 //! fragment rendered (and escaped) here, every 2 s; nothing from input reaches the
 //! page unescaped.
 
+mod join;
 mod member;
 mod robots;
 pub mod website;
@@ -19,6 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/sim/robots/feed", web::get().to(robots::feed))
         .route("/sim/member", web::get().to(member::page))
         .route("/sim/member/feed", web::get().to(member::feed))
+        .route("/sim/qr/{config_id}", web::get().to(join::qr))
+        .route("/sim/join/{config_id}", web::get().to(join::page))
         .route("/sim/website", web::get().to(website::page))
         .route("/sim/website", web::put().to(website::configure))
         .route("/sim/website/feed", web::get().to(website::feed))

@@ -99,7 +99,7 @@ fn verify(secret: &str, signature: &str, body: &[u8]) -> bool {
     };
     let fresh = t
         .parse::<i64>()
-        .is_ok_and(|t| (crate::clock::now_secs() - t).abs() <= 300);
+        .is_ok_and(|t| crate::clock::now_secs().abs_diff(t) <= 300);
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
         return false;
     };

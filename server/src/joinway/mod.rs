@@ -1,0 +1,502 @@
+//! Join QR codes per order, from a pool of pre-built empty customer groups. An order
+//! gets one join way (`add_join_way`, scene 2, that one chat, `state` = a short key of
+//! the order) on its own group, or on a free pool group taken for it and recorded as
+//! its group (`via: "join_way"`), so "one order, one group" holds across both ways.
+//! What exists is reused: a stored QR code is answered; only a config id, the QR code
+//! is asked for; neither, the join way is made. One request per order at a time (a
+//! lease), so concurrent calls make one join way and take one group. Admins keep the
+//! pool topped up (`/api/admin/pool`) and hear once when it runs low.
+
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use desk_shared::JoinWayCreated;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::admin::{require_admin, AdminState};
+use crate::auth::Member;
+use crate::clock::{now_millis, now_secs};
+use crate::db::Db;
+use crate::error::{ApiError, ErrorCode};
+use crate::events::Events;
+use crate::orders::store::OrderRow;
+use crate::orders::{order_of, OrdersState};
+use crate::outbox::store::{Kind, NewRow};
+use crate::outbox::{AppMessagePayload, Outbox};
+use crate::wecom::types::{
+    GroupChatListQuery, JoinWaySettings, MessageContent, OwnerFilter, RobotMessage, RobotText, Text,
+};
+use crate::wecom::{WeComClient, WeComError, WeComErrorKind};
+
+/// How long one order's join-way request may hold its turn.
+const TURN: Duration = Duration::from_secs(30);
+/// Chat ids one registration may name.
+const MAX_REGISTER: usize = 100;
+/// `groupchat/list` pages `discover` reads at most (100 groups a page).
+const MAX_DISCOVER_PAGES: usize = 10;
+/// Pool groups the admin page lists.
+const LISTED: i64 = 500;
+
+/// What join ways and the pool need.
+pub struct JoinWays {
+    pub db: Db,
+    pub wecom: WeComClient,
+    pub events: Events,
+    pub outbox: Arc<Outbox>,
+    pub admins: Vec<String>,
+    pub owners: Vec<String>,
+    pub low_threshold: i64,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/orders/{id}/join-way").post(create))
+        .service(web::resource("/api/admin/pool").get(pool).post(register))
+        .service(web::resource("/api/admin/pool/discover").post(discover));
+}
+
+/// The short key customers who scan the order's QR code carry (`state`, ≤30 chars).
+pub fn state_of(order_id: &str) -> String {
+    let digest = Sha256::digest(format!("join:{order_id}").as_bytes());
+    format!("o{}", &hex::encode(digest)[..16])
+}
+
+fn pool_empty() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        ErrorCode::PoolEmpty,
+        "群池里暂时没有空闲的客户群，无法生成进群二维码。已通知管理员补充，请稍后再试。/ No free group is left in the pool; the admins have been told.",
+    )
+}
+
+/// `POST /api/orders/{id}/join-way` → `{configId, qrCode, chatId}`: 201 when made now,
+/// 200 when it existed.
+async fn create(
+    member: Member,
+    orders: web::Data<OrdersState>,
+    ways: web::Data<JoinWays>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let order = order_of(&orders, &id, &member).await?;
+    if order.status == "closed" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::OrderClosed,
+            "订单已关闭，不能再生成进群二维码。/ The order is closed.",
+        ));
+    }
+    let _turn = crate::lease::take_turn(&ways.db, &format!("joinway:{}", order.id), TURN).await?;
+    let (way, made) = ways.join_way_for(&order, &member.0.user_id).await?;
+    if made {
+        tracing::info!(order = %order.id, chat_id = %way.chat_id, by = %member.0.user_id, "join way made");
+        Ok(HttpResponse::Created().json(way))
+    } else {
+        Ok(HttpResponse::Ok().json(way))
+    }
+}
+
+impl JoinWays {
+    /// The order's join way, made (or finished) if need be; whether it was made now.
+    async fn join_way_for(
+        &self,
+        order: &OrderRow,
+        by: &str,
+    ) -> Result<(JoinWayCreated, bool), ApiError> {
+        let row = match store::find(&self.db, &order.id).await? {
+            Some(r) if r.deleted_at.is_none() => r,
+            _ => self.start(order, by).await?,
+        };
+        if let (Some(config_id), Some(qr_code)) = (&row.config_id, &row.qr_code) {
+            let way = JoinWayCreated {
+                config_id: config_id.clone(),
+                qr_code: qr_code.clone(),
+                chat_id: row.chat_id.clone(),
+            };
+            return Ok((way, false));
+        }
+        let config_id = match &row.config_id {
+            Some(c) => c.clone(),
+            None => {
+                let remark: String = format!("订单 {}", order.id).chars().take(30).collect();
+                let settings = JoinWaySettings {
+                    scene: 2,
+                    remark: Some(remark),
+                    auto_create_room: Some(0),
+                    chat_id_list: vec![row.chat_id.clone()],
+                    state: Some(row.state.clone()),
+                    ..Default::default()
+                };
+                let config_id = self.wecom.add_join_way(&settings).await?;
+                store::set_config_id(&self.db, &order.id, &config_id).await?;
+                config_id
+            }
+        };
+        let qr_code = self
+            .wecom
+            .join_way(&config_id)
+            .await?
+            .qr_code
+            .filter(|q| !q.is_empty())
+            .ok_or_else(|| {
+                ApiError::from(WeComError::Decode("get_join_way gave no qr_code".into()))
+            })?;
+        store::set_qr_code(&self.db, &order.id, &qr_code).await?;
+        let mut tx = self.db.begin().await?;
+        crate::audit::record(
+            &mut tx,
+            by,
+            "join_way.created",
+            &order.id,
+            serde_json::json!({ "chatId": row.chat_id, "configId": config_id }),
+        )
+        .await?;
+        tx.commit().await?;
+        let way = JoinWayCreated {
+            config_id,
+            qr_code,
+            chat_id: row.chat_id,
+        };
+        Ok((way, true))
+    }
+
+    /// Notes the order's join way on its own group, or on a pool group taken for it.
+    async fn start(&self, order: &OrderRow, by: &str) -> Result<store::JoinWayRow, ApiError> {
+        let state = state_of(&order.id);
+        let now = now_secs();
+        let mut tx = self.db.begin().await?;
+        let chat_id = match &order.chat_id {
+            Some(chat) => chat.clone(),
+            None => {
+                let Some((chat, name)) =
+                    store::take_free(&mut tx, &self.db, &order.id, now).await?
+                else {
+                    tx.rollback().await?;
+                    self.note_level().await?;
+                    return Err(pool_empty());
+                };
+                let recorded = crate::groups::store::record_pool_group(
+                    &mut tx,
+                    &self.events,
+                    &order.id,
+                    &chat,
+                    &name,
+                    by,
+                )
+                .await?;
+                if !recorded {
+                    // A group was recorded for the order meanwhile (made in the
+                    // client): the pool group stays free, the order's own is used.
+                    tx.rollback().await?;
+                    let own = crate::orders::store::get(&self.db, &order.id)
+                        .await?
+                        .and_then(|o| o.chat_id)
+                        .ok_or_else(|| ApiError::internal("the order's group vanished"))?;
+                    tx = self.db.begin().await?;
+                    own
+                } else {
+                    chat
+                }
+            }
+        };
+        store::start(&mut tx, &order.id, &chat_id, &state, by, now).await?;
+        tx.commit().await?;
+        self.outbox.wake();
+        self.note_level().await?;
+        store::find(&self.db, &order.id)
+            .await?
+            .ok_or_else(|| ApiError::internal("a join way just noted is gone"))
+    }
+
+    /// A closed order's join way is deleted at WeCom (its group stays the order's).
+    pub async fn close(&self, order_id: &str) -> Result<(), ApiError> {
+        let Some(row) = store::find(&self.db, order_id).await? else {
+            return Ok(());
+        };
+        if row.deleted_at.is_some() {
+            return Ok(());
+        }
+        if let Some(config_id) = &row.config_id {
+            match self.wecom.delete_join_way(config_id).await {
+                Ok(()) => {}
+                // Gone already (deleted in the admin console).
+                Err(e) if e.kind() == WeComErrorKind::InvalidParameter => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        store::mark_deleted(&self.db, order_id, now_secs()).await?;
+        tracing::info!(order = order_id, "join way deleted: the order is closed");
+        Ok(())
+    }
+
+    /// Tells the admins (and the default robot) when the pool got worse than it was:
+    /// under `pool.low_threshold`, or empty. Once per crossing: the level told is kept.
+    async fn note_level(&self) -> Result<(), sqlx::Error> {
+        let (free, _) = store::counts(&self.db).await?;
+        let level = if free == 0 {
+            "empty"
+        } else if free < self.low_threshold {
+            "low"
+        } else {
+            "ok"
+        };
+        let rank = |l: &str| match l {
+            "empty" => 2,
+            "low" => 1,
+            _ => 0,
+        };
+        let mut tx = self.db.begin().await?;
+        let before = store::level(&mut tx).await?.unwrap_or_else(|| "ok".into());
+        if !store::set_level(&mut tx, level, now_secs()).await? || rank(level) <= rank(&before) {
+            return tx.commit().await;
+        }
+        let text = if free == 0 {
+            "群池已空：没有空闲的客户群了，成员现在无法生成进群二维码。请在管理后台「群池」登记或发现新的空群。".to_string()
+        } else {
+            format!(
+                "群池告急：只剩 {free} 个空闲客户群（低于 {} 个）。请在管理后台「群池」登记或发现新的空群。",
+                self.low_threshold
+            )
+        };
+        let stamp = now_millis();
+        if !self.admins.is_empty() {
+            let message = AppMessagePayload {
+                touser: self.admins.clone(),
+                content: MessageContent::Text {
+                    text: Text {
+                        content: text.clone(),
+                    },
+                },
+            };
+            let payload = serde_json::to_string(&message).unwrap_or_default();
+            let id = format!("pool-{level}-{stamp}-admins");
+            let row = NewRow {
+                id: &id,
+                kind: Kind::AppMessage,
+                target: &self.admins.join("|"),
+                payload: &payload,
+                conversation_id: None,
+                staff_id: None,
+            };
+            crate::outbox::store::insert(&mut tx, &row, stamp).await?;
+        }
+        if let Some(robot) = self.outbox.robots().pick(None) {
+            let message = RobotMessage::Text {
+                text: RobotText {
+                    content: text.clone(),
+                    mentioned_list: Vec::new(),
+                    mentioned_mobile_list: Vec::new(),
+                },
+            };
+            let payload = serde_json::to_string(&message).unwrap_or_default();
+            let id = format!("pool-{level}-{stamp}-robot");
+            let row = NewRow {
+                id: &id,
+                kind: Kind::Robot,
+                target: robot,
+                payload: &payload,
+                conversation_id: None,
+                staff_id: None,
+            };
+            crate::outbox::store::insert(&mut tx, &row, stamp).await?;
+        }
+        tx.commit().await?;
+        self.outbox.wake();
+        tracing::warn!(free, level, "the group pool is running low; admins told");
+        Ok(())
+    }
+
+    /// Puts `chat_id` into the pool if it is an empty customer group nobody uses.
+    async fn add_to_pool(&self, chat_id: &str, by: &str) -> Result<Registered, ApiError> {
+        let refused = |why: &str| {
+            Ok(Registered {
+                chat_id: chat_id.to_string(),
+                added: false,
+                reason: Some(why.to_string()),
+            })
+        };
+        if chat_id.is_empty() || chat_id.len() > 64 || chat_id.chars().any(char::is_control) {
+            return refused("群 ID 不合法");
+        }
+        if store::is_known(&self.db, chat_id).await? {
+            return refused("已在群池里，或已是某个订单的群");
+        }
+        let chat = match self.wecom.group_chat(chat_id).await {
+            Ok(chat) => chat,
+            Err(e) => match e.kind() {
+                WeComErrorKind::NotCustomerGroup => return refused("不是客户群"),
+                WeComErrorKind::NoSuchChat | WeComErrorKind::InvalidParameter => {
+                    return refused("企业微信里没有这个群")
+                }
+                _ => return Err(e.into()),
+            },
+        };
+        if !chat.customers().is_empty() {
+            return refused("群里已经有客户，不能当空群用");
+        }
+        let added = store::add(&self.db, chat_id, &chat.name, &chat.owner, by, now_secs()).await?;
+        Ok(Registered {
+            chat_id: chat_id.to_string(),
+            added,
+            reason: (!added).then(|| "已在群池里".to_string()),
+        })
+    }
+
+    async fn summary(&self, results: Vec<Registered>) -> Result<PoolChanged, ApiError> {
+        self.note_level().await?;
+        let (free, assigned) = store::counts(&self.db).await?;
+        Ok(PoolChanged {
+            results,
+            free,
+            assigned,
+        })
+    }
+}
+
+/// How one chat's registration went.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Registered {
+    chat_id: String,
+    added: bool,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PoolChanged {
+    results: Vec<Registered>,
+    free: i64,
+    assigned: i64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PoolGroupView {
+    chat_id: String,
+    name: String,
+    owner: String,
+    added_by: String,
+    added_at: i64,
+    order_id: Option<String>,
+    assigned_at: Option<i64>,
+}
+
+/// `GET /api/admin/pool` → `{free, assigned, lowThreshold, groups}` (newest first).
+async fn pool(
+    member: Member,
+    admin: web::Data<AdminState>,
+    ways: web::Data<JoinWays>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&admin, &member)?;
+    let (free, assigned) = store::counts(&ways.db).await?;
+    let groups: Vec<PoolGroupView> = store::list(&ways.db, LISTED)
+        .await?
+        .into_iter()
+        .map(|r| PoolGroupView {
+            chat_id: r.chat_id,
+            name: r.name,
+            owner: r.owner,
+            added_by: r.added_by,
+            added_at: r.added_at,
+            order_id: r.order_id,
+            assigned_at: r.assigned_at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({
+            "free": free,
+            "assigned": assigned,
+            "lowThreshold": ways.low_threshold,
+            "groups": groups,
+        })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Register {
+    chat_ids: Vec<String>,
+}
+
+/// `POST /api/admin/pool {chatIds}`: each checked with `groupchat/get` (a customer
+/// group with no customer yet) and added; `{results, free, assigned}`.
+async fn register(
+    member: Member,
+    admin: web::Data<AdminState>,
+    ways: web::Data<JoinWays>,
+    body: web::Json<Register>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&admin, &member)?;
+    if body.chat_ids.is_empty() || body.chat_ids.len() > MAX_REGISTER {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidField,
+            format!("chatIds：一次登记 1~{MAX_REGISTER} 个群 / chatIds: 1 to {MAX_REGISTER} chats"),
+        ));
+    }
+    let mut results = Vec::new();
+    for chat_id in &body.chat_ids {
+        results.push(ways.add_to_pool(chat_id.trim(), &member.0.user_id).await?);
+    }
+    Ok(HttpResponse::Ok().json(ways.summary(results).await?))
+}
+
+/// `POST /api/admin/pool/discover`: the empty customer groups of `pool.owner_userids`
+/// (`groupchat/list`, at most 1,000) not yet known are added.
+async fn discover(
+    member: Member,
+    admin: web::Data<AdminState>,
+    ways: web::Data<JoinWays>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&admin, &member)?;
+    if ways.owners.is_empty() {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidField,
+            "没有配置 pool.owner_userids：不知道该在谁的客户群里找空群。/ pool.owner_userids is not set.",
+        ));
+    }
+    let mut cursor = String::new();
+    let mut results = Vec::new();
+    for _ in 0..MAX_DISCOVER_PAGES {
+        let page = ways
+            .wecom
+            .group_chats(&GroupChatListQuery {
+                status_filter: 0,
+                owner_filter: Some(OwnerFilter {
+                    userid_list: ways.owners.clone(),
+                }),
+                cursor: cursor.clone(),
+                limit: 100,
+            })
+            .await?;
+        for chat in page.group_chat_list {
+            if store::is_known(&ways.db, &chat.chat_id).await? {
+                continue;
+            }
+            let r = ways.add_to_pool(&chat.chat_id, &member.0.user_id).await?;
+            if r.added {
+                results.push(r);
+            }
+        }
+        if page.next_cursor.is_empty() {
+            break;
+        }
+        cursor = page.next_cursor;
+    }
+    Ok(HttpResponse::Ok().json(ways.summary(results).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_key_is_short_stable_and_differs_by_order() {
+        assert_eq!(state_of("DD-1"), state_of("DD-1"));
+        assert_ne!(state_of("DD-1"), state_of("DD-2"));
+        assert!(state_of(&"长".repeat(64)).len() <= 30);
+    }
+}
