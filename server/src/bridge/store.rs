@@ -72,18 +72,9 @@ pub async fn bind(
     by: &str,
     now: i64,
 ) -> Result<Bound, sqlx::Error> {
+    // Written first, read after: one member per staff id is the unique index's to
+    // keep, so two requests at once cannot both bind one member.
     let mut tx = db.begin().await?;
-    let taken: Option<String> = sqlx::query_scalar(
-        "SELECT staff_id FROM staff_bindings WHERE wecom_userid = $1 AND staff_id <> $2",
-    )
-    .bind(userid)
-    .bind(staff_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(staff_id) = taken {
-        tx.rollback().await?;
-        return Ok(Bound::MemberTaken { staff_id });
-    }
     let inserted = sqlx::query(
         "INSERT INTO staff_bindings (staff_id, wecom_userid, updated_at) VALUES ($1, $2, $3)
          ON CONFLICT (staff_id) DO NOTHING",
@@ -92,19 +83,34 @@ pub async fn bind(
     .bind(userid)
     .bind(now)
     .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if !inserted {
-        sqlx::query(
+    .await
+    .map(|done| done.rows_affected() == 1);
+    let written = match inserted {
+        Ok(false) => sqlx::query(
             "UPDATE staff_bindings SET wecom_userid = $1, updated_at = $2 WHERE staff_id = $3",
         )
         .bind(userid)
         .bind(now)
         .bind(staff_id)
         .execute(&mut *tx)
-        .await?;
-    }
+        .await
+        .map(|_| false),
+        other => other,
+    };
+    let created = match written {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            tx.rollback().await?;
+            let other: Option<String> =
+                sqlx::query_scalar("SELECT staff_id FROM staff_bindings WHERE wecom_userid = $1")
+                    .bind(userid)
+                    .fetch_optional(db)
+                    .await?;
+            return Ok(Bound::MemberTaken {
+                staff_id: other.unwrap_or_default(),
+            });
+        }
+        other => other?,
+    };
     crate::audit::record(
         &mut tx,
         by,
@@ -118,7 +124,7 @@ pub async fn bind(
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(if inserted {
+    Ok(if created {
         Bound::Created(row.into())
     } else {
         Bound::Updated(row.into())

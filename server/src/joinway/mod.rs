@@ -248,8 +248,11 @@ impl JoinWays {
             "low" => 1,
             _ => 0,
         };
+        let before = store::level(&self.db).await?.unwrap_or_else(|| "ok".into());
+        // The change is written first in its transaction (on SQLite a transaction that
+        // reads before it writes can fail against a concurrent writer); of two
+        // requests seeing the same crossing, only the one that changed it tells.
         let mut tx = self.db.begin().await?;
-        let before = store::level(&mut tx).await?.unwrap_or_else(|| "ok".into());
         if !store::set_level(&mut tx, level, now_secs()).await? || rank(level) <= rank(&before) {
             return tx.commit().await;
         }

@@ -194,9 +194,9 @@ pub async fn is_known(db: &Db, chat_id: &str) -> Result<bool, sqlx::Error> {
 }
 
 /// The level the admins were last told of, if any.
-pub async fn level(tx: &mut Tx<'_>) -> Result<Option<String>, sqlx::Error> {
+pub async fn level(db: &Db) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT level FROM pool_level WHERE id = 1")
-        .fetch_optional(&mut **tx)
+        .fetch_optional(db)
         .await
 }
 

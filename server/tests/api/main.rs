@@ -10,6 +10,7 @@ mod h5;
 mod hardening;
 mod helpers;
 mod instances;
+mod join_ways;
 mod jssdk;
 mod order_source;
 mod orders;
