@@ -233,6 +233,35 @@ pub async fn record_group(id: &str, group: &RecordGroup) -> Result<OrderGroup, F
     post_json(&format!("{}/group", order_path(id)), group).await
 }
 
+/// `POST /api/orders/{id}/appchat`: the order's internal staff group (made once).
+pub async fn staff_chat(id: &str) -> Result<desk_shared::StaffChat, Failure> {
+    post_json(
+        &format!("{}/appchat", order_path(id)),
+        &desk_shared::AppChatRequest::default(),
+    )
+    .await
+}
+
+/// `POST /api/orders/{id}/join-way`: the order's join QR code (made once).
+pub async fn join_way(id: &str) -> Result<desk_shared::JoinWayCreated, Failure> {
+    post_json(&format!("{}/join-way", order_path(id)), &()).await
+}
+
+/// `GET /api/admin/pool` (admins only).
+pub async fn pool() -> Result<desk_shared::Pool, Failure> {
+    get_json("/api/admin/pool").await
+}
+
+/// `POST /api/admin/pool {chatIds}`: each checked with WeCom and added if empty.
+pub async fn register_pool(chat_ids: Vec<String>) -> Result<desk_shared::PoolChanged, Failure> {
+    post_json("/api/admin/pool", &desk_shared::PoolRegister { chat_ids }).await
+}
+
+/// `POST /api/admin/pool/discover`: the pool owners' empty groups not yet known.
+pub async fn discover_pool() -> Result<desk_shared::PoolChanged, Failure> {
+    post_json("/api/admin/pool/discover", &()).await
+}
+
 fn contact_path(id: &str) -> String {
     format!("/api/contacts/{}", js_sys::encode_uri_component(id))
 }

@@ -93,6 +93,16 @@ const DEMO_ORDERS: [(&str, &str, &str, &str, &str, &str); 9] = [
 /// shows an order with a group next to one without.
 const DEMO_GROUP: (&str, &str, &str) = ("DD-1009", "wrDemoWang0001", "王女士父母家-城南店服务群");
 
+/// The demo fixture's pre-built empty customer groups.
+const DEMO_POOL: [(&str, &str); 6] = [
+    ("wrPool0000", "城南店服务群1"),
+    ("wrPool0001", "城南店服务群2"),
+    ("wrPool0002", "城南店服务群3"),
+    ("wrPool0003", "城南店服务群4"),
+    ("wrPool0004", "城南店服务群5"),
+    ("wrPool0005", "城南店服务群6"),
+];
+
 /// The demo website's staff ids and the members they are.
 const DEMO_STAFF: [(&str, &str); 2] = [("s-zhangwei", "zhangwei"), ("s-lina", "lina")];
 /// What the demo's WeCom Desk and website share to sign and check events.
@@ -124,6 +134,19 @@ async fn seed_orders(database_url: &str) -> anyhow::Result<()> {
         "zhangwei",
     )
     .await?;
+    // The fixture's empty customer groups (owned by the admin) fill the pool behind
+    // the orders' join QR codes.
+    for (chat_id, name) in DEMO_POOL {
+        crate::joinway::store::add(
+            &db,
+            chat_id,
+            name,
+            "wangqiang",
+            "demo",
+            crate::clock::now_secs(),
+        )
+        .await?;
+    }
     // The demo website's staff ids, bound to the members who answer its customers.
     for (staff, member) in DEMO_STAFF {
         crate::bridge::store::bind(&db, staff, member, "demo", crate::clock::now_secs()).await?;
@@ -182,6 +205,8 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         encoding_aes_key = "{aes_key}"
         [robot]
         {robot_line}
+        [pool]
+        owner_userids = ["wangqiang"]
         [database]
         url = "{database_url}"
         [integration]

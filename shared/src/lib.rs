@@ -174,6 +174,55 @@ pub struct AppChatRequest {
     pub extra_user_ids: Vec<String>,
 }
 
+/// A pre-built customer group in the pool (`GET /api/admin/pool`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolGroup {
+    pub chat_id: String,
+    pub name: String,
+    pub owner: String,
+    pub added_by: String,
+    pub added_at: i64,
+    /// The order it was taken for; free when `None`.
+    pub order_id: Option<String>,
+    pub assigned_at: Option<i64>,
+}
+
+/// `GET /api/admin/pool`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pool {
+    pub free: i64,
+    pub assigned: i64,
+    pub low_threshold: i64,
+    pub groups: Vec<PoolGroup>,
+}
+
+/// How one chat's registration went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolRegistered {
+    pub chat_id: String,
+    pub added: bool,
+    pub reason: Option<String>,
+}
+
+/// `POST /api/admin/pool` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PoolRegister {
+    pub chat_ids: Vec<String>,
+}
+
+/// `POST /api/admin/pool` and `/discover` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolChanged {
+    pub results: Vec<PoolRegistered>,
+    pub free: i64,
+    pub assigned: i64,
+}
+
 /// `GET /api/orders`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Orders {

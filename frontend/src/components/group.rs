@@ -211,6 +211,9 @@ mod tests {
             customer_name: customer.into(),
             customer_phone: "1".into(),
             group: None,
+            status: "open".into(),
+            staff_chat: None,
+            join_way: None,
             notice: None,
         }
     }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::api::Failure;
 
 pub mod group;
+pub mod order_tools;
 
 /// A spinner with a sentence saying what is being waited for.
 #[component]

@@ -61,6 +61,10 @@ pub fn Home() -> impl IntoView {
                 "我的订单"
                 <span class="muted">"一单一群"</span>
             </a>
+            <a class="link-row" href="/admin/pool">
+                "群池"
+                <span class="muted">"管理员：进群二维码用的空群"</span>
+            </a>
             <a class="link-row" href="/debug">
                 "诊断信息"
                 <span class="muted">"SDK、签名、会话"</span>

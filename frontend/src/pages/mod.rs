@@ -5,6 +5,7 @@ mod home;
 mod not_found;
 mod order;
 mod orders;
+mod pool;
 mod sidebar;
 
 pub use debug::Debug;
@@ -12,6 +13,7 @@ pub use home::Home;
 pub use not_found::NotFound;
 pub use order::OrderPage;
 pub use orders::Orders;
+pub use pool::PoolPage;
 pub use sidebar::Sidebar;
 
 /// The Chinese name of a `getContext` entry.

@@ -7,6 +7,7 @@ use crate::components::group::{
     default_group_name, dispatch_once, make_group_action, ConfirmSheet, GroupReady, GroupRequest,
     Made,
 };
+use crate::components::order_tools::{JoinQrTool, StaffChatTool};
 use crate::components::{Loading, Problem};
 use crate::wecom::{self, WwError};
 
@@ -250,6 +251,12 @@ fn OrderView(
                         .into_any()
                 }
             }}
+        </section>
+        <section class="card" data-testid="more-ways">
+            <h2>"其他进群方式"</h2>
+            <p class="muted">"不方便在企业微信里建群时：内部群只拉设计师和项目经理；进群二维码让客户自己扫码进订单的客户群。"</p>
+            <StaffChatTool order=o.clone() />
+            <JoinQrTool order=o.clone() />
         </section>
     }
 }

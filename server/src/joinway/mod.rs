@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use desk_shared::JoinWayCreated;
-use serde::{Deserialize, Serialize};
+use desk_shared::{JoinWayCreated, Pool, PoolChanged, PoolGroup, PoolRegister, PoolRegistered};
 use sha2::{Digest, Sha256};
 
 use crate::admin::{require_admin, AdminState};
@@ -313,9 +312,9 @@ impl JoinWays {
     }
 
     /// Puts `chat_id` into the pool if it is an empty customer group nobody uses.
-    async fn add_to_pool(&self, chat_id: &str, by: &str) -> Result<Registered, ApiError> {
+    async fn add_to_pool(&self, chat_id: &str, by: &str) -> Result<PoolRegistered, ApiError> {
         let refused = |why: &str| {
-            Ok(Registered {
+            Ok(PoolRegistered {
                 chat_id: chat_id.to_string(),
                 added: false,
                 reason: Some(why.to_string()),
@@ -341,14 +340,14 @@ impl JoinWays {
             return refused("群里已经有客户，不能当空群用");
         }
         let added = store::add(&self.db, chat_id, &chat.name, &chat.owner, by, now_secs()).await?;
-        Ok(Registered {
+        Ok(PoolRegistered {
             chat_id: chat_id.to_string(),
             added,
             reason: (!added).then(|| "已在群池里".to_string()),
         })
     }
 
-    async fn summary(&self, results: Vec<Registered>) -> Result<PoolChanged, ApiError> {
+    async fn summary(&self, results: Vec<PoolRegistered>) -> Result<PoolChanged, ApiError> {
         self.note_level().await?;
         let (free, assigned) = store::counts(&self.db).await?;
         Ok(PoolChanged {
@@ -359,35 +358,6 @@ impl JoinWays {
     }
 }
 
-/// How one chat's registration went.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Registered {
-    chat_id: String,
-    added: bool,
-    reason: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PoolChanged {
-    results: Vec<Registered>,
-    free: i64,
-    assigned: i64,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PoolGroupView {
-    chat_id: String,
-    name: String,
-    owner: String,
-    added_by: String,
-    added_at: i64,
-    order_id: Option<String>,
-    assigned_at: Option<i64>,
-}
-
 /// `GET /api/admin/pool` → `{free, assigned, lowThreshold, groups}` (newest first).
 async fn pool(
     member: Member,
@@ -396,10 +366,10 @@ async fn pool(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&admin, &member)?;
     let (free, assigned) = store::counts(&ways.db).await?;
-    let groups: Vec<PoolGroupView> = store::list(&ways.db, LISTED)
+    let groups: Vec<PoolGroup> = store::list(&ways.db, LISTED)
         .await?
         .into_iter()
-        .map(|r| PoolGroupView {
+        .map(|r| PoolGroup {
             chat_id: r.chat_id,
             name: r.name,
             owner: r.owner,
@@ -411,18 +381,12 @@ async fn pool(
         .collect();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({
-            "free": free,
-            "assigned": assigned,
-            "lowThreshold": ways.low_threshold,
-            "groups": groups,
-        })))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Register {
-    chat_ids: Vec<String>,
+        .json(Pool {
+            free,
+            assigned,
+            low_threshold: ways.low_threshold,
+            groups,
+        }))
 }
 
 /// `POST /api/admin/pool {chatIds}`: each checked with `groupchat/get` (a customer
@@ -431,7 +395,7 @@ async fn register(
     member: Member,
     admin: web::Data<AdminState>,
     ways: web::Data<JoinWays>,
-    body: web::Json<Register>,
+    body: web::Json<PoolRegister>,
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&admin, &member)?;
     if body.chat_ids.is_empty() || body.chat_ids.len() > MAX_REGISTER {
