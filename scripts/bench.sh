@@ -8,8 +8,20 @@
 # three wrk processes at the same time, one per instance, the 64 connections split
 # between them, requests/s summed. Then warm candidates matching (match_bench) on
 # SQLite and on PostgreSQL, and a table of all the numbers.
-# DURATION (seconds per wrk run), CONNECTIONS, WORKERS (per instance) and
-# PG_INSTANCES may be set in the environment. Everything listens on 127.0.0.1.
+#
+# Between the SQLite and the PostgreSQL parts, the callback pipeline on SQLite (its
+# own `serve`, and a simulator with ten robots): notification accepted -> robot
+# message at the simulator; callbacks answered at a fixed CALLBACK_RATE
+# (callback_bench paced: open loop, latency from the scheduled send), new messages,
+# then the same ones again; duplicates and new messages as fast as wrk sends them (a
+# Lua script cycling through pre-signed requests), with the server's CPU per
+# callback; how fast the callback worker works off what was stored; and the
+# endpoint's insert by itself (callback_bench inbox-cost). `BENCH_PHASE=callbacks
+# BENCH_WORK=$(mktemp -d) bash scripts/bench.sh` runs that part alone, on binaries
+# built before.
+# DURATION (seconds per wrk or paced run), CONNECTIONS, WORKERS (per instance),
+# PG_INSTANCES, CALLBACK_RATE and DRAIN_SECS (the longest wait for the callback
+# worker) may be set in the environment. Everything listens on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -18,6 +30,8 @@ CONNECTIONS=${CONNECTIONS:-64}
 # (two workers measured ~81k req/s and ~12.4 µs CPU/request against ~95k and ~10.4 µs).
 WORKERS=${WORKERS:-1}
 PG_INSTANCES=${PG_INSTANCES:-3}
+CALLBACK_RATE=${CALLBACK_RATE:-1000}
+DRAIN_SECS=${DRAIN_SECS:-180}
 
 bin=target/release/wecom-desk
 examples=target/release/examples
@@ -116,8 +130,174 @@ postgres_phase() {
   "$examples/match_bench" "$base/desk_match" | tee "$work/match-postgres.txt"
 }
 
+# --- The callback pipeline: run by this script as its own process (set -e holds). ---
+callbacks_phase() {
+  work=$BENCH_WORK
+  local sim_port app_port base sim robots=10 i names=()
+  sim_port=$(free_port)
+  app_port=$(free_port)
+  base="http://127.0.0.1:$app_port"
+  sim="http://127.0.0.1:$sim_port"
+  pids=()
+  trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+  # Ten robots, so that 200 notifications fit in their 20 a minute each.
+  cp server/fixtures/demo.toml "$work/cb-fixture.toml"
+  write_config "$work/cb.toml" "$app_port" "$sim_port" "sqlite://$work/cb.db"
+  cat >>"$work/cb.toml" <<TOML
+[callback]
+token = "demoCallbackToken"
+encoding_aes_key = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+[integration]
+api_keys = ["bench-key"]
+[robot.webhook_urls]
+TOML
+  for i in $(seq -w 1 "$robots"); do
+    printf '\n[[robots]]\nkey = "bench-robot-%s"\nname = "压测机器人%s"\n' "$i" "$i" >>"$work/cb-fixture.toml"
+    echo "r$i = \"$sim/cgi-bin/webhook/send?key=bench-robot-$i\"" >>"$work/cb.toml"
+    names+=("r$i")
+  done
+  RUST_LOG=warn "$bin" simulate --listen "127.0.0.1:$sim_port" --fixture "$work/cb-fixture.toml" \
+    >"$work/cb-sim.log" 2>&1 &
+  sim_pid=$!
+  pids+=("$sim_pid")
+  DESK__SERVER__WORKERS=$WORKERS RUST_LOG=warn "$bin" serve --config "$work/cb.toml" >"$work/cb-app.log" 2>&1 &
+  app_pid=$!
+  pids+=("$app_pid")
+  wait_ready "$app_port" "$app_pid" "$work/cb-app.log"
+  echo "(load average $(cut -d' ' -f1-3 /proc/loadavg) as this part starts: anything else running skews it)"
+
+  echo
+  "$examples/callback_bench" notify --app "$base" --sim "$sim" --key bench-key \
+    --robots "$(IFS=,; echo "${names[*]}")" --count $((20 * robots)) --spacing-ms 50 | tee "$work/cb-notify.txt"
+
+  local before after paced_first=1000000000
+  echo
+  before=$(ticks "$app_pid")
+  "$examples/callback_bench" paced --url "$base" --rate "$CALLBACK_RATE" --secs "$DURATION" \
+    --first-msg-id "$paced_first" | tee "$work/cb-paced.txt"
+  after=$(ticks "$app_pid")
+  echo "server CPU: $(us_per $((after - before)) $((CALLBACK_RATE * (DURATION + 1)))) µs a callback" \
+    "(with what the worker got through meanwhile)"
+  echo
+  drain paced
+
+  # The same 1,000 messages again: verified, decrypted, parsed, no insert, no work.
+  echo
+  "$examples/callback_bench" paced --url "$base" --rate "$CALLBACK_RATE" --secs "$DURATION" \
+    --first-msg-id "$paced_first" --ids 1000 | tee "$work/cb-paced-dup.txt"
+
+  cat >"$work/callbacks.lua" <<'LUA'
+-- Cycles through pre-signed callbacks, one a line: query string, a tab, the body.
+local paths, bodies, n, i = {}, {}, 0, 0
+init = function(args)
+  for line in io.lines(args[1]) do
+    local q, body = line:match("^([^\t]*)\t(.*)$")
+    n = n + 1
+    paths[n] = "/wecom/callback?" .. q
+    bodies[n] = body
+  end
+end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "text/xml"
+request = function()
+  i = i % n + 1
+  return wrk.format(nil, paths[i], nil, bodies[i])
+end
+LUA
+  # Duplicates: the paced run's first 1,000 messages, each signed anew.
+  "$examples/callback_bench" requests --out "$work/cb-dup.txt" --count 20000 \
+    --first-msg-id "$paced_first" --ids 1000
+  flood duplicates "$work/cb-dup.txt"
+  # Distinct messages: enough lines that wrk does not come round again.
+  "$examples/callback_bench" requests --out "$work/cb-distinct.txt" --count $((25000 * DURATION)) \
+    --first-msg-id 2000000000
+  rm -f "$work/cb-dup.txt"
+  flood distinct "$work/cb-distinct.txt"
+  rm -f "$work/cb-distinct.txt"
+  echo
+  drain distinct
+
+  # What the endpoint's insert costs by itself, and what batching it would give.
+  echo
+  "$examples/callback_bench" inbox-cost | tee "$work/cb-inbox-cost.txt"
+}
+
+# The callback phase's helpers (app_pid, sim_pid and work are the phase's).
+# Rows in the inbox, those the worker has processed, and app messages not yet sent.
+counts() {
+  python3 - "$work/cb.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=30)
+rows, done = db.execute("SELECT COUNT(*), COUNT(processed_at) FROM callback_inbox").fetchone()
+queued = db.execute("SELECT COUNT(*) FROM outbox WHERE status = 'queued'").fetchone()[0]
+print(rows, done, queued)
+PY
+}
+note() { printf '%s\t%s\n' "$1" "$2" >>"$work/callbacks.tsv"; } # KEY VALUE for the summary
+us_per() { python3 -c "print(f'{$1 / $hz / max($2, 1) * 1e6:.0f}')"; } # TICKS COUNT: µs each
+
+# Waits (at most DRAIN_SECS) until the worker has processed every stored callback and
+# the outbox has sent the replies, then says how fast the inbox went down. LABEL
+drain() {
+  local start rows handled first queued t0 ticks_used secs rate
+  start=$(date +%s%N)
+  read -r rows first queued < <(counts)
+  handled=$first
+  t0=$(ticks "$app_pid")
+  while [ "$handled" -lt "$rows" ] || [ "$queued" -gt 0 ]; do
+    if [ $(($(date +%s%N) - start)) -gt $((DRAIN_SECS * 1000000000)) ]; then
+      echo "bench: the callback worker still had $((rows - handled)) rows (and $queued replies to send) after ${DRAIN_SECS}s" >&2
+      break
+    fi
+    sleep 0.5
+    read -r rows handled queued < <(counts)
+  done
+  secs=$(python3 -c "print(f'{($(date +%s%N) - $start) / 1e9:.1f}')")
+  ticks_used=$(($(ticks "$app_pid") - t0))
+  rate=$(python3 -c "print(f'{$((handled - first)) / max($secs, 0.1):.0f}')")
+  echo "worker after the $1 run: $((handled - first)) stored callbacks processed (and their replies sent) in ${secs}s:" \
+    "$rate/s, $(us_per "$ticks_used" $((handled - first))) µs server CPU each; $((rows - handled)) left"
+  note "drain-$1" "$rate"
+  note "drain-$1-cpu" "$(us_per "$ticks_used" $((handled - first)))"
+}
+
+# One wrk run through FILE as LABEL: requests/s, latency, server CPU per callback,
+# inbox rows added.
+flood() {
+  local label=$1 file=$2 requests non2xx lines rows0 rows1 done0 done1 queued before after sim_before
+  lines=$(wc -l <"$file")
+  read -r rows0 done0 queued < <(counts)
+  before=$(ticks "$app_pid")
+  sim_before=$(ticks "$sim_pid")
+  wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/callbacks.lua" "$base" -- "$file" \
+    >"$work/cb-wrk-$label.txt"
+  after=$(ticks "$app_pid")
+  read -r rows1 done1 queued < <(counts)
+  requests=$(awk '/requests in/ { print $1 }' "$work/cb-wrk-$label.txt")
+  non2xx=$(awk '/Non-2xx/ { print $5 }' "$work/cb-wrk-$label.txt")
+  echo
+  echo "== callbacks, $label: wrk, $CONNECTIONS connections, ${DURATION}s, cycling through $lines signed requests"
+  cat "$work/cb-wrk-$label.txt"
+  echo "non-2xx answers:  ${non2xx:-0}"
+  echo "server CPU:       $(us_per $((after - before)) "$requests") µs a callback ($((after - before)) ticks;" \
+    "the simulator took $(($(ticks "$sim_pid") - sim_before)) answering the worker's replies)"
+  echo "inbox rows added: $((rows1 - rows0)); the worker processed $((done1 - done0)) meanwhile"
+  [ "$label" != distinct ] || [ "$requests" -le "$lines" ] ||
+    echo "bench: wrk sent more than the $lines requests in $file: the rest were duplicates" >&2
+  note "$label-rps" "$(awk '/Requests\/sec/ { print $2 }' "$work/cb-wrk-$label.txt")"
+  note "$label-p99" "$(awk '/^ +99%/ { print $2 }' "$work/cb-wrk-$label.txt")"
+  note "$label-cpu" "$(us_per $((after - before)) "$requests")"
+  note "$label-added" "$((rows1 - rows0))"
+  note "$label-non2xx" "${non2xx:-0}"
+  note "$label-requests" "$requests"
+}
+
 if [ "${BENCH_PHASE:-}" = postgres ]; then
   postgres_phase
+  exit
+fi
+if [ "${BENCH_PHASE:-}" = callbacks ]; then
+  callbacks_phase
   exit
 fi
 
@@ -126,7 +306,8 @@ command -v wrk >/dev/null 2>&1 || {
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk
 }
-cargo build --release -q -p desk-server --bin wecom-desk --example sign_cost --example match_bench
+cargo build --release -q -p desk-server --bin wecom-desk --example sign_cost --example match_bench \
+  --example callback_bench
 
 sim_port=$(free_port); app_port=$(free_port)
 work=$(mktemp -d)
@@ -168,6 +349,12 @@ echo
 
 echo
 "$examples/match_bench" | tee "$work/match-sqlite.txt"
+
+echo
+echo "== the callback pipeline on SQLite (its own server and simulator)"
+cb_status=0
+BENCH_PHASE=callbacks BENCH_WORK="$work" bash scripts/bench.sh || cb_status=$?
+[ "$cb_status" -eq 0 ] || echo "bench: the callback part failed (exit $cb_status); the table lacks it" >&2
 
 echo
 echo "== the same on $PG_INSTANCES instances sharing one PostgreSQL (throw-away cluster)"
@@ -225,5 +412,51 @@ for name, target in (("sqlite", "5"), ("postgres", "2")):
         print(f"{label:<12} p50 {m[1]:>6} ms   p99 {m[2]:>6} ms   (target p50 < {target} ms)")
     else:
         print(f"{label:<12} (not measured)")
+
+print()
+print("callbacks (SQLite, one instance, the callback worker and outbox running)")
+cb = {}
+if os.path.exists(os.path.join(work, "callbacks.tsv")):
+    cb = dict(l.rstrip("\n").split("\t", 1) for l in open(os.path.join(work, "callbacks.tsv")))
+
+def first_line(name, prefix):
+    path = os.path.join(work, name)
+    return next((l for l in open(path) if l.startswith(prefix)), "") if os.path.exists(path) else ""
+
+cfmt = "{:<44} {:>11} {:>10} {:>13}  {}"
+print(cfmt.format("measure", "callbacks/s", "p99", "CPU/callback", "target"))
+for label, what, target in (("distinct", "wrk, new messages (each an insert)", "≥ 10,000/s"),
+                            ("duplicates", "wrk, the same messages again", "")):
+    if f"{label}-rps" in cb:
+        print(cfmt.format(what, cb[f"{label}-rps"], cb[f"{label}-p99"], cb[f"{label}-cpu"] + " µs", target))
+    else:
+        print(cfmt.format(what, "-", "-", "-", "(not measured)"))
+for name, what in (("cb-paced.txt", "new messages"), ("cb-paced-dup.txt", "the same messages again")):
+    rate = re.search(r"at a fixed (\d+)/s", first_line(name, "== callback"))
+    m = re.search(r"p50 ([\d.]+) ms, p90 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms", first_line(name, "paced:"))
+    label = f"fixed {rate[1] if rate else '?'}/s, {what}"
+    if m:
+        print(f"{label:<44} p50 {m[1]} ms, p90 {m[2]} ms, p99 {m[3]} ms, max {m[4]} ms  (target p99 < 5 ms)")
+    else:
+        print(f"{label:<44} (not measured)")
+m = re.search(r"p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms", first_line("cb-notify.txt", "notify:"))
+label = "notification 202 -> robot message"
+if m:
+    print(f"{label:<44} p50 {m[1]} ms, p99 {m[2]} ms, max {m[3]} ms  (target p50 < 100 ms)")
+else:
+    print(f"{label:<44} (not measured)")
+if "distinct-added" in cb and "duplicates-added" in cb:
+    print(f"{'inbox rows added':<44} {cb['distinct-added']} for {cb['distinct-requests']} new messages answered"
+          f" (and those in flight when wrk stopped); {cb['duplicates-added']} for {cb['duplicates-requests']} duplicates")
+for prefix, what in (("server's pool (db::connect), new keys", "insert_once alone, 64 tasks, new keys"),
+                     ("one connection, 64 inserts", "the same inserts, 64 a transaction")):
+    m = re.search(r"([\d.]+)/s +([\d.]+) µs CPU each", first_line("cb-inbox-cost.txt", prefix))
+    if m:
+        print(f"{what:<44} {m[1]}/s, {m[2]} µs CPU each (in-process, no HTTP)")
+for run in ("paced", "distinct"):
+    if f"drain-{run}" in cb:
+        print(f"{'callback worker after the ' + run + ' run':<44} {cb['drain-' + run]}/s,"
+              f" {cb['drain-' + run + '-cpu']} µs server CPU each (reply queued and sent)")
 PY
-exit "$pg_status"
+[ "$pg_status" -eq 0 ] || exit "$pg_status"
+exit "$cb_status"
