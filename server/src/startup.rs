@@ -140,7 +140,7 @@ impl Application {
         ));
         let callback = web::Data::new(CallbackState {
             db: db.clone(),
-            wake: processor.wake_signal(),
+            inbox: crate::callback::inbox::Inbox::start(db.clone(), processor.wake_signal()),
             crypto: callback_crypto(&settings)?,
             max_clock_skew_secs: settings.callback.max_clock_skew_secs,
         });

@@ -55,6 +55,7 @@ pub fn PoolPage() -> impl IntoView {
                 })
             }}
         </Transition>
+        {move || matches!(pool.get(), Some(Ok(_))).then(|| view! {
         <section class="card">
             <h2>"登记空群"</h2>
             <p class="muted">"每行一个群 ID（在企业微信里建好、还没有客户的客户群）。"</p>
@@ -83,6 +84,7 @@ pub fn PoolPage() -> impl IntoView {
                 }
             })}
         </section>
+        })}
         <a class="btn btn-secondary" href="/">"返回首页"</a>
     }
 }

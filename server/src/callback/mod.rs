@@ -3,6 +3,7 @@
 //! anything is decrypted; each message or event is stored once, so WeCom's retries
 //! and replays are no-ops.
 
+pub mod inbox;
 pub mod store;
 pub mod worker;
 
@@ -16,8 +17,8 @@ use crate::wecom::crypto::{CallbackCrypto, CryptoError};
 /// What the callback endpoint needs.
 pub struct CallbackState {
     pub db: crate::db::Db,
-    /// Rung when a new delivery is stored, so this instance's worker takes it now.
-    pub wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Stores deliveries (in batches) and rings the worker when one is new.
+    pub inbox: inbox::Inbox,
     /// `None` when `[callback]` is not configured.
     pub crypto: Option<CallbackCrypto>,
     /// `callback.max_clock_skew_secs`.
@@ -264,19 +265,19 @@ async fn receive(
         .open(&q.msg_signature, &q.timestamp, &q.nonce, &envelope.encrypt)
         .map_err(CallbackError::from)?;
     let p: Plain = quick_xml::de::from_str(&plain).map_err(CallbackError::BadPlaintext)?;
-    let key = p.dedup_key();
-    let delivery = store::Delivery {
-        dedup_key: &key,
-        msg_type: &p.msg_type,
-        event: &p.event,
-        change_type: &p.change_type,
-        body: &plain,
+    let delivery = store::NewDelivery {
+        dedup_key: p.dedup_key(),
+        msg_type: p.msg_type.clone(),
+        event: p.event.clone(),
+        change_type: p.change_type.clone(),
+        body: plain,
     };
-    let new = store::insert_once(&state.db, &delivery).await?;
-    if new {
-        state.wake.notify_one();
-    }
-    tracing::info!(
+    let new = state
+        .inbox
+        .insert_once(delivery)
+        .await
+        .map_err(ApiError::internal)?;
+    tracing::debug!(
         to = %envelope.to_user_name,
         agent = %envelope.agent_id,
         msg_type = %p.msg_type,

@@ -153,3 +153,55 @@ pub async fn forget_processed(db: &Db, before_secs: i64) -> Result<u64, sqlx::Er
     .await?
     .rows_affected())
 }
+
+/// A delivery to store, owned (it waits in the writer's queue).
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub dedup_key: String,
+    pub msg_type: String,
+    pub event: String,
+    pub change_type: String,
+    pub body: String,
+}
+
+/// Most deliveries one statement stores.
+pub const MAX_BATCH: usize = 64;
+
+/// Stores `batch` in one statement, each unless its key was stored before (also by an
+/// earlier row of the same batch); the keys stored now.
+pub async fn insert_batch(
+    db: &Db,
+    batch: &[NewDelivery],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let now = now_secs();
+    let rows: Vec<String> = (0..batch.len())
+        .map(|i| {
+            let b = i * 6;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO callback_inbox (dedup_key, received_at, msg_type, event, change_type, body)
+         VALUES {} ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for d in batch {
+        query = query
+            .bind(&d.dedup_key)
+            .bind(now)
+            .bind(&d.msg_type)
+            .bind(&d.event)
+            .bind(&d.change_type)
+            .bind(&d.body);
+    }
+    Ok(query.fetch_all(db).await?.into_iter().collect())
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use futures::future::join_all;
 use hmac::{Hmac, Mac};
 use parking_lot::Mutex;
 use reqwest::Method;
@@ -985,4 +986,25 @@ async fn a_reply_answers_what_the_member_had_seen_not_a_notification_still_waiti
         1,
         "the second still waits"
     );
+}
+
+#[tokio::test]
+async fn two_hundred_deliveries_at_once_half_of_them_repeats_store_and_process_each_once() {
+    let app = bridge_app(None, "").await;
+    let deliveries = (0..200u64).map(|i| {
+        let plain = text_message("lina", &format!("第{}条", i % 100), 70_000 + i % 100);
+        let app = &app;
+        async move { app.deliver(&plain).await.status().as_u16() }
+    });
+    let statuses = join_all(deliveries).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM callback_inbox WHERE dedup_key LIKE 'msg:7%'")
+            .await,
+        100
+    );
+    // lina is not bound: each message is answered once, telling her so.
+    acks(&app.sim, "lina", 100).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(app_messages_to(&app.sim, "lina").await.len(), 100);
 }
