@@ -306,7 +306,7 @@ command -v wrk >/dev/null 2>&1 || {
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk
 }
-cargo build --release -q -p desk-server --bin wecom-desk --example sign_cost --example match_bench \
+cargo build --release -q -p desk-server --bin wecom-desk --example sign_cost --example match_bench --example join_way_bench \
   --example callback_bench
 
 sim_port=$(free_port); app_port=$(free_port)
@@ -349,6 +349,9 @@ echo
 
 echo
 "$examples/match_bench" | tee "$work/match-sqlite.txt"
+
+echo
+"$examples/join_way_bench" | tee "$work/join-way.txt"
 
 echo
 echo "== the callback pipeline on SQLite (its own server and simulator)"

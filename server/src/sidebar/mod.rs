@@ -461,8 +461,6 @@ async fn add_remark_phone(
 /// How long one remark write may hold its turn (a few WeCom calls).
 const REMARK_TURN: Duration = Duration::from_secs(15);
 
-/// Waits for the lease `name` (within the request's deadline) and holds it.
-
 /// `GET /api/groups/{chatId}`: the group, its people, and the order it serves when
 /// the member is on that order.
 async fn group(

@@ -1,0 +1,168 @@
+//! Join-way benchmark (not a test): a warm pool of 600 empty customer groups, then
+//! `POST /api/orders/{id}/join-way` for 500 distinct orders over HTTP on loopback,
+//! 8 at a time: requests per second and latency. Each request takes a pool group,
+//! records it as the order's, and makes the join way (`add_join_way` + `get_join_way`
+//! at the simulator). SQLite in a temp dir.
+//! `cargo run --release -p desk-server --example join_way_bench` (make bench runs it).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use desk_server::config::Settings;
+use desk_server::simulator::fixture::DEMO_FIXTURE;
+use desk_server::simulator::{Fixture, SimulatorServer};
+use desk_server::startup::Application;
+use futures::stream::{self, StreamExt};
+use serde_json::json;
+
+const GROUPS: usize = 600;
+const ORDERS: usize = 500;
+const AT_ONCE: usize = 8;
+
+fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn cookie(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let groups: String = (0..GROUPS)
+        .map(|i| {
+            format!("\n[[groups]]\nchat_id = \"wrBench{i:05}\"\nname = \"压测群{i}\"\nowner = \"wangqiang\"\n")
+        })
+        .collect();
+    let fixture =
+        Fixture::from_toml(&format!("{DEMO_FIXTURE}\n{groups}")).map_err(anyhow::Error::msg)?;
+    let sim = SimulatorServer::bind(fixture, "127.0.0.1:0")?;
+    let (sim_url, _sim) = sim.spawn();
+    let dir = tempfile::tempdir()?;
+    let settings = Settings::from_toml_only(&format!(
+        r#"
+        [server]
+        listen = "127.0.0.1:0"
+        public_url = "http://127.0.0.1"
+        allowed_origins = ["http://127.0.0.1"]
+        admin_userids = ["wangqiang"]
+        [wecom]
+        corp_id = "wwdemo0000000001"
+        agent_id = 1000002
+        agent_secret = "demo-agent-secret-0001"
+        api_base = "{sim_url}"
+        oauth_base = "{sim_url}"
+        [pool]
+        owner_userids = ["wangqiang"]
+        low_threshold = 3
+        [database]
+        url = "sqlite://{}/bench.db"
+        [integration]
+        api_keys = ["bench-key"]
+        "#,
+        dir.path().display()
+    ))?;
+    let app = Application::build(settings).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+
+    let login = |userid: &'static str| {
+        let (http, base, sim_url) = (http.clone(), base.clone(), sim_url.clone());
+        async move {
+            let start = http.get(format!("{base}/auth/login?next=/")).send().await?;
+            let state_cookie = cookie(&start, "desk_oauth");
+            let authorize = url::Url::parse(&header(&start, "location"))?;
+            let q: HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+            let approve = http
+                .get(format!("{sim_url}/connect/oauth2/approve"))
+                .query(&[
+                    ("userid", userid),
+                    ("redirect_uri", &q["redirect_uri"]),
+                    ("state", &q["state"]),
+                ])
+                .send()
+                .await?;
+            let back = url::Url::parse(&header(&approve, "location"))?;
+            let done = http
+                .get(format!(
+                    "{base}/auth/callback?{}",
+                    back.query().unwrap_or_default()
+                ))
+                .header("cookie", state_cookie)
+                .send()
+                .await?;
+            Ok::<_, anyhow::Error>(cookie(&done, "desk_session"))
+        }
+    };
+    let admin = login("wangqiang").await?;
+    let discovered = http
+        .post(format!("{base}/api/admin/pool/discover"))
+        .header("cookie", &admin)
+        .json(&json!({}))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        discovered.status().is_success(),
+        "discover: {}",
+        discovered.status()
+    );
+    let member = login("zhangwei").await?;
+    for i in 0..ORDERS {
+        let r = http
+            .put(format!("{base}/api/v1/orders/JW-{i:05}"))
+            .bearer_auth("bench-key")
+            .json(&json!({"title": format!("压测订单{i}"), "designerUserId": "zhangwei",
+                "projectManagerUserId": "lina", "customerName": "王女士", "customerPhone": "13900000000"}))
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "order: {}", r.status());
+    }
+
+    let started = Instant::now();
+    let mut latencies: Vec<f64> = stream::iter(0..ORDERS)
+        .map(|i| {
+            let (http, base, member) = (http.clone(), base.clone(), member.clone());
+            async move {
+                let t = Instant::now();
+                let r = http
+                    .post(format!("{base}/api/orders/JW-{i:05}/join-way"))
+                    .header("cookie", &member)
+                    .json(&json!({}))
+                    .send()
+                    .await?;
+                anyhow::ensure!(r.status() == 201, "join way {i}: {}", r.status());
+                Ok::<_, anyhow::Error>(t.elapsed().as_secs_f64() * 1e3)
+            }
+        })
+        .buffer_unordered(AT_ONCE)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!("== join ways for {ORDERS} distinct orders on a warm pool of {GROUPS} groups, {AT_ONCE} at a time (SQLite)");
+    println!(
+        "join-way: {:.0} requests/s; p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ORDERS as f64 / elapsed,
+        pct(0.50),
+        pct(0.99),
+        pct(1.0)
+    );
+    Ok(())
+}
