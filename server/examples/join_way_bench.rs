@@ -5,7 +5,6 @@
 //! at the simulator). SQLite in a temp dir.
 //! `cargo run --release -p desk-server --example join_way_bench` (make bench runs it).
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use desk_server::config::Settings;
@@ -19,24 +18,7 @@ const GROUPS: usize = 600;
 const ORDERS: usize = 500;
 const AT_ONCE: usize = 8;
 
-fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn cookie(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .and_then(|c| c.split(';').next())
-        .unwrap_or_default()
-        .to_string()
-}
+mod common;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -80,35 +62,7 @@ async fn main() -> anyhow::Result<()> {
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
 
-    let login = |userid: &'static str| {
-        let (http, base, sim_url) = (http.clone(), base.clone(), sim_url.clone());
-        async move {
-            let start = http.get(format!("{base}/auth/login?next=/")).send().await?;
-            let state_cookie = cookie(&start, "desk_oauth");
-            let authorize = url::Url::parse(&header(&start, "location"))?;
-            let q: HashMap<_, _> = authorize.query_pairs().into_owned().collect();
-            let approve = http
-                .get(format!("{sim_url}/connect/oauth2/approve"))
-                .query(&[
-                    ("userid", userid),
-                    ("redirect_uri", &q["redirect_uri"]),
-                    ("state", &q["state"]),
-                ])
-                .send()
-                .await?;
-            let back = url::Url::parse(&header(&approve, "location"))?;
-            let done = http
-                .get(format!(
-                    "{base}/auth/callback?{}",
-                    back.query().unwrap_or_default()
-                ))
-                .header("cookie", state_cookie)
-                .send()
-                .await?;
-            Ok::<_, anyhow::Error>(cookie(&done, "desk_session"))
-        }
-    };
-    let admin = login("wangqiang").await?;
+    let admin = common::login(&http, &base, &sim_url, "wangqiang").await?;
     let discovered = http
         .post(format!("{base}/api/admin/pool/discover"))
         .header("cookie", &admin)
@@ -120,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
         "discover: {}",
         discovered.status()
     );
-    let member = login("zhangwei").await?;
+    let member = common::login(&http, &base, &sim_url, "zhangwei").await?;
     for i in 0..ORDERS {
         let r = http
             .put(format!("{base}/api/v1/orders/JW-{i:05}"))

@@ -10,7 +10,6 @@
 //! `cargo run --release -p desk-server --example match_bench [-- postgres://...]`
 //! (make bench runs it on both).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use desk_server::config::Settings;
@@ -23,24 +22,7 @@ use serde_json::{json, Value};
 const CUSTOMERS: usize = 10_000;
 const WARM_REQUESTS: usize = 1_000;
 
-fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn cookie(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .and_then(|c| c.split(';').next())
-        .unwrap_or_default()
-        .to_string()
-}
+mod common;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -96,30 +78,7 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(r.status().is_success(), "order: {}", r.status());
 
     // Log in as the designer through the simulator's OAuth page.
-    let start = http.get(format!("{base}/auth/login?next=/")).send().await?;
-    let state_cookie = cookie(&start, "desk_oauth");
-    let authorize = url::Url::parse(&header(&start, "location"))?;
-    let q: HashMap<_, _> = authorize.query_pairs().into_owned().collect();
-    let approve = http
-        .get(format!("{sim_url}/connect/oauth2/approve"))
-        .query(&[
-            ("userid", "wangqiang"),
-            ("redirect_uri", &q["redirect_uri"]),
-            ("state", &q["state"]),
-        ])
-        .send()
-        .await?;
-    let back = url::Url::parse(&header(&approve, "location"))?;
-    let done = http
-        .get(format!(
-            "{base}/auth/callback?{}",
-            back.query().unwrap_or_default()
-        ))
-        .header("cookie", state_cookie)
-        .send()
-        .await?;
-    let session = cookie(&done, "desk_session");
-    anyhow::ensure!(!session.is_empty(), "login failed: {}", done.status());
+    let session = common::login(&http, &base, &sim_url, "wangqiang").await?;
 
     let calls = || async {
         let v: Value = http

@@ -24,6 +24,7 @@ use crate::db::Db;
 use crate::error::{ApiError, ErrorCode};
 use crate::events::event_id;
 use crate::integration::ApiKey;
+use crate::orders::field_error;
 use crate::outbox::store::{Kind, NewRow};
 use crate::outbox::{AppMessagePayload, Outbox};
 use crate::wecom::types::{MessageContent, RobotMessage, RobotText, Text};
@@ -54,11 +55,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/v1/conversations/{id}/messages").get(messages));
 }
 
-fn invalid(field: &str, why: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request(
-        ErrorCode::InvalidField,
-        format!("{field}：{why} / {field} is invalid: {why}"),
-    )
+fn invalid(field: &'static str, why: impl Into<String>) -> ApiError {
+    field_error(field, why).into()
 }
 
 fn check_conversation_id(id: &str) -> Result<(), ApiError> {

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::Member;
 use crate::clock::{now_millis, now_secs};
 use crate::error::{ApiError, ErrorCode};
-use crate::orders::{order_of, OrdersState};
+use crate::orders::{field_error, order_of, OrdersState};
 use crate::outbox::store::{Kind, NewRow};
 use crate::outbox::{AppMessagePayload, Outbox};
 use crate::wecom::types::{AppChatCreate, MessageContent, TextCard};
@@ -45,11 +45,8 @@ pub fn chat_id_of(order_id: &str) -> String {
     format!("desk{}", &hex::encode(digest)[..28])
 }
 
-fn invalid(why: &str) -> ApiError {
-    ApiError::bad_request(
-        ErrorCode::InvalidField,
-        format!("extraUserIds：{why} / extraUserIds is invalid: {why}"),
-    )
+fn invalid(why: impl Into<String>) -> ApiError {
+    field_error("extraUserIds", why).into()
 }
 
 /// → `{chatId, name}`: 201 when made now, 200 when it existed.
@@ -76,7 +73,7 @@ async fn create(
     };
     let order = order_of(&orders, &id, &member).await?;
     if extra.len() > MAX_EXTRA {
-        return Err(invalid(&format!("最多 {MAX_EXTRA} 人")));
+        return Err(invalid(format!("最多 {MAX_EXTRA} 人")));
     }
     if extra.iter().any(|u| {
         u.trim().is_empty() || u.len() > 64 || u.chars().any(desk_shared::is_control_or_bidi)
@@ -101,8 +98,10 @@ async fn create(
         }
     }
     if userlist.len() < 2 {
-        return Err(invalid(
-            "群聊至少要两位成员：订单的设计师和项目经理是同一人时，请再加一位",
+        // What the member tapping 建内部群 reads: no field name, what to do.
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidField,
+            "内部群至少要两位成员，而这个订单的设计师和项目经理是同一人：请在业务系统里改正订单的项目经理后再试。/ A chat needs two members.",
         ));
     }
     let chat = StaffChat {
@@ -125,8 +124,9 @@ async fn create(
             orders.wecom.app_chat(&chat.chat_id).await?;
         }
         Err(e) if e.kind() == WeComErrorKind::BadChatMembers => {
-            return Err(invalid(
-                "企业微信不接受这些成员：请确认成员账号都存在且在应用可见范围内",
+            return Err(ApiError::bad_request(
+                ErrorCode::InvalidField,
+                "企业微信不接受这个订单的成员：请联系管理员确认设计师和项目经理的账号存在、且在应用的可见范围内。/ WeCom refused the chat's members.",
             ))
         }
         Err(e) => return Err(e.into()),

@@ -94,68 +94,21 @@ async fn bind(app: &TestApp, staff: &str, userid: &str) -> reqwest::Response {
         .expect("answer")
 }
 
-async fn notify(app: &TestApp, body: Value) -> reqwest::Response {
-    app.v1(Method::POST, "/notifications")
-        .json(&body)
-        .send()
-        .await
-        .expect("answer")
-}
-
-async fn notify_ok(app: &TestApp, body: Value) -> String {
-    let r = notify(app, body).await;
-    assert_eq!(r.status(), 202);
-    let v: Value = r.json().await.expect("json");
-    assert_eq!(v["status"], "queued");
-    v["id"].as_str().expect("id").to_string()
-}
-
 /// A notification, once the robot has posted it (a member can only answer what they
 /// saw).
 async fn notify_posted(app: &TestApp, body: Value) -> String {
-    let before = robot_texts(&app.sim).await.len();
-    let id = notify_ok(app, body).await;
+    let before = app.sim.robot_texts().await.len();
+    let id = app_notify_ok(app, body).await;
     eventually("the robot's post", 10, || async {
-        (robot_texts(&app.sim).await.len() > before).then_some(())
+        (app.sim.robot_texts().await.len() > before).then_some(())
     })
     .await;
     id
 }
 
-/// What the simulator accepted through `via`, as (to, body).
-async fn sent(sim: &Sim, via: &str) -> Vec<(String, Value)> {
-    let v = sim.get_json("/sim/messages").await;
-    v["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .filter(|m| m["via"] == via)
-        .map(|m| {
-            (
-                m["to"].as_str().unwrap_or_default().to_string(),
-                m["body"].clone(),
-            )
-        })
-        .collect()
-}
-
-/// The texts the robot posted.
-async fn robot_texts(sim: &Sim) -> Vec<String> {
-    sent(sim, "webhook/send")
-        .await
-        .into_iter()
-        .map(|(_, b)| {
-            b["text"]["content"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect()
-}
-
 /// The app messages `userid` got.
 async fn app_messages_to(sim: &Sim, userid: &str) -> Vec<String> {
-    sent(sim, "message/send")
+    sim.sent("message/send")
         .await
         .into_iter()
         .filter(|(to, _)| to.split('|').any(|u| u == userid))
@@ -208,13 +161,13 @@ async fn a_reply_delivered_three_times_is_stored_once_with_one_event() {
     let (events, got) = events_receiver(0).await;
     let app = bridge_app(Some(&events), "").await;
     assert_eq!(bind(&app, "s-zw", "zhangwei").await.status(), 201);
-    notify_ok(
+    app_notify_ok(
         &app,
         json!({"conversationId": "c-1", "text": "王女士：明天几点到？", "staffId": "s-zw"}),
     )
     .await;
     let posted = eventually("the robot's message", 10, || async {
-        let v = sent(&app.sim, "webhook/send").await;
+        let v = app.sim.sent("webhook/send").await;
         v.into_iter().next()
     })
     .await;
@@ -388,31 +341,24 @@ async fn notifications_are_checked_at_the_door_and_their_state_is_readable() {
         (json!({"conversationId": "c1", "txt": "hi"}), "bad_json", ""),
     ];
     for (body, code, named) in cases {
-        let r = notify(&app, body.clone()).await;
+        let r = app.notify(body.clone()).await;
         assert_eq!(r.status(), 400, "{body}");
         let e = error_body(r).await;
         assert_eq!(e.code, code, "{body}");
         assert!(e.message.contains(named), "{body}: {}", e.message);
     }
     assert!(
-        robot_texts(&app.sim).await.is_empty(),
+        app.sim.robot_texts().await.is_empty(),
         "nothing refused was sent"
     );
 
-    let id = notify_ok(
+    let id = app_notify_ok(
         &app,
         json!({"conversationId": "c1", "text": "最长也放得下", "robot": "store"}),
     )
     .await;
     let state = eventually("the notification sent", 10, || async {
-        let v: Value = app
-            .v1(Method::GET, &format!("/notifications/{id}"))
-            .send()
-            .await
-            .expect("answer")
-            .json()
-            .await
-            .expect("json");
+        let v = app.notification(&id).await;
         (v["status"] == "sent").then_some(v)
     })
     .await;
@@ -457,12 +403,12 @@ async fn notifications_are_checked_at_the_door_and_their_state_is_readable() {
     assert_eq!(r.status(), 409);
     assert_eq!(error_body(r).await.code, "idempotency_key_reused");
     eventually("the second text posted", 10, || async {
-        let t = robot_texts(&app.sim).await;
+        let t = app.sim.robot_texts().await;
         (t.len() >= 2).then_some(())
     })
     .await;
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let texts = robot_texts(&app.sim).await;
+    let texts = app.sim.robot_texts().await;
     assert_eq!(
         texts.iter().filter(|t| t.starts_with("只发一次")).count(),
         1,
@@ -556,19 +502,19 @@ async fn a_robot_answering_busy_and_5xx_still_gets_each_message_once() {
         .set_faults(json!({"busyNext": 3, "httpErrorNext": 2, "httpErrorStatus": 503}))
         .await;
     for i in 0..5 {
-        notify_ok(
+        app_notify_ok(
             &app,
             json!({"conversationId": format!("c-{i}"), "text": format!("第{i}条")}),
         )
         .await;
     }
     let texts = eventually("five robot messages", 20, || async {
-        let t = robot_texts(&app.sim).await;
+        let t = app.sim.robot_texts().await;
         (t.len() >= 5).then_some(t)
     })
     .await;
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let texts_after = robot_texts(&app.sim).await;
+    let texts_after = app.sim.robot_texts().await;
     assert_eq!(texts_after.len(), 5, "{texts:?}");
     for i in 0..5 {
         let prefix = format!("第{i}条");
@@ -596,16 +542,9 @@ async fn a_notification_given_up_on_says_why_tells_the_website_and_an_admin_can_
     })
     .await;
     app.sim.set_faults(json!({"busyNext": 1000})).await;
-    let id = notify_ok(&app, json!({"conversationId": "c-f", "text": "会失败"})).await;
+    let id = app_notify_ok(&app, json!({"conversationId": "c-f", "text": "会失败"})).await;
     let state = eventually("the notification failed", 10, || async {
-        let v: Value = app
-            .v1(Method::GET, &format!("/notifications/{id}"))
-            .send()
-            .await
-            .expect("answer")
-            .json()
-            .await
-            .expect("json");
+        let v = app.notification(&id).await;
         (v["status"] == "failed").then_some(v)
     })
     .await;
@@ -632,7 +571,7 @@ async fn a_notification_given_up_on_says_why_tells_the_website_and_an_admin_can_
     let admin = app.login("wangqiang").await;
     assert_eq!(app.post_as(&admin, &retry, &json!({})).await.status(), 204);
     eventually("sent after the retry", 10, || async {
-        let t = robot_texts(&app.sim).await;
+        let t = app.sim.robot_texts().await;
         t.iter().any(|t| t.starts_with("会失败")).then_some(())
     })
     .await;
@@ -961,7 +900,7 @@ async fn a_reply_answers_what_the_member_had_seen_not_a_notification_still_waiti
             .await
             .expect("fill the window");
     }
-    notify_ok(
+    app_notify_ok(
         &app,
         json!({"conversationId": "c-waiting", "text": "还没发出去的", "staffId": "s-zw"}),
     )
@@ -982,7 +921,7 @@ async fn a_reply_answers_what_the_member_had_seen_not_a_notification_still_waiti
         .expect("json");
     assert_eq!(staff["staff"][0]["lastConversationId"], "c-seen");
     assert_eq!(
-        robot_texts(&app.sim).await.len(),
+        app.sim.robot_texts().await.len(),
         1,
         "the second still waits"
     );

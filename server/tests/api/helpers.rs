@@ -615,7 +615,71 @@ where
     }
 }
 
+/// `POST /api/v1/notifications` with `body`, checked to be accepted (202, queued);
+/// its id.
+pub async fn app_notify_ok(app: &TestApp, body: Value) -> String {
+    let r = app.notify(body).await;
+    assert_eq!(r.status(), 202);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["status"], "queued");
+    v["id"].as_str().expect("id").to_string()
+}
+
+impl Sim {
+    /// What the simulator accepted through `via` (`webhook/send`, `message/send`, …),
+    /// as (to, body), oldest first.
+    pub async fn sent(&self, via: &str) -> Vec<(String, Value)> {
+        let v = self.get_json("/sim/messages").await;
+        v["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter(|m| m["via"] == via)
+            .map(|m| {
+                (
+                    m["to"].as_str().unwrap_or_default().to_string(),
+                    m["body"].clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// The texts the robots posted.
+    pub async fn robot_texts(&self) -> Vec<String> {
+        self.sent("webhook/send")
+            .await
+            .into_iter()
+            .map(|(_, b)| {
+                b["text"]["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
 impl TestApp {
+    /// `POST /api/v1/notifications` with `body`.
+    pub async fn notify(&self, body: Value) -> reqwest::Response {
+        self.v1(reqwest::Method::POST, "/notifications")
+            .json(&body)
+            .send()
+            .await
+            .expect("answer")
+    }
+
+    /// `GET /api/v1/notifications/{id}`.
+    pub async fn notification(&self, id: &str) -> Value {
+        self.v1(reqwest::Method::GET, &format!("/notifications/{id}"))
+            .send()
+            .await
+            .expect("answer")
+            .json()
+            .await
+            .expect("json")
+    }
+
     /// `plain` delivered to this server's callback endpoint.
     pub async fn deliver(&self, plain: &str) -> reqwest::Response {
         post_callback(&self.http, &self.address, plain).await

@@ -53,6 +53,23 @@ async fn join_way(app: &TestApp, session: &str, order: &str) -> reqwest::Respons
     .await
 }
 
+/// `add_join_way` and `get_join_way` calls the simulator has seen.
+async fn join_way_calls(sim: &Sim) -> (u64, u64) {
+    (
+        sim.calls("externalcontact/groupchat/add_join_way").await,
+        sim.calls("externalcontact/groupchat/get_join_way").await,
+    )
+}
+
+/// The order as `session`'s member sees it.
+async fn order_as(app: &TestApp, session: &str, id: &str) -> Value {
+    app.get_as(session, &format!("/api/orders/{id}"))
+        .await
+        .json()
+        .await
+        .expect("json")
+}
+
 /// App messages the admins got from the pool (its alerts).
 async fn pool_alerts(sim: &Sim) -> Vec<String> {
     let v = sim.get_json("/sim/messages").await;
@@ -99,12 +116,7 @@ async fn twenty_concurrent_staff_chat_requests_make_one_chat_and_tell_its_member
     assert!(chat_id.len() <= 32 && chat_id.chars().all(|c| c.is_ascii_alphanumeric()));
     assert_eq!(app.sim.calls("appchat/create").await, 1);
 
-    let order: Value = app
-        .get_as(&zhangwei, "/api/orders/DD-S1")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let order = order_as(&app, &zhangwei, "DD-S1").await;
     assert_eq!(order["staffChat"]["chatId"], chat_id.as_str());
     let card = eventually("the app message to the members", 10, || async {
         let v = app.sim.get_json("/sim/messages").await;
@@ -158,18 +170,7 @@ async fn a_join_way_is_reused_as_stored_asked_for_again_or_made() {
     let made: Value = r.json().await.expect("json");
     let qr = made["qrCode"].as_str().expect("qrCode").to_string();
     assert!(POOL.contains(&made["chatId"].as_str().expect("chatId")));
-    assert_eq!(
-        app.sim
-            .calls("externalcontact/groupchat/add_join_way")
-            .await,
-        1
-    );
-    assert_eq!(
-        app.sim
-            .calls("externalcontact/groupchat/get_join_way")
-            .await,
-        1
-    );
+    assert_eq!(join_way_calls(&app.sim).await, (1, 1));
     // The QR code is a real image.
     let image = app.sim.http.get(&qr).send().await.expect("qr");
     assert_eq!(image.status(), 200);
@@ -181,12 +182,7 @@ async fn a_join_way_is_reused_as_stored_asked_for_again_or_made() {
     assert_eq!(r.status(), 200);
     let again: Value = r.json().await.expect("json");
     assert_eq!(again, made);
-    assert_eq!(
-        app.sim
-            .calls("externalcontact/groupchat/get_join_way")
-            .await,
-        1
-    );
+    assert_eq!(join_way_calls(&app.sim).await, (1, 1));
 
     // Only the config id (the QR code was lost): asked for, not made again.
     sqlx::query("UPDATE join_ways SET qr_code = NULL WHERE order_id = 'DD-Q1'")
@@ -197,26 +193,10 @@ async fn a_join_way_is_reused_as_stored_asked_for_again_or_made() {
     assert!(r.status().is_success());
     let asked: Value = r.json().await.expect("json");
     assert_eq!(asked["configId"], made["configId"]);
-    assert_eq!(
-        app.sim
-            .calls("externalcontact/groupchat/add_join_way")
-            .await,
-        1
-    );
-    assert_eq!(
-        app.sim
-            .calls("externalcontact/groupchat/get_join_way")
-            .await,
-        2
-    );
+    assert_eq!(join_way_calls(&app.sim).await, (1, 2));
 
     // The order shows its group (via the join way) and its QR code.
-    let order: Value = app
-        .get_as(&zhangwei, "/api/orders/DD-Q1")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let order = order_as(&app, &zhangwei, "DD-Q1").await;
     assert_eq!(order["group"]["via"], "join_way");
     assert_eq!(order["group"]["chatId"], made["chatId"]);
     assert_eq!(order["group"]["customerJoinedAt"], Value::Null);

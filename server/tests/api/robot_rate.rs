@@ -3,8 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::helpers::*;
 
@@ -17,40 +16,16 @@ async fn robot_app() -> TestApp {
     .await
 }
 
-async fn notify(app: &TestApp, conversation: &str, text: &str) -> String {
-    let r = app
-        .v1(Method::POST, "/notifications")
-        .json(&json!({"conversationId": conversation, "text": text}))
-        .send()
-        .await
-        .expect("answer");
-    assert_eq!(r.status(), 202);
-    let v: Value = r.json().await.expect("json");
-    v["id"].as_str().expect("id").to_string()
-}
-
-async fn robot_texts(sim: &Sim) -> Vec<String> {
-    let v = sim.get_json("/sim/messages").await;
-    v["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .filter(|m| m["via"] == "webhook/send")
-        .map(|m| {
-            m["body"]["text"]["content"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn twenty_five_notifications_to_one_robot_all_arrive_never_more_than_twenty_a_minute() {
     let app = robot_app().await;
     let started = Instant::now();
     for i in 0..25 {
-        notify(&app, &format!("c-{i}"), &format!("消息{i:02}")).await;
+        app_notify_ok(
+            &app,
+            json!({"conversationId": format!("c-{i}"), "text": format!("消息{i:02}")}),
+        )
+        .await;
     }
     // When each text was first seen at the simulator.
     let mut seen: Vec<(String, Duration)> = Vec::new();
@@ -60,7 +35,7 @@ async fn twenty_five_notifications_to_one_robot_all_arrive_never_more_than_twent
             "only {} arrived",
             seen.len()
         );
-        for t in robot_texts(&app.sim).await {
+        for t in app.sim.robot_texts().await {
             if !seen.iter().any(|(s, _)| *s == t) {
                 seen.push((t, started.elapsed()));
             }
@@ -111,9 +86,9 @@ async fn a_robot_over_its_rate_waits_for_the_window_and_each_message_arrives_onc
     // WeCom says 45009 to everything for a while (another system shares the robot).
     app.sim.set_faults(json!({"rateLimitAfter": 0})).await;
     let ids = [
-        notify(&app, "c-a", "限流一").await,
-        notify(&app, "c-b", "限流二").await,
-        notify(&app, "c-c", "限流三").await,
+        app_notify_ok(&app, json!({"conversationId": "c-a", "text": "限流一"})).await,
+        app_notify_ok(&app, json!({"conversationId": "c-b", "text": "限流二"})).await,
+        app_notify_ok(&app, json!({"conversationId": "c-c", "text": "限流三"})).await,
     ];
     eventually("each tried once", 10, || async {
         (app.sim.calls("webhook/send").await >= 1).then_some(())
@@ -126,14 +101,7 @@ async fn a_robot_over_its_rate_waits_for_the_window_and_each_message_arrives_onc
         "no hammering while WeCom says 45009: {tried} tries"
     );
     for id in &ids {
-        let state: Value = app
-            .v1(Method::GET, &format!("/notifications/{id}"))
-            .send()
-            .await
-            .expect("answer")
-            .json()
-            .await
-            .expect("json");
+        let state = app.notification(id).await;
         assert_eq!(state["status"], "queued");
         assert_eq!(
             state["attempts"], 0,
@@ -147,12 +115,12 @@ async fn a_robot_over_its_rate_waits_for_the_window_and_each_message_arrives_onc
     }
     app.sim.set_faults(json!({})).await;
     let texts = eventually("all three after the window", 80, || async {
-        let t = robot_texts(&app.sim).await;
+        let t = app.sim.robot_texts().await;
         (t.len() >= 3).then_some(t)
     })
     .await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(robot_texts(&app.sim).await.len(), 3, "{texts:?}");
+    assert_eq!(app.sim.robot_texts().await.len(), 3, "{texts:?}");
     for want in ["限流一", "限流二", "限流三"] {
         assert_eq!(texts.iter().filter(|t| t.starts_with(want)).count(), 1);
     }
