@@ -22,3 +22,54 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// Which entries to read: each filter given narrows the list.
+#[derive(Debug, Default)]
+pub struct Filter<'a> {
+    /// Done by this member (or `system`, `integration`).
+    pub actor: Option<&'a str>,
+    /// Done to this subject (an order id, a staff id, a chat id).
+    pub subject: Option<&'a str>,
+    /// At or after, unix seconds.
+    pub from: Option<i64>,
+    /// At or before, unix seconds.
+    pub to: Option<i64>,
+    /// Only entries older than this id (the previous page's last).
+    pub before: Option<i64>,
+}
+
+/// Up to `limit` entries, newest first.
+pub async fn page(
+    db: &crate::db::Db,
+    filter: &Filter<'_>,
+    limit: i64,
+) -> Result<Vec<desk_shared::admin::AuditEntry>, sqlx::Error> {
+    let rows: Vec<(i64, i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT id, at, actor, action, subject, detail FROM audit_log
+         WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR subject = $2)
+           AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at <= $4)
+           AND ($5 IS NULL OR id < $5)
+         ORDER BY id DESC LIMIT $6",
+    )
+    .bind(filter.actor)
+    .bind(filter.subject)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.before)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, at, actor, action, subject, detail)| desk_shared::admin::AuditEntry {
+                id,
+                at,
+                actor,
+                action,
+                subject,
+                detail,
+            },
+        )
+        .collect())
+}

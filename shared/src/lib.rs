@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod admin;
 mod error_code;
 pub mod integration;
 mod phone;

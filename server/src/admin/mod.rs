@@ -1,6 +1,10 @@
-//! What only admins (`server.admin_userids`) may do: `/api/admin/…`. The console
-//! (issue: admin console) builds on this; today: the deployment checks on demand and
-//! trying a failed outbox message again.
+//! What only admins (`server.admin_userids`) may do: `/api/admin/…`, the API of the
+//! console at `/admin`: the deployment checks on demand, every order and its group,
+//! the staff bindings, the outbox (and trying a failed message again), the audit log.
+//! The pool's endpoints are the join ways' (`joinway/`). Every change an admin makes
+//! goes into the audit log under their userid.
+
+mod console;
 
 use std::time::{Duration, Instant};
 
@@ -37,7 +41,16 @@ impl AdminState {
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/admin/checks").get(checks))
-        .service(web::resource("/api/admin/outbox/{id}/retry").post(retry));
+        .service(web::resource("/api/admin/orders").get(console::orders))
+        .service(web::resource("/api/admin/staff").get(console::staff))
+        .service(
+            web::resource("/api/admin/staff/{staffId}")
+                .put(console::bind)
+                .delete(console::unbind),
+        )
+        .service(web::resource("/api/admin/messages").get(console::messages))
+        .service(web::resource("/api/admin/outbox/{id}/retry").post(retry))
+        .service(web::resource("/api/admin/audit").get(console::audit));
 }
 
 /// `POST /api/admin/outbox/{id}/retry`: a failed notification (or event, or app
@@ -66,8 +79,13 @@ pub(crate) fn require_admin(state: &AdminState, member: &Member) -> Result<(), A
     ))
 }
 
-/// `GET /api/admin/checks`: `wecom-desk doctor`'s checklist, run now by the server.
-async fn checks(member: Member, state: web::Data<AdminState>) -> Result<HttpResponse, ApiError> {
+/// `GET /api/admin/checks`: `wecom-desk doctor`'s checklist, run now by the server
+/// (each run is in the audit log: it asks WeCom for a token and both tickets).
+async fn checks(
+    member: Member,
+    state: web::Data<AdminState>,
+    db: web::Data<crate::db::Db>,
+) -> Result<HttpResponse, ApiError> {
     require_admin(&state, &member)?;
     // One run at a time; a report younger than CHECKS_EVERY is answered again.
     let mut last = state.last_checks.lock().await;
@@ -77,6 +95,16 @@ async fn checks(member: Member, state: web::Data<AdminState>) -> Result<HttpResp
         }
     }
     let report = run_checks(&state.settings, &member).await;
+    let mut tx = db.begin().await?;
+    crate::audit::record(
+        &mut tx,
+        &member.0.user_id,
+        "checks.run",
+        "deployment",
+        serde_json::json!({ "passed": report.passed }),
+    )
+    .await?;
+    tx.commit().await?;
     *last = Some((Instant::now(), report.clone()));
     Ok(HttpResponse::Ok().json(report))
 }

@@ -249,16 +249,26 @@ async fn staff(_key: ApiKey, state: web::Data<BridgeState>) -> Result<HttpRespon
     Ok(HttpResponse::Ok().json(StaffBindings { staff }))
 }
 
-/// `PUT /api/v1/staff/{staffId}` `{wecomUserId}`: 201 new, 200 changed; the member is
-/// checked with WeCom (`user/get`).
+/// `PUT /api/v1/staff/{staffId}` `{wecomUserId}`: 201 new, 200 changed.
 async fn bind(
     _key: ApiKey,
     state: web::Data<BridgeState>,
     staff_id: web::Path<String>,
     body: web::Json<StaffBindingInput>,
 ) -> Result<HttpResponse, ApiError> {
-    check_staff_id(&staff_id)?;
-    let userid = body.wecom_user_id.trim();
+    bind_staff(&state, &staff_id, &body.wecom_user_id, "integration").await
+}
+
+/// Binds a staff id to a member, checked with WeCom (`user/get`) first: 201 new, 200
+/// changed, 409 when the member is another staff id's. `by` goes into the audit log.
+pub(crate) async fn bind_staff(
+    state: &BridgeState,
+    staff_id: &str,
+    wecom_user_id: &str,
+    by: &str,
+) -> Result<HttpResponse, ApiError> {
+    check_staff_id(staff_id)?;
+    let userid = wecom_user_id.trim();
     if userid.is_empty() || userid.len() > 64 || userid.chars().any(desk_shared::is_control_or_bidi)
     {
         return Err(invalid("wecomUserId", "须为 1~64 个字符的企业微信成员账号"));
@@ -273,13 +283,13 @@ async fn bind(
         }
         Err(e) => return Err(e.into()),
     }
-    match store::bind(&state.db, &staff_id, userid, "integration", now_secs()).await? {
+    match store::bind(&state.db, staff_id, userid, by, now_secs()).await? {
         Bound::Created(b) => Ok(HttpResponse::Created().json(b)),
         Bound::Updated(b) => Ok(HttpResponse::Ok().json(b)),
         Bound::MemberTaken { staff_id: other } => Err(ApiError::new(
             StatusCode::CONFLICT,
             ErrorCode::MemberAlreadyBound,
-            format!("成员 {userid} 已绑定到员工 {other}：先 DELETE /api/v1/staff/{other}。/ The member is bound to another staff id."),
+            format!("成员 {userid} 已绑定到员工 {other}：请先解除员工 {other} 的绑定。/ The member is bound to another staff id."),
         )),
     }
 }
@@ -290,7 +300,16 @@ async fn unbind(
     state: web::Data<BridgeState>,
     staff_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if store::unbind(&state.db, &staff_id, "integration").await? {
+    unbind_staff(&state, &staff_id, "integration").await
+}
+
+/// Removes a binding: 204, or 404 `unknown_staff` when there was none.
+pub(crate) async fn unbind_staff(
+    state: &BridgeState,
+    staff_id: &str,
+    by: &str,
+) -> Result<HttpResponse, ApiError> {
+    if store::unbind(&state.db, staff_id, by).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::new(

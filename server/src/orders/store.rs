@@ -191,3 +191,73 @@ pub async fn of_chat(db: &Db, chat_id: &str) -> Result<Option<OrderRow>, sqlx::E
         .fetch_optional(db)
         .await
 }
+
+/// Which orders the admin console lists: each filter given narrows the list.
+#[derive(Debug, Default)]
+pub struct Filter<'a> {
+    pub designer: Option<&'a str>,
+    /// With a customer group (`true`) or without (`false`).
+    pub with_group: Option<bool>,
+    /// Part of the id, the title or the customer's name.
+    pub text: Option<&'a str>,
+}
+
+/// What a page of the admin's order list holds.
+pub struct Page {
+    pub rows: Vec<OrderRow>,
+    pub total: i64,
+    pub with_group: i64,
+}
+
+const FILTER: &str = "($1 IS NULL OR o.designer_userid = $1)
+    AND ($2 IS NULL OR (g.chat_id IS NOT NULL) = $2)
+    AND ($3 IS NULL OR o.id LIKE $3 ESCAPE '\\' OR o.title LIKE $3 ESCAPE '\\'
+         OR o.customer_name LIKE $3 ESCAPE '\\')";
+
+/// Every order the filter matches, newest first, `limit` from `offset`.
+pub async fn page(
+    db: &Db,
+    filter: &Filter<'_>,
+    offset: i64,
+    limit: i64,
+) -> Result<Page, sqlx::Error> {
+    // `%` and `_` in what the admin typed are letters, not wildcards.
+    let text = filter.text.map(|t| {
+        let escaped = t
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    let rows = sqlx::query_as(&format!(
+        "{SELECT} WHERE {FILTER} ORDER BY o.updated_at DESC, o.id LIMIT $4 OFFSET $5"
+    ))
+    .bind(filter.designer)
+    .bind(filter.with_group)
+    .bind(text.as_deref())
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await?;
+    let (total, with_group): (i64, Option<i64>) = sqlx::query_as(&format!(
+        "SELECT COUNT(*), SUM(CASE WHEN g.chat_id IS NULL THEN 0 ELSE 1 END)
+         FROM orders o LEFT JOIN order_groups g ON g.order_id = o.id WHERE {FILTER}"
+    ))
+    .bind(filter.designer)
+    .bind(filter.with_group)
+    .bind(text.as_deref())
+    .fetch_one(db)
+    .await?;
+    Ok(Page {
+        rows,
+        total,
+        with_group: with_group.unwrap_or(0),
+    })
+}
+
+/// Every designer with an order.
+pub async fn designers(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT designer_userid FROM orders ORDER BY designer_userid")
+        .fetch_all(db)
+        .await
+}

@@ -106,6 +106,42 @@ pub struct AppMessagePayload {
     pub content: MessageContent,
 }
 
+/// Longest summary the admin console shows of a message.
+const SUMMARY_CHARS: usize = 120;
+
+/// The start of what a queued row says, for the admin console: a notification's or an
+/// app message's text (a card's title), an event's type.
+pub fn summary(kind: &str, payload: &str) -> String {
+    #[derive(Deserialize)]
+    struct EventType {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    let content = |c: MessageContent| match c {
+        MessageContent::Text { text } => text.content,
+        MessageContent::Textcard { textcard } => textcard.title,
+        MessageContent::Markdown { markdown } => markdown.content,
+    };
+    let text = match store::Kind::of(kind) {
+        Some(store::Kind::Robot) => match serde_json::from_str::<RobotMessage>(payload) {
+            Ok(RobotMessage::Text { text }) => Some(text.content),
+            Ok(RobotMessage::Markdown { markdown }) => Some(markdown.content),
+            Err(_) => None,
+        },
+        Some(store::Kind::AppMessage) => serde_json::from_str::<AppMessagePayload>(payload)
+            .ok()
+            .map(|m| content(m.content)),
+        Some(store::Kind::Event) => serde_json::from_str::<EventType>(payload)
+            .ok()
+            .map(|e| e.kind),
+        None => None,
+    };
+    text.unwrap_or_default()
+        .chars()
+        .take(SUMMARY_CHARS)
+        .collect()
+}
+
 /// Why a try did not go, and what to do about it.
 enum Outcome {
     Sent,

@@ -23,7 +23,7 @@ impl Kind {
         }
     }
 
-    fn of(s: &str) -> Option<Self> {
+    pub fn of(s: &str) -> Option<Self> {
         [Kind::Robot, Kind::Event, Kind::AppMessage]
             .into_iter()
             .find(|k| k.as_str() == s)
@@ -320,4 +320,47 @@ pub async fn forget_sent(db: &Db, before_ms: i64) -> Result<u64, sqlx::Error> {
             .await?
             .rows_affected(),
     )
+}
+
+/// A row as the admin console lists it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ListedRow {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub target: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub conversation_id: Option<String>,
+    pub staff_id: Option<String>,
+    pub payload: String,
+}
+
+/// Rows in `status` (every status when `None`), newest first.
+pub async fn list(
+    db: &Db,
+    status: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<ListedRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, kind, status, target, attempts, last_error, created_at, sent_at,
+                conversation_id, staff_id, payload
+         FROM outbox WHERE ($1 IS NULL OR status = $1)
+         ORDER BY created_at DESC, id LIMIT $2 OFFSET $3",
+    )
+    .bind(status)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+/// How many rows are in each status.
+pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+        .fetch_all(db)
+        .await
 }

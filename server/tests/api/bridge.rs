@@ -569,6 +569,28 @@ async fn a_notification_given_up_on_says_why_tells_the_website_and_an_admin_can_
     assert_eq!(r.status(), 403);
     assert_eq!(error_body(r).await.code, "admin_only");
     let admin = app.login("wangqiang").await;
+    // The console lists it among the failed, with why and what it said.
+    let listed: desk_shared::admin::OutboxMessages = app
+        .get_as(&admin, "/api/admin/messages?status=failed")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!((listed.total, listed.counts.failed), (1, 1));
+    let shown = &listed.messages[0];
+    assert_eq!(
+        (shown.id.as_str(), shown.kind.as_str()),
+        (id.as_str(), "robot")
+    );
+    assert!(shown.summary.starts_with("会失败"), "{shown:?}");
+    assert!(
+        shown
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("-1"),
+        "{shown:?}"
+    );
     assert_eq!(app.post_as(&admin, &retry, &json!({})).await.status(), 204);
     eventually("sent after the retry", 10, || async {
         let t = app.sim.robot_texts().await;

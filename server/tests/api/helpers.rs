@@ -424,6 +424,25 @@ impl TestApp {
             .expect("server answers")
     }
 
+    /// `method path` (with a JSON body when given) as the member behind `session`, or
+    /// with no session.
+    pub async fn send_as(
+        &self,
+        session: Option<&str>,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut req = self.http.request(method, format!("{}{path}", self.address));
+        if let Some(session) = session {
+            req = req.header("cookie", session);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.expect("server answers")
+    }
+
     /// `PUT /api/v1/orders/{id}` with the integration API key.
     pub async fn put_order(&self, id: &str, body: &Value) -> reqwest::Response {
         self.http

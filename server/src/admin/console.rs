@@ -1,0 +1,289 @@
+//! The admin console's lists and the staff bindings an admin changes: every order
+//! with its group, the bindings as WeCom knows their members, the outbox, the audit
+//! log. Each list is paged; each change goes into the audit log under the admin.
+
+use actix_web::{web, HttpResponse};
+use desk_shared::admin::{
+    AdminOrders, AdminStaff, AdminStaffBinding, AuditPage, OutboxCounts, OutboxMessage,
+    OutboxMessages, MAX_ADMIN_PAGE,
+};
+use desk_shared::integration::StaffBindingInput;
+use futures::StreamExt;
+use serde::Deserialize;
+
+use super::{require_admin, AdminState};
+use crate::auth::Member;
+use crate::bridge::BridgeState;
+use crate::error::ApiError;
+use crate::orders::OrdersState;
+use crate::wecom::WeComErrorKind;
+
+/// Members looked up in WeCom at once for the bindings list.
+const LOOKUPS_AT_ONCE: usize = 8;
+/// Deepest offset a list may be paged to (past it, narrow the filter).
+const MAX_OFFSET: i64 = 100_000;
+
+fn invalid(field: &'static str, why: &str) -> ApiError {
+    crate::orders::field_error(field, why).into()
+}
+
+/// `limit` (default 20, 1..=100) and `offset` (0..=100000), checked.
+fn paging(limit: Option<i64>, offset: Option<i64>) -> Result<(i64, i64), ApiError> {
+    let limit = limit.unwrap_or(20);
+    if !(1..=MAX_ADMIN_PAGE).contains(&limit) {
+        return Err(invalid("limit", "须为 1~100"));
+    }
+    let offset = offset.unwrap_or(0);
+    if !(0..=MAX_OFFSET).contains(&offset) {
+        return Err(invalid("offset", "须为 0~100000"));
+    }
+    Ok((limit, offset))
+}
+
+/// An optional text filter: trimmed, empty means none, at most 64 characters.
+fn text_filter<'a>(
+    field: &'static str,
+    value: &'a Option<String>,
+) -> Result<Option<&'a str>, ApiError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) if v.chars().count() > 64 || v.chars().any(desk_shared::is_control_or_bidi) => {
+            Err(invalid(field, "须为 64 个字符以内的文字"))
+        }
+        Some(v) => Ok(Some(v)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrdersQuery {
+    designer: Option<String>,
+    /// `with` or `without` a customer group.
+    group: Option<String>,
+    /// Part of the id, the title or the customer's name.
+    q: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// `GET /api/admin/orders[?designer=&group=with|without&q=&limit=&offset=]`.
+pub async fn orders(
+    member: Member,
+    admin: web::Data<AdminState>,
+    state: web::Data<OrdersState>,
+    query: web::Query<OrdersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&admin, &member)?;
+    let (limit, offset) = paging(query.limit, query.offset)?;
+    let with_group = match query.group.as_deref() {
+        None | Some("") => None,
+        Some("with") => Some(true),
+        Some("without") => Some(false),
+        Some(_) => return Err(invalid("group", "须为 with 或 without")),
+    };
+    let filter = crate::orders::store::Filter {
+        designer: text_filter("designer", &query.designer)?,
+        with_group,
+        text: text_filter("q", &query.q)?,
+    };
+    let page = crate::orders::store::page(&state.db, &filter, offset, limit).await?;
+    let orders = futures::stream::iter(page.rows)
+        .map(|row| crate::orders::to_dto(&state, row))
+        .buffered(LOOKUPS_AT_ONCE)
+        .collect()
+        .await;
+    let designer_ids = crate::orders::store::designers(&state.db).await?;
+    let state = &state;
+    let designers = futures::stream::iter(designer_ids)
+        .map(|id| async move { state.directory.person(&state.wecom, &id).await })
+        .buffered(LOOKUPS_AT_ONCE)
+        .collect()
+        .await;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(AdminOrders {
+            orders,
+            total: page.total,
+            with_group: page.with_group,
+            designers,
+        }))
+}
+
+/// `GET /api/admin/staff`: every binding, with its member's name in WeCom (`None`
+/// when WeCom no longer knows the member).
+pub async fn staff(
+    member: Member,
+    admin: web::Data<AdminState>,
+    bridge: web::Data<BridgeState>,
+    orders: web::Data<OrdersState>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&admin, &member)?;
+    let bindings = crate::bridge::store::bindings(&bridge.db).await?;
+    let checked: Vec<Result<AdminStaffBinding, ApiError>> = futures::stream::iter(bindings)
+        .map(|binding| {
+            let orders = orders.clone();
+            async move {
+                let member_name = match orders
+                    .directory
+                    .lookup(&orders.wecom, &binding.wecom_user_id)
+                    .await
+                {
+                    Ok(p) => Some(p.name),
+                    Err(e) if e.kind() == WeComErrorKind::NoSuchMember => None,
+                    Err(e) => return Err(ApiError::from(e)),
+                };
+                Ok(AdminStaffBinding {
+                    binding,
+                    member_name,
+                })
+            }
+        })
+        .buffered(LOOKUPS_AT_ONCE)
+        .collect()
+        .await;
+    let staff = checked.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(AdminStaff { staff }))
+}
+
+/// `PUT /api/admin/staff/{staffId}` `{wecomUserId}`: as the integration API's, in the
+/// admin's name.
+pub async fn bind(
+    member: Member,
+    admin: web::Data<AdminState>,
+    bridge: web::Data<BridgeState>,
+    staff_id: web::Path<String>,
+    body: web::Json<StaffBindingInput>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&admin, &member)?;
+    crate::bridge::bind_staff(&bridge, &staff_id, &body.wecom_user_id, &member.0.user_id).await
+}
+
+/// `DELETE /api/admin/staff/{staffId}`: 204, 404 when not bound.
+pub async fn unbind(
+    member: Member,
+    admin: web::Data<AdminState>,
+    bridge: web::Data<BridgeState>,
+    staff_id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&admin, &member)?;
+    crate::bridge::unbind_staff(&bridge, &staff_id, &member.0.user_id).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesQuery {
+    /// `queued`, `sent` or `failed`; every message when absent.
+    status: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// `GET /api/admin/messages[?status=queued|sent|failed&limit=&offset=]`.
+pub async fn messages(
+    member: Member,
+    admin: web::Data<AdminState>,
+    bridge: web::Data<BridgeState>,
+    query: web::Query<MessagesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&admin, &member)?;
+    let (limit, offset) = paging(query.limit, query.offset)?;
+    let status = match query.status.as_deref() {
+        None | Some("") => None,
+        Some(s @ ("queued" | "sent" | "failed")) => Some(s),
+        Some(_) => return Err(invalid("status", "须为 queued、sent 或 failed")),
+    };
+    let rows = crate::outbox::store::list(&bridge.db, status, offset, limit).await?;
+    let mut counts = OutboxCounts::default();
+    for (status, n) in crate::outbox::store::counts(&bridge.db).await? {
+        match status.as_str() {
+            "queued" => counts.queued = n,
+            "sent" => counts.sent = n,
+            "failed" => counts.failed = n,
+            _ => {}
+        }
+    }
+    let total = match status {
+        Some("queued") => counts.queued,
+        Some("sent") => counts.sent,
+        Some("failed") => counts.failed,
+        _ => counts.queued + counts.sent + counts.failed,
+    };
+    let messages = rows
+        .into_iter()
+        .map(|r| OutboxMessage {
+            summary: crate::outbox::summary(&r.kind, &r.payload),
+            id: r.id,
+            kind: r.kind,
+            status: r.status,
+            target: r.target,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            sent_at: r.sent_at,
+            conversation_id: r.conversation_id,
+            staff_id: r.staff_id,
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(OutboxMessages {
+            counts,
+            messages,
+            total,
+        }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Done by this member.
+    member: Option<String>,
+    /// Done to this order (or staff id, or chat id).
+    order: Option<String>,
+    /// At or after (unix seconds).
+    from: Option<i64>,
+    /// At or before (unix seconds).
+    to: Option<i64>,
+    /// Older than this entry id: the previous page's `nextBefore`.
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/admin/audit[?member=&order=&from=&to=&before=&limit=]`: newest first.
+pub async fn audit(
+    member: Member,
+    admin: web::Data<AdminState>,
+    db: web::Data<crate::db::Db>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require_admin(&admin, &member)?;
+    let (limit, _) = paging(query.limit, None)?;
+    if let (Some(from), Some(to)) = (query.from, query.to) {
+        if from > to {
+            return Err(invalid("from", "须早于 to"));
+        }
+    }
+    let filter = crate::audit::Filter {
+        actor: text_filter("member", &query.member)?,
+        subject: text_filter("order", &query.order)?,
+        from: query.from,
+        to: query.to,
+        before: query.before,
+    };
+    // One more than asked says whether there is a next page.
+    let mut entries = crate::audit::page(&db, &filter, limit + 1).await?;
+    let next_before = if entries.len() as i64 > limit {
+        entries.truncate(limit as usize);
+        entries.last().map(|e| e.id)
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(AuditPage {
+            entries,
+            next_before,
+        }))
+}
