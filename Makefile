@@ -30,7 +30,7 @@ test: setup lint unit
 
 ## Browser tests against `wecom-desk demo` (the debug binary `make unit` built) and dist/.
 browser:
-	DESK_BIN=target/debug/wecom-desk DESK_DIST=dist node --test --test-reporter=spec frontend/tests/browser.test.mjs frontend/tests/sidebar.test.mjs frontend/tests/bridge.test.mjs frontend/tests/groups.test.mjs
+	DESK_BIN=target/debug/wecom-desk DESK_DIST=dist node --test --test-reporter=spec frontend/tests/browser.test.mjs frontend/tests/sidebar.test.mjs frontend/tests/bridge.test.mjs frontend/tests/groups.test.mjs frontend/tests/admin.test.mjs
 
 lint:
 	$(CARGO) fmt --all -- --check

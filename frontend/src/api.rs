@@ -295,3 +295,123 @@ pub async fn group(chat_id: &str) -> Result<GroupView, Failure> {
     ))
     .await
 }
+
+async fn send<B: serde::Serialize>(
+    method: &str,
+    path: &str,
+    body: Option<&B>,
+) -> Result<String, Failure> {
+    let req = match method {
+        "PUT" => Request::put(path),
+        "DELETE" => Request::delete(path),
+        _ => Request::post(path),
+    };
+    let resp = match body {
+        Some(b) => req.json(b).map_err(|_| Failure::network())?.send().await,
+        None => req.send().await,
+    }
+    .map_err(|_| Failure::network())?;
+    body_of(resp).await
+}
+
+/// A query string from the given pairs, empty values left out.
+fn query(pairs: &[(&str, String)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", js_sys::encode_uri_component(v)))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+/// `GET /api/admin/orders`: every order, filtered (`group`: `with`, `without` or empty).
+pub async fn admin_orders(
+    designer: String,
+    group: String,
+    text: String,
+    offset: i64,
+) -> Result<desk_shared::admin::AdminOrders, Failure> {
+    let q = query(&[
+        ("designer", designer),
+        ("group", group),
+        ("q", text),
+        ("offset", offset.to_string()),
+    ]);
+    get_json(&format!("/api/admin/orders{q}")).await
+}
+
+/// `GET /api/admin/staff`: the staff bindings with their members' names.
+pub async fn admin_staff() -> Result<desk_shared::admin::AdminStaff, Failure> {
+    get_json("/api/admin/staff").await
+}
+
+fn staff_path(staff_id: &str) -> String {
+    format!(
+        "/api/admin/staff/{}",
+        js_sys::encode_uri_component(staff_id)
+    )
+}
+
+/// `PUT /api/admin/staff/{staffId}`: binds a business staff id to a member.
+pub async fn bind_staff(staff_id: &str, wecom_user_id: &str) -> Result<(), Failure> {
+    let body = desk_shared::integration::StaffBindingInput {
+        wecom_user_id: wecom_user_id.to_string(),
+    };
+    send("PUT", &staff_path(staff_id), Some(&body))
+        .await
+        .map(drop)
+}
+
+/// `DELETE /api/admin/staff/{staffId}`.
+pub async fn unbind_staff(staff_id: &str) -> Result<(), Failure> {
+    send::<()>("DELETE", &staff_path(staff_id), None)
+        .await
+        .map(drop)
+}
+
+/// `GET /api/admin/messages` in one state (`queued`, `sent`, `failed`, or all).
+pub async fn admin_messages(
+    status: String,
+    offset: i64,
+) -> Result<desk_shared::admin::OutboxMessages, Failure> {
+    let q = query(&[("status", status), ("offset", offset.to_string())]);
+    get_json(&format!("/api/admin/messages{q}")).await
+}
+
+/// `POST /api/admin/outbox/{id}/retry`: a failed message queued again.
+pub async fn retry_message(id: &str) -> Result<(), Failure> {
+    let path = format!(
+        "/api/admin/outbox/{}/retry",
+        js_sys::encode_uri_component(id)
+    );
+    send("POST", &path, Some(&())).await.map(drop)
+}
+
+/// What the audit log is filtered by (empty: not filtered).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
+    pub member: String,
+    pub order: String,
+    /// Unix seconds, or empty.
+    pub from: String,
+    pub to: String,
+}
+
+/// `GET /api/admin/audit`: a page, older than `before` when given.
+pub async fn audit(
+    filter: AuditFilter,
+    before: Option<i64>,
+) -> Result<desk_shared::admin::AuditPage, Failure> {
+    let q = query(&[
+        ("member", filter.member),
+        ("order", filter.order),
+        ("from", filter.from),
+        ("to", filter.to),
+        ("before", before.map(|b| b.to_string()).unwrap_or_default()),
+    ]);
+    get_json(&format!("/api/admin/audit{q}")).await
+}

@@ -89,6 +89,7 @@ fn AppRoutes() -> impl IntoView {
             // Served by its own build (dist/sidebar/); here for a build without it.
             <Route path=path!("/sidebar") view=pages::Sidebar />
             <Route path=path!("/debug") view=pages::Debug />
+            <Route path=path!("/admin") view=pages::AdminPage />
             <Route path=path!("/admin/pool") view=pages::PoolPage />
             <Route path=path!("/orders") view=pages::Orders />
             <Route path=path!("/orders/:id") view=pages::OrderPage />

@@ -155,6 +155,31 @@ async fn seed_orders(database_url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One notification through the demo's own integration API once the server answers,
+/// so the admin console's 消息 has a message from the start.
+async fn first_notification(public_url: String) {
+    let http = reqwest::Client::new();
+    let body = serde_json::json!({
+        "conversationId": "demo-welcome",
+        "text": "演示：客户王女士在官网留言，想约明天上门量房。",
+        "staffId": "s-zhangwei",
+    });
+    for _ in 0..50 {
+        let sent = http
+            .post(format!("{public_url}/api/v1/notifications"))
+            .bearer_auth("demo-api-key")
+            .header("Idempotency-Key", "demo-welcome")
+            .json(&body)
+            .send()
+            .await;
+        if sent.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tracing::warn!("the demo's first notification could not be queued");
+}
+
 pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> anyhow::Result<()> {
     let mut fixture = Fixture::demo();
     let public_url = format!("http://{listen}");
@@ -234,6 +259,7 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         .await
         .and_then(reqwest::Response::error_for_status)
         .context("cannot set up the demo website")?;
+    tokio::spawn(first_notification(public_url.clone()));
     println!("\nWeCom Desk 演示已启动 / demo running\n");
     println!("  打开 / open:        {public_url}/");
     println!("  模拟企业微信 / simulator: {sim_url}  (calls: {sim_url}/sim/stats)");
@@ -253,6 +279,7 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         "  群聊工具栏 / group toolbar: {public_url}/sidebar?ww_entry=group_chat_tools&ww_chat={}",
         DEMO_GROUP.1
     );
+    println!("  管理后台 / admin console: {public_url}/admin  (as {admin})");
     println!("  消息桥 / messages bridge:");
     println!("    1. 业务网站 / website:      {sim_url}/sim/website  (a customer writes; staff are notified)");
     println!("    2. 群机器人 / robot chat:   {sim_url}/sim/robots");

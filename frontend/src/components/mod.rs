@@ -5,8 +5,16 @@ use leptos::prelude::*;
 
 use crate::api::Failure;
 
+pub mod batch;
 pub mod group;
 pub mod order_tools;
+
+/// A unix time as the page's locale writes it (zh-CN: `2023/11/16 10:00:00`).
+pub fn moment(unix_secs: i64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_secs as f64 * 1000.0));
+    d.to_locale_string("zh-CN", &wasm_bindgen::JsValue::UNDEFINED)
+        .into()
+}
 
 /// A spinner with a sentence saying what is being waited for.
 #[component]

@@ -6,7 +6,7 @@ use desk_shared::Order;
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::Loading;
+use crate::components::{moment, Loading};
 use crate::wecom::{self, Environment, WwError};
 
 /// Opens the chat in WeCom, or says where it is outside WeCom.
@@ -128,11 +128,4 @@ pub fn JoinQrTool(order: Order) -> impl IntoView {
             }}
         </div>
     }
-}
-
-/// A unix time as the page's locale writes it (zh-CN: `2023/11/16 10:00:00`).
-fn moment(unix_secs: i64) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_secs as f64 * 1000.0));
-    d.to_locale_string("zh-CN", &wasm_bindgen::JsValue::UNDEFINED)
-        .into()
 }

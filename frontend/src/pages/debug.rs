@@ -76,7 +76,7 @@ pub fn Debug() -> impl IntoView {
 /// The server's deployment checks (what `wecom-desk doctor` prints), for admins: each
 /// failure with the WeCom errcode explained and the console step that fixes it.
 #[component]
-fn DeploymentChecksCard() -> impl IntoView {
+pub fn DeploymentChecksCard() -> impl IntoView {
     let checks = LocalResource::new(api::deployment_checks);
     let retry = Callback::new(move |_| checks.refetch());
     view! {

@@ -61,9 +61,9 @@ pub fn Home() -> impl IntoView {
                 "我的订单"
                 <span class="muted">"一单一群"</span>
             </a>
-            <a class="link-row" href="/admin/pool">
-                "群池"
-                <span class="muted">"管理员：进群二维码用的空群"</span>
+            <a class="link-row" href="/admin">
+                "管理后台"
+                <span class="muted">"管理员：部署、订单与群、群池、员工、消息、日志"</span>
             </a>
             <a class="link-row" href="/debug">
                 "诊断信息"

@@ -1,13 +1,15 @@
 //! One module per page.
 
-mod debug;
+mod admin;
+pub(crate) mod debug;
 mod home;
 mod not_found;
 mod order;
 mod orders;
-mod pool;
+pub(crate) mod pool;
 mod sidebar;
 
+pub use admin::AdminPage;
 pub use debug::Debug;
 pub use home::Home;
 pub use not_found::NotFound;

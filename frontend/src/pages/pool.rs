@@ -9,6 +9,19 @@ use crate::components::{Failed, Loading};
 
 #[component]
 pub fn PoolPage() -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <h1>"群池"</h1>
+            <p class="muted">"预先建好的空客户群：成员生成进群二维码时从这里取一个给订单。"</p>
+        </header>
+        <PoolPanel />
+        <a class="btn btn-secondary" href="/">"返回首页"</a>
+    }
+}
+
+/// How many pool groups are free or assigned, and the form that adds more (admins).
+#[component]
+pub fn PoolPanel() -> impl IntoView {
     let pool = LocalResource::new(api::pool);
     let retry = Callback::new(move |_| pool.refetch());
     let text = RwSignal::new(String::new());
@@ -40,10 +53,6 @@ pub fn PoolPage() -> impl IntoView {
         leptos::task::spawn_local(async move { after(api::discover_pool().await) });
     };
     view! {
-        <header class="topbar">
-            <h1>"群池"</h1>
-            <p class="muted">"预先建好的空客户群：成员生成进群二维码时从这里取一个给订单。"</p>
-        </header>
         <Transition fallback=|| view! { <Loading label="正在读取群池…" /> }>
             {move || {
                 pool.get().map(|result| match result {
@@ -85,7 +94,6 @@ pub fn PoolPage() -> impl IntoView {
             })}
         </section>
         })}
-        <a class="btn btn-secondary" href="/">"返回首页"</a>
     }
 }
 
