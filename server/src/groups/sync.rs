@@ -209,6 +209,10 @@ impl GroupResync {
                 }
             }
         }
+        // The next round, on any instance, keeps the pace after this round's last call.
+        if done.checked > 0 {
+            tokio::time::sleep_until(next_call).await;
+        }
         drop(lease);
         let RoundSummary {
             checked,
