@@ -29,6 +29,40 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     #[serde(default)]
     pub pool: PoolSettings,
+    #[serde(default)]
+    pub groups: GroupsSettings,
+}
+
+/// The periodic re-read of the orders' groups (`groupchat/get`), which repairs what
+/// missed `change_external_chat` callbacks would have told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupsSettings {
+    /// A round every this many seconds re-reads the groups not read for half of it,
+    /// least recently read first; 0 turns the re-sync off.
+    #[serde(default = "default_resync_every_secs")]
+    pub resync_every_secs: u64,
+    /// At most one `groupchat/get` per this many milliseconds (WeCom allows a corp
+    /// 10,000 calls a minute and 150,000 an hour per API).
+    #[serde(default = "default_pace_ms")]
+    pub pace_ms: u64,
+}
+
+impl Default for GroupsSettings {
+    fn default() -> Self {
+        Self {
+            resync_every_secs: default_resync_every_secs(),
+            pace_ms: default_pace_ms(),
+        }
+    }
+}
+
+fn default_resync_every_secs() -> u64 {
+    3600
+}
+
+fn default_pace_ms() -> u64 {
+    200
 }
 
 /// The pool of pre-built empty customer groups behind the orders' join QR codes.
@@ -456,6 +490,7 @@ mod tests {
         assert_eq!(s.wecom.api_base, "https://qyapi.weixin.qq.com");
         assert_eq!(s.integration.order_source, "embedded");
         assert_eq!(s.wecom.agent_secret.expose_secret(), "s3cret-value");
+        assert_eq!((s.groups.resync_every_secs, s.groups.pace_ms), (3600, 200));
     }
 
     #[test]

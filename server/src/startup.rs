@@ -197,6 +197,14 @@ impl Application {
             },
         );
 
+        if let Some(resync) = groups::sync::GroupResync::new(orders.clone(), &settings.groups) {
+            let resync = Arc::new(resync);
+            workers.every("groups.resync", resync.period(), move || {
+                let resync = resync.clone();
+                async move { resync.round().await }
+            });
+        }
+
         let http_workers = settings.server.workers.unwrap_or_else(default_workers);
         let static_dir = PathBuf::from(&settings.server.static_dir);
         let bridge_script = settings.server.bridge_script.clone();

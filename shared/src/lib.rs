@@ -114,6 +114,10 @@ pub struct OrderGroup {
     /// When the first customer joined (unix seconds), if one has.
     #[serde(default)]
     pub customer_joined_at: Option<i64>,
+    /// When the server learnt WeCom had dismissed the group (unix seconds); the group
+    /// stays the order's, shown as gone.
+    #[serde(default)]
+    pub dismissed_at: Option<i64>,
 }
 
 /// An order as members see it, with its group (if one was made).

@@ -189,7 +189,6 @@ impl Processor {
             }
             ("event", "change_external_chat") if !p.chat_id.is_empty() => {
                 let change = ChatChange {
-                    key: &row.dedup_key,
                     chat_id: &p.chat_id,
                     change_type: &p.change_type,
                     update_detail: &p.update_detail,

@@ -2,6 +2,7 @@
 //! in the client), checked with WeCom to really be the order's, recorded once.
 
 pub mod store;
+pub mod sync;
 
 use actix_web::{web, HttpResponse};
 use desk_shared::RecordGroup;
@@ -182,8 +183,6 @@ async fn follows(
 /// What a `change_external_chat` callback says about a group.
 #[derive(Debug)]
 pub struct ChatChange<'a> {
-    /// The callback's de-duplication key: events caused by it are named after it.
-    pub key: &'a str,
     pub chat_id: &'a str,
     /// `create`, `update` or `dismiss`.
     pub change_type: &'a str,
@@ -193,78 +192,25 @@ pub struct ChatChange<'a> {
     pub members: &'a [String],
 }
 
-/// Keeps a recorded group as WeCom changes it: on members joining or leaving, its
-/// customers are read again (`groupchat/get`) and a customer joining marks the order
-/// 客户已进群 with a `customer.joined` event; a dismissed group is noted. Groups no
-/// order recorded are not ours to follow. Seeing the same change twice changes nothing.
+/// Keeps a recorded group as WeCom changes it: on members joining or leaving, the
+/// group is read again (`sync::refresh`: its customers, a customer joining marks the
+/// order 客户已进群 with a `customer.joined` event); a dismissed group is noted.
+/// Groups no order recorded are not ours to follow. Seeing the same change twice
+/// changes nothing.
 pub async fn chat_changed(state: &OrdersState, c: &ChatChange<'_>) -> Result<(), OrdersError> {
-    use crate::clock::{now_millis, now_secs};
-
     let order = crate::orders::store::of_chat(&state.db, c.chat_id).await?;
     let Some(order) = order else { return Ok(()) };
-    let joined = match (c.change_type, c.update_detail) {
+    let named: &[String] = match (c.change_type, c.update_detail) {
         ("dismiss", _) => {
-            store::mark_dismissed(&state.db, c.chat_id, now_secs()).await?;
-            tracing::info!(order = %order.id, chat_id = c.chat_id, "order group dismissed");
+            if store::mark_dismissed(&state.db, c.chat_id, crate::clock::now_secs()).await? {
+                tracing::info!(order = %order.id, chat_id = c.chat_id, "order group dismissed");
+            }
             return Ok(());
         }
-        ("update", "add_member") => true,
-        ("update", "del_member") => false,
+        ("update", "add_member") => c.members,
+        ("update", "del_member") => &[],
         _ => return Ok(()),
     };
-    let chat = match state.wecom.group_chat(c.chat_id).await {
-        Ok(chat) => chat,
-        Err(e) if e.kind() == WeComErrorKind::NoSuchChat => {
-            store::mark_dismissed(&state.db, c.chat_id, now_secs()).await?;
-            return Ok(());
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let customers = chat.customers();
-    let mut tx = state.db.begin().await?;
-    store::replace_customers(&mut tx, c.chat_id, &customers).await?;
-    let mut told = false;
-    if joined {
-        // Behind the order's join QR code only those who scanned it (its `state`)
-        // are the order's customer; in a group made in the client, any customer.
-        let key = crate::joinway::store::find(&state.db, &order.id)
-            .await?
-            .map(|w| w.state);
-        let arrived = chat.member_list.iter().filter(|m| {
-            m.kind == 2
-                && c.members.contains(&m.userid)
-                && key.as_ref().is_none_or(|k| m.state.as_ref() == Some(k))
-        });
-        for m in arrived {
-            let at = if m.join_time > 0 {
-                m.join_time
-            } else {
-                now_secs()
-            };
-            store::mark_customer_joined(&mut tx, c.chat_id, at).await?;
-            state
-                .events
-                .emit(
-                    &mut tx,
-                    &crate::events::event_id(&format!("customer.joined:{}:{}", c.key, m.userid)),
-                    "customer.joined",
-                    serde_json::json!({
-                        "orderId": order.id,
-                        "chatId": c.chat_id,
-                        "externalUserId": m.userid,
-                        "joinScene": m.join_scene,
-                        "state": m.state,
-                        "joinedAt": at,
-                    }),
-                    now_millis(),
-                )
-                .await?;
-            told = true;
-        }
-    }
-    tx.commit().await?;
-    if told {
-        state.outbox_wake.notify_one();
-    }
+    sync::refresh(state, &order, c.chat_id, named).await?;
     Ok(())
 }

@@ -34,8 +34,8 @@ pub async fn record_group(
     let joined = (!customers.is_empty()).then_some(now);
     let inserted = sqlx::query(
         "INSERT INTO order_groups (order_id, chat_id, group_name, created_by, created_at,
-           customer_joined_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+           customer_joined_at, synced_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $5) ON CONFLICT DO NOTHING",
     )
     .bind(order_id)
     .bind(chat_id)
@@ -73,6 +73,7 @@ pub async fn record_group(
             created_at: now,
             via: "client".into(),
             customer_joined_at: joined,
+            dismissed_at: None,
         };
         events
             .emit(
@@ -96,6 +97,45 @@ pub async fn record_group(
         Some(g) if g.chat_id == chat_id => Recorded::Again(g),
         other => Recorded::Conflict(other),
     })
+}
+
+/// The customers known to be in a recorded group.
+pub async fn customers_of(db: &Db, chat_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT external_userid FROM order_group_customers WHERE chat_id = $1
+         ORDER BY external_userid",
+    )
+    .bind(chat_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Notes that the group was read from WeCom at `at`.
+pub async fn mark_synced(tx: &mut Tx<'_>, chat_id: &str, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE order_groups SET synced_at = $1 WHERE chat_id = $2")
+        .bind(at)
+        .bind(chat_id)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
+/// Up to `limit` recorded groups not known to be dismissed and last read from WeCom
+/// at `synced_before` or earlier, least recently read first.
+pub async fn due_for_resync(
+    db: &Db,
+    synced_before: i64,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT chat_id FROM order_groups
+         WHERE dismissed_at IS NULL AND synced_at <= $1
+         ORDER BY synced_at, chat_id LIMIT $2",
+    )
+    .bind(synced_before)
+    .bind(limit)
+    .fetch_all(db)
+    .await
 }
 
 /// The customers in a recorded group are now `customers` (from `groupchat/get`).
@@ -193,6 +233,7 @@ pub async fn record_pool_group(
         created_at: now,
         via: "join_way".into(),
         customer_joined_at: None,
+        dismissed_at: None,
     };
     events
         .emit(

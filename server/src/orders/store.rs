@@ -20,6 +20,7 @@ pub struct OrderRow {
     pub created_at: Option<i64>,
     pub via: Option<String>,
     pub customer_joined_at: Option<i64>,
+    pub dismissed_at: Option<i64>,
     pub status: String,
     pub staff_chat_id: Option<String>,
     pub staff_chat_name: Option<String>,
@@ -38,6 +39,7 @@ impl OrderRow {
             created_at: self.created_at.unwrap_or_default(),
             via: self.via.clone().unwrap_or_default(),
             customer_joined_at: self.customer_joined_at,
+            dismissed_at: self.dismissed_at,
         })
     }
 
@@ -64,7 +66,7 @@ impl OrderRow {
 
 const SELECT: &str = "SELECT o.id, o.title, o.designer_userid, o.pm_userid, o.customer_name,
         o.customer_phone, g.chat_id, g.group_name, g.created_by, g.created_at, g.via,
-        g.customer_joined_at, o.pulled_at, o.status, s.chat_id AS staff_chat_id,
+        g.customer_joined_at, g.dismissed_at, o.pulled_at, o.status, s.chat_id AS staff_chat_id,
         s.name AS staff_chat_name, j.config_id AS join_config_id, j.qr_code AS join_qr_code
     FROM orders o LEFT JOIN order_groups g ON g.order_id = o.id
       LEFT JOIN order_staff_chats s ON s.order_id = o.id

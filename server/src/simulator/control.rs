@@ -30,9 +30,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Calls per `/cgi-bin/` path since start or the last reset.
+/// Calls per `/cgi-bin/` path since start or the last reset, and when the last ones
+/// (up to 200 per path) arrived, in unix ms.
 async fn stats(sim: web::Data<Simulator>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "calls": sim.with_world(|w| w.calls.counts().clone()) }))
+    let (calls, times) = sim.with_world(|w| (w.calls.counts().clone(), w.calls.times().clone()));
+    HttpResponse::Ok().json(json!({ "calls": calls, "times": times }))
 }
 
 async fn reset_stats(sim: web::Data<Simulator>) -> HttpResponse {

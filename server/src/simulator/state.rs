@@ -652,19 +652,35 @@ impl ClientSession {
 #[derive(Debug, Default)]
 pub struct CallCounts {
     counts: BTreeMap<String, u64>,
+    /// When the last calls to each path arrived (unix ms), oldest first.
+    times: BTreeMap<String, VecDeque<i64>>,
 }
+
+/// Arrival times kept per path: enough to see how calls were spread.
+const CALL_TIMES_KEPT: usize = 200;
 
 impl CallCounts {
     pub fn record(&mut self, path: &str) {
         *self.counts.entry(path.to_string()).or_default() += 1;
+        let times = self.times.entry(path.to_string()).or_default();
+        if times.len() == CALL_TIMES_KEPT {
+            times.pop_front();
+        }
+        times.push_back(crate::clock::now_millis());
     }
 
     pub fn counts(&self) -> &BTreeMap<String, u64> {
         &self.counts
     }
 
+    /// When the last calls (at most 200) to each path arrived, unix ms, oldest first.
+    pub fn times(&self) -> &BTreeMap<String, VecDeque<i64>> {
+        &self.times
+    }
+
     pub fn clear(&mut self) {
         self.counts.clear();
+        self.times.clear();
     }
 }
 
@@ -689,6 +705,10 @@ pub struct FaultSettings {
     /// After N more calls, every token is revoked (once): a token that dies mid-task.
     #[serde(default)]
     pub revoke_tokens_after: Option<u64>,
+    /// `groupchat/get` of these chats answers errcode -1 (busy) until cleared: one
+    /// group that keeps failing while the others answer.
+    #[serde(default)]
+    pub busy_chat_ids: Vec<String>,
 }
 
 fn default_http_error_status() -> u16 {

@@ -190,7 +190,8 @@ pub enum WeComErrorKind {
     NoSuchMember,
     /// The chat is not a customer group (90501).
     NotCustomerGroup,
-    /// No chat with that id (40050, 86003).
+    /// No chat with that id (40050, 86003). `groupchat/get` answers 40050 for a
+    /// customer group that was dismissed as well.
     NoSuchChat,
     /// A parameter WeCom would not take (40058).
     InvalidParameter,

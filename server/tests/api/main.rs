@@ -6,6 +6,7 @@ mod auth;
 mod bridge;
 mod callback;
 mod doctor;
+mod group_sync;
 mod h5;
 mod hardening;
 mod helpers;

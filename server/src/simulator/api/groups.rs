@@ -32,8 +32,17 @@ pub(super) fn list(w: &mut World, _agent: i64, call: &Call) -> Answer {
 }
 
 /// `externalcontact/groupchat/get`: a customer group, with names on `need_name: 1`.
+///
+/// A dismissed group answers as an unknown chat id does: 40050. WeCom's documentation
+/// of this API (document/path/92122, 96338) names no errcode for either; 40050 is the
+/// global code "chatid不存在", and integrations in the wild read 40050 from
+/// `groupchat/get` as "dismissed or unknown" (no code of its own for dismissed was
+/// found). So a dismissed group cannot be told from a chat id that never was.
 pub(super) fn detail(w: &mut World, _agent: i64, call: &Call) -> Answer {
     let req: GroupChatQuery = call.json()?;
+    if w.faults.settings().busy_chat_ids.contains(&req.chat_id) {
+        return fail(-1, "system busy");
+    }
     match w.groups.get(&req.chat_id) {
         Some(g) => {
             let mut g = g.clone();
