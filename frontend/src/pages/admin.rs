@@ -200,6 +200,9 @@ fn orders_view(o: AdminOrders, offset: RwSignal<i64>) -> AnyView {
             {o.orders.into_iter().map(|order| {
                 let badges = match &order.group {
                     None => view! { <span class="badge badge-muted">"未建群"</span> }.into_any(),
+                    Some(g) if g.dismissed_at.is_some() => {
+                        view! { <span class="badge badge-error">"群已解散"</span> }.into_any()
+                    }
                     Some(g) => {
                         let via = if g.via == "join_way" { "进群二维码" } else { "客户端建群" };
                         let joined = match g.customer_joined_at {

@@ -8,7 +8,7 @@ use crate::components::group::{
     Made,
 };
 use crate::components::order_tools::{JoinQrTool, StaffChatTool};
-use crate::components::{Loading, Problem};
+use crate::components::{moment, Loading, Problem};
 use crate::wecom::{self, WwError};
 
 /// Where the group flow is.
@@ -190,6 +190,19 @@ fn OrderView(
             {move || error.get().map(|m| view! { <p class="notice notice-error" role="alert">{m}</p> })}
             {move || notice.get().map(|m| view! { <p class="notice notice-info" role="status">{m}</p> })}
             {match existing.clone() {
+                Some(group) if group.dismissed_at.is_some() => {
+                    let at = group.dismissed_at.map(moment).unwrap_or_default();
+                    view! {
+                        <div data-testid="group-dismissed">
+                            <p>
+                                <span class="badge badge-error">"群已解散"</span>
+                                " " {group.group_name} <span class="muted">" " {at}</span>
+                            </p>
+                            <p class="muted">"这个客户群已在企业微信里解散，客户不在群里了。需要继续服务时，请联系管理员处理。"</p>
+                        </div>
+                    }
+                        .into_any()
+                }
                 Some(group) => view! { <GroupReady group=group fresh=false /> }.into_any(),
                 None => {
                     view! {
