@@ -15,6 +15,7 @@ pub use text::is_control_or_bidi;
 /// Body of every error answer: a stable machine code and a sentence for people
 /// (Chinese first, English after).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// Stable machine-readable code, e.g. `origin_not_allowed`.
     pub code: ErrorCode,
@@ -24,6 +25,7 @@ pub struct ApiError {
 
 /// `GET /api/session`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     pub corp_id: String,
@@ -34,6 +36,7 @@ pub struct Session {
 
 /// The member behind a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionUser {
     pub user_id: String,
@@ -43,6 +46,7 @@ pub struct SessionUser {
 
 /// `POST /api/jssdk/signatures` request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignatureRequest {
     /// The page URL as the browser sees it; anything after `#` is ignored.
     pub url: String,
@@ -50,6 +54,7 @@ pub struct SignatureRequest {
 
 /// One JS-SDK signature: what `getConfigSignature` / `getAgentConfigSignature` return.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct JsSignature {
     pub timestamp: i64,
@@ -59,6 +64,7 @@ pub struct JsSignature {
 
 /// `POST /api/jssdk/signatures` answer: both signatures for one page URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Signatures {
     pub corp_id: String,
@@ -71,12 +77,14 @@ pub struct Signatures {
 
 /// `GET /healthz` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
 }
 
 /// `PUT /api/v1/orders/{id}`: an order as the business system sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderInput {
     pub title: String,
@@ -91,6 +99,7 @@ pub struct OrderInput {
 
 /// A member as pages show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Person {
     pub user_id: String,
@@ -99,6 +108,7 @@ pub struct Person {
 
 /// The customer group recorded for an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderGroup {
     pub chat_id: String,
@@ -117,6 +127,7 @@ pub struct OrderGroup {
 
 /// An order as members see it, with its group (if one was made).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
     pub id: String,
@@ -143,6 +154,7 @@ pub struct Order {
 
 /// An order's internal staff group (`POST /api/orders/{id}/appchat`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StaffChat {
     pub chat_id: String,
@@ -151,6 +163,7 @@ pub struct StaffChat {
 
 /// An order's join QR code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct JoinWayInfo {
     pub config_id: String,
@@ -159,6 +172,7 @@ pub struct JoinWayInfo {
 
 /// `POST /api/orders/{id}/join-way` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct JoinWayCreated {
     pub config_id: String,
@@ -168,6 +182,7 @@ pub struct JoinWayCreated {
 
 /// `POST /api/orders/{id}/appchat` body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppChatRequest {
     #[serde(default)]
@@ -176,6 +191,7 @@ pub struct AppChatRequest {
 
 /// A pre-built customer group in the pool (`GET /api/admin/pool`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PoolGroup {
     pub chat_id: String,
@@ -190,6 +206,7 @@ pub struct PoolGroup {
 
 /// `GET /api/admin/pool`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Pool {
     pub free: i64,
@@ -200,6 +217,7 @@ pub struct Pool {
 
 /// How one chat's registration went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PoolRegistered {
     pub chat_id: String,
@@ -209,6 +227,7 @@ pub struct PoolRegistered {
 
 /// `POST /api/admin/pool` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PoolRegister {
     pub chat_ids: Vec<String>,
@@ -216,6 +235,7 @@ pub struct PoolRegister {
 
 /// `POST /api/admin/pool` and `/discover` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PoolChanged {
     pub results: Vec<PoolRegistered>,
@@ -225,12 +245,14 @@ pub struct PoolChanged {
 
 /// `GET /api/orders`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Orders {
     pub orders: Vec<Order>,
 }
 
 /// A customer of the designer who may be the order's customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Candidate {
     pub external_user_id: String,
@@ -242,6 +264,7 @@ pub struct Candidate {
 
 /// `GET /api/orders/{id}/candidates`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Candidates {
     pub candidates: Vec<Candidate>,
     /// When there is no match: why, and what to do.
@@ -250,6 +273,7 @@ pub struct Candidates {
 
 /// `POST /api/orders/{id}/group`: what `openEnterpriseChat` made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RecordGroup {
     pub chat_id: String,
@@ -267,6 +291,7 @@ pub const MAX_GROUP_NAME_CHARS: usize = 50;
 /// `GET /api/contacts/{externalUserId}/profile`: a customer as the sidebar shows them
 /// to one member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ContactProfile {
     pub external_user_id: String,
@@ -289,12 +314,14 @@ pub struct ContactProfile {
 
 /// `PUT /api/contacts/{externalUserId}/remark-phones`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RemarkPhone {
     pub phone: String,
 }
 
 /// One person in a customer group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GroupMemberView {
     /// A member's userid or a customer's external userid.
@@ -309,6 +336,7 @@ pub struct GroupMemberView {
 
 /// `GET /api/groups/{chatId}`: a customer group as the group sidebar shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GroupView {
     pub chat_id: String,
@@ -322,6 +350,7 @@ pub struct GroupView {
 /// `GET /api/admin/checks`: the deployment checks (`wecom-desk doctor`) run by the
 /// server on demand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentChecks {
     /// Whether every check passed.
@@ -332,6 +361,7 @@ pub struct DeploymentChecks {
 /// One check: what was checked, how it went, and for a failure the errcode explained
 /// and the admin-console step that fixes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentCheck {
     pub title: String,
