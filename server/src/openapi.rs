@@ -1,4 +1,4 @@
-//! `GET /api/openapi.json`: the HTTP API described as OpenAPI 3.1, built at start from
+//! `GET /api/openapi.json`: the HTTP API described as OpenAPI 3.1, built (once) from
 //! the `#[utoipa::path]` attribute above each handler and the DTOs' schemas
 //! (`desk_shared`'s `openapi` feature).
 //!
@@ -14,6 +14,8 @@ use std::sync::LazyLock;
 use actix_web::{web, HttpResponse};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+
+// The security schemes' names, as each operation's `security((…))` spells them.
 
 /// The member's session cookie (`/api/…`, after WeCom login).
 pub const SESSION_SCHEME: &str = "session_cookie";
