@@ -27,9 +27,11 @@ use crate::wecom::types::{ExternalContactDetail, Remark};
 use crate::wecom::{WeComError, WeComErrorKind};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/contacts/{id}/profile").get(profile))
-        .service(web::resource("/api/contacts/{id}/remark-phones").put(add_remark_phone))
-        .service(web::resource("/api/groups/{chat_id}").get(group));
+    cfg.service(web::resource("/api/contacts/{externalUserId}/profile").get(profile))
+        .service(
+            web::resource("/api/contacts/{externalUserId}/remark-phones").put(add_remark_phone),
+        )
+        .service(web::resource("/api/groups/{chatId}").get(group));
 }
 
 /// This capability's operations in `/api/openapi.json`.
@@ -377,14 +379,14 @@ async fn profile_of(
 /// `GET /api/contacts/{externalUserId}/profile`: a customer as the member sees them.
 #[utoipa::path(
     get,
-    path = "/api/contacts/{id}/profile",
+    path = "/api/contacts/{externalUserId}/profile",
     operation_id = "getContactProfile",
     summary = "A customer, for the chat sidebar",
     tag = "sidebar",
     security(("session_cookie" = [])),
     description = "The customer beside the chat the sidebar is open in: who they are, this \
         member's remark phones for them, their followers and the orders whose customer they are.",
-    params(("id" = String, Path, description = "The customer's external userid")),
+    params(("externalUserId" = String, Path, description = "The customer's external userid")),
     responses(
         (status = 200, description = "The customer.", body = ContactProfile),
         (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
@@ -414,12 +416,12 @@ async fn profile(
 /// the list, so it is read fresh first); a phone already there changes nothing.
 #[utoipa::path(
     put,
-    path = "/api/contacts/{id}/remark-phones",
+    path = "/api/contacts/{externalUserId}/remark-phones",
     operation_id = "addRemarkPhone",
     summary = "Add a phone to the member's remark for a customer",
     tag = "sidebar",
     security(("session_cookie" = [])),
-    params(("id" = String, Path, description = "The customer's external userid")),
+    params(("externalUserId" = String, Path, description = "The customer's external userid")),
     request_body = RemarkPhone,
     responses(
         (status = 200, description = "The customer with the phone in this member's remark phones.", body = ContactProfile),
@@ -509,12 +511,12 @@ const REMARK_TURN: Duration = Duration::from_secs(15);
 /// the member is on that order.
 #[utoipa::path(
     get,
-    path = "/api/groups/{chat_id}",
+    path = "/api/groups/{chatId}",
     operation_id = "getGroup",
     summary = "A customer group, for the group sidebar",
     tag = "sidebar",
     security(("session_cookie" = [])),
-    params(("chat_id" = String, Path, description = "The customer group's chat id")),
+    params(("chatId" = String, Path, description = "The customer group's chat id")),
     responses(
         (status = 200, description = "The group, its people, and its order when the member is on it.", body = GroupView),
         (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
