@@ -52,6 +52,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::joinway::configure(cfg);
     crate::staffchat::configure(cfg);
     callback::configure(cfg);
+    crate::openapi::configure(cfg);
 }
 
 pub struct Application {

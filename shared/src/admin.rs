@@ -12,6 +12,7 @@ pub const MAX_ADMIN_PAGE: i64 = 100;
 /// `GET /api/admin/orders`: a page of every order, newest first, with the designers
 /// to filter by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AdminOrders {
     pub orders: Vec<Order>,
@@ -25,12 +26,14 @@ pub struct AdminOrders {
 
 /// `GET /api/admin/staff`: every binding, each with the member as WeCom names them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminStaff {
     pub staff: Vec<AdminStaffBinding>,
 }
 
 /// A binding and what WeCom says of its member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AdminStaffBinding {
     #[serde(flatten)]
@@ -42,6 +45,7 @@ pub struct AdminStaffBinding {
 
 /// How many outbox messages are in each state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutboxCounts {
     pub queued: i64,
     pub sent: i64,
@@ -50,6 +54,7 @@ pub struct OutboxCounts {
 
 /// `GET /api/admin/messages`: notifications, events and app messages, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxMessages {
     pub counts: OutboxCounts,
@@ -60,6 +65,7 @@ pub struct OutboxMessages {
 
 /// One message the server sends or sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxMessage {
     pub id: String,
@@ -84,6 +90,7 @@ pub struct OutboxMessage {
 
 /// `GET /api/admin/audit`: entries newest first; `nextBefore` asks for the page after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
@@ -93,6 +100,7 @@ pub struct AuditPage {
 
 /// One change: who, what, to what, when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     pub id: i64,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// snake_case name (`GroupExists` is `"group_exists"`); integrators match on these
 /// strings, so a variant is never renamed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     // ---- the request itself -------------------------------------------------------

@@ -22,6 +22,7 @@ pub fn is_conversation_id_char(c: char) -> bool {
 
 /// `POST /api/v1/notifications`: tell staff about a conversation through a robot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Notification {
     pub conversation_id: String,
@@ -38,6 +39,7 @@ pub struct Notification {
 
 /// Where a notification is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum NotificationStatus {
     Queued,
@@ -47,6 +49,7 @@ pub enum NotificationStatus {
 
 /// `POST /api/v1/notifications` answer (202): the row is durable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationAccepted {
     pub id: String,
@@ -55,6 +58,7 @@ pub struct NotificationAccepted {
 
 /// `GET /api/v1/notifications/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationState {
     pub id: String,
@@ -67,6 +71,7 @@ pub struct NotificationState {
 
 /// `PUT /api/v1/staff/{staffId}` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StaffBindingInput {
     pub wecom_user_id: String,
@@ -74,6 +79,7 @@ pub struct StaffBindingInput {
 
 /// A business staff id and the WeCom member it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StaffBinding {
     pub staff_id: String,
@@ -85,12 +91,14 @@ pub struct StaffBinding {
 
 /// `GET /api/v1/staff`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaffBindings {
     pub staff: Vec<StaffBinding>,
 }
 
 /// A staff reply routed into a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationMessage {
     /// Grows within a conversation: ask `?after=` the last one seen.
@@ -104,6 +112,7 @@ pub struct ConversationMessage {
 
 /// `GET /api/v1/conversations/{id}/messages`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationMessages {
     pub messages: Vec<ConversationMessage>,
 }

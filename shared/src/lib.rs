@@ -16,6 +16,7 @@ pub use text::is_control_or_bidi;
 /// Body of every error answer: a stable machine code and a sentence for people
 /// (Chinese first, English after).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// Stable machine-readable code, e.g. `origin_not_allowed`.
     pub code: ErrorCode,
@@ -25,6 +26,7 @@ pub struct ApiError {
 
 /// `GET /api/session`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     pub corp_id: String,
@@ -35,6 +37,7 @@ pub struct Session {
 
 /// The member behind a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionUser {
     pub user_id: String,
@@ -44,6 +47,7 @@ pub struct SessionUser {
 
 /// `POST /api/jssdk/signatures` request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignatureRequest {
     /// The page URL as the browser sees it; anything after `#` is ignored.
     pub url: String,
@@ -51,6 +55,7 @@ pub struct SignatureRequest {
 
 /// One JS-SDK signature: what `getConfigSignature` / `getAgentConfigSignature` return.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct JsSignature {
     pub timestamp: i64,
@@ -60,6 +65,7 @@ pub struct JsSignature {
 
 /// `POST /api/jssdk/signatures` answer: both signatures for one page URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Signatures {
     pub corp_id: String,
@@ -72,12 +78,14 @@ pub struct Signatures {
 
 /// `GET /healthz` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
 }
 
 /// `PUT /api/v1/orders/{id}`: an order as the business system sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderInput {
     pub title: String,
@@ -92,6 +100,7 @@ pub struct OrderInput {
 
 /// A member as pages show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Person {
     pub user_id: String,
@@ -100,6 +109,7 @@ pub struct Person {
 
 /// The customer group recorded for an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrderGroup {
     pub chat_id: String,
@@ -122,6 +132,7 @@ pub struct OrderGroup {
 
 /// An order as members see it, with its group (if one was made).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
     pub id: String,
@@ -148,6 +159,7 @@ pub struct Order {
 
 /// An order's internal staff group (`POST /api/orders/{id}/appchat`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StaffChat {
     pub chat_id: String,
@@ -156,6 +168,7 @@ pub struct StaffChat {
 
 /// An order's join QR code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct JoinWayInfo {
     pub config_id: String,
@@ -164,6 +177,7 @@ pub struct JoinWayInfo {
 
 /// `POST /api/orders/{id}/join-way` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct JoinWayCreated {
     pub config_id: String,
@@ -173,6 +187,7 @@ pub struct JoinWayCreated {
 
 /// `POST /api/orders/{id}/appchat` body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppChatRequest {
     #[serde(default)]
@@ -181,6 +196,7 @@ pub struct AppChatRequest {
 
 /// A pre-built customer group in the pool (`GET /api/admin/pool`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PoolGroup {
     pub chat_id: String,
@@ -195,6 +211,7 @@ pub struct PoolGroup {
 
 /// `GET /api/admin/pool`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Pool {
     pub free: i64,
@@ -205,6 +222,7 @@ pub struct Pool {
 
 /// How one chat's registration went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PoolRegistered {
     pub chat_id: String,
@@ -214,6 +232,7 @@ pub struct PoolRegistered {
 
 /// `POST /api/admin/pool` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PoolRegister {
     pub chat_ids: Vec<String>,
@@ -221,6 +240,7 @@ pub struct PoolRegister {
 
 /// `POST /api/admin/pool` and `/discover` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PoolChanged {
     pub results: Vec<PoolRegistered>,
@@ -230,12 +250,14 @@ pub struct PoolChanged {
 
 /// `GET /api/orders`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Orders {
     pub orders: Vec<Order>,
 }
 
 /// A customer of the designer who may be the order's customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Candidate {
     pub external_user_id: String,
@@ -247,6 +269,7 @@ pub struct Candidate {
 
 /// `GET /api/orders/{id}/candidates`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Candidates {
     pub candidates: Vec<Candidate>,
     /// When there is no match: why, and what to do.
@@ -255,6 +278,7 @@ pub struct Candidates {
 
 /// `POST /api/orders/{id}/group`: what `openEnterpriseChat` made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RecordGroup {
     pub chat_id: String,
@@ -272,6 +296,7 @@ pub const MAX_GROUP_NAME_CHARS: usize = 50;
 /// `GET /api/contacts/{externalUserId}/profile`: a customer as the sidebar shows them
 /// to one member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ContactProfile {
     pub external_user_id: String,
@@ -294,12 +319,14 @@ pub struct ContactProfile {
 
 /// `PUT /api/contacts/{externalUserId}/remark-phones`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RemarkPhone {
     pub phone: String,
 }
 
 /// One person in a customer group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GroupMemberView {
     /// A member's userid or a customer's external userid.
@@ -314,6 +341,7 @@ pub struct GroupMemberView {
 
 /// `GET /api/groups/{chatId}`: a customer group as the group sidebar shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GroupView {
     pub chat_id: String,
@@ -327,6 +355,7 @@ pub struct GroupView {
 /// `GET /api/admin/checks`: the deployment checks (`wecom-desk doctor`) run by the
 /// server on demand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentChecks {
     /// Whether every check passed.
@@ -337,6 +366,7 @@ pub struct DeploymentChecks {
 /// One check: what was checked, how it went, and for a failure the errcode explained
 /// and the admin-console step that fixes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentCheck {
     pub title: String,

@@ -54,7 +54,8 @@ fn text_filter<'a>(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrdersQuery {
     designer: Option<String>,
@@ -67,6 +68,24 @@ pub struct OrdersQuery {
 }
 
 /// `GET /api/admin/orders[?designer=&group=with|without&q=&limit=&offset=]`.
+#[utoipa::path(
+    get,
+    path = "/api/admin/orders",
+    operation_id = "adminOrders",
+    summary = "Every order and its group",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    description = "Admins only (`server.admin_userids`). Every order, newest first, with its \
+        customer group (how it was made, whether the customer joined, whether it was dismissed); \
+        filtered by designer, group and text; paged.",
+    params(OrdersQuery),
+    responses(
+        (status = 200, description = "A page of orders, how many match, and the designers.", body = AdminOrders),
+        (status = 400, description = "`invalid_field`: a filter or the paging is out of range.", body = desk_shared::ApiError),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`admin_only`: the member is not an admin.", body = desk_shared::ApiError),
+    )
+)]
 pub async fn orders(
     member: Member,
     admin: web::Data<AdminState>,
@@ -111,6 +130,22 @@ pub async fn orders(
 
 /// `GET /api/admin/staff`: every binding, with its member's name in WeCom (`None`
 /// when WeCom no longer knows the member).
+#[utoipa::path(
+    get,
+    path = "/api/admin/staff",
+    operation_id = "adminStaff",
+    summary = "The staff bindings, checked with WeCom",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    description = "Admins only. Every business staff id and its WeCom member, with the member's \
+        name as WeCom has it (`memberName: null` when WeCom no longer knows the member).",
+    responses(
+        (status = 200, description = "Every binding.", body = AdminStaff),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`admin_only`: the member is not an admin.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`.", body = desk_shared::ApiError),
+    )
+)]
 pub async fn staff(
     member: Member,
     admin: web::Data<AdminState>,
@@ -149,6 +184,26 @@ pub async fn staff(
 
 /// `PUT /api/admin/staff/{staffId}` `{wecomUserId}`: as the integration API's, in the
 /// admin's name.
+#[utoipa::path(
+    put,
+    path = "/api/admin/staff/{staffId}",
+    operation_id = "adminBindStaff",
+    summary = "Bind a staff id to a WeCom member (as an admin)",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    description = "Admins only. As `PUT /api/v1/staff/{staffId}`, in the admin's name in the audit log.",
+    params(("staffId" = String, Path, description = "The business system's staff id: 1 to 64 characters")),
+    request_body = StaffBindingInput,
+    responses(
+        (status = 201, description = "Bound now.", body = desk_shared::integration::StaffBinding),
+        (status = 200, description = "The binding changed.", body = desk_shared::integration::StaffBinding),
+        (status = 400, description = "`invalid_field`, `unknown_member`: WeCom has no such member.", body = desk_shared::ApiError),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`admin_only`: the member is not an admin.", body = desk_shared::ApiError),
+        (status = 409, description = "`member_already_bound`: the member is another staff id's.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`.", body = desk_shared::ApiError),
+    )
+)]
 pub async fn bind(
     member: Member,
     admin: web::Data<AdminState>,
@@ -161,6 +216,22 @@ pub async fn bind(
 }
 
 /// `DELETE /api/admin/staff/{staffId}`: 204, 404 when not bound.
+#[utoipa::path(
+    delete,
+    path = "/api/admin/staff/{staffId}",
+    operation_id = "adminUnbindStaff",
+    summary = "Remove a staff binding (as an admin)",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    description = "Admins only. Audited in the admin's name.",
+    params(("staffId" = String, Path, description = "The business system's staff id")),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`admin_only`: the member is not an admin.", body = desk_shared::ApiError),
+        (status = 404, description = "`unknown_staff`: the staff id is not bound.", body = desk_shared::ApiError),
+    )
+)]
 pub async fn unbind(
     member: Member,
     admin: web::Data<AdminState>,
@@ -171,7 +242,8 @@ pub async fn unbind(
     crate::bridge::unbind_staff(&bridge, &staff_id, &member.0.user_id).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MessagesQuery {
     /// `queued`, `sent` or `failed`; every message when absent.
@@ -181,6 +253,23 @@ pub struct MessagesQuery {
 }
 
 /// `GET /api/admin/messages[?status=queued|sent|failed&limit=&offset=]`.
+#[utoipa::path(
+    get,
+    path = "/api/admin/messages",
+    operation_id = "adminMessages",
+    summary = "What the outbox sends, by state",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    description = "Admins only. Notifications, events and app messages, newest first, each with \
+        its attempts, last error and the start of what it says; how many are in each state.",
+    params(MessagesQuery),
+    responses(
+        (status = 200, description = "A page of messages and the counts.", body = OutboxMessages),
+        (status = 400, description = "`invalid_field`: an unknown state or paging out of range.", body = desk_shared::ApiError),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`admin_only`: the member is not an admin.", body = desk_shared::ApiError),
+    )
+)]
 pub async fn messages(
     member: Member,
     admin: web::Data<AdminState>,
@@ -235,7 +324,8 @@ pub async fn messages(
         }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Done by this member.
@@ -252,6 +342,23 @@ pub struct AuditQuery {
 }
 
 /// `GET /api/admin/audit[?member=&order=&from=&to=&before=&limit=]`: newest first.
+#[utoipa::path(
+    get,
+    path = "/api/admin/audit",
+    operation_id = "adminAudit",
+    summary = "The audit log",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    description = "Admins only. Who changed what and when, newest first, filtered by member, \
+        subject and time; `nextBefore` asks for the older page.",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of entries.", body = AuditPage),
+        (status = 400, description = "`invalid_field`: `from` after `to`, or a limit out of range.", body = desk_shared::ApiError),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`admin_only`: the member is not an admin.", body = desk_shared::ApiError),
+    )
+)]
 pub async fn audit(
     member: Member,
     admin: web::Data<AdminState>,

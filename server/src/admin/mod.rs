@@ -53,8 +53,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/admin/audit").get(console::audit));
 }
 
+/// This capability's operations in `/api/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    checks,
+    retry,
+    console::orders,
+    console::staff,
+    console::bind,
+    console::unbind,
+    console::messages,
+    console::audit
+))]
+pub struct Api;
+
 /// `POST /api/admin/outbox/{id}/retry`: a failed notification (or event, or app
 /// message) is queued again from its first try; 204, 409 `not_failed` otherwise.
+#[utoipa::path(
+    post,
+    path = "/api/admin/outbox/{id}/retry",
+    operation_id = "retryOutboxMessage",
+    summary = "Send a failed message again",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    description = "Admins only (`server.admin_userids`). Queues a failed message of the \
+        outbox (a notification, an event, an app message) again from its first try; audited.",
+    params(("id" = String, Path, description = "The outbox message's id (a notification's `id`)")),
+    responses(
+        (status = 204, description = "Queued again."),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`admin_only`: the member is not an admin.", body = desk_shared::ApiError),
+        (status = 404, description = "`not_found`: no such message.", body = desk_shared::ApiError),
+        (status = 409, description = "`not_failed`: the message has not failed.", body = desk_shared::ApiError),
+    )
+)]
 async fn retry(
     member: Member,
     state: web::Data<AdminState>,
@@ -81,6 +113,22 @@ pub(crate) fn require_admin(state: &AdminState, member: &Member) -> Result<(), A
 
 /// `GET /api/admin/checks`: `wecom-desk doctor`'s checklist, run now by the server
 /// (each run is in the audit log: it asks WeCom for a token and both tickets).
+#[utoipa::path(
+    get,
+    path = "/api/admin/checks",
+    operation_id = "runChecks",
+    summary = "Run the deployment checks",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    description = "Admins only (`server.admin_userids`). Runs the deployment checks \
+        (credentials, both tickets, app permissions, callback settings) at most every 30 s; \
+        in between the last report is answered. Each run is in the audit log.",
+    responses(
+        (status = 200, description = "Every check, how it went and what fixes a failure.", body = DeploymentChecks),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`admin_only`: the member is not an admin.", body = desk_shared::ApiError),
+    )
+)]
 async fn checks(
     member: Member,
     state: web::Data<AdminState>,

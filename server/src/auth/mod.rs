@@ -34,6 +34,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/session").get(session));
 }
 
+/// This capability's operations in `/api/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(login, callback, logout, session))]
+pub struct Api;
+
 /// Why a request could not be tied to a member.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -227,6 +232,18 @@ async fn current_user(req: &HttpRequest) -> Result<Option<SessionUser>, AuthErro
 }
 
 /// `POST /auth/logout`: the session row is deleted and the cookie cleared.
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    operation_id = "logout",
+    summary = "Log out",
+    tag = "auth",
+    description = "Ends the member's session (if any): its row is deleted and the session cookie cleared.",
+    responses(
+        (status = 204, description = "Logged out; `Set-Cookie` clears `desk_session`."),
+        (status = 500, description = "`internal`: the sessions database failed.", body = desk_shared::ApiError),
+    )
+)]
 async fn logout(req: HttpRequest, state: web::Data<AuthState>) -> Result<HttpResponse, ApiError> {
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
         store::delete(&state.db, cookie.value()).await?;
@@ -241,6 +258,19 @@ async fn logout(req: HttpRequest, state: web::Data<AuthState>) -> Result<HttpRes
     Ok(HttpResponse::NoContent().cookie(clear).finish())
 }
 
+/// `GET /api/session`: the corp and app the H5 configures the JS-SDK with, and the
+/// logged-in member (`null` before login).
+#[utoipa::path(
+    get,
+    path = "/api/session",
+    operation_id = "getSession",
+    summary = "The corp, the app and the logged-in member",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The corp, the app and the member (`user` is `null` without a session).", body = Session),
+        (status = 500, description = "`internal`: the sessions database failed.", body = desk_shared::ApiError),
+    )
+)]
 async fn session(req: HttpRequest, state: web::Data<AuthState>) -> Result<HttpResponse, ApiError> {
     let user = current_user(&req).await?;
     Ok(HttpResponse::Ok()
@@ -298,12 +328,27 @@ fn read_state_cookie(value: &str) -> Option<(String, String)> {
     Some((oauth_state.to_string(), safe_next(Some(&next))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LoginQuery {
+    /// Where to go after login: a path on this site (anything else goes to `/`).
     next: Option<String>,
 }
 
 /// Sends the browser to WeCom OAuth with a fresh `state` bound to a cookie.
+#[utoipa::path(
+    get,
+    path = "/auth/login",
+    operation_id = "login",
+    summary = "Start WeCom login",
+    tag = "auth",
+    params(LoginQuery),
+    responses(
+        (status = 302, description = "To WeCom OAuth (`snsapi_base`); `Set-Cookie` binds the OAuth `state` to this browser for 10 minutes.",
+            headers(("Location" = String, description = "WeCom's authorize URL"))),
+        (status = 400, description = "`bad_query`: the query string could not be read.", body = desk_shared::ApiError),
+    )
+)]
 async fn login(state: web::Data<AuthState>, q: web::Query<LoginQuery>) -> HttpResponse {
     let next = safe_next(q.next.as_deref());
     let oauth_state: String = rand::thread_rng()
@@ -334,14 +379,35 @@ async fn login(state: web::Data<AuthState>, q: web::Query<LoginQuery>) -> HttpRe
         .finish()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CallbackQuery {
+    /// WeCom's single-use login code.
     code: Option<String>,
+    /// The OAuth `state` `/auth/login` sent, checked against its cookie.
     state: Option<String>,
 }
 
 /// Exchanges the single-use code, makes the session, and goes back to `next`.
 /// Anything wrong: a friendly page with a retry button and no session.
+#[utoipa::path(
+    get,
+    path = "/auth/callback",
+    operation_id = "loginCallback",
+    summary = "Finish WeCom login (OAuth redirect)",
+    tag = "auth",
+    description = "Where WeCom OAuth sends the browser back: exchanges the code, makes the session \
+        (cookie `desk_session`: HttpOnly, SameSite=Lax, Secure over https, no Max-Age) and goes to `next`.",
+    params(CallbackQuery),
+    responses(
+        (status = 302, description = "Logged in: `Set-Cookie: desk_session=…`, then to `next`.",
+            headers(("Location" = String, description = "The `next` path given to `/auth/login`"))),
+        (status = 400, description = "No session: an HTML page saying why (state expired or not ours, \
+            code used, not a member of the corp, WeCom refused) with a retry button; \
+            or `bad_query` as JSON when the query string could not be read.",
+            content((desk_shared::ApiError = "application/json"), (String = "text/html"))),
+    )
+)]
 async fn callback(
     req: HttpRequest,
     state: web::Data<AuthState>,

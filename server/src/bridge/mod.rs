@@ -55,6 +55,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/v1/conversations/{id}/messages").get(messages));
 }
 
+/// This capability's operations in `/api/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(notify, notification, staff, bind, unbind, messages))]
+pub struct Api;
+
 fn invalid(field: &'static str, why: impl Into<String>) -> ApiError {
     field_error(field, why).into()
 }
@@ -87,6 +92,25 @@ fn robot_text(text: &str, conversation_id: &str) -> String {
 
 /// `POST /api/v1/notifications` → 202 `{id, status}` once the row is durable. A repeat
 /// with the same `Idempotency-Key` answers the first one's id.
+#[utoipa::path(
+    post,
+    path = "/api/v1/notifications",
+    operation_id = "notifyStaff",
+    summary = "Notify staff about a conversation",
+    tag = "integration",
+    security(("api_key" = [])),
+    description = "Queues a robot message about a website conversation (the bound member of \
+        `staffId` @-mentioned); staff answer it in the app and their replies come back as \
+        `staff.replied` events and in `GET /api/v1/conversations/{id}/messages`.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 200 visible ASCII characters: a repeat answers the first notification")),
+    request_body = Notification,
+    responses(
+        (status = 202, description = "Queued (the row is durable); poll `GET /api/v1/notifications/{id}`.", body = NotificationAccepted),
+        (status = 400, description = "`invalid_field` (the message names the field), `unknown_robot`, `unknown_staff`, `bad_json`.", body = desk_shared::ApiError),
+        (status = 401, description = "`bad_api_key`: no valid `Authorization: Bearer` key.", body = desk_shared::ApiError),
+        (status = 409, description = "`idempotency_key_reused`: the key was used for another notification.", body = desk_shared::ApiError),
+    )
+)]
 async fn notify(
     _key: ApiKey,
     state: web::Data<BridgeState>,
@@ -203,7 +227,21 @@ fn status_of(s: &str) -> NotificationStatus {
     }
 }
 
-/// `GET /api/v1/notifications/{id}`.
+/// `GET /api/v1/notifications/{id}`: where a notification is.
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications/{id}",
+    operation_id = "getNotification",
+    summary = "Where a notification is",
+    tag = "integration",
+    security(("api_key" = [])),
+    params(("id" = String, Path, description = "The id `POST /api/v1/notifications` answered")),
+    responses(
+        (status = 200, description = "Its status, attempts and last error.", body = NotificationState),
+        (status = 401, description = "`bad_api_key`: no valid `Authorization: Bearer` key.", body = desk_shared::ApiError),
+        (status = 404, description = "`not_found`: no such notification.", body = desk_shared::ApiError),
+    )
+)]
 async fn notification(
     _key: ApiKey,
     state: web::Data<BridgeState>,
@@ -243,13 +281,45 @@ pub async fn retry_failed(db: &Db, outbox: &Outbox, id: &str, by: &str) -> Resul
     Ok(())
 }
 
-/// `GET /api/v1/staff`.
+/// `GET /api/v1/staff`: every staff binding.
+#[utoipa::path(
+    get,
+    path = "/api/v1/staff",
+    operation_id = "listStaffBindings",
+    summary = "Every staff binding",
+    tag = "integration",
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "Which WeCom member each business staff id is.", body = StaffBindings),
+        (status = 401, description = "`bad_api_key`: no valid `Authorization: Bearer` key.", body = desk_shared::ApiError),
+    )
+)]
 async fn staff(_key: ApiKey, state: web::Data<BridgeState>) -> Result<HttpResponse, ApiError> {
     let staff = store::bindings(&state.db).await?;
     Ok(HttpResponse::Ok().json(StaffBindings { staff }))
 }
 
-/// `PUT /api/v1/staff/{staffId}` `{wecomUserId}`: 201 new, 200 changed.
+/// `PUT /api/v1/staff/{staffId}` `{wecomUserId}`: 201 new, 200 changed; the member is
+/// checked with WeCom (`user/get`).
+#[utoipa::path(
+    put,
+    path = "/api/v1/staff/{staffId}",
+    operation_id = "bindStaff",
+    summary = "Bind a staff id to a WeCom member",
+    tag = "integration",
+    security(("api_key" = [])),
+    params(("staffId" = String, Path, description = "The business system's staff id: 1 to 64 characters")),
+    request_body = StaffBindingInput,
+    responses(
+        (status = 201, description = "Bound now.", body = desk_shared::integration::StaffBinding),
+        (status = 200, description = "The binding changed.", body = desk_shared::integration::StaffBinding),
+        (status = 400, description = "`invalid_field`, `unknown_member`: WeCom has no such member; `bad_json`.", body = desk_shared::ApiError),
+        (status = 401, description = "`bad_api_key`: no valid `Authorization: Bearer` key.", body = desk_shared::ApiError),
+        (status = 409, description = "`member_already_bound`: the member is another staff id's.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`.", body = desk_shared::ApiError),
+        (status = 504, description = "`wecom_timeout`.", body = desk_shared::ApiError),
+    )
+)]
 async fn bind(
     _key: ApiKey,
     state: web::Data<BridgeState>,
@@ -295,6 +365,20 @@ pub(crate) async fn bind_staff(
 }
 
 /// `DELETE /api/v1/staff/{staffId}`: 204, or 404 when not bound.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/staff/{staffId}",
+    operation_id = "unbindStaff",
+    summary = "Unbind a staff id",
+    tag = "integration",
+    security(("api_key" = [])),
+    params(("staffId" = String, Path, description = "The business system's staff id")),
+    responses(
+        (status = 204, description = "Unbound."),
+        (status = 401, description = "`bad_api_key`: no valid `Authorization: Bearer` key.", body = desk_shared::ApiError),
+        (status = 404, description = "`unknown_staff`: the staff id is not bound.", body = desk_shared::ApiError),
+    )
+)]
 async fn unbind(
     _key: ApiKey,
     state: web::Data<BridgeState>,
@@ -320,15 +404,31 @@ pub(crate) async fn unbind_staff(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct After {
+    /// Only replies after this message id (the last one seen).
     #[serde(default)]
     after: Option<i64>,
 }
 
 /// `GET /api/v1/conversations/{id}/messages[?after=ID]`: replies oldest first, at most
 /// `MESSAGES_PAGE`; ask again with the last id until none come.
+#[utoipa::path(
+    get,
+    path = "/api/v1/conversations/{id}/messages",
+    operation_id = "listConversationMessages",
+    summary = "Staff replies in a conversation",
+    tag = "integration",
+    security(("api_key" = [])),
+    params(("id" = String, Path, description = "The conversation id"), After),
+    responses(
+        (status = 200, description = "Staff replies oldest first, at most 200: ask again with `after` = the last id.", body = ConversationMessages),
+        (status = 400, description = "`invalid_field`: not a conversation id; `bad_query`.", body = desk_shared::ApiError),
+        (status = 401, description = "`bad_api_key`: no valid `Authorization: Bearer` key.", body = desk_shared::ApiError),
+    )
+)]
 async fn messages(
     _key: ApiKey,
     state: web::Data<BridgeState>,

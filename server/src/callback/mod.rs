@@ -34,17 +34,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Debug, Deserialize)]
+/// This capability's operations in `/api/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(url_check, receive))]
+pub struct Api;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UrlCheck {
+    /// WeCom's signature of `callback.token`, `timestamp`, `nonce` and `echostr`.
     msg_signature: String,
+    /// Unix seconds; refused further than `callback.max_clock_skew_secs` from now.
     timestamp: String,
     nonce: String,
+    /// The encrypted text to answer decrypted.
     echostr: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Signed {
+    /// WeCom's signature of `callback.token`, `timestamp`, `nonce` and the body's `Encrypt`.
     msg_signature: String,
+    /// Unix seconds; refused further than `callback.max_clock_skew_secs` from now.
     timestamp: String,
     nonce: String,
 }
@@ -235,6 +247,22 @@ fn check_timestamp(state: &CallbackState, timestamp: &str) -> Result<(), Callbac
 }
 
 /// WeCom's URL check: answer the decrypted `echostr` as the bare body.
+#[utoipa::path(
+    get,
+    path = "/wecom/callback",
+    operation_id = "wecomUrlCheck",
+    summary = "WeCom's callback URL check",
+    tag = "wecom",
+    description = "Called by WeCom when the callback URL is saved in the admin console; signed \
+        with `callback.token` and encrypted with `callback.encoding_aes_key`, no other credentials.",
+    params(UrlCheck),
+    responses(
+        (status = 200, description = "The decrypted `echostr`, as the bare body.", body = String, content_type = "text/plain"),
+        (status = 400, description = "`bad_query`: a signature parameter is missing; `bad_callback`: it cannot be decrypted or read.", body = desk_shared::ApiError),
+        (status = 403, description = "`bad_signature`: `msg_signature` does not match; `stale_timestamp`: `timestamp` is too far from now.", body = desk_shared::ApiError),
+        (status = 503, description = "`callback_not_configured`: `[callback]` token and key are not set.", body = desk_shared::ApiError),
+    )
+)]
 async fn url_check(
     state: web::Data<CallbackState>,
     query: web::Query<UrlCheck>,
@@ -251,6 +279,25 @@ async fn url_check(
 }
 
 /// An encrypted event or message. Answers an empty 200 ("no reply") quickly.
+#[utoipa::path(
+    post,
+    path = "/wecom/callback",
+    operation_id = "wecomCallback",
+    summary = "WeCom's events and messages",
+    tag = "wecom",
+    description = "WeCom's encrypted events and messages, verified before anything is decrypted; \
+        each is stored once (WeCom's retries and replays change nothing) and acted on in the background.",
+    params(Signed),
+    request_body(content = String, content_type = "text/xml",
+        description = "WeCom's envelope: `<xml><ToUserName/><Encrypt/><AgentID/></xml>` (at most 1 MiB)"),
+    responses(
+        (status = 200, description = "Stored (or a repeat): an empty body, no reply."),
+        (status = 400, description = "`bad_query`: a signature parameter is missing; `bad_callback`: it cannot be decrypted or read.", body = desk_shared::ApiError),
+        (status = 403, description = "`bad_signature`: `msg_signature` does not match; `stale_timestamp`: `timestamp` is too far from now.", body = desk_shared::ApiError),
+        (status = 503, description = "`callback_not_configured`: `[callback]` token and key are not set.", body = desk_shared::ApiError),
+        (status = 500, description = "`internal`: it could not be stored; WeCom retries.", body = desk_shared::ApiError),
+    )
+)]
 async fn receive(
     state: web::Data<CallbackState>,
     query: web::Query<Signed>,

@@ -19,7 +19,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/orders/{id}/group").post(record_group));
 }
 
+/// This capability's operations in `/api/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(record_group))]
+pub struct Api;
+
 /// `POST /api/orders/{id}/group`: records the group `openEnterpriseChat` made.
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/group",
+    operation_id = "recordOrderGroup",
+    summary = "Record the order's customer group",
+    tag = "orders",
+    security(("session_cookie" = [])),
+    description = "The group is checked with WeCom: a customer group the order's designer owns \
+        or is in, with the order's customer in it (matched by remark phone, or picked in \
+        `externalUserIds`). One order, one group.",
+    params(("id" = String, Path, description = "The order id")),
+    request_body = RecordGroup,
+    responses(
+        (status = 201, description = "Recorded now.", body = desk_shared::OrderGroup),
+        (status = 200, description = "This chat was the order's group already.", body = desk_shared::OrderGroup),
+        (status = 400, description = "`invalid_field`, `not_customer_group`, `chat_not_found`, `group_not_for_order`, `bad_json`.", body = desk_shared::ApiError),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`not_your_order`; `customer_api_forbidden`, `not_in_app_range`.", body = desk_shared::ApiError),
+        (status = 404, description = "`order_not_found`.", body = desk_shared::ApiError),
+        (status = 409, description = "`group_exists`: the order has another group, or the chat is another order's.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`, `order_source_failed`, `order_source_invalid`.", body = desk_shared::ApiError),
+        (status = 504, description = "`wecom_timeout`, `order_source_timeout`.", body = desk_shared::ApiError),
+    )
+)]
 async fn record_group(
     member: Member,
     state: web::Data<OrdersState>,

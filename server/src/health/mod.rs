@@ -10,6 +10,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").get(healthz));
 }
 
+/// This capability's operations in `/api/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(healthz))]
+pub struct Api;
+
+/// Whether the server and its database answer (for load balancers and probes).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "health",
+    summary = "Is the server up (and its database)",
+    tag = "health",
+    responses(
+        (status = 200, description = "The server and its database answer.", body = Health),
+        (status = 503, description = "`database_unavailable`: the database does not answer.", body = desk_shared::ApiError),
+    )
+)]
 async fn healthz(db: web::Data<crate::db::Db>) -> Result<HttpResponse, ApiError> {
     crate::db::ping(&db).await.map_err(|e| {
         tracing::error!(error = %e, "health check: database unavailable");

@@ -58,6 +58,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/admin/pool/discover").post(discover));
 }
 
+/// This capability's operations in `/api/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, pool, register, discover))]
+pub struct Api;
+
 /// The short key customers who scan the order's QR code carry (`state`, ≤30 chars).
 pub fn state_of(order_id: &str) -> String {
     let digest = Sha256::digest(format!("join:{order_id}").as_bytes());
@@ -74,6 +79,27 @@ fn pool_empty() -> ApiError {
 
 /// `POST /api/orders/{id}/join-way` → `{configId, qrCode, chatId}`: 201 when made now,
 /// 200 when it existed.
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/join-way",
+    operation_id = "createJoinWay",
+    summary = "The order's join QR code",
+    tag = "orders",
+    security(("session_cookie" = [])),
+    description = "The join QR code for the order's own customer group: on the group the \
+        order has, or on a free group taken from the pool for it (then recorded as its group).",
+    params(("id" = String, Path, description = "The order id")),
+    responses(
+        (status = 201, description = "Made now.", body = JoinWayCreated),
+        (status = 200, description = "The order had it already.", body = JoinWayCreated),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`not_your_order`; `customer_api_forbidden`, `not_in_app_range`.", body = desk_shared::ApiError),
+        (status = 404, description = "`order_not_found`.", body = desk_shared::ApiError),
+        (status = 409, description = "`order_closed`; `pool_empty`: no free group is left (the admins are told).", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`, `order_source_failed`, `order_source_invalid`.", body = desk_shared::ApiError),
+        (status = 504, description = "`wecom_timeout`, `order_source_timeout`.", body = desk_shared::ApiError),
+    )
+)]
 async fn create(
     member: Member,
     orders: web::Data<OrdersState>,
@@ -359,6 +385,21 @@ impl JoinWays {
 }
 
 /// `GET /api/admin/pool` → `{free, assigned, lowThreshold, groups}` (newest first).
+#[utoipa::path(
+    get,
+    path = "/api/admin/pool",
+    operation_id = "getPool",
+    summary = "The pool of pre-built customer groups",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    description = "Admins only (`server.admin_userids`). The pool of pre-built customer \
+        groups behind the orders' join QR codes, newest first (at most 500).",
+    responses(
+        (status = 200, description = "How many are free and taken, and the groups.", body = Pool),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`admin_only`: the member is not an admin.", body = desk_shared::ApiError),
+    )
+)]
 async fn pool(
     member: Member,
     admin: web::Data<AdminState>,
@@ -391,6 +432,25 @@ async fn pool(
 
 /// `POST /api/admin/pool {chatIds}`: each checked with `groupchat/get` (a customer
 /// group with no customer yet) and added; `{results, free, assigned}`.
+#[utoipa::path(
+    post,
+    path = "/api/admin/pool",
+    operation_id = "registerPoolGroups",
+    summary = "Add groups to the pool",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    description = "Admins only (`server.admin_userids`). Each chat is checked with WeCom (a \
+        customer group with no customer yet) and added to the pool.",
+    request_body = PoolRegister,
+    responses(
+        (status = 200, description = "How each chat went, and the pool's counts.", body = PoolChanged),
+        (status = 400, description = "`invalid_field`: 1 to 100 chat ids; `bad_json`.", body = desk_shared::ApiError),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`admin_only`: the member is not an admin.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`.", body = desk_shared::ApiError),
+        (status = 504, description = "`wecom_timeout`.", body = desk_shared::ApiError),
+    )
+)]
 async fn register(
     member: Member,
     admin: web::Data<AdminState>,
@@ -413,6 +473,24 @@ async fn register(
 
 /// `POST /api/admin/pool/discover`: the empty customer groups of `pool.owner_userids`
 /// (`groupchat/list`, at most 1,000) not yet known are added.
+#[utoipa::path(
+    post,
+    path = "/api/admin/pool/discover",
+    operation_id = "discoverPoolGroups",
+    summary = "Find empty groups for the pool",
+    tag = "admin",
+    security(("session_cookie" = [])),
+    description = "Admins only (`server.admin_userids`). Adds the empty customer groups of \
+        `pool.owner_userids` the pool does not know yet (reads at most 1,000 groups).",
+    responses(
+        (status = 200, description = "The groups added, and the pool's counts.", body = PoolChanged),
+        (status = 400, description = "`invalid_field`: `pool.owner_userids` is not set.", body = desk_shared::ApiError),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`admin_only`: the member is not an admin.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`.", body = desk_shared::ApiError),
+        (status = 504, description = "`wecom_timeout`.", body = desk_shared::ApiError),
+    )
+)]
 async fn discover(
     member: Member,
     admin: web::Data<AdminState>,

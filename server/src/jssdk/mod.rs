@@ -17,6 +17,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/jssdk/signatures").post(signatures));
 }
 
+/// This capability's operations in `/api/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(signatures))]
+pub struct Api;
+
 /// The origins whose pages may be signed (`server.allowed_origins`), parsed once and
 /// kept as the exact text a page URL must begin with (`https://host[:port]`).
 #[derive(Debug, Clone, Default)]
@@ -117,6 +122,25 @@ pub fn page_url_to_sign<'a>(
     Ok(without_fragment)
 }
 
+/// Both JS-SDK signatures for one page URL.
+#[utoipa::path(
+    post,
+    path = "/api/jssdk/signatures",
+    operation_id = "signPage",
+    summary = "Sign a page for the JS-SDK",
+    tag = "jssdk",
+    description = "Signs the page URL (without `#…`) with the corp ticket (for `wx.config`) and \
+        the app ticket (for `wx.agentConfig`). Only pages whose origin is in \
+        `server.allowed_origins` are signed.",
+    request_body = SignatureRequest,
+    responses(
+        (status = 200, description = "Both signatures, with the corp and app ids.", body = desk_shared::Signatures),
+        (status = 400, description = "`bad_url`: not an http(s) URL, or unsafe characters; `origin_not_allowed`: \
+            the origin is not in `server.allowed_origins`; `bad_json`, `bad_content_type`.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`: WeCom refused the tickets or could not be reached.", body = desk_shared::ApiError),
+        (status = 504, description = "`wecom_timeout`: WeCom did not answer in time.", body = desk_shared::ApiError),
+    )
+)]
 async fn signatures(
     state: web::Data<SignatureState>,
     body: web::Json<SignatureRequest>,

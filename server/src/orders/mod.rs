@@ -37,6 +37,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/api/orders/{id}/candidates").get(candidates));
 }
 
+/// This capability's operations in `/api/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(upsert, list, one, candidates))]
+pub struct Api;
+
 impl From<MirrorError> for ApiError {
     fn from(e: MirrorError) -> Self {
         match e {
@@ -185,6 +190,26 @@ fn validate(id: &str, o: &OrderInput) -> Result<(), OrdersError> {
 }
 
 /// `PUT /api/v1/orders/{id}`: the business system upserts an order.
+#[utoipa::path(
+    put,
+    path = "/api/v1/orders/{id}",
+    operation_id = "upsertOrder",
+    summary = "Create or replace an order",
+    tag = "integration",
+    security(("api_key" = [])),
+    description = "Creates or replaces an order. The designer and project manager must be \
+        members in WeCom. `status: closed` deletes the order's join QR code (its group stays).",
+    params(("id" = String, Path, description = "The business system's order id: 1 to 64 characters, no `/`")),
+    request_body = OrderInput,
+    responses(
+        (status = 201, description = "The order is new.", body = Order),
+        (status = 200, description = "The order was replaced.", body = Order),
+        (status = 400, description = "`invalid_field` (the message names the field), `bad_json`, `bad_content_type`.", body = desk_shared::ApiError),
+        (status = 401, description = "`bad_api_key`: no valid `Authorization: Bearer` key.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`: the members could not be checked with WeCom.", body = desk_shared::ApiError),
+        (status = 504, description = "`wecom_timeout`: WeCom did not answer in time.", body = desk_shared::ApiError),
+    )
+)]
 async fn upsert(
     _key: ApiKey,
     state: web::Data<OrdersState>,
@@ -361,12 +386,45 @@ async fn check_members(state: &OrdersState, input: &OrderInput) -> Result<(), Or
 }
 
 /// `GET /api/orders`: the member's orders (as designer or project manager).
+#[utoipa::path(
+    get,
+    path = "/api/orders",
+    operation_id = "listOrders",
+    summary = "The member's orders",
+    tag = "orders",
+    security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The orders the member is designer or project manager of, with their groups.", body = Orders),
+        (status = 401, description = "`not_logged_in`: no session; log in at `/auth/login`.", body = desk_shared::ApiError),
+    )
+)]
 async fn list(member: Member, state: web::Data<OrdersState>) -> Result<HttpResponse, ApiError> {
     let rows = store::of_member(&state.db, &member.0.user_id).await?;
     let orders = futures::future::join_all(rows.into_iter().map(|r| to_dto(&state, r))).await;
     Ok(HttpResponse::Ok().json(Orders { orders }))
 }
 
+/// `GET /api/orders/{id}`: one order the member is on, with its group.
+#[utoipa::path(
+    get,
+    path = "/api/orders/{id}",
+    operation_id = "getOrder",
+    summary = "One order",
+    tag = "orders",
+    security(("session_cookie" = [])),
+    description = "With `integration.order_source` set, an order not stored (or stored longer \
+        ago than its TTL) is asked of the business system first; when it cannot answer, the \
+        stored copy is answered with a `notice`.",
+    params(("id" = String, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The order.", body = Order),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`not_your_order`: the member is neither its designer nor its project manager.", body = desk_shared::ApiError),
+        (status = 404, description = "`order_not_found`: neither the server nor the business system has it.", body = desk_shared::ApiError),
+        (status = 502, description = "`order_source_failed`, `order_source_invalid`: the business system failed.", body = desk_shared::ApiError),
+        (status = 504, description = "`order_source_timeout`: the business system did not answer in time.", body = desk_shared::ApiError),
+    )
+)]
 async fn one(
     member: Member,
     state: web::Data<OrdersState>,
@@ -378,14 +436,34 @@ async fn one(
     Ok(HttpResponse::Ok().json(order))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CandidatesQuery {
+    /// Read the designer's customers from WeCom again first (at most once a minute).
     #[serde(default)]
     refresh: bool,
 }
 
 /// `GET /api/orders/{id}/candidates`: the designer's customers whose remark phones
 /// match the order's phone, and when there are none, why.
+#[utoipa::path(
+    get,
+    path = "/api/orders/{id}/candidates",
+    operation_id = "listCandidates",
+    summary = "The customers who may be the order's customer",
+    tag = "orders",
+    security(("session_cookie" = [])),
+    params(("id" = String, Path, description = "The order id"), CandidatesQuery),
+    responses(
+        (status = 200, description = "The matching customers; `hint` says why there is not exactly one.", body = Candidates),
+        (status = 400, description = "`bad_query`: the query string could not be read.", body = desk_shared::ApiError),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`not_your_order`; `customer_api_forbidden`, `not_in_app_range`: WeCom refused (an admin fixes the app).", body = desk_shared::ApiError),
+        (status = 404, description = "`order_not_found`.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`, or the business system failed (`order_source_*`).", body = desk_shared::ApiError),
+        (status = 504, description = "`wecom_timeout`, `order_source_timeout`.", body = desk_shared::ApiError),
+    )
+)]
 async fn candidates(
     member: Member,
     state: web::Data<OrdersState>,

@@ -27,10 +27,17 @@ use crate::wecom::types::{ExternalContactDetail, Remark};
 use crate::wecom::{WeComError, WeComErrorKind};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/contacts/{id}/profile").get(profile))
-        .service(web::resource("/api/contacts/{id}/remark-phones").put(add_remark_phone))
-        .service(web::resource("/api/groups/{chat_id}").get(group));
+    cfg.service(web::resource("/api/contacts/{externalUserId}/profile").get(profile))
+        .service(
+            web::resource("/api/contacts/{externalUserId}/remark-phones").put(add_remark_phone),
+        )
+        .service(web::resource("/api/groups/{chatId}").get(group));
 }
+
+/// This capability's operations in `/api/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(profile, add_remark_phone, group))]
+pub struct Api;
 
 /// Customers' details as WeCom last gave them (or that WeCom has no such customer),
 /// for a short while. Bounded: when full, the expired ones go, and if none had
@@ -369,7 +376,27 @@ async fn profile_of(
     })
 }
 
-/// `GET /api/contacts/{externalUserId}/profile`.
+/// `GET /api/contacts/{externalUserId}/profile`: a customer as the member sees them.
+#[utoipa::path(
+    get,
+    path = "/api/contacts/{externalUserId}/profile",
+    operation_id = "getContactProfile",
+    summary = "A customer, for the chat sidebar",
+    tag = "sidebar",
+    security(("session_cookie" = [])),
+    description = "The customer beside the chat the sidebar is open in: who they are, this \
+        member's remark phones for them, their followers and the orders whose customer they are.",
+    params(("externalUserId" = String, Path, description = "The customer's external userid")),
+    responses(
+        (status = 200, description = "The customer.", body = ContactProfile),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`not_your_customer`: the member does not follow this customer; \
+            `customer_api_forbidden`, `not_in_app_range`.", body = desk_shared::ApiError),
+        (status = 429, description = "`too_many_requests`: too many WeCom look-ups this minute.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`.", body = desk_shared::ApiError),
+        (status = 504, description = "`wecom_timeout`.", body = desk_shared::ApiError),
+    )
+)]
 async fn profile(
     member: Member,
     state: web::Data<OrdersState>,
@@ -387,6 +414,25 @@ async fn profile(
 /// `PUT /api/contacts/{externalUserId}/remark-phones` `{phone}`: adds the phone to
 /// the member's remark phones for the customer (`externalcontact/remark` overwrites
 /// the list, so it is read fresh first); a phone already there changes nothing.
+#[utoipa::path(
+    put,
+    path = "/api/contacts/{externalUserId}/remark-phones",
+    operation_id = "addRemarkPhone",
+    summary = "Add a phone to the member's remark for a customer",
+    tag = "sidebar",
+    security(("session_cookie" = [])),
+    params(("externalUserId" = String, Path, description = "The customer's external userid")),
+    request_body = RemarkPhone,
+    responses(
+        (status = 200, description = "The customer with the phone in this member's remark phones.", body = ContactProfile),
+        (status = 400, description = "`invalid_field`: not a phone number, or 10 phones already; `bad_json`.", body = desk_shared::ApiError),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`not_your_customer`; `customer_api_forbidden`, `not_in_app_range`.", body = desk_shared::ApiError),
+        (status = 429, description = "`too_many_requests`.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`.", body = desk_shared::ApiError),
+        (status = 504, description = "`wecom_timeout`.", body = desk_shared::ApiError),
+    )
+)]
 async fn add_remark_phone(
     member: Member,
     state: web::Data<OrdersState>,
@@ -463,6 +509,25 @@ const REMARK_TURN: Duration = Duration::from_secs(15);
 
 /// `GET /api/groups/{chatId}`: the group, its people, and the order it serves when
 /// the member is on that order.
+#[utoipa::path(
+    get,
+    path = "/api/groups/{chatId}",
+    operation_id = "getGroup",
+    summary = "A customer group, for the group sidebar",
+    tag = "sidebar",
+    security(("session_cookie" = [])),
+    params(("chatId" = String, Path, description = "The customer group's chat id")),
+    responses(
+        (status = 200, description = "The group, its people, and its order when the member is on it.", body = GroupView),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`not_your_group`: the member is neither in the group nor on its order; \
+            `customer_api_forbidden`, `not_in_app_range`.", body = desk_shared::ApiError),
+        (status = 404, description = "`chat_not_found`: the order's group is gone from WeCom.", body = desk_shared::ApiError),
+        (status = 429, description = "`too_many_requests`.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`.", body = desk_shared::ApiError),
+        (status = 504, description = "`wecom_timeout`.", body = desk_shared::ApiError),
+    )
+)]
 async fn group(
     member: Member,
     state: web::Data<OrdersState>,

@@ -39,6 +39,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/orders/{id}/appchat").post(create));
 }
 
+/// This capability's operations in `/api/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create))]
+pub struct Api;
+
 /// The chat id for an order's staff chat: `[0-9a-zA-Z]`, 32 characters.
 pub fn chat_id_of(order_id: &str) -> String {
     let digest = Sha256::digest(format!("appchat:{order_id}").as_bytes());
@@ -50,6 +55,29 @@ fn invalid(why: impl Into<String>) -> ApiError {
 }
 
 /// → `{chatId, name}`: 201 when made now, 200 when it existed.
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/appchat",
+    operation_id = "createStaffChat",
+    summary = "The order's internal staff group",
+    tag = "orders",
+    security(("session_cookie" = [])),
+    description = "The order's internal group for its staff (designer, project manager and \
+        `extraUserIds`), made by the server; its members get an app message linking the order. \
+        The body is optional.",
+    params(("id" = String, Path, description = "The order id")),
+    request_body = Option<AppChatRequest>,
+    responses(
+        (status = 201, description = "Made now.", body = StaffChat),
+        (status = 200, description = "The order had it already.", body = StaffChat),
+        (status = 400, description = "`invalid_field`: extra members, or designer and project manager are one person; `bad_json`.", body = desk_shared::ApiError),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`not_your_order`; `not_in_app_range`.", body = desk_shared::ApiError),
+        (status = 404, description = "`order_not_found`.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`, `order_source_failed`, `order_source_invalid`.", body = desk_shared::ApiError),
+        (status = 504, description = "`wecom_timeout`, `order_source_timeout`.", body = desk_shared::ApiError),
+    )
+)]
 async fn create(
     member: Member,
     orders: web::Data<OrdersState>,
