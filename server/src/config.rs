@@ -29,6 +29,41 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     #[serde(default)]
     pub pool: PoolSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+}
+
+/// `GET /metrics` (Prometheus text format) and who may read it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Off: nothing is measured and `/metrics` is 404.
+    #[serde(default = "default_metrics_enabled")]
+    pub enabled: bool,
+    /// Addresses and CIDR blocks (`10.0.0.0/8`) of the TCP peer that may scrape.
+    #[serde(default = "default_metrics_allow", deserialize_with = "list")]
+    pub allow: Vec<String>,
+    /// `Authorization: Bearer <token>` is accepted from any address.
+    #[serde(default)]
+    pub token: Option<SecretString>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: default_metrics_enabled(),
+            allow: default_metrics_allow(),
+            token: None,
+        }
+    }
+}
+
+fn default_metrics_enabled() -> bool {
+    true
+}
+
+fn default_metrics_allow() -> Vec<String> {
+    vec!["127.0.0.1".into(), "::1".into()]
 }
 
 /// The pool of pre-built empty customer groups behind the orders' join QR codes.

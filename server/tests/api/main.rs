@@ -12,6 +12,7 @@ mod helpers;
 mod instances;
 mod join_ways;
 mod jssdk;
+mod metrics;
 mod order_source;
 mod orders;
 mod request_span;
