@@ -175,6 +175,13 @@ async fn each_wecom_call_the_simulator_answered_is_counted_under_its_endpoint() 
         );
         assert!(timed >= *calls, "{endpoint}: timed {timed} of {calls}");
     }
+    for kind in ["access_token", "corp_ticket", "agent_ticket"] {
+        let fetched = scrape.sum(
+            "wecom_credential_refreshes_total",
+            &[("kind", kind), ("outcome", "fetched")],
+        );
+        assert!(fetched >= 1.0, "{kind}");
+    }
     // A histogram with the 1 ms .. 10 s buckets, not a summary.
     let buckets = scrape.label_values("wecom_request_duration_seconds_bucket", "le");
     for le in ["0.001", "0.1", "10", "+Inf"] {
@@ -213,6 +220,10 @@ async fn an_http_request_is_counted_by_route_pattern_and_status_never_by_its_id(
             .status(),
         200
     );
+    let candidates = app
+        .get_as(&session, "/api/orders/ord-metrics-77310/candidates")
+        .await;
+    assert_eq!(candidates.status(), 200);
     assert_eq!(app.get("/api/no-such-api-88412").await.status(), 404);
     let signed = app.post_signatures(&format!("{ORIGIN}/orders/42")).await;
     assert_eq!(signed.status(), 200);
@@ -233,6 +244,13 @@ async fn an_http_request_is_counted_by_route_pattern_and_status_never_by_its_id(
         ("status", "200"),
     ];
     assert!(delta(&signatures) >= 1.0);
+    let refreshed = |s: &Scrape| {
+        s.sum(
+            "customer_mirror_refreshes_total",
+            &[("outcome", "refreshed")],
+        )
+    };
+    assert!(refreshed(&after) - refreshed(&before) >= 1.0);
     assert!(delta(&[("route", "unmatched"), ("status", "404")]) >= 1.0);
     assert!(
         after.sum(
