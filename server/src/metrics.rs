@@ -7,6 +7,8 @@
 //! at deltas. What is read from the database at scrape time (the outbox) is not in
 //! the recorder but written per app, from that app's database, into its answer.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::OnceLock;
@@ -20,7 +22,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse};
 use anyhow::Context;
 use ipnet::IpNet;
-use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
+use metrics::{counter, describe_counter, describe_histogram, histogram, Counter, Histogram, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
@@ -142,12 +144,38 @@ fn describe() {
 
 // ---- recording (each a no-op while no recorder is installed) ----------------------
 
+/// The series of one (method, route, status), as the recorder handed them out.
+type HttpSeries = HashMap<(&'static str, String, u16), (Counter, Histogram)>;
+
+thread_local! {
+    /// Each HTTP worker's handles, so a request costs a map lookup and two atomic
+    /// updates instead of building and looking up two labelled keys in the recorder
+    /// (about a third of the time, measured by metrics_bench).
+    static HTTP_SERIES: RefCell<HttpSeries> = RefCell::new(HashMap::new());
+}
+
 /// One answered HTTP request.
 pub fn http_request(method: &'static str, route: Option<String>, status: StatusCode, secs: f64) {
-    let route = route.unwrap_or_else(|| UNMATCHED.to_string());
-    counter!(HTTP_REQUESTS, "method" => method, "route" => route.clone(), "status" => status.as_u16().to_string())
-        .increment(1);
-    histogram!(HTTP_DURATION, "method" => method, "route" => route).record(secs);
+    // Before the recorder is installed there is nothing to count into (and a handle
+    // kept now would stay a no-op).
+    if !RECORDER.get().is_some_and(Result::is_ok) {
+        return;
+    }
+    let key = (
+        method,
+        route.unwrap_or_else(|| UNMATCHED.to_string()),
+        status.as_u16(),
+    );
+    HTTP_SERIES.with_borrow_mut(|series| {
+        let (requests, duration) = series.entry(key).or_insert_with_key(|(method, route, status)| {
+            (
+                counter!(HTTP_REQUESTS, "method" => *method, "route" => route.clone(), "status" => status.to_string()),
+                histogram!(HTTP_DURATION, "method" => *method, "route" => route.clone()),
+            )
+        });
+        requests.increment(1);
+        duration.record(secs);
+    });
 }
 
 /// One request sent to WeCom: `endpoint` is its path (`cgi-bin/user/get`, never the
