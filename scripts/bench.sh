@@ -19,6 +19,12 @@
 # endpoint's insert by itself (callback_bench inbox-cost). `BENCH_PHASE=callbacks
 # BENCH_WORK=$(mktemp -d) bash scripts/bench.sh` runs that part alone, on binaries
 # built before.
+# After the SQLite signature run, the same endpoint with metrics off and on (a fresh
+# `serve` for each run, the same wrk settings, off/on/on/off so drift cancels out):
+# requests/s of each and the loss; then what one scrape of /metrics costs over HTTP
+# (time and bytes, curl) and in-process (metrics_bench: recording and rendering).
+# `BENCH_PHASE=metrics bash scripts/bench.sh` runs that part alone, on binaries built
+# before.
 # DURATION (seconds per wrk or paced run), CONNECTIONS, WORKERS (per instance),
 # PG_INSTANCES, CALLBACK_RATE and DRAIN_SECS (the longest wait for the callback
 # worker) may be set in the environment. Everything listens on 127.0.0.1.
@@ -292,6 +298,73 @@ flood() {
   note "$label-requests" "$requests"
 }
 
+# --- Metrics on and off: run by this script as its own process (set -e holds). ---
+metrics_phase() {
+  work=${BENCH_WORK:-$(mktemp -d)}
+  local sim_port=${BENCH_SIM_PORT:-} port pid mode i before after
+  pids=()
+  trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+  if [ -z "$sim_port" ]; then
+    sim_port=$(free_port)
+    RUST_LOG=warn "$bin" simulate --listen "127.0.0.1:$sim_port" >"$work/metrics-sim.log" 2>&1 &
+    pids+=($!)
+  fi
+  [ -f "$work/post.lua" ] || printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' \
+    "'$body'" >"$work/post.lua"
+  : >"$work/metrics.tsv"
+  i=0
+  for mode in off on on off; do
+    i=$((i + 1))
+    port=$(free_port)
+    write_config "$work/metrics-$i.toml" "$port" "$sim_port" "sqlite://$work/metrics-$i.db"
+    DESK__METRICS__ENABLED=$([ "$mode" = on ] && echo true || echo false) DESK__SERVER__WORKERS=$WORKERS \
+      RUST_LOG=warn "$bin" serve --config "$work/metrics-$i.toml" >"$work/metrics-$i.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    wait_ready "$port" "$pid" "$work/metrics-$i.log"
+    before=$(ticks "$pid")
+    wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/post.lua" \
+      "http://127.0.0.1:$port/api/jssdk/signatures" >"$work/wrk-metrics-$i.txt"
+    after=$(ticks "$pid")
+    printf '%s\t%s\t%s\t%s\n' "$mode" "$(awk '/Requests\/sec/ { print $2 }' "$work/wrk-metrics-$i.txt")" \
+      "$(awk '/requests in/ { print $1 }' "$work/wrk-metrics-$i.txt")" $((after - before)) >>"$work/metrics.tsv"
+    if [ "$i" -eq 3 ]; then
+      # A scrape of a server that has just answered some hundred thousand requests.
+      for _ in $(seq 20); do
+        curl -fsS -o /dev/null -w '%{time_total} %{size_download}\n' "http://127.0.0.1:$port/metrics"
+      done >"$work/metrics-scrape.txt"
+    fi
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  python3 - "$work" "$hz" <<'PY'
+import os, statistics, sys
+work, hz = sys.argv[1], int(sys.argv[2])
+runs = [l.split("\t") for l in open(os.path.join(work, "metrics.tsv")).read().splitlines()]
+rps = {m: [float(r[1]) for r in runs if r[0] == m] for m in ("off", "on")}
+cpu = {m: sum(int(r[3]) for r in runs if r[0] == m) / hz / max(sum(int(r[2]) for r in runs if r[0] == m), 1) * 1e6
+       for m in ("off", "on")}
+off, on = statistics.mean(rps["off"]), statistics.mean(rps["on"])
+loss = (off - on) / off * 100
+print("run order off, on, on, off:", ", ".join(f"{r[0]} {float(r[1]):.0f}/s" for r in runs))
+print(f"metrics off: {off:.0f} requests/s, {cpu['off']:.2f} µs CPU/request")
+print(f"metrics on:  {on:.0f} requests/s, {cpu['on']:.2f} µs CPU/request")
+print(f"loss:        {loss:.1f} % of requests/s, {cpu['on'] - cpu['off']:+.2f} µs CPU/request (target: loss < 10 %)")
+scrapes = [l.split() for l in open(os.path.join(work, "metrics-scrape.txt")).read().splitlines()]
+times = sorted(float(t) * 1e3 for t, _ in scrapes)
+print(f"one scrape over HTTP (curl, {len(times)} in a row): p50 {statistics.median(times):.2f} ms,"
+      f" max {times[-1]:.2f} ms, {scrapes[-1][1]} bytes")
+with open(os.path.join(work, "metrics-summary.txt"), "w") as f:
+    f.write(f"{off:.0f}\t{on:.0f}\t{loss:.1f}\t{statistics.median(times):.2f}\t{scrapes[-1][1]}\n")
+PY
+  echo
+  "$examples/metrics_bench"
+}
+
+if [ "${BENCH_PHASE:-}" = metrics ]; then
+  metrics_phase
+  exit
+fi
 if [ "${BENCH_PHASE:-}" = postgres ]; then
   postgres_phase
   exit
@@ -307,7 +380,7 @@ command -v wrk >/dev/null 2>&1 || {
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk
 }
 cargo build --release -q -p desk-server --bin wecom-desk --example sign_cost --example match_bench --example join_way_bench \
-  --example callback_bench
+  --example callback_bench --example metrics_bench
 
 sim_port=$(free_port); app_port=$(free_port)
 work=$(mktemp -d)
@@ -346,6 +419,12 @@ echo "non-2xx answers:   ${non2xx:-0}"
 python3 -c "print(f'server CPU/request: {($after - $before) / $hz / $requests * 1e6:.2f} µs ({($after - $before) / $hz:.2f} s CPU for $requests requests)')"
 echo
 "$examples/sign_cost"
+
+echo
+echo "== metrics off and on: the signatures endpoint, a fresh server each run, the same wrk settings"
+metrics_status=0
+BENCH_PHASE=metrics BENCH_WORK="$work" BENCH_SIM_PORT="$sim_port" bash scripts/bench.sh || metrics_status=$?
+[ "$metrics_status" -eq 0 ] || echo "bench: the metrics part failed (exit $metrics_status); the table lacks it" >&2
 
 echo
 "$examples/match_bench" | tee "$work/match-sqlite.txt"
@@ -403,6 +482,15 @@ if pg:
         cpu(sum(int(r[7]) for r in pg), sum(int(r[6]) for r in pg)),
     ))
     print("  * the worst instance's p99; CPU/request counts the wecom-desk processes only")
+
+print()
+path = os.path.join(work, "metrics-summary.txt")
+if os.path.exists(path):
+    off, on, loss, scrape_ms, scrape_bytes = open(path).read().split()
+    print(f"metrics: signatures {off}/s off, {on}/s on, loss {loss} % (target < 10 %);"
+          f" one scrape {scrape_ms} ms, {scrape_bytes} bytes")
+else:
+    print("metrics: (not measured)")
 
 print()
 print("matching (candidates, designer with 10,000 customers, warm, one request at a time)")

@@ -31,6 +31,8 @@ pub struct Settings {
     pub pool: PoolSettings,
     #[serde(default)]
     pub groups: GroupsSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
 }
 
 /// The periodic re-read of the orders' groups (`groupchat/get`), which repairs what
@@ -57,12 +59,45 @@ impl Default for GroupsSettings {
     }
 }
 
+/// `GET /metrics` (Prometheus text format) and who may read it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Off: nothing is measured and `/metrics` is 404.
+    #[serde(default = "default_metrics_enabled")]
+    pub enabled: bool,
+    /// Addresses and CIDR blocks (`10.0.0.0/8`) of the TCP peer that may scrape.
+    #[serde(default = "default_metrics_allow", deserialize_with = "list")]
+    pub allow: Vec<String>,
+    /// `Authorization: Bearer <token>` is accepted from any address.
+    #[serde(default)]
+    pub token: Option<SecretString>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: default_metrics_enabled(),
+            allow: default_metrics_allow(),
+            token: None,
+        }
+    }
+}
+
 fn default_resync_every_secs() -> u64 {
     3600
 }
 
 fn default_pace_ms() -> u64 {
     200
+}
+
+fn default_metrics_enabled() -> bool {
+    true
+}
+
+fn default_metrics_allow() -> Vec<String> {
+    vec!["127.0.0.1".into(), "::1".into()]
 }
 
 /// The pool of pre-built empty customer groups behind the orders' join QR codes.

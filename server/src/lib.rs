@@ -23,6 +23,7 @@ pub mod integration;
 pub mod joinway;
 pub mod jssdk;
 pub mod lease;
+pub mod metrics;
 pub mod openapi;
 pub mod orders;
 pub mod outbox;

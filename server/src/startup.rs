@@ -11,7 +11,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{from_fn, Next};
+use actix_web::middleware::{from_fn, Condition, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -163,6 +163,14 @@ impl Application {
             settings.server.admin_userids.clone(),
             settings.clone(),
         ));
+        let metrics = settings.metrics.enabled;
+        let scrape = match metrics {
+            true => Some(web::Data::new(
+                crate::metrics::Scrape::from_settings(&settings.metrics, db.clone())
+                    .context("[metrics]")?,
+            )),
+            false => None,
+        };
         let db = web::Data::new(db);
         warm_up(wecom);
 
@@ -218,6 +226,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(edge::guard))
+                .wrap(Condition::new(metrics, from_fn(crate::metrics::measure)))
                 .wrap(from_fn(access_log))
                 .app_data(db.clone())
                 .app_data(auth.clone())
@@ -238,6 +247,7 @@ impl Application {
                 )
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .configure(routes)
+                .configure(|cfg| crate::metrics::configure(cfg, scrape.clone()))
                 .service(web::scope("/api").default_service(web::to(api_not_found)))
                 .service(web::scope("/wecom").default_service(web::to(api_not_found)))
                 .configure(|cfg| h5::configure(cfg, &static_dir, bridge_script.as_deref()))

@@ -51,6 +51,9 @@ pub enum ErrorCode {
     Forbidden,
     /// Only members in `server.admin_userids` may do this.
     AdminOnly,
+    /// `/metrics` was asked from an address not in `metrics.allow`, without the
+    /// `metrics.token`.
+    MetricsForbidden,
     /// The member is not in the app's visible range (WeCom 60011): an admin adds them.
     NotInAppRange,
     /// The app may not call WeCom's customer APIs (48002): an admin adds it under
@@ -139,7 +142,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, `Unknown` last.
-    pub const ALL: [ErrorCode; 52] = [
+    pub const ALL: [ErrorCode; 53] = [
         Self::BadRequest,
         Self::BadJson,
         Self::BadContentType,
@@ -159,6 +162,7 @@ impl ErrorCode {
         Self::BadApiKey,
         Self::Forbidden,
         Self::AdminOnly,
+        Self::MetricsForbidden,
         Self::NotInAppRange,
         Self::CustomerApiForbidden,
         Self::BadUrl,
@@ -216,6 +220,7 @@ impl ErrorCode {
             Self::BadApiKey => "bad_api_key",
             Self::Forbidden => "forbidden",
             Self::AdminOnly => "admin_only",
+            Self::MetricsForbidden => "metrics_forbidden",
             Self::NotInAppRange => "not_in_app_range",
             Self::CustomerApiForbidden => "customer_api_forbidden",
             Self::BadUrl => "bad_url",

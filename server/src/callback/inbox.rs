@@ -43,6 +43,7 @@ impl Inbox {
                         let mut told = std::collections::HashSet::new();
                         for (row, reply) in rows.iter().zip(replies) {
                             let first = new.contains(&row.dedup_key) && told.insert(&row.dedup_key);
+                            crate::metrics::callback_received(!first);
                             let _ = reply.send(Ok(first));
                         }
                     }

@@ -187,9 +187,24 @@ impl From<CryptoError> for CallbackError {
     }
 }
 
+impl CallbackError {
+    /// The `reason` label of `callbacks_rejected_total`.
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::NotConfigured => "not_configured",
+            Self::StaleTimestamp { .. } => "stale_timestamp",
+            Self::BadSignature => "bad_signature",
+            Self::Undecryptable(_) => "undecryptable",
+            Self::NotUtf8 | Self::BadEnvelope(_) => "bad_body",
+            Self::BadPlaintext(_) => "bad_plaintext",
+        }
+    }
+}
+
 impl From<CallbackError> for ApiError {
     fn from(err: CallbackError) -> Self {
         tracing::warn!(error = %err, "callback rejected");
+        crate::metrics::callback_rejected(err.reason());
         match err {
             CallbackError::NotConfigured => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -319,11 +334,10 @@ async fn receive(
         change_type: p.change_type.clone(),
         body: plain,
     };
-    let new = state
-        .inbox
-        .insert_once(delivery)
-        .await
-        .map_err(ApiError::internal)?;
+    let new = state.inbox.insert_once(delivery).await.map_err(|e| {
+        crate::metrics::callback_rejected("not_stored");
+        ApiError::internal(e)
+    })?;
     tracing::debug!(
         to = %envelope.to_user_name,
         agent = %envelope.agent_id,

@@ -132,6 +132,7 @@ impl Processor {
                 .map(drop),
             Err(why) if row.attempts >= MAX_TRIES => {
                 tracing::error!(key = %row.dedup_key, attempts = row.attempts, error = %why, "callback given up on after its last try");
+                crate::metrics::callback_failed();
                 store::mark_failed(&self.db, &self.worker, &row.dedup_key, &why.to_string()).await
             }
             Err(why) => {

@@ -115,6 +115,7 @@ impl CustomerMirror {
         // A refresh that finished while this caller waited is as good as its own.
         if slot.done.load(Ordering::Acquire) != seen {
             if let Some(info) = store::last_sync(db, userid).await? {
+                crate::metrics::customer_mirror_refresh("shared");
                 return Ok(Freshness {
                     info,
                     refresh_in: None,
@@ -130,7 +131,9 @@ impl CustomerMirror {
             let (db, wecom, userid, slot) =
                 (db.clone(), wecom.clone(), userid.to_string(), slot.clone());
             async move {
-                let info = refresh_once_everywhere(&db, &wecom, &userid, started_ms).await?;
+                let info = refresh_once_everywhere(&db, &wecom, &userid, started_ms)
+                    .await
+                    .inspect_err(|_| crate::metrics::customer_mirror_refresh("failed"))?;
                 slot.done.fetch_add(1, Ordering::Release);
                 Ok::<_, MirrorError>(info)
             }
@@ -171,6 +174,7 @@ async fn refresh_once_everywhere(
     loop {
         if let Some(info) = store::last_sync(db, userid).await? {
             if info.synced_ms >= started_ms {
+                crate::metrics::customer_mirror_refresh("shared");
                 return Ok(info);
             }
         }
@@ -179,10 +183,13 @@ async fn refresh_once_everywhere(
             // the lease: its refresh counts.
             if let Some(info) = store::last_sync(db, userid).await? {
                 if info.synced_ms >= started_ms {
+                    crate::metrics::customer_mirror_refresh("shared");
                     return Ok(info);
                 }
             }
-            return sync(db, wecom, userid).await;
+            let info = sync(db, wecom, userid).await?;
+            crate::metrics::customer_mirror_refresh("refreshed");
+            return Ok(info);
         }
         tokio::time::sleep(crate::lease::POLL).await;
     }

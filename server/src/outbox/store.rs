@@ -364,3 +364,37 @@ pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
         .fetch_all(db)
         .await
 }
+
+/// What one kind of row has waiting: rows not yet sent, when the oldest of them was
+/// queued, and rows given up on (for `/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    pub kind: Kind,
+    pub queued: i64,
+    pub oldest_queued_ms: Option<i64>,
+    pub failed: i64,
+}
+
+/// The backlog of every kind that has queued or failed rows, in one query.
+pub async fn backlog(db: &Db) -> Result<Vec<Backlog>, sqlx::Error> {
+    let rows: Vec<(String, i64, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT kind,
+           SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END),
+           MIN(CASE WHEN status = 'queued' THEN created_at END),
+           SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END)
+         FROM outbox WHERE status IN ('queued', 'failed') GROUP BY kind",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(kind, queued, oldest_queued_ms, failed)| {
+            Some(Backlog {
+                kind: Kind::of(&kind)?,
+                queued,
+                oldest_queued_ms,
+                failed,
+            })
+        })
+        .collect())
+}

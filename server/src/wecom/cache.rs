@@ -32,6 +32,8 @@ struct Entry {
 /// One credential and its refresh lock.
 #[derive(Debug, Default)]
 pub struct CredentialCache {
+    /// What it holds, as `/metrics` names it: `access_token`, `corp_ticket`, `agent_ticket`.
+    kind: &'static str,
     current: ArcSwapOption<Entry>,
     refresh: Mutex<()>,
     shared: OnceLock<Shared>,
@@ -51,8 +53,18 @@ pub fn refresh_margin(lifetime: Duration) -> Duration {
 }
 
 impl CredentialCache {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(kind: &'static str) -> Self {
+        Self {
+            kind,
+            ..Self::default()
+        }
+    }
+
+    /// Counts a refresh by how it went.
+    fn counted(&self, result: Result<Arc<str>, WeComError>) -> Result<Arc<str>, WeComError> {
+        let outcome = if result.is_ok() { "fetched" } else { "failed" };
+        crate::metrics::credential_refresh(self.kind, outcome);
+        result
     }
 
     /// The cached value when it is not due for refresh.
@@ -97,8 +109,11 @@ impl CredentialCache {
         Fut: Future<Output = Result<(String, u64), WeComError>>,
     {
         let started = now_millis();
-        let (value, expires_in) = fetch().await?;
-        Ok(self.keep(&stored(value, expires_in, started)))
+        self.counted(
+            fetch()
+                .await
+                .map(|(value, expires_in)| self.keep(&stored(value, expires_in, started))),
+        )
     }
 
     async fn refresh_shared<F, Fut>(
@@ -113,7 +128,10 @@ impl CredentialCache {
         let lease_name = format!("credential:{}", shared.name);
         loop {
             match self.usable_row(shared).await {
-                Ok(Some(v)) => return Ok(v),
+                Ok(Some(v)) => {
+                    crate::metrics::credential_refresh(self.kind, "shared");
+                    return Ok(v);
+                }
                 Ok(None) => {}
                 Err(e) => {
                     // The database is down: WeCom is still there. Fetch for this one.
@@ -130,10 +148,15 @@ impl CredentialCache {
             };
             if let Some(_held) = held {
                 if let Ok(Some(v)) = self.usable_row(shared).await {
+                    crate::metrics::credential_refresh(self.kind, "shared");
                     return Ok(v);
                 }
                 let started = now_millis();
-                let (value, expires_in) = fetch().await?;
+                let (value, expires_in) = match fetch().await {
+                    Ok(fetched) => fetched,
+                    Err(e) => return self.counted(Err(e)),
+                };
+                crate::metrics::credential_refresh(self.kind, "fetched");
                 let row = stored(value, expires_in, started);
                 if let Err(e) = store::write(&shared.db, &shared.name, &row).await {
                     tracing::warn!(error = %e, credential = %shared.name, "could not share a fetched credential");
@@ -210,7 +233,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_cold_callers_fetch_once() {
-        let cache = Arc::new(CredentialCache::new());
+        let cache = Arc::new(CredentialCache::new("test"));
         let fetches = Arc::new(AtomicUsize::new(0));
         let tasks: Vec<_> = (0..100)
             .map(|_| {
@@ -235,7 +258,7 @@ mod tests {
 
     #[tokio::test]
     async fn invalidate_drops_only_the_stale_value() {
-        let cache = CredentialCache::new();
+        let cache = CredentialCache::new("test");
         cache
             .get_or_refresh(|| async { Ok(("new".to_string(), 7200)) })
             .await
@@ -248,7 +271,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_short_lifetime_is_refreshed_before_it_ends() {
-        let cache = CredentialCache::new();
+        let cache = CredentialCache::new("test");
         // 1 s lifetime → 100 ms margin: due for refresh at 900 ms.
         cache
             .get_or_refresh(|| async { Ok(("a".to_string(), 1)) })
@@ -261,7 +284,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_fetch_leaves_the_cache_cold_for_the_next_caller() {
-        let cache = CredentialCache::new();
+        let cache = CredentialCache::new("test");
         let err = cache
             .get_or_refresh(|| async { Err(WeComError::Status(500)) })
             .await;

@@ -145,9 +145,9 @@ impl WeComClient {
                 agent_id: settings.agent_id,
                 secret: settings.agent_secret.clone(),
                 retry,
-                token: CredentialCache::new(),
-                corp_ticket: CredentialCache::new(),
-                agent_ticket: CredentialCache::new(),
+                token: CredentialCache::new("access_token"),
+                corp_ticket: CredentialCache::new("corp_ticket"),
+                agent_ticket: CredentialCache::new("agent_ticket"),
             }),
         })
     }
@@ -382,19 +382,16 @@ impl WeComClient {
         message: &RobotMessage,
     ) -> Result<(), WeComError> {
         let body = serde_json::to_vec(message).map_err(|e| WeComError::Decode(e.to_string()))?;
-        bounded(async {
-            let resp = self
-                .inner
-                .http
-                .post(webhook_url.expose_secret())
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .map_err(transport_error)?;
-            read_answer::<Empty>(resp).await.map(drop)
-        })
-        .await
+        let req = self
+            .inner
+            .http
+            .post(webhook_url.expose_secret())
+            .header("content-type", "application/json")
+            .body(body);
+        // Measured under its API path: the URL carries the robot's key.
+        bounded(exchange::<Empty>("cgi-bin/webhook/send", req))
+            .await
+            .map(drop)
     }
 
     // ---- plumbing ----------------------------------------------------------------
@@ -477,6 +474,7 @@ impl WeComClient {
         body: Option<&[u8]>,
     ) -> Result<T, WeComError> {
         let url = format!("{}{}", self.inner.api_root, path);
+        let endpoint = format!("cgi-bin/{path}");
         self.retrying(|| async {
             let mut req = self.inner.http.request(method.clone(), &url).query(query);
             req = match &auth {
@@ -488,8 +486,7 @@ impl WeComClient {
                     .header("content-type", "application/json")
                     .body(body.to_vec());
             }
-            let resp = req.send().await.map_err(transport_error)?;
-            read_answer(resp).await
+            exchange(&endpoint, req).await
         })
         .await
     }
@@ -512,6 +509,38 @@ impl WeComClient {
                 other => return other,
             }
         }
+    }
+}
+
+/// Where every request to WeCom goes out: sent, read, and counted and timed under
+/// `endpoint` (its API path: the query carries the token or the secret).
+async fn exchange<T: DeserializeOwned>(
+    endpoint: &str,
+    req: reqwest::RequestBuilder,
+) -> Result<T, WeComError> {
+    let call = crate::metrics::WeComCall::start(endpoint);
+    let (result, timed_out) = match req.send().await {
+        Ok(resp) => (read_answer(resp).await, false),
+        Err(e) => {
+            let timed_out = e.is_timeout();
+            (Err(transport_error(e)), timed_out)
+        }
+    };
+    call.finish(errcode_label(&result, timed_out));
+    result
+}
+
+/// The `errcode` label of a request's outcome: `0`, WeCom's errcode, or what else
+/// went wrong (`transport`, `timeout`, `http_502`, `decode`).
+fn errcode_label<T>(result: &Result<T, WeComError>, timed_out: bool) -> String {
+    match result {
+        Ok(_) => "0".into(),
+        Err(WeComError::Api { errcode, .. }) => errcode.to_string(),
+        Err(WeComError::Transport(_)) if timed_out => "timeout".into(),
+        Err(WeComError::Transport(_)) => "transport".into(),
+        Err(WeComError::Status(status)) => format!("http_{status}"),
+        Err(WeComError::Decode(_)) => "decode".into(),
+        Err(WeComError::Timeout) => "timeout".into(),
     }
 }
 

@@ -13,6 +13,7 @@ mod helpers;
 mod instances;
 mod join_ways;
 mod jssdk;
+mod metrics;
 mod openapi;
 mod order_source;
 mod orders;
