@@ -413,7 +413,7 @@ fn message_row(msg: OutboxMessage, again: Callback<String>) -> impl IntoView {
                 <span class=badge>{state}</span> " " <span class="badge">{kind}</span>
                 " " <span class="muted">{moment(msg.created_at / 1000)}</span>
             </div>
-            <div class="row-title">{msg.summary}</div>
+            <div>{msg.summary}</div>
             <div class="muted">
                 "发往 " {msg.target} " · 尝试 " {msg.attempts} " 次"
                 {msg.conversation_id.map(|c| format!(" · 会话 {c}"))}

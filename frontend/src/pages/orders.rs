@@ -66,7 +66,7 @@ pub fn Orders() -> impl IntoView {
                             <button class="btn btn-primary" data-testid="batch-create"
                                 on:click=move |_| mode.set(Mode::Groups(chosen()))>{format!("批量建群（{n}）")}</button>
                             <button class="btn btn-secondary" data-testid="batch-qr"
-                                on:click=move |_| mode.set(Mode::Qr(chosen()))>{format!("批量生成进群二维码（{n}）")}</button>
+                                on:click=move |_| mode.set(Mode::Qr(chosen()))>{format!("批量生成二维码（{n}）")}</button>
                         </div>
                     })
                 }}
