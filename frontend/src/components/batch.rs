@@ -50,15 +50,21 @@ pub fn BatchGroups(
     let outcomes = StoredValue::new(Vec::<Outcome>::new());
     let group_name = RwSignal::new(String::new());
 
-    let current = move || orders.with_value(|o| o.get(at.get_untracked()).cloned());
+    // `None` too once the walk is gone (stopped, or the member left the page) while
+    // an answer was on its way.
+    let current = move || {
+        let i = at.try_get_untracked()?;
+        orders.try_with_value(|o| o.get(i).cloned()).flatten()
+    };
     // Records the outcome and goes on to the next order, or ends.
     let settle = move |result: Result<String, String>| {
-        if let Some(order) = current() {
-            outcomes.update_value(|o| o.push(Outcome { order, result }));
-        }
+        let Some(order) = current() else {
+            return;
+        };
+        outcomes.update_value(|o| o.push(Outcome { order, result }));
         let next = at.get_untracked() + 1;
         if next >= total {
-            on_done.run(outcomes.get_value());
+            on_done.try_run(outcomes.get_value());
         } else {
             at.set(next);
         }
@@ -160,6 +166,10 @@ pub fn BatchQr(
     leptos::task::spawn_local(async move {
         let mut outcomes = Vec::with_capacity(total);
         for (i, order) in orders.into_iter().enumerate() {
+            if at.is_disposed() {
+                // The member left the page: the rest are not made.
+                return;
+            }
             at.set(i);
             let result = match order.join_way.as_ref() {
                 Some(w) => Ok(w.qr_code.clone()),
@@ -170,7 +180,7 @@ pub fn BatchQr(
             };
             outcomes.push(Outcome { order, result });
         }
-        on_done.run(outcomes);
+        on_done.try_run(outcomes);
     });
     view! {
         <section class="card batch" data-testid="batch-walk">

@@ -248,6 +248,10 @@ fn StaffSection() -> impl IntoView {
     let busy = RwSignal::new(false);
     let said = RwSignal::new(None::<Result<String, String>>);
     let done = move |result: Result<(), Failure>, ok: String| {
+        if busy.is_disposed() {
+            // Another section was opened meanwhile.
+            return;
+        }
         said.set(Some(result.map(|_| ok).map_err(|e| e.message)));
         busy.set(false);
         staff.refetch();
@@ -340,6 +344,9 @@ fn MessagesSection() -> impl IntoView {
     let again = Callback::new(move |id: String| {
         leptos::task::spawn_local(async move {
             let r = api::retry_message(&id).await;
+            if said.is_disposed() {
+                return;
+            }
             said.set(Some(
                 r.map(|_| "已重新排队，稍后发送。".to_string())
                     .map_err(|e| e.message),
@@ -458,7 +465,11 @@ fn AuditSection() -> impl IntoView {
         loading.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            match api::audit(filter.get_untracked(), before).await {
+            let page = api::audit(filter.get_untracked(), before).await;
+            if loading.is_disposed() {
+                return;
+            }
+            match page {
                 Ok(page) => {
                     if before.is_none() {
                         entries.set(page.entries);
