@@ -311,7 +311,8 @@ impl Scrape {
         })
     }
 
-    /// The TCP peer is in `allow`, or the request carries the token.
+    /// The request carries the token, or its TCP peer is in `allow` and it was not
+    /// passed on by a proxy.
     fn may_scrape(&self, req: &HttpRequest) -> bool {
         if let Some(expected) = &self.token {
             let given = req
@@ -324,9 +325,20 @@ impl Scrape {
                 return true;
             }
         }
-        req.peer_addr()
-            .map(|peer| peer.ip().to_canonical())
-            .is_some_and(|ip| self.allow.iter().any(|net| net.contains(&ip)))
+        // A request a proxy passed on comes from the proxy's address: on the same host
+        // that is loopback, whoever sent it. Only the token lets such a request in.
+        let forwarded = [
+            header::FORWARDED,
+            header::HeaderName::from_static("x-forwarded-for"),
+            header::HeaderName::from_static("x-real-ip"),
+        ]
+        .iter()
+        .any(|name| req.headers().contains_key(name));
+        !forwarded
+            && req
+                .peer_addr()
+                .map(|peer| peer.ip().to_canonical())
+                .is_some_and(|ip| self.allow.iter().any(|net| net.contains(&ip)))
     }
 }
 

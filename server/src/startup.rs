@@ -206,6 +206,11 @@ impl Application {
             },
         );
 
+        anyhow::ensure!(
+            settings.groups.resync_every_secs <= 30 * 24 * 3600
+                && settings.groups.pace_ms <= 3_600_000,
+            "groups.resync_every_secs must be at most 30 days (2592000) and groups.pace_ms at most an hour (3600000)"
+        );
         if let Some(resync) = groups::sync::GroupResync::new(orders.clone(), &settings.groups) {
             let resync = Arc::new(resync);
             workers.every("groups.resync", resync.period(), move || {

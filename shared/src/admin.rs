@@ -41,6 +41,10 @@ pub struct AdminStaffBinding {
     /// The member's name in WeCom; `None` when WeCom does not know the member (left
     /// the company, say): the binding routes nothing until it is changed.
     pub member_name: Option<String>,
+    /// Why WeCom could not be asked about the member just now (the binding is shown
+    /// as it is); `None` when it answered.
+    #[serde(default)]
+    pub check_error: Option<String>,
 }
 
 /// How many outbox messages are in each state.

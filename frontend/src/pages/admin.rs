@@ -188,6 +188,14 @@ fn OrdersSection() -> impl IntoView {
 }
 
 fn orders_view(o: AdminOrders, offset: RwSignal<i64>) -> AnyView {
+    if o.orders.is_empty() && o.total > 0 {
+        // Past the last page (orders went away while paging): back to the first.
+        return view! {
+            <p class="muted">"这一页已没有订单。"</p>
+            <button class="btn btn-secondary" on:click=move |_| offset.set(0)>"回到第一页"</button>
+        }
+        .into_any();
+    }
     if o.orders.is_empty() {
         return view! { <p class="muted">"没有符合条件的订单。"</p> }.into_any();
     }
@@ -300,9 +308,12 @@ fn StaffSection() -> impl IntoView {
                                 view! {
                                     <li data-staff=b.binding.staff_id.clone()>
                                         <div class="row-title">{b.binding.staff_id.clone()} " → " {b.binding.wecom_user_id.clone()}</div>
-                                        {match b.member_name {
-                                            Some(name) => view! { <div class="muted">{name}</div> }.into_any(),
-                                            None => view! {
+                                        {match (b.member_name, b.check_error) {
+                                            (Some(name), _) => view! { <div class="muted">{name}</div> }.into_any(),
+                                            (None, Some(why)) => view! {
+                                                <div class="text-error">"暂时无法向企业微信核对这个成员：" {why}</div>
+                                            }.into_any(),
+                                            (None, None) => view! {
                                                 <div class="text-error">"企业微信里已没有这个成员：请改绑到在职成员。"</div>
                                             }.into_any(),
                                         }}
@@ -461,12 +472,16 @@ fn AuditSection() -> impl IntoView {
     let next = RwSignal::new(None::<i64>);
     let loading = RwSignal::new(false);
     let error = RwSignal::new(None::<Failure>);
+    // Each load's number: an answer to an older one (another filter) is dropped.
+    let generation = StoredValue::new(0u32);
     let load = move |before: Option<i64>| {
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
         loading.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
             let page = api::audit(filter.get_untracked(), before).await;
-            if loading.is_disposed() {
+            if generation.try_get_value() != Some(mine) {
                 return;
             }
             match page {

@@ -138,12 +138,12 @@ pub async fn orders(
     tag = "admin",
     security(("session_cookie" = [])),
     description = "Admins only. Every business staff id and its WeCom member, with the member's \
-        name as WeCom has it (`memberName: null` when WeCom no longer knows the member).",
+        name as WeCom has it (`memberName: null` when WeCom no longer knows the member; \
+        `checkError` when WeCom could not be asked about that member just now).",
     responses(
         (status = 200, description = "Every binding.", body = AdminStaff),
         (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
         (status = 403, description = "`admin_only`: the member is not an admin.", body = desk_shared::ApiError),
-        (status = 502, description = "`wecom_failed`.", body = desk_shared::ApiError),
     )
 )]
 pub async fn staff(
@@ -154,29 +154,30 @@ pub async fn staff(
 ) -> Result<HttpResponse, ApiError> {
     require_admin(&admin, &member)?;
     let bindings = crate::bridge::store::bindings(&bridge.db).await?;
-    let checked: Vec<Result<AdminStaffBinding, ApiError>> = futures::stream::iter(bindings)
+    // One member WeCom cannot be asked about says so on its row; the list still shows.
+    let staff: Vec<AdminStaffBinding> = futures::stream::iter(bindings)
         .map(|binding| {
             let orders = orders.clone();
             async move {
-                let member_name = match orders
+                let (member_name, check_error) = match orders
                     .directory
                     .lookup(&orders.wecom, &binding.wecom_user_id)
                     .await
                 {
-                    Ok(p) => Some(p.name),
-                    Err(e) if e.kind() == WeComErrorKind::NoSuchMember => None,
-                    Err(e) => return Err(ApiError::from(e)),
+                    Ok(p) => (Some(p.name), None),
+                    Err(e) if e.kind() == WeComErrorKind::NoSuchMember => (None, None),
+                    Err(e) => (None, Some(ApiError::from(e).message)),
                 };
-                Ok(AdminStaffBinding {
+                AdminStaffBinding {
                     binding,
                     member_name,
-                })
+                    check_error,
+                }
             }
         })
         .buffered(LOOKUPS_AT_ONCE)
         .collect()
         .await;
-    let staff = checked.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(AdminStaff { staff }))

@@ -8,11 +8,15 @@ use desk_shared::Person;
 use crate::wecom::{WeComClient, WeComError};
 
 const TTL: Duration = Duration::from_secs(600);
+/// A member WeCom could not name is not asked about again for this long by `person`
+/// (a departed designer on every page of the admin's orders costs one call a minute).
+const UNNAMED_TTL: Duration = Duration::from_secs(60);
 
 /// A small cache of member names.
 #[derive(Default)]
 pub struct MemberDirectory {
     names: parking_lot::RwLock<HashMap<String, (String, Instant)>>,
+    unnamed: parking_lot::RwLock<HashMap<String, Instant>>,
 }
 
 impl MemberDirectory {
@@ -38,14 +42,29 @@ impl MemberDirectory {
 
     /// The member's name for display; the user id when WeCom cannot say.
     pub async fn person(&self, wecom: &WeComClient, userid: &str) -> Person {
+        let unnamed = || Person {
+            user_id: userid.to_string(),
+            name: userid.to_string(),
+        };
+        if self
+            .unnamed
+            .read()
+            .get(userid)
+            .is_some_and(|at| at.elapsed() < UNNAMED_TTL)
+        {
+            return unnamed();
+        }
         match self.lookup(wecom, userid).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(error = %e, userid, "member name unavailable");
-                Person {
-                    user_id: userid.to_string(),
-                    name: userid.to_string(),
+                let mut list = self.unnamed.write();
+                // Bounded: what has expired goes once the list is long.
+                if list.len() >= 1024 {
+                    list.retain(|_, at| at.elapsed() < UNNAMED_TTL);
                 }
+                list.insert(userid.to_string(), Instant::now());
+                unnamed()
             }
         }
     }

@@ -110,12 +110,24 @@ pub async fn customers_of(db: &Db, chat_id: &str) -> Result<Vec<String>, sqlx::E
     .await
 }
 
-/// Notes that the group was read from WeCom at `at`.
+/// Notes that the group was read from WeCom at `at`: it is there, so not dismissed
+/// (a 40050 that was wrong does not hide the group for good).
 pub async fn mark_synced(tx: &mut Tx<'_>, chat_id: &str, at: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE order_groups SET synced_at = $1 WHERE chat_id = $2")
+    sqlx::query("UPDATE order_groups SET synced_at = $1, dismissed_at = NULL WHERE chat_id = $2")
         .bind(at)
         .bind(chat_id)
         .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
+/// Notes that reading the group failed at `at`: it waits behind the others, so groups
+/// that keep failing never crowd out the rest of a round.
+pub async fn mark_tried(db: &Db, chat_id: &str, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE order_groups SET synced_at = $1 WHERE chat_id = $2")
+        .bind(at)
+        .bind(chat_id)
+        .execute(db)
         .await
         .map(drop)
 }

@@ -205,7 +205,10 @@ impl GroupResync {
                 Ok(Some(Refreshed::Unchanged) | None) => {}
                 Err(e) => {
                     done.failed += 1;
-                    tracing::warn!(chat_id, error = %e, "order group not re-read; next round tries again");
+                    tracing::warn!(chat_id, error = %e, "order group not re-read; tried again after the others");
+                    if let Err(e) = store::mark_tried(&self.orders.db, chat_id, now_secs()).await {
+                        tracing::warn!(chat_id, error = %e, "the failed read could not be noted");
+                    }
                 }
             }
         }

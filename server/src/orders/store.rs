@@ -211,10 +211,12 @@ pub struct Page {
     pub with_group: i64,
 }
 
+// Text is matched without regard to ASCII case on both databases; `!` escapes the
+// wildcards (a backslash would depend on PostgreSQL's string settings).
 const FILTER: &str = "($1 IS NULL OR o.designer_userid = $1)
     AND ($2 IS NULL OR (g.chat_id IS NOT NULL) = $2)
-    AND ($3 IS NULL OR o.id LIKE $3 ESCAPE '\\' OR o.title LIKE $3 ESCAPE '\\'
-         OR o.customer_name LIKE $3 ESCAPE '\\')";
+    AND ($3 IS NULL OR LOWER(o.id) LIKE $3 ESCAPE '!' OR LOWER(o.title) LIKE $3 ESCAPE '!'
+         OR LOWER(o.customer_name) LIKE $3 ESCAPE '!')";
 
 /// Every order the filter matches, newest first, `limit` from `offset`.
 pub async fn page(
@@ -226,9 +228,10 @@ pub async fn page(
     // `%` and `_` in what the admin typed are letters, not wildcards.
     let text = filter.text.map(|t| {
         let escaped = t
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
+            .to_lowercase()
+            .replace('!', "!!")
+            .replace('%', "!%")
+            .replace('_', "!_");
         format!("%{escaped}%")
     });
     let rows = sqlx::query_as(&format!(

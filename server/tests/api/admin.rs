@@ -246,6 +246,11 @@ async fn the_admin_sees_every_order_filtered_by_designer_group_and_text() {
         ["A-3"],
         "by the customer's name"
     );
+    assert_eq!(
+        ids(&list("?q=a-2").await),
+        ["A-2"],
+        "without regard to case"
+    );
 
     let page = list("?limit=2").await;
     let next = list("?limit=2&offset=2").await;
@@ -317,6 +322,31 @@ async fn an_admin_binds_staff_checked_with_wecom_and_each_change_is_in_the_audit
         ]
     );
 
+    // WeCom busy for a member the directory has not named yet: that row says so, the
+    // list still shows.
+    assert_eq!(put("s-4", "chenjing").await.status(), 201);
+    app.sim.set_faults(json!({"busyNext": 1000})).await;
+    let busy = app.get_as(&admin, "/api/admin/staff").await;
+    assert_eq!(busy.status(), 200);
+    let busy: AdminStaff = busy.json().await.expect("json");
+    let row = busy
+        .staff
+        .iter()
+        .find(|s| s.binding.staff_id == "s-4")
+        .expect("s-4");
+    assert_eq!(row.member_name, None);
+    assert!(row.check_error.is_some(), "{row:?}");
+    app.sim.set_faults(json!({})).await;
+    let delete4 = app
+        .send_as(
+            Some(&admin),
+            reqwest::Method::DELETE,
+            "/api/admin/staff/s-4",
+            None,
+        )
+        .await;
+    assert_eq!(delete4.status(), 204);
+
     let delete = app
         .send_as(
             Some(&admin),
@@ -351,6 +381,8 @@ async fn an_admin_binds_staff_checked_with_wecom_and_each_change_is_in_the_audit
         actions,
         [
             ("staff.unbound", "s-2"),
+            ("staff.unbound", "s-4"),
+            ("staff.bound", "s-4"),
             ("staff.bound", "s-2"),
             ("staff.bound", "s-1")
         ],

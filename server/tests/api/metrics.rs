@@ -334,6 +334,37 @@ async fn a_scraper_outside_allow_is_refused_with_a_json_error() {
 }
 
 #[tokio::test]
+async fn a_request_a_proxy_passed_on_from_loopback_is_refused_without_the_token() {
+    // nginx on the same host: every outside request reaches the server from 127.0.0.1.
+    let sim = spawn_simulator().await;
+    let app = spawn_app_with(sim, |c| {
+        format!("{c}\n[metrics]\ntoken = \"scrape-token-77120\"\n")
+    })
+    .await;
+    assert_eq!(app.scrape_response().await.status(), 200, "loopback itself");
+    for header in ["x-forwarded-for", "x-real-ip", "forwarded"] {
+        let r = app
+            .http
+            .get(format!("{}/metrics", app.address))
+            .header(header, "203.0.113.9")
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(r.status(), 403, "{header}");
+        assert_eq!(error_body(r).await.code, "metrics_forbidden");
+    }
+    let r = app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .header("x-forwarded-for", "203.0.113.9")
+        .bearer_auth("scrape-token-77120")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(r.status(), 200, "the token still lets a proxied scraper in");
+}
+
+#[tokio::test]
 async fn the_bearer_token_is_accepted_from_anywhere_and_a_wrong_one_refused() {
     let sim = spawn_simulator().await;
     let app = spawn_app_with(sim, |c| {
