@@ -334,7 +334,7 @@ fn StaffSection() -> impl IntoView {
                     prop:value=move || userid.get() on:input=move |e| userid.set(event_target_value(&e)) />
                 <button class="btn btn-primary" data-testid="staff-bind" disabled=move || busy.get() on:click=add>"绑定"</button>
             </div>
-            {move || busy.get().then(|| view! { <Loading label="正在向企业微信核对成员…" /> })}
+            {move || busy.get().then(|| view! { <Loading label="正在保存（绑定时先向企业微信核对成员）…" /> })}
             {move || said.get().map(|r| match r {
                 Ok(m) => view! { <p class="notice notice-success" role="status" data-testid="staff-said">{m}</p> }.into_any(),
                 Err(m) => view! { <p class="notice notice-error" role="alert" data-testid="staff-said">{m}</p> }.into_any(),
@@ -352,12 +352,19 @@ fn MessagesSection() -> impl IntoView {
     let messages = LocalResource::new(move || api::admin_messages(status.get(), offset.get()));
     let retry = Callback::new(move |_| messages.refetch());
     let said = RwSignal::new(None::<Result<String, String>>);
+    let retrying = RwSignal::new(false);
     let again = Callback::new(move |id: String| {
+        if retrying.get_untracked() {
+            return;
+        }
+        retrying.set(true);
+        said.set(None);
         leptos::task::spawn_local(async move {
             let r = api::retry_message(&id).await;
             if said.is_disposed() {
                 return;
             }
+            retrying.set(false);
             said.set(Some(
                 r.map(|_| "已重新排队，稍后发送。".to_string())
                     .map_err(|e| e.message),
@@ -380,6 +387,7 @@ fn MessagesSection() -> impl IntoView {
                         on:click=move |_| { offset.set(0); status.set(key.to_string()); }>{label}</button>
                 }).collect_view()}
             </div>
+            {move || retrying.get().then(|| view! { <Loading label="正在重新排队…" /> })}
             {move || said.get().map(|r| match r {
                 Ok(m) => view! { <p class="notice notice-success" role="status">{m}</p> }.into_any(),
                 Err(m) => view! { <p class="notice notice-error" role="alert">{m}</p> }.into_any(),

@@ -288,6 +288,29 @@ async fn an_admin_binds_staff_checked_with_wecom_and_each_change_is_in_the_audit
             .await
         }
     };
+    let delete = |staff: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.send_as(
+                Some(&admin),
+                reqwest::Method::DELETE,
+                &format!("/api/admin/staff/{staff}"),
+                None,
+            )
+            .await
+            .status()
+        }
+    };
+    let list = || {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let r = app.get_as(&admin, "/api/admin/staff").await;
+            assert_eq!(r.status(), 200);
+            r.json::<AdminStaff>().await.expect("json")
+        }
+    };
     let r = put("s-1", "nobody-here").await;
     assert_eq!(r.status(), 400);
     assert_eq!(error_body(r).await.code, "unknown_member");
@@ -297,12 +320,7 @@ async fn an_admin_binds_staff_checked_with_wecom_and_each_change_is_in_the_audit
     assert_eq!(taken.status(), 409);
     assert_eq!(error_body(taken).await.code, "member_already_bound");
 
-    let staff: AdminStaff = app
-        .get_as(&admin, "/api/admin/staff")
-        .await
-        .json()
-        .await
-        .expect("json");
+    let staff = list().await;
     let shown: Vec<(&str, &str, Option<&str>)> = staff
         .staff
         .iter()
@@ -326,9 +344,7 @@ async fn an_admin_binds_staff_checked_with_wecom_and_each_change_is_in_the_audit
     // list still shows.
     assert_eq!(put("s-4", "chenjing").await.status(), 201);
     app.sim.set_faults(json!({"busyNext": 1000})).await;
-    let busy = app.get_as(&admin, "/api/admin/staff").await;
-    assert_eq!(busy.status(), 200);
-    let busy: AdminStaff = busy.json().await.expect("json");
+    let busy = list().await;
     let row = busy
         .staff
         .iter()
@@ -337,34 +353,10 @@ async fn an_admin_binds_staff_checked_with_wecom_and_each_change_is_in_the_audit
     assert_eq!(row.member_name, None);
     assert!(row.check_error.is_some(), "{row:?}");
     app.sim.set_faults(json!({})).await;
-    let delete4 = app
-        .send_as(
-            Some(&admin),
-            reqwest::Method::DELETE,
-            "/api/admin/staff/s-4",
-            None,
-        )
-        .await;
-    assert_eq!(delete4.status(), 204);
+    assert_eq!(delete("s-4").await, 204);
 
-    let delete = app
-        .send_as(
-            Some(&admin),
-            reqwest::Method::DELETE,
-            "/api/admin/staff/s-2",
-            None,
-        )
-        .await;
-    assert_eq!(delete.status(), 204);
-    let again = app
-        .send_as(
-            Some(&admin),
-            reqwest::Method::DELETE,
-            "/api/admin/staff/s-2",
-            None,
-        )
-        .await;
-    assert_eq!(again.status(), 404);
+    assert_eq!(delete("s-2").await, 204);
+    assert_eq!(delete("s-2").await, 404, "not bound any more");
 
     let audit: AuditPage = app
         .get_as(&admin, "/api/admin/audit?member=wangqiang")
