@@ -41,6 +41,26 @@ fn is_well_formed_request_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
+/// The header the H5 sends on a state-changing request that has no JSON body: a page
+/// of another site cannot send it without a CORS preflight, which it never passes.
+pub const CSRF_HEADER: &str = "x-desk-request";
+
+/// The app's own origin (`scheme://host[:port]` of `server.public_url`): the one
+/// origin whose pages may change state through the session-cookie API.
+#[derive(Debug, Clone)]
+pub struct OwnOrigin(pub Option<String>);
+
+impl OwnOrigin {
+    pub fn of(public_url: &str) -> Self {
+        Self(
+            url::Url::parse(public_url)
+                .ok()
+                .map(|u| u.origin().ascii_serialization())
+                .filter(|o| o != "null"),
+        )
+    }
+}
+
 /// How long one request may wait on WeCom in all (`wecom.request_deadline_secs`).
 #[derive(Debug, Clone, Copy)]
 pub struct RequestDeadline(pub std::time::Duration);
@@ -103,6 +123,9 @@ fn refusal(req: &ServiceRequest) -> Option<ApiError> {
             ),
         ));
     }
+    if let Some(refusal) = cross_site_refusal(req) {
+        return Some(refusal);
+    }
     // actix would percent-decode a non-UTF-8 path lossily, and a handler would then
     // act on an id nobody sent.
     let path = req.uri().path();
@@ -113,6 +136,74 @@ fn refusal(req: &ServiceRequest) -> Option<ApiError> {
         return Some(ApiError::bad_request(
             ErrorCode::BadPath,
             "请求路径的百分号编码不是有效的 UTF-8。/ The path's percent-encoding is not valid UTF-8.",
+        ));
+    }
+    None
+}
+
+/// Whether a request to `path` acts on the session cookie alone: the member and admin
+/// API and logging out. (`/api/v1/` takes an API key, `/api/jssdk/` changes nothing
+/// and answers configured origins, `/wecom/` is signed by WeCom.)
+fn acts_on_the_session(path: &str) -> bool {
+    (path.starts_with("/api/") && !path.starts_with("/api/v1/") && !path.starts_with("/api/jssdk/"))
+        || path == "/auth/logout"
+}
+
+/// Cross-site request forgery, refused whatever SameSite a webview honours: a
+/// state-changing request with the session cookie must come from the app's own
+/// origin when the browser says where it comes from (`Sec-Fetch-Site`, `Origin`),
+/// and must carry JSON or `X-Desk-Request` (neither can be sent from another site
+/// without a preflight).
+fn cross_site_refusal(req: &ServiceRequest) -> Option<ApiError> {
+    use actix_web::http::Method;
+    // Without the session cookie there is nothing to forge: such a request is 401.
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || !acts_on_the_session(req.path())
+        || req.cookie(crate::auth::SESSION_COOKIE).is_none()
+    {
+        return None;
+    }
+    let headers = req.headers();
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let foreign = || {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::OriginNotAllowed,
+            "这个请求来自别的网站，已拒绝：请在企业微信里打开本应用的页面操作。/ Cross-site requests are refused.",
+        )
+    };
+    if let Some(site) = text("sec-fetch-site") {
+        if !site.eq_ignore_ascii_case("same-origin") {
+            return Some(foreign());
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let own = req.app_data::<OwnOrigin>().and_then(|o| o.0.as_deref());
+        let host = req.connection_info().host().to_ascii_lowercase();
+        let same = origin.to_str().ok().is_some_and(|o| {
+            Some(o) == own
+                || url::Url::parse(o).is_ok_and(|u| {
+                    let authority = match u.port() {
+                        Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
+                        None => u.host_str().unwrap_or_default().to_string(),
+                    };
+                    authority.eq_ignore_ascii_case(&host)
+                })
+        });
+        if !same {
+            return Some(foreign());
+        }
+    }
+    let json = text("content-type").is_some_and(|ct| {
+        ct.split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if !json && !headers.contains_key(CSRF_HEADER) {
+        return Some(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadContentType,
+            "请求体须为 JSON（Content-Type: application/json）；没有请求体时须带 X-Desk-Request 头。/ Send JSON, or X-Desk-Request with no body.",
         ));
     }
     None

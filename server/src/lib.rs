@@ -19,6 +19,7 @@ pub mod groups;
 pub mod h5;
 pub mod health;
 pub mod html;
+pub mod ids;
 pub mod integration;
 pub mod joinway;
 pub mod jssdk;

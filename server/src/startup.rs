@@ -111,6 +111,7 @@ impl Application {
                 .map_err(anyhow::Error::msg)?,
         });
         let auth = web::Data::new(AuthState::new(&settings, db.clone(), wecom.clone())?);
+        let allowance = Arc::new(crate::auth::Allowance::default());
         let orders = web::Data::new(OrdersState {
             db: db.clone(),
             wecom: wecom.clone(),
@@ -122,10 +123,12 @@ impl Application {
             source: crate::orders::source::OrderSource::from_settings(&settings.integration)?,
             events: events.clone(),
             outbox_wake: outbox.wake_signal(),
+            allowance: allowance.clone(),
         });
-        let cards = web::Data::new(sidebar::CustomerCards::new(Duration::from_secs(
-            settings.contacts.profile_ttl_secs,
-        )));
+        let cards = web::Data::new(sidebar::CustomerCards::new(
+            Duration::from_secs(settings.contacts.profile_ttl_secs),
+            allowance,
+        ));
         let bridge = web::Data::new(BridgeState {
             db: db.clone(),
             wecom: wecom.clone(),
@@ -228,6 +231,7 @@ impl Application {
             "wecom.request_deadline_secs must be a positive number of seconds"
         );
         let deadline = edge::RequestDeadline(Duration::from_secs_f64(deadline_secs.min(600.0)));
+        let own_origin = edge::OwnOrigin::of(&settings.server.public_url);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(edge::guard))
@@ -245,6 +249,7 @@ impl Application {
                 .app_data(api_keys.clone())
                 .app_data(admin.clone())
                 .app_data(deadline)
+                .app_data(own_origin.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(JSON_LIMIT)

@@ -1,7 +1,10 @@
 //! WeCom login (OAuth, `snsapi_base`) and sessions: `/auth/login`, `/auth/callback`,
 //! `GET /api/session`, and the `Member` extractor handlers use to know who asks.
 
+pub mod allowance;
 pub mod store;
+
+pub use allowance::Allowance;
 
 use std::future::Future;
 use std::pin::Pin;

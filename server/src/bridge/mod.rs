@@ -75,14 +75,7 @@ fn check_conversation_id(id: &str) -> Result<(), ApiError> {
 }
 
 fn check_staff_id(id: &str) -> Result<(), ApiError> {
-    let n = id.chars().count();
-    if n == 0 || n > MAX_STAFF_ID_CHARS || id.chars().any(desk_shared::is_control_or_bidi) {
-        return Err(invalid(
-            "staffId",
-            format!("须为 1~{MAX_STAFF_ID_CHARS} 个字符，不能含控制字符"),
-        ));
-    }
-    Ok(())
+    crate::ids::check_id(id, MAX_STAFF_ID_CHARS).map_err(|why| invalid("staffId", why.0))
 }
 
 /// What the robot posts: the website's text and the line telling staff how to answer.
@@ -122,6 +115,7 @@ async fn notify(
     if n.text.trim().is_empty() {
         return Err(invalid("text", "不能为空"));
     }
+    crate::ids::check_text(&n.text).map_err(|why| invalid("text", why.0))?;
     let content = robot_text(&n.text, &n.conversation_id);
     if content.len() > MAX_ROBOT_TEXT_BYTES {
         let room = MAX_ROBOT_TEXT_BYTES - robot_text("", &n.conversation_id).len();
@@ -189,7 +183,9 @@ async fn notify(
         .await?
         .ok_or_else(|| ApiError::internal("a queued notification is gone"))?;
     if !new
-        && (now.payload != payload || now.conversation_id.as_deref() != Some(&n.conversation_id))
+        && (now.payload != payload
+            || now.target != robot
+            || now.conversation_id.as_deref() != Some(&n.conversation_id))
     {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -339,8 +335,7 @@ pub(crate) async fn bind_staff(
 ) -> Result<HttpResponse, ApiError> {
     check_staff_id(staff_id)?;
     let userid = wecom_user_id.trim();
-    if userid.is_empty() || userid.len() > 64 || userid.chars().any(desk_shared::is_control_or_bidi)
-    {
+    if !crate::ids::is_id(userid, crate::ids::MAX_ID_CHARS) {
         return Err(invalid("wecomUserId", "须为 1~64 个字符的企业微信成员账号"));
     }
     match state.wecom.member(userid).await {

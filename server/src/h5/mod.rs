@@ -17,6 +17,9 @@ use actix_web::{web, HttpResponse};
 struct Shell {
     html: Arc<str>,
     csp: HeaderValue,
+    /// The same with `frame-ancestors 'none'`: the admin console is never shown in
+    /// the chat toolbar, so no page may frame it (clickjacking).
+    csp_unframed: HeaderValue,
 }
 
 /// The app's shell, and the sidebar's when it was built on its own.
@@ -29,13 +32,14 @@ struct Shells {
 impl Shell {
     fn read(file: &Path, bridge_script: Option<&str>) -> std::io::Result<Self> {
         let html = inject(&std::fs::read_to_string(file)?, bridge_script);
-        let csp = match HeaderValue::from_str(&content_security_policy(&html, bridge_script)) {
-            Ok(v) => v,
-            Err(_) => HeaderValue::from_static("default-src 'self'"),
+        let policy = content_security_policy(&html, bridge_script);
+        let header = |p: String| {
+            HeaderValue::from_str(&p).unwrap_or(HeaderValue::from_static("default-src 'self'"))
         };
         Ok(Self {
             html: html.into(),
-            csp,
+            csp: header(policy.clone()),
+            csp_unframed: header(format!("{policy}; frame-ancestors 'none'")),
         })
     }
 }
@@ -103,19 +107,25 @@ fn inject(html: &str, bridge_script: Option<&str>) -> String {
     }
 }
 
-fn serve(shell: &Shell) -> HttpResponse {
+fn serve(shell: &Shell, csp: &HeaderValue) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .insert_header((header::CONTENT_SECURITY_POLICY, shell.csp.clone()))
+        .insert_header((header::CONTENT_SECURITY_POLICY, csp.clone()))
         .body(shell.html.to_string())
 }
 
-async fn serve_app(shells: web::Data<Shells>) -> HttpResponse {
-    serve(&shells.app)
+async fn serve_app(shells: web::Data<Shells>, req: actix_web::HttpRequest) -> HttpResponse {
+    let path = req.path();
+    let app = &shells.app;
+    match path == "/admin" || path.starts_with("/admin/") {
+        true => serve(app, &app.csp_unframed),
+        false => serve(app, &app.csp),
+    }
 }
 
 async fn serve_sidebar(shells: web::Data<Shells>) -> HttpResponse {
-    serve(shells.sidebar.as_ref().unwrap_or(&shells.app))
+    let shell = shells.sidebar.as_ref().unwrap_or(&shells.app);
+    serve(shell, &shell.csp)
 }
 
 /// Only what the H5 loads: its own files, the inline start-up script Trunk writes

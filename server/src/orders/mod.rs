@@ -28,6 +28,9 @@ pub struct OrdersState {
     pub events: crate::events::Events,
     /// Rung when an event was queued, so it goes out now.
     pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Each member's look-ups per minute (business-system pulls here, WeCom look-ups
+    /// in the sidebar).
+    pub allowance: std::sync::Arc<crate::auth::Allowance>,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -60,6 +63,8 @@ pub enum OrdersError {
     InvalidField { field: &'static str, why: String },
     #[error("no such order")]
     NotFound,
+    #[error("too many orders asked of the business system by this member this minute")]
+    TooMany,
     #[error("the member is neither the order's designer nor its project manager")]
     NotYourOrder,
     #[error("the chat is not a customer group")]
@@ -80,6 +85,16 @@ pub enum OrdersError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl OrdersError {
+    /// Whether WeCom's rate limit (45009) is why: work meeting it waits a whole window.
+    pub fn is_rate_limited(&self) -> bool {
+        match self {
+            Self::WeCom(e) | Self::Mirror(MirrorError::WeCom(e)) => e.is_rate_limited(),
+            _ => false,
+        }
+    }
+}
+
 impl From<sqlx::Error> for OrdersError {
     fn from(e: sqlx::Error) -> Self {
         Self::Unexpected(anyhow::Error::new(e).context("orders database"))
@@ -97,6 +112,11 @@ impl From<OrdersError> for ApiError {
                 StatusCode::NOT_FOUND,
                 ErrorCode::OrderNotFound,
                 "订单不存在：请确认订单号，或在业务系统里查看这个订单。/ No such order.",
+            ),
+            OrdersError::TooMany => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyRequests,
+                "一分钟内打开的订单太多了，请稍等一分钟再试。/ Too many orders opened this minute; wait a minute.",
             ),
             OrdersError::Source(e) => {
                 tracing::warn!(error = %e, "order source failed");
@@ -177,16 +197,23 @@ fn validate(id: &str, o: &OrderInput) -> Result<(), OrdersError> {
             return Err(field_error(field, "不能含控制字符或文字方向控制符"));
         }
     }
+    for (field, userid) in [
+        ("designerUserId", &o.designer_user_id),
+        ("projectManagerUserId", &o.project_manager_user_id),
+    ] {
+        if let Err(why) = crate::ids::check_id(userid.trim(), crate::ids::MAX_ID_CHARS) {
+            return Err(field_error(field, why.0));
+        }
+    }
     if !matches!(o.status.as_deref(), None | Some("open" | "closed")) {
         return Err(field_error("status", "须为 open 或 closed"));
     }
-    if id.is_empty() || id.len() > 64 || id.chars().any(|c| is_control_or_bidi(c) || c == '/') {
-        return Err(field_error(
-            "id",
-            "须为 1~64 个字符，不含 / 、控制字符或文字方向控制符",
-        ));
-    }
-    Ok(())
+    check_order_id(id)
+}
+
+/// The one id rule (`ids::check_id`) for order ids.
+fn check_order_id(id: &str) -> Result<(), OrdersError> {
+    crate::ids::check_id(id, crate::ids::MAX_ID_CHARS).map_err(|why| field_error("id", why.0))
 }
 
 /// `PUT /api/v1/orders/{id}`: the business system upserts an order.
@@ -282,7 +309,7 @@ async fn visible_order(
     id: &str,
     member: &Member,
 ) -> Result<(OrderRow, Option<String>), OrdersError> {
-    let (row, notice) = stored_or_pulled(state, id).await?;
+    let (row, notice) = stored_or_pulled(state, id, &member.0.user_id).await?;
     if !row.is_on(&member.0.user_id) {
         return Err(OrdersError::NotYourOrder);
     }
@@ -291,12 +318,19 @@ async fn visible_order(
 
 /// The stored order, or, with a business system to ask (`integration.order_source`),
 /// the order fetched from it when not stored or pulled longer ago than the TTL. One
-/// fetch per order at a time. When the business system cannot answer, a stored copy
-/// is used with a notice; an answer that is not a valid order stores nothing.
+/// fetch per order at a time, each counted against `member`'s allowance; an id the
+/// business system has just said it does not have is not asked again for a while.
+/// When the business system cannot answer, a stored copy is used with a notice; an
+/// answer that is not a valid order stores nothing. An id no order can have is 404
+/// before anything is looked up or kept.
 async fn stored_or_pulled(
     state: &OrdersState,
     id: &str,
+    member: &str,
 ) -> Result<(OrderRow, Option<String>), OrdersError> {
+    if check_order_id(id).is_err() {
+        return Err(OrdersError::NotFound);
+    }
     let source::OrderSource::Http(source) = &state.source else {
         return Ok((find(state, id).await?, None));
     };
@@ -309,16 +343,24 @@ async fn stored_or_pulled(
             return Ok((row, None));
         }
     }
-    let slot = source.slot(id);
-    let _one_fetch = slot.lock().await;
+    let _one_fetch = source.slot(id).lock().await;
     let stored = store::get(&state.db, id).await?;
     if let Some(row) = &stored {
         if fresh(row) {
             return Ok((row.clone(), None));
         }
     }
-    if id.is_empty() || id.len() > 64 || id.chars().any(|c| is_control_or_bidi(c) || c == '/') {
+    if stored.is_none() && source.recently_not_found(id) {
         return Err(OrdersError::NotFound);
+    }
+    if !state.allowance.take(member) {
+        return match stored {
+            Some(row) => Ok((
+                row,
+                Some("一分钟内打开的订单太多，这是之前取到的订单信息，可能不是最新的；稍后再打开可刷新。".into()),
+            )),
+            None => Err(OrdersError::TooMany),
+        };
     }
     match source.fetch(id).await {
         Ok(source::Pulled::Found(input)) => {

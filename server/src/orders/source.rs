@@ -2,8 +2,8 @@
 //! it on demand (`integration.order_source` = an http(s) URL template with `{id}`).
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::hash::{BuildHasher, RandomState};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use desk_shared::OrderInput;
@@ -31,9 +31,23 @@ pub struct HttpOrderSource {
     /// A pulled order is used this long before it is fetched again (seconds).
     pub ttl_secs: i64,
     http: reqwest::Client,
-    /// One fetch per order at a time; concurrent opens wait for it.
-    fetching: parking_lot::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One fetch per order at a time; concurrent opens wait for it. A fixed set of
+    /// locks chosen by the id's hash: nothing is kept per id, so ids nobody has
+    /// cost no memory (two ids sharing a lock only wait for each other).
+    fetching: [tokio::sync::Mutex<()>; FETCH_LOCKS],
+    hasher: RandomState,
+    /// Ids the business system answered 404 for, and when: not asked again for
+    /// `NOT_FOUND_FOR`. Bounded by `MAX_NOT_FOUND`.
+    not_found: parking_lot::Mutex<HashMap<String, Instant>>,
 }
+
+/// Locks that serialise fetches of one order.
+const FETCH_LOCKS: usize = 64;
+/// How long an order the business system does not have is answered 404 without
+/// asking it again: an order created meanwhile shows after this long.
+pub const NOT_FOUND_FOR: Duration = Duration::from_secs(60);
+/// Unknown ids remembered at most (some 100 bytes each).
+const MAX_NOT_FOUND: usize = 10_000;
 
 /// What the business system said about an order.
 #[derive(Debug)]
@@ -99,33 +113,84 @@ impl OrderSource {
             headers,
             ttl_secs: s.order_source_ttl_secs as i64,
             http,
-            fetching: Default::default(),
+            fetching: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
+            hasher: RandomState::new(),
+            not_found: Default::default(),
         }))
     }
 }
 
 impl HttpOrderSource {
-    /// The URL for order `id`: `{id}` percent-encoded, so no id can change the path.
-    pub fn url_for(&self, id: &str) -> String {
+    /// The URL for order `id`: `{id}` percent-encoded, so no id can change the path;
+    /// `None` when the URL would not stay under the template's path all the same (an
+    /// id of dots only is a `..` segment to URL parsers even percent-encoded).
+    pub fn url_for(&self, id: &str) -> Option<String> {
         let encoded = percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC)
             .to_string();
-        self.template.replace("{id}", &encoded)
+        let url = self.template.replace("{id}", &encoded);
+        let before_id = &self.template[..self.template.find("{id}")?];
+        let parsed = url::Url::parse(&url).ok()?;
+        let base = url::Url::parse(&format!("{before_id}x")).ok()?;
+        let base_dir = base.path().strip_suffix('x')?;
+        (parsed.path().starts_with(base_dir)
+            && parsed.path().len() > base_dir.len()
+            && parsed.host() == base.host()
+            && parsed.port() == base.port())
+        .then_some(url)
     }
 
     /// The lock that makes concurrent opens of one order share one fetch.
-    pub fn slot(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.fetching
-            .lock()
-            .entry(id.to_string())
-            .or_default()
-            .clone()
+    pub fn slot(&self, id: &str) -> &tokio::sync::Mutex<()> {
+        let i = self.hasher.hash_one(id) as usize % FETCH_LOCKS;
+        &self.fetching[i]
     }
 
-    /// GETs order `id` from the business system.
+    /// Whether the business system said it has no order `id` less than
+    /// `NOT_FOUND_FOR` ago.
+    pub fn recently_not_found(&self, id: &str) -> bool {
+        self.not_found
+            .lock()
+            .get(id)
+            .is_some_and(|at| at.elapsed() < NOT_FOUND_FOR)
+    }
+
+    fn remember_not_found(&self, id: &str) {
+        let mut seen = self.not_found.lock();
+        if seen.len() >= MAX_NOT_FOUND {
+            seen.retain(|_, at| at.elapsed() < NOT_FOUND_FOR);
+            if seen.len() >= MAX_NOT_FOUND {
+                seen.clear();
+            }
+        }
+        seen.insert(id.to_string(), Instant::now());
+    }
+
+    /// How many unknown ids are remembered (for tests of the bound).
+    pub fn remembered_not_found(&self) -> usize {
+        self.not_found.lock().len()
+    }
+
+    /// GETs order `id` from the business system. A 404 is remembered for
+    /// `NOT_FOUND_FOR`.
     pub async fn fetch(&self, id: &str) -> Result<Pulled, PullError> {
+        let pulled = self.fetch_once(id).await;
+        match &pulled {
+            Ok(Pulled::NotFound) => self.remember_not_found(id),
+            Ok(Pulled::Found(_)) => {
+                self.not_found.lock().remove(id);
+            }
+            Err(_) => {}
+        }
+        pulled
+    }
+
+    async fn fetch_once(&self, id: &str) -> Result<Pulled, PullError> {
+        let Some(url) = self.url_for(id) else {
+            return Ok(Pulled::NotFound);
+        };
         let mut resp = self
             .http
-            .get(self.url_for(id))
+            .get(url)
             .headers(self.headers.clone())
             .header("accept", "application/json")
             .send()
@@ -218,11 +283,41 @@ mod tests {
         else {
             panic!("http source");
         };
-        assert_eq!(src.url_for("DD-1"), "https://erp.example.com/o/DD%2D1?x=1");
         assert_eq!(
-            src.url_for("../admin?a=b#c"),
-            "https://erp.example.com/o/%2E%2E%2Fadmin%3Fa%3Db%23c?x=1"
+            src.url_for("DD-1").as_deref(),
+            Some("https://erp.example.com/o/DD%2D1?x=1")
         );
+        assert_eq!(
+            src.url_for("../admin?a=b#c").as_deref(),
+            Some("https://erp.example.com/o/%2E%2E%2Fadmin%3Fa%3Db%23c?x=1")
+        );
+    }
+
+    #[test]
+    fn dot_segments_never_leave_the_templates_path() {
+        for template in [
+            "https://erp.example.com/api/orders/{id}",
+            "https://erp.example.com/api/orders/{id}/detail?k=1",
+            "https://erp.example.com/api/orders/{id}.json",
+        ] {
+            let Ok(OrderSource::Http(src)) = OrderSource::from_settings(&settings(template)) else {
+                panic!("http source");
+            };
+            for id in [
+                ".", "..", "...", "%2e", "%2e%2e", "/", "../..", "./x", "a/../..",
+            ] {
+                if let Some(url) = src.url_for(id) {
+                    let parsed = url::Url::parse(&url).expect("a URL");
+                    assert!(
+                        parsed.path().starts_with("/api/orders/")
+                            && parsed.path().len() > "/api/orders/".len(),
+                        "{template} with {id:?} went to {}",
+                        parsed.path()
+                    );
+                }
+            }
+            assert!(src.url_for("..").is_none() || template.ends_with(".json"));
+        }
     }
 
     #[test]

@@ -211,12 +211,16 @@ pub struct Page {
     pub with_group: i64,
 }
 
-// Text is matched without regard to ASCII case on both databases; `!` escapes the
-// wildcards (a backslash would depend on PostgreSQL's string settings).
+// Text is matched without regard to case; `!` escapes the wildcards (a backslash
+// would depend on PostgreSQL's string settings). SQLite's LOWER folds ASCII only and
+// PostgreSQL's every letter: `$3` is what was typed folded as PostgreSQL folds, `$4`
+// folded as SQLite does, so the very text of an order always finds it on both.
 const FILTER: &str = "($1 IS NULL OR o.designer_userid = $1)
     AND ($2 IS NULL OR (g.chat_id IS NOT NULL) = $2)
     AND ($3 IS NULL OR LOWER(o.id) LIKE $3 ESCAPE '!' OR LOWER(o.title) LIKE $3 ESCAPE '!'
-         OR LOWER(o.customer_name) LIKE $3 ESCAPE '!')";
+         OR LOWER(o.customer_name) LIKE $3 ESCAPE '!'
+         OR LOWER(o.id) LIKE $4 ESCAPE '!' OR LOWER(o.title) LIKE $4 ESCAPE '!'
+         OR LOWER(o.customer_name) LIKE $4 ESCAPE '!')";
 
 /// Every order the filter matches, newest first, `limit` from `offset`.
 pub async fn page(
@@ -226,20 +230,22 @@ pub async fn page(
     limit: i64,
 ) -> Result<Page, sqlx::Error> {
     // `%` and `_` in what the admin typed are letters, not wildcards.
-    let text = filter.text.map(|t| {
-        let escaped = t
-            .to_lowercase()
+    let pattern = |folded: String| {
+        let escaped = folded
             .replace('!', "!!")
             .replace('%', "!%")
             .replace('_', "!_");
         format!("%{escaped}%")
-    });
+    };
+    let text = filter.text.map(|t| pattern(t.to_lowercase()));
+    let ascii = filter.text.map(|t| pattern(t.to_ascii_lowercase()));
     let rows = sqlx::query_as(&format!(
-        "{SELECT} WHERE {FILTER} ORDER BY o.updated_at DESC, o.id LIMIT $4 OFFSET $5"
+        "{SELECT} WHERE {FILTER} ORDER BY o.updated_at DESC, o.id LIMIT $5 OFFSET $6"
     ))
     .bind(filter.designer)
     .bind(filter.with_group)
     .bind(text.as_deref())
+    .bind(ascii.as_deref())
     .bind(limit)
     .bind(offset)
     .fetch_all(db)
@@ -251,6 +257,7 @@ pub async fn page(
     .bind(filter.designer)
     .bind(filter.with_group)
     .bind(text.as_deref())
+    .bind(ascii.as_deref())
     .fetch_one(db)
     .await?;
     Ok(Page {

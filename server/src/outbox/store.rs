@@ -242,11 +242,13 @@ pub struct RowState {
     pub sent_at: Option<i64>,
     pub conversation_id: Option<String>,
     pub payload: String,
+    /// The robot's name, an event's type, a member's userid: where it goes.
+    pub target: String,
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<RowState>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, kind, status, attempts, last_error, sent_at, conversation_id, payload
+        "SELECT id, kind, status, attempts, last_error, sent_at, conversation_id, payload, target
          FROM outbox WHERE id = $1",
     )
     .bind(id)

@@ -45,14 +45,11 @@ pub struct Api;
 pub struct CustomerCards {
     ttl: Duration,
     cards: parking_lot::Mutex<HashMap<String, (Option<ExternalContactDetail>, Instant)>>,
-    /// Per member: when their current minute began, and the WeCom look-ups in it.
-    asked: parking_lot::Mutex<HashMap<String, (Instant, u32)>>,
+    /// The members' look-ups per minute, shared with the orders' pulls.
+    allowance: std::sync::Arc<crate::auth::Allowance>,
 }
 
-/// WeCom look-ups one member's sidebar requests may cause per minute: a member opens
-/// far fewer new customers or groups than this, a script trying ids hits it at once.
-pub const LOOKUPS_PER_MINUTE: u32 = 30;
-const MINUTE: Duration = Duration::from_secs(60);
+pub use crate::auth::allowance::LOOKUPS_PER_MINUTE;
 
 /// More customers than a company's staff open sidebars on within one TTL.
 const MAX_CARDS: usize = 10_000;
@@ -72,34 +69,20 @@ const MAX_PHONE_KEYS: usize = 200;
 type Kept = (Option<ExternalContactDetail>, Duration);
 
 impl CustomerCards {
-    pub fn new(ttl: Duration) -> Self {
+    pub fn new(ttl: Duration, allowance: std::sync::Arc<crate::auth::Allowance>) -> Self {
         Self {
             ttl,
             cards: parking_lot::Mutex::new(HashMap::new()),
-            asked: parking_lot::Mutex::new(HashMap::new()),
+            allowance,
         }
     }
 
     /// Counts one WeCom look-up for `member`; `TooMany` past the minute's allowance.
     fn may_ask(&self, member: &str) -> Result<(), SidebarError> {
-        let mut asked = self.asked.lock();
-        if asked.len() >= MAX_CARDS {
-            asked.retain(|_, (since, _)| since.elapsed() < MINUTE);
-            if asked.len() >= MAX_CARDS {
-                asked.clear();
-            }
+        match self.allowance.take(member) {
+            true => Ok(()),
+            false => Err(SidebarError::TooMany),
         }
-        let (since, count) = asked
-            .entry(member.to_string())
-            .or_insert((Instant::now(), 0));
-        if since.elapsed() >= MINUTE {
-            (*since, *count) = (Instant::now(), 0);
-        }
-        if *count >= LOOKUPS_PER_MINUTE {
-            return Err(SidebarError::TooMany);
-        }
-        *count += 1;
-        Ok(())
     }
 
     fn get(&self, id: &str) -> Option<Kept> {
@@ -176,6 +159,17 @@ impl From<SidebarError> for ApiError {
             SidebarError::Orders(e) => e.into(),
             SidebarError::WeCom(e) => e.into(),
             SidebarError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl SidebarError {
+    /// Whether WeCom's rate limit (45009) is why: work meeting it waits a whole window.
+    pub fn is_rate_limited(&self) -> bool {
+        match self {
+            Self::WeCom(e) => e.is_rate_limited(),
+            Self::Orders(e) => e.is_rate_limited(),
+            _ => false,
         }
     }
 }

@@ -103,9 +103,10 @@ async fn create(
     if extra.len() > MAX_EXTRA {
         return Err(invalid(format!("最多 {MAX_EXTRA} 人")));
     }
-    if extra.iter().any(|u| {
-        u.trim().is_empty() || u.len() > 64 || u.chars().any(desk_shared::is_control_or_bidi)
-    }) {
+    if extra
+        .iter()
+        .any(|u| !crate::ids::is_id(u.trim(), crate::ids::MAX_ID_CHARS))
+    {
         return Err(invalid("须为企业微信成员账号"));
     }
     if let Some(chat) = store::of_order(&orders.db, &order.id).await? {

@@ -109,6 +109,14 @@ async fn pages_carry_a_content_security_policy_that_allows_only_what_the_h5_load
     );
     assert_eq!(header(&page, "x-content-type-options"), "nosniff");
     assert_eq!(header(&page, "referrer-policy"), "same-origin");
+    // The admin console is never in the chat toolbar: no page may frame it.
+    for admin in ["/admin", "/admin/pool"] {
+        let page = app.get(admin).await;
+        assert_eq!(page.status(), 200);
+        let csp = header(&page, "content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'"), "{admin}: {csp}");
+        assert!(csp.contains("'wasm-unsafe-eval'"), "{admin}: {csp}");
+    }
 
     let demo = app_serving(&dist, Some("http://127.0.0.1:9/sim/bridge.js")).await;
     let csp = header(&demo.get("/").await, "content-security-policy");

@@ -437,8 +437,10 @@ impl TestApp {
         if let Some(session) = session {
             req = req.header("cookie", session);
         }
-        if let Some(body) = body {
-            req = req.json(body);
+        match body {
+            Some(body) => req = req.json(body),
+            // What the H5 sends with a request that has no body.
+            None => req = req.header("x-desk-request", "1"),
         }
         req.send().await.expect("server answers")
     }
@@ -709,5 +711,45 @@ impl TestApp {
         self.http
             .request(method, format!("{}/api/v1{path}", self.address))
             .bearer_auth(API_KEY)
+    }
+}
+
+impl TestApp {
+    /// Sends `method target` exactly as written (no URL parser normalises `..` or
+    /// `%2E%2E` away, as an attacker's raw client would not) with the given headers
+    /// and body; the answer's status and body.
+    pub async fn raw(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.address.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+        let mut request = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.expect("read");
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status line");
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
     }
 }

@@ -2,6 +2,7 @@
 //! talking HTTP.
 
 mod admin;
+mod attacks;
 mod auth;
 mod bridge;
 mod callback;

@@ -259,3 +259,67 @@ async fn an_unknown_order_source_or_key_stops_the_server_at_start_naming_it() {
         assert!(err.contains(named), "{edit}: {err}");
     }
 }
+
+/// Ids no order can have (too long, dots only) are 404 before anything is kept or
+/// fetched; an unknown id is asked of the business system once, not on every
+/// request; and each fetch counts against the member's allowance, so a script trying
+/// ids cannot make the server hammer the business system.
+#[tokio::test]
+async fn made_up_order_ids_cost_the_business_system_a_fetch_a_minute_at_most() {
+    let erp = Erp::start().await;
+    erp.answer("ERP-KNOWN", 200, order_json("zhangwei", "lina"), 0);
+    let app = app_with_erp(&erp, 60).await;
+    let zhang = app.login("zhangwei").await;
+
+    // 4 KB ids: 404, no fetch (before: each was fetched and its lock kept forever).
+    for i in 0..200 {
+        let id = format!("{i:04}{}", "x".repeat(4096));
+        let r = app.get_as(&zhang, &format!("/api/orders/{id}")).await;
+        assert_eq!(r.status(), 404);
+    }
+    for id in ["..", "%2E%2E", "."] {
+        let (status, body) = app
+            .raw(
+                "GET",
+                &format!("/api/orders/{id}"),
+                &[("cookie", &zhang)],
+                "",
+            )
+            .await;
+        assert_eq!(status, 404, "{id}: {body}");
+    }
+    assert_eq!(erp.calls(), 0, "nothing asked for ids no order can have");
+
+    // One unknown id, ten times: asked once.
+    for _ in 0..10 {
+        let r = app.get_as(&zhang, "/api/orders/ERP-NOPE").await;
+        assert_eq!(r.status(), 404);
+        assert_eq!(error_body(r).await.code, "order_not_found");
+    }
+    assert_eq!(erp.calls(), 1, "a 404 is remembered");
+
+    // Many unknown ids: past the member's allowance, 429 and no fetch.
+    let limit = desk_server::sidebar::LOOKUPS_PER_MINUTE as usize;
+    let mut refused = 0;
+    for i in 0..limit + 10 {
+        let r = app
+            .get_as(&zhang, &format!("/api/orders/ERP-MADE-UP-{i}"))
+            .await;
+        match r.status().as_u16() {
+            404 => {}
+            429 => {
+                assert_eq!(error_body(r).await.code, "too_many_requests");
+                refused += 1;
+            }
+            other => panic!("ERP-MADE-UP-{i}: {other}"),
+        }
+    }
+    assert!(refused >= 10, "{refused} refused");
+    assert!(erp.calls() <= limit, "{} fetches", erp.calls());
+    // Another member is not charged for it.
+    let lina = app.login("lina").await;
+    assert_eq!(
+        app.get_as(&lina, "/api/orders/ERP-KNOWN").await.status(),
+        200
+    );
+}
