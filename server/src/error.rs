@@ -79,6 +79,9 @@ impl From<WeComError> for ApiError {
         );
         let (status, code) = match kind {
             WeComErrorKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, ErrorCode::WecomTimeout),
+            WeComErrorKind::RateLimited => {
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::WecomRateLimited)
+            }
             WeComErrorKind::NotInAppRange => (StatusCode::FORBIDDEN, ErrorCode::NotInAppRange),
             WeComErrorKind::CustomerApiForbidden => {
                 (StatusCode::FORBIDDEN, ErrorCode::CustomerApiForbidden)

@@ -129,6 +129,9 @@ pub enum ErrorCode {
     WecomFailed,
     /// WeCom did not answer within the request's deadline.
     WecomTimeout,
+    /// WeCom's rate limit for the call was reached (errcode 45009): try again in a
+    /// minute; the server did not retry.
+    WecomRateLimited,
     /// The database does not answer.
     DatabaseUnavailable,
     /// Something broke on the server; the details are in its log.
@@ -142,7 +145,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, `Unknown` last.
-    pub const ALL: [ErrorCode; 53] = [
+    pub const ALL: [ErrorCode; 54] = [
         Self::BadRequest,
         Self::BadJson,
         Self::BadContentType,
@@ -193,6 +196,7 @@ impl ErrorCode {
         Self::BadCallback,
         Self::WecomFailed,
         Self::WecomTimeout,
+        Self::WecomRateLimited,
         Self::DatabaseUnavailable,
         Self::Internal,
         Self::Unknown,
@@ -251,6 +255,7 @@ impl ErrorCode {
             Self::BadCallback => "bad_callback",
             Self::WecomFailed => "wecom_failed",
             Self::WecomTimeout => "wecom_timeout",
+            Self::WecomRateLimited => "wecom_rate_limited",
             Self::DatabaseUnavailable => "database_unavailable",
             Self::Internal => "internal",
             Self::Unknown => "unknown",

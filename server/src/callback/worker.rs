@@ -136,8 +136,12 @@ impl Processor {
                 store::mark_failed(&self.db, &self.worker, &row.dedup_key, &why.to_string()).await
             }
             Err(why) => {
-                let pause =
+                let mut pause =
                     crate::workers::backoff(self.retry_base_ms, self.retry_max_ms, row.attempts);
+                if why.is::<WaitWindow>() {
+                    // WeCom refuses the caller until the window ends: no sooner.
+                    pause = pause.max(crate::wecom::RATE_LIMIT_WAIT.as_millis() as i64);
+                }
                 tracing::warn!(key = %row.dedup_key, attempts = row.attempts, pause_ms = pause, error = %why, "callback processing failed; trying again later");
                 store::retry_later(
                     &self.db,
@@ -186,7 +190,7 @@ impl Processor {
                     &p.user_id,
                 )
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(|e| failure(e.is_rate_limited(), &e))?;
             }
             ("event", "change_external_chat") if !p.chat_id.is_empty() => {
                 let change = ChatChange {
@@ -197,12 +201,26 @@ impl Processor {
                 };
                 groups::chat_changed(&self.orders, &change)
                     .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    .map_err(|e| failure(e.is_rate_limited(), &e))?;
             }
             (kind, event) => {
                 tracing::debug!(kind, event, "callback of a kind not acted on");
             }
         }
         Ok(())
+    }
+}
+
+/// A delivery that met WeCom's rate limit (45009): tried again no sooner than
+/// `RATE_LIMIT_WAIT`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct WaitWindow(String);
+
+/// A failure of acting on a delivery, marked when it was WeCom's rate limit.
+fn failure(rate_limited: bool, e: &dyn std::fmt::Display) -> anyhow::Error {
+    match rate_limited {
+        true => WaitWindow(e.to_string()).into(),
+        false => anyhow::anyhow!("{e}"),
     }
 }

@@ -418,13 +418,18 @@ impl Outbox {
     /// Records how a try went: sent, again later, or failed for good.
     async fn settle(&self, row: &Claimed, outcome: Outcome, max: i64) -> Result<(), sqlx::Error> {
         let now = now_millis();
-        // Only a robot has a window to wait for; anything else over WeCom's rate
-        // backs off like any failure, and the try counts.
-        let outcome = match outcome {
-            Outcome::RateLimited(why) if row.kind != Kind::Robot => Outcome::Transient(why),
-            other => other,
-        };
         match outcome {
+            // Only a robot's window is known; anything else over WeCom's rate waits a
+            // whole window (WeCom refuses the caller until it ends), and the try counts.
+            Outcome::RateLimited(why) if row.kind != Kind::Robot => {
+                if max != 0 && row.attempts >= max {
+                    tracing::warn!(id = %row.id, kind = row.kind.as_str(), attempts = row.attempts, error = %why, "send failed for good");
+                    return self.fail(row, &why, now).await;
+                }
+                let next = now + crate::wecom::RATE_LIMIT_WAIT.as_millis() as i64;
+                tracing::info!(id = %row.id, kind = row.kind.as_str(), wait_ms = next - now, "over WeCom's rate; waiting a whole window");
+                store::retry_later(&self.db, &self.worker, &row.id, next, &why, false).await?;
+            }
             Outcome::Sent => {
                 store::mark_sent(&self.db, &self.worker, &row.id, now).await?;
                 tracing::debug!(id = %row.id, kind = row.kind.as_str(), "sent");

@@ -474,10 +474,8 @@ async fn add_remark_phone(
             .set_remark(&Remark {
                 userid: me.clone(),
                 external_userid: id.to_string(),
-                remark: None,
-                description: None,
-                remark_company: None,
                 remark_mobiles: Some(phones.clone()),
+                ..Remark::default()
             })
             .await
             .map_err(SidebarError::from)?;

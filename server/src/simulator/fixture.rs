@@ -30,6 +30,10 @@ pub struct Fixture {
     /// Generated customers, for load: `count` customers followed by `userid`.
     #[serde(default)]
     pub generate: Vec<Generate>,
+    /// What the corp refuses by itself: limits, trusted IPs, permissions (defaults:
+    /// a real corp's).
+    #[serde(default)]
+    pub rules: crate::simulator::rules::CorpRules,
 }
 
 /// A self-built app.

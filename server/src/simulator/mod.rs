@@ -9,6 +9,7 @@ pub mod control;
 pub mod erp;
 pub mod fixture;
 pub mod pages;
+pub mod rules;
 pub mod state;
 
 use std::net::TcpListener;
@@ -24,16 +25,43 @@ use state::World;
 #[derive(Debug)]
 pub struct Simulator {
     world: Mutex<World>,
+    /// `/cgi-bin/` calls being answered now (for `max_concurrent_calls`).
+    in_flight: std::sync::atomic::AtomicU32,
     /// Sends the callbacks.
     http: reqwest::Client,
     /// The demo's stand-in business website.
     website: Mutex<pages::website::Website>,
 }
 
+/// One `/cgi-bin/` call being answered; it counts as in flight until dropped.
+pub struct InFlight<'a>(&'a std::sync::atomic::AtomicU32, u32);
+
+impl InFlight<'_> {
+    /// Calls in flight when this one arrived, itself included.
+    pub fn count(&self) -> u32 {
+        self.1
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 impl Simulator {
+    /// Counts a `/cgi-bin/` call as in flight until the guard is dropped.
+    pub fn enter_call(&self) -> InFlight<'_> {
+        let n = self
+            .in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InFlight(&self.in_flight, n + 1)
+    }
+
     pub fn new(fixture: Fixture) -> Self {
         Self {
             world: Mutex::new(World::new(fixture)),
+            in_flight: Default::default(),
             // WeCom does not follow redirects: a 3xx is not an answer.
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())

@@ -42,6 +42,8 @@ pub struct World {
     pub client: ClientSession,
     pub calls: CallCounts,
     pub faults: Faults,
+    /// What the corp refuses by itself (`[rules]`).
+    pub rules: super::rules::Rules,
 }
 
 impl World {
@@ -56,6 +58,7 @@ impl World {
             robots,
             callback,
             generate: _,
+            rules,
         } = fixture;
         Self {
             corp: Corp {
@@ -73,6 +76,7 @@ impl World {
             client: ClientSession::default(),
             calls: CallCounts::default(),
             faults: Faults::default(),
+            rules: super::rules::Rules::new(rules),
         }
     }
 
@@ -694,6 +698,9 @@ pub struct FaultSettings {
     /// The next N calls answer errcode -1.
     #[serde(default)]
     pub busy_next: u32,
+    /// The next N calls answer errcode 45033 (too many concurrent calls).
+    #[serde(default)]
+    pub concurrent_next: u32,
     /// After N more calls, every call answers 45009 (until cleared with `null`).
     #[serde(default)]
     pub rate_limit_after: Option<u64>,
@@ -724,6 +731,8 @@ pub enum InjectedFault {
     Busy,
     /// errcode 45009.
     RateLimited,
+    /// errcode 45033.
+    TooManyConcurrent,
 }
 
 /// The injected faults and how far along their countdowns are.
@@ -775,6 +784,10 @@ impl Faults {
         if s.busy_next > 0 {
             s.busy_next -= 1;
             return Some(InjectedFault::Busy);
+        }
+        if s.concurrent_next > 0 {
+            s.concurrent_next -= 1;
+            return Some(InjectedFault::TooManyConcurrent);
         }
         if let Some(after) = s.rate_limit_after {
             self.calls_since_rate_limit_set += 1;

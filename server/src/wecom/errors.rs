@@ -95,9 +95,9 @@ pub fn explain(errcode: i64) -> Option<Explanation> {
             "程序错误，请报告 / a bug, please report",
         ),
         45009 => ex(
-            "调用频率超过限制",
-            "rate limited by WeCom",
-            "稍后再试；检查是否有程序频繁调用 / retry later",
+            "调用频率超过限制（企业微信会拒绝到这个时间窗口结束）",
+            "rate limited by WeCom (refused until the window ends)",
+            "一分钟后再试；检查是否有程序频繁调用同一接口 / retry after a minute; look for a program calling the API too often",
         ),
         45033 => ex(
             "并发调用过多",
@@ -162,6 +162,20 @@ pub fn explain(errcode: i64) -> Option<Explanation> {
     })
 }
 
+/// How long work that met WeCom's rate limit (45009) waits before trying again: the
+/// shortest of WeCom's windows is a minute, and it refuses the caller until it ends.
+pub const RATE_LIMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The caller's address WeCom names in a 60020 errmsg (`…, from ip: 1.2.3.4, …`).
+fn caller_ip(errmsg: &str) -> Option<std::net::IpAddr> {
+    let (_, rest) = errmsg.split_once("from ip:")?;
+    rest.trim_start()
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// A failed WeCom call, as handlers see it.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum WeComError {
@@ -209,13 +223,18 @@ pub enum WeComErrorKind {
     /// The app may not do this for another reason: trusted IP, a chat of another app
     /// (60020, 86008).
     NoPermission,
-    /// WeCom does not take the app's credentials, even after a fresh token
-    /// (40014, 42001, 40001).
+    /// WeCom does not take the app's token, even after a fresh one (40014, 42001).
     TokenRejected,
-    /// The corp id, agent id or a robot is configured wrong (40013, 40056, 93000).
+    /// The corp id, the app's secret, its agent id or a robot is configured wrong
+    /// (40013, 40001, 40056, 93000): no retry or refetch helps; an admin must.
     Misconfigured,
-    /// Busy or rate-limited: worth another try later (-1, 45009, 45033).
+    /// Busy: worth a quick, bounded retry (-1 system busy, 45033 too many concurrent
+    /// calls).
     Busy,
+    /// Over a per-minute, hour or day limit (45009): WeCom refuses the caller for the
+    /// rest of that window, and a retry within seconds only extends it. Fail a
+    /// member's request at once; reschedule a worker's job no sooner than 60 s.
+    RateLimited,
     /// An app chat with that chat id exists already (86215).
     ChatIdTaken,
     /// An app chat's member list WeCom will not take: too few, or unknown ids
@@ -243,9 +262,10 @@ impl WeComErrorKind {
             60011 => Self::NotInAppRange,
             48002 => Self::CustomerApiForbidden,
             60020 | 86008 => Self::NoPermission,
-            40014 | 42001 | 40001 => Self::TokenRejected,
-            40013 | 40056 | 93000 => Self::Misconfigured,
-            -1 | 45009 | 45033 => Self::Busy,
+            40014 | 42001 => Self::TokenRejected,
+            40013 | 40001 | 40056 | 93000 => Self::Misconfigured,
+            -1 | 45033 => Self::Busy,
+            45009 => Self::RateLimited,
             86215 => Self::ChatIdTaken,
             86006 | 86007 => Self::BadChatMembers,
             _ => Self::Other,
@@ -302,13 +322,14 @@ impl WeComError {
         WeComErrorKind::of_errcode(errcode) == WeComErrorKind::TokenRejected
     }
 
-    /// WeCom's rate limit for this kind of call (45009): try again once the window
-    /// has passed, without counting it as a failure.
+    /// WeCom's rate limit for this kind of call (45009): never retried at once; again
+    /// once the window has passed (`RATE_LIMIT_WAIT` at the least).
     pub fn is_rate_limited(&self) -> bool {
-        self.errcode() == Some(45009)
+        self.kind() == WeComErrorKind::RateLimited
     }
 
-    /// Worth another try after a pause.
+    /// Worth another quick try after a short pause (not a rate limit: see
+    /// `is_rate_limited`).
     pub fn is_transient(&self) -> bool {
         matches!(
             self.kind(),
@@ -368,6 +389,9 @@ impl WeComError {
                 "企业微信应用的配置有误，请联系管理员。/ The WeCom app is configured wrong; ask an admin."
             }
             (_, K::Busy) => "企业微信繁忙，请稍后重试。/ WeCom is busy; please try again shortly.",
+            (_, K::RateLimited) => {
+                "企业微信接口调用太频繁，请一分钟后再试。/ WeCom's rate limit was reached; try again in a minute."
+            }
             (_, K::ChatIdTaken) => "这个群聊已经存在。/ That chat exists already.",
             (_, K::BadChatMembers) => {
                 "群成员不符合企业微信的要求（至少两人，且都须是本企业成员）。/ WeCom refused the chat's members."
@@ -389,7 +413,13 @@ impl WeComError {
                         "企业微信返回错误 {errcode}：{}。/ WeCom error {errcode}: {} ({errmsg}).",
                         e.zh, e.en
                     ),
-                    e.fix.to_string(),
+                    match (*errcode, caller_ip(errmsg)) {
+                        // WeCom names the address it saw: the one to add.
+                        (60020, Some(ip)) => format!(
+                            "管理后台 → 应用管理 → 本应用 → 企业可信IP，加入 {ip}（企业微信看到的本服务器出口 IP）/ add {ip} to the app's trusted IPs"
+                        ),
+                        _ => e.fix.to_string(),
+                    },
                 ),
                 None => (
                     format!(
@@ -500,9 +530,9 @@ mod tests {
             (60020, K::NoPermission),
             (40014, K::TokenRejected),
             (42001, K::TokenRejected),
-            (40001, K::TokenRejected),
+            (40001, K::Misconfigured),
             (-1, K::Busy),
-            (45009, K::Busy),
+            (45009, K::RateLimited),
             (45033, K::Busy),
             (99999, K::Other),
         ] {
@@ -514,16 +544,21 @@ mod tests {
         assert_eq!(WeComError::Status(404).kind(), K::Other);
         assert!(WeComError::is_token_invalid(42001));
         assert!(!WeComError::is_token_invalid(40029));
+        // A wrong secret: a new token will not help.
+        assert!(!WeComError::is_token_invalid(40001));
     }
 
     #[test]
-    fn only_busy_and_rate_limits_and_outages_are_retried() {
+    fn only_busy_and_outages_are_retried_at_once_and_rate_limits_never() {
         let api = |errcode| WeComError::Api {
             errcode,
             errmsg: String::new(),
         };
         assert!(api(-1).is_transient());
-        assert!(api(45009).is_transient());
+        assert!(api(45033).is_transient());
+        assert!(!api(45009).is_transient());
+        assert!(api(45009).is_rate_limited());
+        assert!(!api(45033).is_rate_limited());
         assert!(!api(40001).is_transient());
         assert!(!api(60011).is_transient());
         assert!(WeComError::Status(502).is_transient());

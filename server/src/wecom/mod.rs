@@ -11,4 +11,4 @@ pub mod store;
 pub mod types;
 
 pub use client::{with_deadline, within_deadline, RetryPolicy, WeComClient};
-pub use errors::{explain, AdminDetail, Explanation, WeComError, WeComErrorKind};
+pub use errors::{explain, AdminDetail, Explanation, WeComError, WeComErrorKind, RATE_LIMIT_WAIT};

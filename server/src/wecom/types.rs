@@ -50,7 +50,7 @@ pub struct Member {
     pub position: String,
     #[serde(default)]
     pub department: Vec<i64>,
-    /// 1 active, 2 disabled, 4 not yet activated.
+    /// 1 active, 2 disabled, 4 not yet activated, 5 left the company (退出企业).
     #[serde(default)]
     pub status: i32,
 }
@@ -186,8 +186,11 @@ pub struct Remark {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark_company: Option<String>,
+    /// Overwrites the whole list; `[""]` clears it, `[]` changes nothing (D-92115).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark_mobiles: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark_pic_mediaid: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -199,7 +202,9 @@ pub struct OwnerFilter {
 /// `externalcontact/groupchat/list` body.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GroupChatListQuery {
-    /// 0 all, 1 ownership being transferred, 2 transferred, 3 transfer finished.
+    /// 0 all, 1 owner left and the group waits for a takeover (离职待继承), 2 takeover
+    /// in progress (离职继承中), 3 taken over (离职继承完成). A group's `status` in the
+    /// answer uses the same numbers, 0 meaning its owner is here.
     #[serde(default)]
     pub status_filter: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -322,8 +327,30 @@ pub struct JoinWaySettings {
     pub chat_id_list: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mark_source: Option<i32>,
+    /// Marks where a customer who joins came from (only for 营销获客 apps; WeCom's
+    /// default is true). A JSON bool (D-92229's sample sends `true`); read leniently
+    /// as 0/1 too.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_bool"
+    )]
+    pub mark_source: Option<bool>,
+}
+
+/// A bool WeCom documents as `true`/`false`, also taken as 0/1.
+fn lenient_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum BoolOrInt {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match Option::<BoolOrInt>::deserialize(d)? {
+        None => None,
+        Some(BoolOrInt::Bool(b)) => Some(b),
+        Some(BoolOrInt::Int(i)) => Some(i != 0),
+    })
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -437,8 +464,12 @@ pub struct AppMessage {
 /// `message/send` answer: partly invalid recipients still get the message.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct MessageReceipt {
+    /// `u1|u2`: recipients who are not members (or outside the app's range).
     #[serde(default)]
     pub invaliduser: String,
+    /// `u1|u2`: members without a license (接口许可) who did not get it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub unlicenseduser: String,
     #[serde(default)]
     pub invalidparty: String,
     #[serde(default)]
@@ -489,6 +520,31 @@ mod tests {
         assert_eq!(v["text"]["content"], "hi");
         let back: AppMessage = serde_json::from_value(v).expect("read back");
         assert!(matches!(back.content, MessageContent::Text { .. }));
+    }
+
+    #[test]
+    fn a_join_way_reads_mark_source_as_wecom_writes_it_and_ignores_new_fields() {
+        for mark in ["true", "false", "1", "0"] {
+            let json = format!(
+                r#"{{"errcode":0,"errmsg":"ok","join_way":{{"config_id":"c1","scene":2,
+                "auto_create_room":1,"chat_id_list":["wr1"],"qr_code":"https://q/1",
+                "state":"o-1","mark_source":{mark},"a_field_from_next_year":{{"x":[1]}}}}}}"#
+            );
+            let d: JoinWayDetail = serde_json::from_str(&json).expect(mark);
+            assert_eq!(
+                d.join_way.settings.mark_source,
+                Some(mark == "true" || mark == "1")
+            );
+            assert_eq!(d.join_way.qr_code.as_deref(), Some("https://q/1"));
+        }
+        let sent = serde_json::to_value(JoinWaySettings {
+            scene: 2,
+            chat_id_list: vec!["wr1".into()],
+            mark_source: Some(true),
+            ..Default::default()
+        })
+        .expect("json");
+        assert_eq!(sent["mark_source"], serde_json::json!(true));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use desk_server::config::Settings;
-use desk_server::simulator::{Fixture, SimulatorServer};
+pub use desk_server::simulator::Fixture;
+use desk_server::simulator::SimulatorServer;
 use desk_server::startup::Application;
 use desk_server::wecom::{RetryPolicy, WeComClient};
 use serde_json::Value;

@@ -7,6 +7,7 @@ mod auth;
 mod bridge;
 mod callback;
 mod doctor;
+mod fidelity;
 mod group_sync;
 mod h5;
 mod hardening;

@@ -105,16 +105,23 @@ pub(super) fn send_app_message(w: &mut World, agent: i64, call: &Call) -> Answer
     let users: Vec<&str> = req.touser.split('|').filter(|u| !u.is_empty()).collect();
     let (valid, invalid): (Vec<&str>, Vec<&str>) = users
         .iter()
-        .partition(|u| **u == "@all" || w.directory.is_member(u));
+        .partition(|u| **u == "@all" || (w.directory.is_member(u) && w.rules.in_range(u)));
     if valid.is_empty() {
         return fail(81013, "user & party & tag all invalid");
     }
-    w.messages.record(SentMessage {
-        via: "message/send".into(),
-        to: valid.join("|"),
-        body: call.raw_json(),
-        at: crate::clock::now_secs(),
-    });
+    // Past 30 a minute to one member WeCom drops the message without a word.
+    let delivered: Vec<&str> = valid
+        .into_iter()
+        .filter(|u| w.rules.app_message_delivered(u, call.now))
+        .collect();
+    if !delivered.is_empty() {
+        w.messages.record(SentMessage {
+            via: "message/send".into(),
+            to: delivered.join("|"),
+            body: call.raw_json(),
+            at: crate::clock::now_secs(),
+        });
+    }
     to_value(MessageReceipt {
         invaliduser: invalid.join("|"),
         msgid: random_id("", 24),

@@ -1,6 +1,6 @@
 //! Customers (external contacts): listing, details, paging by member, remarks.
 
-use super::{fail, next_cursor, offset_of, to_value, Answer, Call};
+use super::{fail, next_cursor, offset_of, to_value, Answer, Call, Fail};
 use crate::simulator::fixture::Customer;
 use crate::simulator::state::World;
 use crate::wecom::types::{
@@ -11,6 +11,7 @@ use crate::wecom::types::{
 /// `externalcontact/list?userid`: the ids of a member's customers.
 pub(super) fn list(w: &mut World, _agent: i64, call: &Call) -> Answer {
     let userid = call.param("userid").unwrap_or_default();
+    super::in_range(w, userid)?;
     if !w.directory.is_member(userid) {
         return fail(60111, "userid not found");
     }
@@ -67,6 +68,9 @@ pub(super) fn batch_by_member(w: &mut World, _agent: i64, call: &Call) -> Answer
     if req.userid_list.is_empty() || req.userid_list.len() > 100 {
         return fail(40058, "userid_list size must be 1..100");
     }
+    for u in &req.userid_list {
+        super::in_range(w, u)?;
+    }
     if let Some(unknown) = req.userid_list.iter().find(|u| !w.directory.is_member(u)) {
         return fail(60111, format!("userid not found: {unknown}"));
     }
@@ -102,12 +106,17 @@ pub(super) fn batch_by_member(w: &mut World, _agent: i64, call: &Call) -> Answer
 /// `remark_mobiles` replaces the whole list.
 pub(super) fn remark(w: &mut World, _agent: i64, call: &Call) -> Answer {
     let req: Remark = call.json()?;
+    super::in_range(w, &req.userid)?;
     if !w.directory.is_member(&req.userid) {
         return fail(60111, "userid not found");
     }
+    check_remark(&req)?;
     let Some(c) = w.directory.customer_mut(&req.external_userid) else {
         return fail(40096, "invalid external userid");
     };
+    if req.remark_company.is_some() && c.kind != 1 {
+        return fail(40058, "remark_company is for WeChat customers only");
+    }
     let Some(f) = c.follow.iter_mut().find(|f| f.userid == req.userid) else {
         return fail(84061, "not external contact");
     };
@@ -120,8 +129,40 @@ pub(super) fn remark(w: &mut World, _agent: i64, call: &Call) -> Answer {
     if let Some(rc) = req.remark_company {
         f.remark_corp_name = Some(rc);
     }
-    if let Some(m) = req.remark_mobiles {
-        f.remark_mobiles = m;
+    match req.remark_mobiles {
+        // `[""]` clears every phone; an empty list leaves them (D-92115).
+        Some(m) if m.iter().all(String::is_empty) && !m.is_empty() => f.remark_mobiles.clear(),
+        Some(m) if m.is_empty() => {}
+        Some(m) => f.remark_mobiles = m.into_iter().filter(|p| !p.is_empty()).collect(),
+        None => {}
     }
     to_value(Empty {})
+}
+
+/// What WeCom refuses of a remark before looking anything up: a body that changes
+/// nothing, and the documented lengths (remark ≤20, description ≤150,
+/// remark_company ≤20 characters). The errcode is not documented: 40058 (参数不合法).
+fn check_remark(r: &Remark) -> Result<(), Fail> {
+    let chars = |s: &Option<String>| s.as_deref().map_or(0, |s| s.chars().count());
+    let nothing = r.remark.is_none()
+        && r.description.is_none()
+        && r.remark_company.is_none()
+        && r.remark_mobiles.is_none()
+        && r.remark_pic_mediaid.is_none();
+    if nothing {
+        return fail(
+            40058,
+            "at least one of remark, description, remark_company, remark_mobiles is required",
+        );
+    }
+    if chars(&r.remark) > 20 {
+        return fail(40058, "remark exceed max length 20");
+    }
+    if chars(&r.description) > 150 {
+        return fail(40058, "description exceed max length 150");
+    }
+    if chars(&r.remark_company) > 20 {
+        return fail(40058, "remark_company exceed max length 20");
+    }
+    Ok(())
 }

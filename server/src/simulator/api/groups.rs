@@ -102,12 +102,17 @@ pub(super) fn get_join_way(w: &mut World, _agent: i64, call: &Call) -> Answer {
     let Some(j) = w.groups.join_way(&req.config_id) else {
         return fail(40058, "invalid config_id");
     };
+    // WeCom answers every setting, those left out at creation with their defaults
+    // (`mark_source` a bool, true unless set).
+    let mut settings = j.settings.clone();
+    settings.mark_source = Some(settings.mark_source.unwrap_or(true));
+    settings.auto_create_room = Some(settings.auto_create_room.unwrap_or(1));
     to_value(JoinWayDetail {
         join_way: JoinWay {
             config_id: req.config_id.clone(),
             qr_code: (j.settings.scene == 2)
                 .then(|| format!("{}/sim/qr/{}", call.base, req.config_id)),
-            settings: j.settings.clone(),
+            settings,
         },
     })
 }

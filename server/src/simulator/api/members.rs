@@ -26,6 +26,7 @@ pub(super) fn user_info(w: &mut World, _agent: i64, call: &Call) -> Answer {
 /// `user/get?userid`.
 pub(super) fn member(w: &mut World, _agent: i64, call: &Call) -> Answer {
     let userid = call.param("userid").unwrap_or_default();
+    super::in_range(w, userid)?;
     match w.directory.member(userid) {
         Some(m) => to_value(Member {
             userid: m.userid.clone(),

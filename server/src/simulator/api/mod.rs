@@ -198,9 +198,14 @@ async fn cgi(
         return HttpResponse::NotFound().json(json!({"errcode": 404, "errmsg": "not found"}));
     };
     let now = Instant::now();
-    let (latency, injected) = sim.with_world(|w| {
+    let _in_flight = sim.enter_call();
+    let (latency, injected, max_concurrent) = sim.with_world(|w| {
         w.calls.record(route.path);
-        (w.faults.latency(), injected_fault(w))
+        (
+            w.faults.latency(),
+            injected_fault(w),
+            w.rules.settings.max_concurrent_calls,
+        )
     });
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -208,9 +213,14 @@ async fn cgi(
     if let Some(resp) = injected {
         return resp;
     }
+    // Counted while the call waits, as WeCom counts calls it has not answered yet.
+    if max_concurrent > 0 && _in_flight.count() > max_concurrent {
+        return respond(fail(45033, "api concurrent out of limit"));
+    }
     if req.method() != route.verb.method() {
         return respond(route.verb.refusal());
     }
+    let from = req.peer_addr().map(|a| a.ip());
     let base = {
         let info = req.connection_info();
         format!("{}://{}", info.scheme(), info.host())
@@ -222,10 +232,31 @@ async fn cgi(
         base: &base,
     };
     let answer = sim.with_world(|w| match route.handler {
-        Open(handler) => handler(w, &call),
-        App(handler) => app_of(w, &call).and_then(|agent| handler(w, agent, &call)),
+        Open(handler) => match w.rules.check_frequency(route.path, now) {
+            Some(refusal) => Err(Fail(refusal.0, refusal.1)),
+            None => handler(w, &call),
+        },
+        App(handler) => app_of(w, &call)
+            .and_then(
+                |agent| match w.rules.check_call(route.path, agent, from, now) {
+                    Some(refusal) => Err(Fail(refusal.0, refusal.1)),
+                    None => Ok(agent),
+                },
+            )
+            .and_then(|agent| handler(w, agent, &call)),
     });
     respond(answer)
+}
+
+/// 60011 for a member outside the app's visible range (`[rules] outside_app_range`).
+fn in_range(w: &World, userid: &str) -> Result<(), Fail> {
+    match w.rules.in_range(userid) {
+        true => Ok(()),
+        false => fail(
+            60011,
+            format!("no privilege to access/modify contact/party/agent, userid: {userid}"),
+        ),
+    }
 }
 
 /// The fault `/sim/faults` asked for, if this call gets one.
@@ -240,6 +271,7 @@ fn injected_fault(w: &mut World) -> Option<HttpResponse> {
         }
         InjectedFault::Busy => respond(fail(-1, "system busy")),
         InjectedFault::RateLimited => respond(fail(45009, "api freq out of limit")),
+        InjectedFault::TooManyConcurrent => respond(fail(45033, "api concurrent out of limit")),
     })
 }
 

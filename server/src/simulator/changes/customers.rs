@@ -33,10 +33,24 @@ pub(super) async fn follow(
     f: web::Json<Follow>,
 ) -> Result<HttpResponse, Refusal> {
     let event = sim.with_world(|w| follow_change(w, &id, f.into_inner()))?;
-    Ok(delivered(&callbacks::raise(sim, vec![event]).await))
+    Ok(delivered(
+        &callbacks::raise(sim, event.into_iter().collect()).await,
+    ))
 }
 
-fn follow_change(w: &mut World, id: &str, mut f: Follow) -> Result<Event, Refusal> {
+/// Whether `new` differs from `old` in the remark phones alone: WeCom raises no
+/// callback for such an edit (D-92277: 编辑…备注信息(不包括备注手机号码)…推送).
+fn phones_only(old: &Follow, new: &Follow) -> bool {
+    let without_phones = |f: &Follow| {
+        let mut f = f.clone();
+        f.remark_mobiles.clear();
+        serde_json::to_value(f).unwrap_or_default()
+    };
+    old.remark_mobiles != new.remark_mobiles && without_phones(old) == without_phones(new)
+}
+
+fn follow_change(w: &mut World, id: &str, mut f: Follow) -> Result<Option<Event>, Refusal> {
+    let silent_phone_edits = w.rules.settings.silent_phone_edits;
     if !w.directory.is_member(&f.userid) {
         return Err(Refusal::not_found(format!("no member {}", f.userid)));
     }
@@ -49,14 +63,15 @@ fn follow_change(w: &mut World, id: &str, mut f: Follow) -> Result<Event, Refusa
         f.createtime = old.map_or_else(now_secs, |i| c.follow[i].createtime);
     }
     let event = match old {
-        None => added(c, &f),
-        Some(_) => Event::Contact(ContactEvent {
+        None => Some(added(c, &f)),
+        Some(i) if silent_phone_edits && phones_only(&c.follow[i], &f) => None,
+        Some(_) => Some(Event::Contact(ContactEvent {
             change: ContactChange::Edit,
             userid: f.userid.clone(),
             external_userid: c.external_userid.clone(),
             state: None,
             welcome_code: None,
-        }),
+        })),
     };
     c.follow.retain(|old| old.userid != f.userid);
     c.follow.push(f);
