@@ -358,6 +358,56 @@ mod tests {
         quick_xml::de::from_str(xml)
     }
 
+    /// Every callback in `tests/wecom_contract/` (WeCom's documented samples, page id
+    /// beside each) reads, with the fields the worker acts on where WeCom put them.
+    #[test]
+    fn every_documented_callback_reads_with_the_fields_the_worker_uses() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wecom_contract");
+        let mut read = 0;
+        for entry in std::fs::read_dir(dir).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            if !name.starts_with("callback_") || !name.ends_with(".json") {
+                continue;
+            }
+            let doc: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+            let xml = doc["xml"].as_str().expect("xml");
+            let p = parse(xml).unwrap_or_else(|e| panic!("{name} ({}): {e}", doc["page"]));
+            let tag = |t: &str| {
+                xml.split(&format!("<{t}>"))
+                    .nth(1)
+                    .and_then(|r| r.split(&format!("</{t}>")).next())
+                    .map(|v| {
+                        v.trim_start_matches("<![CDATA[")
+                            .trim_end_matches("]]>")
+                            .to_string()
+                    })
+                    .unwrap_or_default()
+            };
+            assert_eq!(p.msg_type, tag("MsgType"), "{name}");
+            assert_eq!(p.event, tag("Event"), "{name}");
+            assert_eq!(p.change_type, tag("ChangeType"), "{name}");
+            assert_eq!(p.user_id, tag("UserID"), "{name}");
+            assert_eq!(p.external_user_id, tag("ExternalUserID"), "{name}");
+            assert_eq!(p.chat_id, tag("ChatId"), "{name}");
+            assert_eq!(p.state, tag("State"), "{name}");
+            assert_eq!(p.welcome_code, tag("WelcomeCode"), "{name}");
+            assert_eq!(p.content, tag("Content"), "{name}");
+            assert_eq!(p.msg_id, tag("MsgId"), "{name}");
+            if xml.contains("<MemChangeList>") {
+                assert!(!p.mem_change_list.items.is_empty(), "{name}");
+            }
+            assert!(!p.dedup_key().is_empty(), "{name}");
+            read += 1;
+        }
+        assert!(read >= 10, "{read} documented callbacks");
+    }
+
     #[test]
     fn a_text_message_reads_with_its_content_and_key() {
         let p = parse("<xml><FromUserName><![CDATA[zhangwei]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[#c-1 好的 <b>]]></Content><MsgId>42</MsgId></xml>")

@@ -457,8 +457,13 @@ pub struct AppMessage {
     pub agentid: i64,
     #[serde(flatten)]
     pub content: MessageContent,
-    #[serde(default)]
+    /// Documented for some message types only; 0 (the default) is not sent.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub safe: i32,
+}
+
+fn is_zero(n: &i32) -> bool {
+    *n == 0
 }
 
 /// `message/send` answer: partly invalid recipients still get the message.
@@ -468,7 +473,7 @@ pub struct MessageReceipt {
     #[serde(default)]
     pub invaliduser: String,
     /// `u1|u2`: members without a license (接口许可) who did not get it.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default)]
     pub unlicenseduser: String,
     #[serde(default)]
     pub invalidparty: String,

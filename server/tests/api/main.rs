@@ -26,3 +26,4 @@ mod sidebar;
 mod sim_callbacks;
 mod simulator;
 mod wecom_client;
+mod wecom_contract;

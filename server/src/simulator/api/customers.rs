@@ -28,6 +28,13 @@ pub(super) fn list(w: &mut World, _agent: i64, call: &Call) -> Answer {
     })
 }
 
+/// A follow entry as WeCom answers it: `oper_userid` (who added whom) is always there.
+fn follow_of(f: &Follow) -> Follow {
+    let mut f = f.clone();
+    f.oper_userid.get_or_insert_with(|| f.userid.clone());
+    f
+}
+
 fn contact_of(c: &Customer) -> ExternalContact {
     ExternalContact {
         external_userid: c.external_userid.clone(),
@@ -54,7 +61,7 @@ pub(super) fn detail(w: &mut World, _agent: i64, call: &Call) -> Answer {
             .follow
             .iter()
             .map(|f| FollowUser {
-                follow: f.clone(),
+                follow: follow_of(f),
                 tags: Vec::new(),
             })
             .collect(),
@@ -93,7 +100,7 @@ pub(super) fn batch_by_member(w: &mut World, _agent: i64, call: &Call) -> Answer
             .map(|(c, f)| CustomerOfMember {
                 external_contact: contact_of(c),
                 follow_info: FollowInfo {
-                    follow: (*f).clone(),
+                    follow: follow_of(f),
                     tag_id: Vec::new(),
                 },
             })
