@@ -6,7 +6,7 @@ export CARGO_TERM_COLOR ?= never
 export PATH := $(CURDIR)/frontend/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export TRUNK_SKIP_VERSION_CHECK := true
 
-.PHONY: setup build demo test lint unit browser bench payload clean
+.PHONY: setup build demo test lint unit sdk browser bench payload clean
 
 ## Install what is missing (idempotent): wasm32 target, trunk, wasm-bindgen-cli, npm packages (wasm-opt), chromium.
 setup:
@@ -23,7 +23,7 @@ demo: build
 
 ## What CI runs: formatting, clippy (native and wasm32), all tests, the H5 build and
 ## the sidebar's 150 KB budget, browser tests in headless Chromium.
-test: setup lint unit
+test: setup lint unit sdk
 	bash scripts/build-h5.sh
 	bash scripts/payload.sh dist/sidebar
 	$(MAKE) browser
@@ -43,6 +43,11 @@ unit:
 	$(CARGO) test --workspace --exclude desk-frontend
 	$(CARGO) test -p desk-frontend --lib
 	bash scripts/with-postgres.sh env DESK_TEST_DATABASE=postgres $(CARGO) test -p desk-server --test api
+
+## An independent SDK (wechatpy, in a throw-away virtualenv) against `wecom-desk
+## simulate`, sending WeCom's documented bodies (the debug binary `make unit` built).
+sdk:
+	bash scripts/sdk-contract.sh target/debug/wecom-desk
 
 ## Benchmarks (not tests; print numbers): signatures, matching, several instances
 ## (scripts/bench.sh), then how fast the sidebar opens in headless Chromium.
