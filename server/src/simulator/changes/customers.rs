@@ -44,6 +44,8 @@ fn phones_only(old: &Follow, new: &Follow) -> bool {
     let without_phones = |f: &Follow| {
         let mut f = f.clone();
         f.remark_mobiles.clear();
+        // WeCom answers who added whom even where the fixture left it out.
+        f.oper_userid.get_or_insert_with(|| f.userid.clone());
         serde_json::to_value(f).unwrap_or_default()
     };
     old.remark_mobiles != new.remark_mobiles && without_phones(old) == without_phones(new)
