@@ -69,22 +69,21 @@ async fn a_failing_check_explains_the_errcode_and_the_console_step() {
     assert!(report.checks.iter().any(|c| c.status == "skipped"));
 }
 
-/// A session for the admin `wangqiang` written straight into the database.
+/// A session for the admin `wangqiang` made by the sessions store itself (login needs
+/// the token, which this test's wrong secret cannot get).
 async fn admin_session(app: &TestApp) -> String {
-    use sha1::Digest;
-    let token = "0123456789abcdef0123456789abcdef";
-    let hash = hex::encode(sha1::Sha1::digest(token.as_bytes()));
-    let now = desk_server::clock::now_secs();
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, userid, name, avatar, created_at, expires_at, last_seen_at)
-         VALUES ($1, 'wangqiang', '王强', '', $2, $3, $2)",
-    )
-    .bind(hash)
-    .bind(now)
-    .bind(now + 3600)
-    .execute(&app.db().await)
-    .await
-    .expect("session row");
+    let user = desk_shared::SessionUser {
+        user_id: "wangqiang".into(),
+        name: "王强".into(),
+        avatar: String::new(),
+    };
+    let life = desk_server::auth::store::SessionLifetime {
+        idle: 3600,
+        max: 3600,
+    };
+    let token = desk_server::auth::store::create(&app.db().await, &user, life)
+        .await
+        .expect("session");
     format!("desk_session={token}")
 }
 

@@ -111,8 +111,19 @@ async fn a_flood_of_compressed_bodies_leaves_the_servers_memory_flat() {
                 .body(bomb.clone())
                 .send()
         });
-        // Refused before the body is read; the connection may close under it.
-        for r in futures::future::join_all(sends).await.into_iter().flatten() {
+        // Refused before the body is read; the connection may close under it, but
+        // most sends get their answer, and every answer is the refusal.
+        let answers: Vec<_> = futures::future::join_all(sends)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        assert!(
+            answers.len() >= 16,
+            "round {round}: {} of 32 answered",
+            answers.len()
+        );
+        for r in answers {
             assert_eq!(r.status(), 415);
         }
     }

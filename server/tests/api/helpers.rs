@@ -754,3 +754,19 @@ impl TestApp {
         (status, body)
     }
 }
+
+/// For a test of several instances: fails (never passes silently) off PostgreSQL.
+pub fn require_postgres() {
+    assert!(
+        on_postgres(),
+        "this test needs PostgreSQL (DESK_TEST_DATABASE=postgres): run it with `make unit`"
+    );
+}
+
+/// For a test of SQLite's one instance: fails (never passes silently) on PostgreSQL.
+pub fn require_sqlite() {
+    assert!(
+        !on_postgres(),
+        "this test is about SQLite's one instance: run it without DESK_TEST_DATABASE"
+    );
+}

@@ -1,6 +1,7 @@
 //! Several instances on one database behave as one; races that a single instance
-//! also meets. The three-instance tests need PostgreSQL (the suite's second pass in
-//! `make test`); on SQLite, one instance is the design, and they say so and pass.
+//! also meets. The three-instance tests need PostgreSQL: they are `#[ignore]`d and
+//! `make unit` runs them on its PostgreSQL pass (`--include-ignored`); on SQLite one
+//! instance is the design.
 
 use std::collections::HashSet;
 
@@ -16,85 +17,6 @@ fn order(designer: &str, phone: &str) -> Value {
         "customerName": "王女士",
         "customerPhone": phone,
     })
-}
-
-fn needs_postgres(test: &str) -> bool {
-    if on_postgres() {
-        return true;
-    }
-    eprintln!("{test}: several instances need PostgreSQL (DESK_TEST_DATABASE=postgres); one instance on SQLite is the design");
-    false
-}
-
-#[tokio::test]
-async fn three_instances_fetch_the_token_and_each_ticket_exactly_once() {
-    if !needs_postgres("three_instances_fetch_the_token_and_each_ticket_exactly_once") {
-        return;
-    }
-    let sim = spawn_simulator().await;
-    // Slow WeCom, so the 300 cold requests really pile up on all three.
-    sim.set_faults(json!({"latencyMs": 300})).await;
-    let apps = spawn_instances(&sim, 3).await;
-    let requests = (0..300).map(|i| apps[i % 3].post_signatures("https://desk.example.com/"));
-    for r in futures::future::join_all(requests).await {
-        assert_eq!(r.status(), 200);
-    }
-    assert_eq!(sim.calls("gettoken").await, 1, "one token for all");
-    assert_eq!(sim.calls("get_jsapi_ticket").await, 1, "one corp ticket");
-    assert_eq!(sim.calls("ticket/get").await, 1, "one app ticket");
-
-    // Tokens revoked: each instance meets 40014, and the token is refetched once.
-    sim.set_faults(json!({"latencyMs": 50})).await;
-    sim.revoke_tokens().await;
-    let logins = apps
-        .iter()
-        .flat_map(|a| [a.login("zhangwei"), a.login("lina")]);
-    futures::future::join_all(logins).await;
-    assert_eq!(sim.calls("gettoken").await, 2, "one refetch for all three");
-}
-
-#[tokio::test]
-async fn three_instances_refresh_a_members_customers_once_and_share_sessions() {
-    if !needs_postgres("three_instances_refresh_a_members_customers_once_and_share_sessions") {
-        return;
-    }
-    let sim = spawn_simulator_with(demo_fixture_with(
-        "[[generate]]\nuserid = \"zhangwei\"\ncount = 250\n",
-    ))
-    .await;
-    sim.set_faults(json!({"latencyMs": 100})).await;
-    let apps = spawn_instances(&sim, 3).await;
-    assert_eq!(
-        apps[0]
-            .put_order("DD-1", &order("zhangwei", "13900000000"))
-            .await
-            .status(),
-        201
-    );
-    // Logged in on one instance, the session works on every one (it is a row).
-    let session = apps[0].login("zhangwei").await;
-    let pages_before = sim.calls("externalcontact/batch/get_by_user").await;
-    let matching = (0..30).map(|i| apps[i % 3].get_as(&session, "/api/orders/DD-1/candidates"));
-    for r in futures::future::join_all(matching).await {
-        assert_eq!(r.status(), 200);
-        let c: desk_shared::Candidates = r.json().await.expect("json");
-        assert_eq!(c.candidates.len(), 1);
-    }
-    // 26 demo customers + 250 generated: three pages, fetched by one instance.
-    assert_eq!(
-        sim.calls("externalcontact/batch/get_by_user").await - pages_before,
-        3
-    );
-    // The order is the same everywhere.
-    for app in &apps {
-        let o: desk_shared::Order = app
-            .get_as(&session, "/api/orders/DD-1")
-            .await
-            .json()
-            .await
-            .expect("order");
-        assert_eq!(o.customer_phone, "13900000000");
-    }
 }
 
 #[tokio::test]
@@ -239,4 +161,78 @@ async fn processed_callbacks_past_keeping_are_forgotten_and_pending_ones_never()
             .await
             .expect("keys");
     assert_eq!(left, ["msg:new-done", "msg:old-pending"]);
+}
+
+/// Tests of several instances: PostgreSQL only.
+mod postgres_only {
+    use super::*;
+
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL: several instances (make unit runs it on its second pass)"]
+    async fn three_instances_fetch_the_token_and_each_ticket_exactly_once() {
+        require_postgres();
+        let sim = spawn_simulator().await;
+        // Slow WeCom, so the 300 cold requests really pile up on all three.
+        sim.set_faults(json!({"latencyMs": 300})).await;
+        let apps = spawn_instances(&sim, 3).await;
+        let requests = (0..300).map(|i| apps[i % 3].post_signatures("https://desk.example.com/"));
+        for r in futures::future::join_all(requests).await {
+            assert_eq!(r.status(), 200);
+        }
+        assert_eq!(sim.calls("gettoken").await, 1, "one token for all");
+        assert_eq!(sim.calls("get_jsapi_ticket").await, 1, "one corp ticket");
+        assert_eq!(sim.calls("ticket/get").await, 1, "one app ticket");
+
+        // Tokens revoked: each instance meets 40014, and the token is refetched once.
+        sim.set_faults(json!({"latencyMs": 50})).await;
+        sim.revoke_tokens().await;
+        let logins = apps
+            .iter()
+            .flat_map(|a| [a.login("zhangwei"), a.login("lina")]);
+        futures::future::join_all(logins).await;
+        assert_eq!(sim.calls("gettoken").await, 2, "one refetch for all three");
+    }
+
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL: several instances (make unit runs it on its second pass)"]
+    async fn three_instances_refresh_a_members_customers_once_and_share_sessions() {
+        require_postgres();
+        let sim = spawn_simulator_with(demo_fixture_with(
+            "[[generate]]\nuserid = \"zhangwei\"\ncount = 250\n",
+        ))
+        .await;
+        sim.set_faults(json!({"latencyMs": 100})).await;
+        let apps = spawn_instances(&sim, 3).await;
+        assert_eq!(
+            apps[0]
+                .put_order("DD-1", &order("zhangwei", "13900000000"))
+                .await
+                .status(),
+            201
+        );
+        // Logged in on one instance, the session works on every one (it is a row).
+        let session = apps[0].login("zhangwei").await;
+        let pages_before = sim.calls("externalcontact/batch/get_by_user").await;
+        let matching = (0..30).map(|i| apps[i % 3].get_as(&session, "/api/orders/DD-1/candidates"));
+        for r in futures::future::join_all(matching).await {
+            assert_eq!(r.status(), 200);
+            let c: desk_shared::Candidates = r.json().await.expect("json");
+            assert_eq!(c.candidates.len(), 1);
+        }
+        // 26 demo customers + 250 generated: three pages, fetched by one instance.
+        assert_eq!(
+            sim.calls("externalcontact/batch/get_by_user").await - pages_before,
+            3
+        );
+        // The order is the same everywhere.
+        for app in &apps {
+            let o: desk_shared::Order = app
+                .get_as(&session, "/api/orders/DD-1")
+                .await
+                .json()
+                .await
+                .expect("order");
+            assert_eq!(o.customer_phone, "13900000000");
+        }
+    }
 }
