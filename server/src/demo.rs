@@ -123,7 +123,7 @@ async fn seed_orders(database_url: &str) -> anyhow::Result<()> {
         crate::orders::store::upsert(&db, id, &order, None).await?;
     }
     let (order, chat_id, name) = DEMO_GROUP;
-    let events = crate::events::Events::off();
+    let events = crate::outbox::events::Events::off();
     crate::groups::store::record_group(
         &db,
         &events,

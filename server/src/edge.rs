@@ -79,7 +79,7 @@ pub async fn guard(
     let deadline = req.app_data::<RequestDeadline>().copied();
     let res = match deadline {
         Some(RequestDeadline(budget)) => {
-            crate::wecom::with_deadline(budget, next.call(req)).await?
+            crate::deadline::with_deadline(budget, next.call(req)).await?
         }
         None => next.call(req).await?,
     };

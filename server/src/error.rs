@@ -7,11 +7,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 pub use desk_shared::ErrorCode;
 
-use crate::wecom::{WeComError, WeComErrorKind};
-
 /// What a caller reads when something broke on our side.
 pub const INTERNAL_MESSAGE: &str =
     "服务器内部错误，请稍后重试；若持续出现请联系管理员。/ Internal error, please retry later.";
+
+/// What a member reads when WeCom (or the work waiting on it) was too slow.
+pub const WECOM_TIMEOUT_MESSAGE: &str =
+    "企业微信响应太慢，这次没有完成，请稍后再试。/ WeCom is answering too slowly; please try again shortly.";
 
 /// An error answer: `{code, message}` with a proper status.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -39,6 +41,16 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
 
+    /// The request's deadline passed while it waited on WeCom (or on another
+    /// instance's work with WeCom): 504.
+    pub fn wecom_timeout() -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            ErrorCode::WecomTimeout,
+            WECOM_TIMEOUT_MESSAGE,
+        )
+    }
+
     /// Something on our side broke; the details go to the log, not to the caller.
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, "internal error");
@@ -60,35 +72,6 @@ impl ResponseError for ApiError {
             code: self.code,
             message: self.message.clone(),
         })
-    }
-}
-
-/// A WeCom failure no capability had a better answer for: 504 when the deadline
-/// passed, else 502; the member reads what to do, the log gets the errcode and fix.
-impl From<WeComError> for ApiError {
-    fn from(err: WeComError) -> Self {
-        let kind = err.kind();
-        let detail = err.admin_detail();
-        tracing::warn!(
-            ?kind,
-            errcode = detail.errcode,
-            why = %detail.why,
-            fix = %detail.fix,
-            error = %err,
-            "WeCom call failed"
-        );
-        let (status, code) = match kind {
-            WeComErrorKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, ErrorCode::WecomTimeout),
-            WeComErrorKind::RateLimited => {
-                (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::WecomRateLimited)
-            }
-            WeComErrorKind::NotInAppRange => (StatusCode::FORBIDDEN, ErrorCode::NotInAppRange),
-            WeComErrorKind::CustomerApiForbidden => {
-                (StatusCode::FORBIDDEN, ErrorCode::CustomerApiForbidden)
-            }
-            _ => (StatusCode::BAD_GATEWAY, ErrorCode::WecomFailed),
-        };
-        Self::new(status, code, err.member_message())
     }
 }
 

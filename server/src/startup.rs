@@ -26,10 +26,10 @@ use crate::config::Settings;
 use crate::contacts::directory::MemberDirectory;
 use crate::contacts::CustomerMirror;
 use crate::error::{json_error, query_error, ApiError};
-use crate::events::Events;
 use crate::integration::ApiKeys;
 use crate::jssdk::{AllowedOrigins, SignatureState};
 use crate::orders::OrdersState;
+use crate::outbox::events::Events;
 use crate::outbox::{Outbox, Robots};
 use crate::wecom::crypto::CallbackCrypto;
 use crate::wecom::{RetryPolicy, WeComClient};
@@ -169,7 +169,7 @@ impl Application {
         let metrics = settings.metrics.enabled;
         let scrape = match metrics {
             true => Some(web::Data::new(
-                crate::metrics::Scrape::from_settings(&settings.metrics, db.clone())
+                crate::scrape::Scrape::from_settings(&settings.metrics, db.clone())
                     .context("[metrics]")?,
             )),
             false => None,
@@ -257,7 +257,7 @@ impl Application {
                 )
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .configure(routes)
-                .configure(|cfg| crate::metrics::configure(cfg, scrape.clone()))
+                .configure(|cfg| crate::scrape::configure(cfg, scrape.clone()))
                 .service(web::scope("/api").default_service(web::to(api_not_found)))
                 .service(web::scope("/wecom").default_service(web::to(api_not_found)))
                 .configure(|cfg| h5::configure(cfg, &static_dir, bridge_script.as_deref()))

@@ -138,21 +138,21 @@ impl CustomerMirror {
                 Ok::<_, MirrorError>(info)
             }
         });
-        match crate::wecom::within_deadline(refresh).await {
+        match crate::deadline::within_deadline(refresh).await {
             Ok(Ok(result)) => Ok(Freshness {
                 info: result?,
                 refresh_in: None,
                 refreshing: false,
             }),
             Ok(Err(join)) => Err(MirrorError::Interrupted(join.to_string())),
-            Err(timeout) => match last {
+            Err(_deadline) => match last {
                 // Still going: answer from the mirror as it is, and say so.
                 Some(info) => Ok(Freshness {
                     info,
                     refresh_in: None,
                     refreshing: true,
                 }),
-                None => Err(timeout.into()),
+                None => Err(MirrorError::WeCom(WeComError::Timeout)),
             },
         }
     }

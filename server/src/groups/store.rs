@@ -4,8 +4,8 @@ use desk_shared::OrderGroup;
 
 use crate::clock::{now_millis, now_secs};
 use crate::db::{Db, Tx};
-use crate::events::{event_id, Events};
 use crate::orders::store::get;
+use crate::outbox::events::{event_id, Events};
 
 /// How recording a group went.
 #[derive(Debug)]

@@ -90,7 +90,7 @@ pub async fn refresh(
             .events
             .emit(
                 &mut tx,
-                &crate::events::event_id(&seed),
+                &crate::outbox::events::event_id(&seed),
                 "customer.joined",
                 serde_json::json!({
                     "orderId": order.id,

@@ -22,9 +22,9 @@ use crate::auth::Member;
 use crate::clock::{now_millis, now_secs};
 use crate::db::Db;
 use crate::error::{ApiError, ErrorCode};
-use crate::events::Events;
 use crate::orders::store::OrderRow;
 use crate::orders::{order_of, OrdersState};
+use crate::outbox::events::Events;
 use crate::outbox::store::{Kind, NewRow};
 use crate::outbox::{AppMessagePayload, Outbox};
 use crate::wecom::types::{

@@ -52,7 +52,7 @@ impl From<TurnError> for crate::error::ApiError {
     fn from(e: TurnError) -> Self {
         match e {
             TurnError::Database(e) => e.into(),
-            TurnError::Timeout => crate::wecom::WeComError::Timeout.into(),
+            TurnError::Timeout => crate::error::ApiError::wecom_timeout(),
         }
     }
 }
@@ -64,7 +64,7 @@ pub async fn take_turn(db: &Db, name: &str, ttl: Duration) -> Result<Lease, Turn
         if let Some(held) = Lease::try_take(db, name, ttl).await? {
             return Ok(held);
         }
-        crate::wecom::within_deadline(tokio::time::sleep(POLL))
+        crate::deadline::within_deadline(tokio::time::sleep(POLL))
             .await
             .map_err(|_| TurnError::Timeout)?;
     }

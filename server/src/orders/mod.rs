@@ -25,7 +25,7 @@ pub struct OrdersState {
     pub directory: contacts::directory::MemberDirectory,
     pub source: source::OrderSource,
     /// Where events about orders' groups go (`group.created`, `customer.joined`).
-    pub events: crate::events::Events,
+    pub events: crate::outbox::events::Events,
     /// Rung when an event was queued, so it goes out now.
     pub outbox_wake: std::sync::Arc<tokio::sync::Notify>,
     /// Each member's look-ups per minute (business-system pulls here, WeCom look-ups

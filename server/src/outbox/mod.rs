@@ -5,6 +5,7 @@
 //! messages a minute: every try is counted in the database (`robot_sends`), by every
 //! instance and across restarts, and one instance at a time sends for a robot.
 
+pub mod events;
 pub mod store;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -21,10 +22,10 @@ use tokio::sync::Notify;
 use crate::clock::now_millis;
 use crate::config::{OutboxSettings, RobotSettings};
 use crate::db::Db;
-use crate::events::{signature, Events, SIGNATURE_HEADER};
 use crate::lease::Lease;
 use crate::wecom::types::{MessageContent, RobotMessage};
 use crate::wecom::{WeComClient, WeComError};
+use events::{signature, Events, SIGNATURE_HEADER};
 use store::{Claimed, Kind, Take};
 
 /// WeCom takes at most this many messages per robot in a window.
@@ -470,7 +471,7 @@ impl Outbox {
             self.events
                 .emit(
                     &mut tx,
-                    &crate::events::event_id(&format!("notification.failed:{}:{now}", row.id)),
+                    &events::event_id(&format!("notification.failed:{}:{now}", row.id)),
                     "notification.failed",
                     serde_json::json!({
                         "notificationId": row.id,

@@ -9,21 +9,38 @@
 // How the page was "opened" (workbench, customer profile, single chat toolbar with a
 // customer, group chat toolbar) comes from ?ww_entry=&ww_contact=&ww_chat= on the
 // first page, kept for the tab in sessionStorage, and can be changed in the badge.
+// The client's version (`wxwork/x.y.z` in the user agent, default 4.1.30) comes the
+// same way from ?ww_version=, to play an old client (openExistedChatWithMsg needs
+// 3.1.8; below 3.0.24 the SDK runs config before agentConfig).
+// Failures are answered as the real client answers them: `errCode` is the client's
+// own small code (2, or -1 when it gives none), never WeCom's errcode, which is only
+// inside the text (`errMsg` and `err_info`, as `e=40093`).
 (function () {
   'use strict';
   var script = document.currentScript;
   var SIM = new URL(script.src).origin;
   var STORE = 'wecom-sim:';
-
-  var ua = navigator.userAgent + ' wxwork/4.1.30 ColorScheme/Light';
-  Object.defineProperty(navigator, 'userAgent', { get: function () { return ua; }, configurable: true });
+  var VERSION = '4.1.30';
 
   var query = new URLSearchParams(location.search);
-  ['entry', 'contact', 'chat'].forEach(function (k) {
+  ['entry', 'contact', 'chat', 'version'].forEach(function (k) {
     var v = query.get('ww_' + k);
     if (v !== null) sessionStorage.setItem(STORE + k, v);
   });
   function ctx(k, dflt) { return sessionStorage.getItem(STORE + k) || dflt; }
+
+  var version = /^\d+(\.\d+){0,3}$/.test(ctx('version', '')) ? ctx('version', '') : VERSION;
+  var ua = navigator.userAgent + ' wxwork/' + version + ' ColorScheme/Light';
+  Object.defineProperty(navigator, 'userAgent', { get: function () { return ua; }, configurable: true });
+  // Whether this client is older than `than` ('3.1.8').
+  function olderThan(than) {
+    var a = version.split('.'), b = than.split('.');
+    for (var i = 0; i < Math.max(a.length, b.length); i++) {
+      var d = (Number(a[i]) || 0) - (Number(b[i]) || 0);
+      if (d) return d < 0;
+    }
+    return false;
+  }
 
   var state = { corpOk: false, agentOk: false, agentId: null };
 
@@ -64,7 +81,7 @@
     var badge = document.createElement('div');
     badge.id = 'wecom-sim-badge';
     badge.title = '模拟企业微信：点此切换打开入口';
-    badge.textContent = '模拟企业微信 · ' + ctx('entry', 'normal');
+    badge.textContent = '模拟企业微信 · ' + ctx('entry', 'normal') + (version === VERSION ? '' : ' · ' + version);
     badge.onclick = chooseEntry;
     document.body.appendChild(badge);
   });
@@ -104,13 +121,15 @@
       '<label>入口 <select name="entry"><option>normal</option><option>contact_profile</option>' +
       '<option>single_chat_tools</option><option>group_chat_tools</option></select></label>' +
       '<label>客户 external_userid <input name="contact" style="width:100%"></label>' +
-      '<label>群 chat_id <input name="chat" style="width:100%"></label>';
+      '<label>群 chat_id <input name="chat" style="width:100%"></label>' +
+      '<label>客户端版本 <input name="version" style="width:100%"></label>';
     form.querySelector('[name=entry]').value = ctx('entry', 'normal');
     form.querySelector('[name=contact]').value = ctx('contact', '');
     form.querySelector('[name=chat]').value = ctx('chat', '');
+    form.querySelector('[name=version]').value = version;
     sheet('从哪里打开这个页面？', [], [CANCEL, {
       label: '重新打开', ok: true, value: function () {
-        ['entry', 'contact', 'chat'].forEach(function (k) {
+        ['entry', 'contact', 'chat', 'version'].forEach(function (k) {
           sessionStorage.setItem(STORE + k, form.querySelector('[name=' + k + ']').value.trim());
         });
         location.reload();
@@ -124,6 +143,16 @@
     var r = { errMsg: name + ':' + keyword };
     if (extra) Object.keys(extra).forEach(function (k) { r[k] = extra[k]; });
     return r;
+  }
+  // A failure carrying WeCom's errcode, as a real client reports it, e.g.
+  // {errMsg: 'agentConfig:fail invalid signature e=40093', errCode: 2,
+  //  err_info: 'invalid signature, more info at …/devtool/query?e=40093'}.
+  function fail(name, errmsg, errcode) {
+    return {
+      errMsg: name + ':fail ' + errmsg + ' e=' + errcode,
+      errCode: 2,
+      err_info: errmsg + ', more info at https://open.work.weixin.qq.com/devtool/query?e=' + errcode,
+    };
   }
   function needsAgent(name) {
     return state.agentOk ? null : result(name, 'fail no permission');
@@ -140,7 +169,7 @@
         timestamp: String(p.verifyTimestamp), nonceStr: p.verifyNonceStr, signature: p.verifySignature,
       }).then(function (v) {
         state.corpOk = v.ok;
-        return v.ok ? { errMsg: 'config:ok' } : { errMsg: 'config:fail,' + v.errmsg, errCode: v.errcode };
+        return v.ok ? { errMsg: 'config:ok' } : fail('config', v.errmsg, v.errcode);
       });
     },
     agentConfig: function (name, p) {
@@ -152,7 +181,7 @@
         state.agentId = Number(p.agentid);
         return v.ok
           ? { errMsg: 'agentConfig:ok' }
-          : { errMsg: 'agentConfig:' + v.errmsg + ' e=' + v.errcode, errCode: v.errcode };
+          : fail('agentConfig', v.errmsg, v.errcode);
       });
     },
     getContext: function (name) {
@@ -204,11 +233,13 @@
           return post('/sim/client/enterprise-chat', {
             chatId: p.chatId || '', groupName: p.groupName || p.chatname || '', userIds: users, externalUserIds: externals,
           }).then(function (r) {
-            return r.chatId ? result(name, 'ok', { chatId: r.chatId }) : result(name, 'fail ' + r.errmsg, { errCode: r.errcode });
+            return r.chatId ? result(name, 'ok', { chatId: r.chatId }) : fail(name, r.errmsg, r.errcode);
           });
         });
     },
     openExistedChatWithMsg: function (name, p) {
+      // Not in clients before 3.1.8: they do not know the API at all.
+      if (olderThan('3.1.8')) return result(name, 'fail function not exist');
       if (needsAgent(name)) return needsAgent(name);
       var lines = ['群 ' + p.chatId];
       if (p.msg && p.msg.link) lines.push('发送链接：' + p.msg.link.title);
@@ -216,7 +247,7 @@
         .then(function (ok) {
           if (!ok) return result(name, 'cancel');
           return post('/sim/client/open-chat', { chatId: p.chatId }).then(function (r) {
-            return r.ok ? result(name, 'ok') : result(name, 'fail ' + r.errmsg, { errCode: r.errcode });
+            return r.ok ? result(name, 'ok') : fail(name, r.errmsg, r.errcode);
           });
         });
     },

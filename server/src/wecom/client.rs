@@ -47,45 +47,16 @@ impl RetryPolicy {
     }
 }
 
-tokio::task_local! {
-    /// When the request being served stops waiting on WeCom. Set per HTTP request by
-    /// `with_deadline`; background work runs outside it with its own budget.
-    static DEADLINE: tokio::time::Instant;
-}
-
-/// Runs `work` with every WeCom call in it bounded, all together, by `budget`: past
-/// it they fail with `WeComError::Timeout` (retries and token refreshes included).
-pub async fn with_deadline<F: std::future::Future>(budget: Duration, work: F) -> F::Output {
-    DEADLINE
-        .scope(tokio::time::Instant::now() + budget, work)
-        .await
-}
-
-/// `work` (not itself a WeCom call: e.g. waiting for another instance's refresh) cut
-/// off at the current request's deadline, if there is one.
-pub async fn within_deadline<T>(
-    work: impl std::future::Future<Output = T>,
-) -> Result<T, WeComError> {
-    match DEADLINE.try_with(|d| *d) {
-        Ok(deadline) => tokio::time::timeout_at(deadline, work)
-            .await
-            .map_err(|_| WeComError::Timeout),
-        Err(_) => Ok(work.await),
-    }
-}
-
 /// `call` cut off at the current request's deadline, if there is one.
 async fn bounded<T>(
     call: impl std::future::Future<Output = Result<T, WeComError>>,
 ) -> Result<T, WeComError> {
-    match DEADLINE.try_with(|d| *d) {
-        Ok(deadline) => tokio::time::timeout_at(deadline, call)
-            .await
-            .unwrap_or_else(|_| {
-                tracing::warn!("WeCom call cut off at the request's deadline");
-                Err(WeComError::Timeout)
-            }),
-        Err(_) => call.await,
+    match crate::deadline::within_deadline(call).await {
+        Ok(answer) => answer,
+        Err(_) => {
+            tracing::warn!("WeCom call cut off at the request's deadline");
+            Err(WeComError::Timeout)
+        }
     }
 }
 

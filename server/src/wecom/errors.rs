@@ -351,9 +351,7 @@ impl WeComError {
             (WeComError::Decode(_), _) => {
                 "企业微信返回了无法识别的内容，请稍后重试。/ WeCom's answer could not be read."
             }
-            (WeComError::Timeout, _) => {
-                "企业微信响应太慢，这次没有完成，请稍后再试。/ WeCom is answering too slowly; please try again shortly."
-            }
+            (WeComError::Timeout, _) => crate::error::WECOM_TIMEOUT_MESSAGE,
             (_, K::NoSuchMember) => {
                 "企业微信里没有这个成员，请确认成员账号是否写对。/ WeCom has no such member; check the member's account."
             }

@@ -274,16 +274,16 @@ mod tests {
     fn only_a_fresh_signature_made_with_the_secret_is_accepted() {
         let now = crate::clock::now_secs();
         let secret = secrecy::SecretString::from("s3cret");
-        let good = crate::events::signature(&secret, now, b"{}");
+        let good = crate::outbox::events::signature(&secret, now, b"{}");
         assert!(verify("s3cret", &good, b"{}"));
         assert!(!verify("other", &good, b"{}"));
         assert!(!verify("s3cret", &good, b"{ }"));
-        let stale = crate::events::signature(&secret, now - 3600, b"{}");
+        let stale = crate::outbox::events::signature(&secret, now - 3600, b"{}");
         assert!(!verify("s3cret", &stale, b"{}"));
         assert!(!verify("s3cret", "v1=00", b"{}"));
         assert!(!verify(
             "",
-            &crate::events::signature(&"".into(), now, b"{}"),
+            &crate::outbox::events::signature(&"".into(), now, b"{}"),
             b"{}"
         ));
     }
