@@ -33,6 +33,7 @@ browser:
 	DESK_BIN=target/debug/wecom-desk DESK_DIST=dist node --test --test-reporter=spec frontend/tests/*.test.mjs
 
 lint:
+	python3 scripts/check-shape.py .
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --exclude desk-frontend -- -D warnings
 	$(CARGO) clippy -p desk-frontend -p desk-shared --target wasm32-unknown-unknown -- -D warnings

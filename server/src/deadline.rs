@@ -27,12 +27,17 @@ pub fn current() -> Option<Instant> {
     DEADLINE.try_with(|d| *d).ok()
 }
 
-/// `work` cut off at the current request's deadline, if there is one.
-pub async fn within_deadline<T>(work: impl Future<Output = T>) -> Result<T, DeadlinePassed> {
+/// `work` cut off at the current request's deadline, if there is one (read when this
+/// is called). A plain function, not an `async fn`: the future it returns holds `work`
+/// once, where an `async fn` would hold it twice, and WeCom calls nest these.
+pub fn within_deadline<F: Future>(
+    work: F,
+) -> impl Future<Output = Result<F::Output, DeadlinePassed>> {
+    use futures::future::{Either, FutureExt};
     match current() {
-        Some(deadline) => tokio::time::timeout_at(deadline, work)
-            .await
-            .map_err(|_| DeadlinePassed),
-        None => Ok(work.await),
+        Some(deadline) => Either::Left(
+            tokio::time::timeout_at(deadline, work).map(|r| r.map_err(|_| DeadlinePassed)),
+        ),
+        None => Either::Right(work.map(Ok)),
     }
 }

@@ -44,6 +44,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         crate::auth::Api::openapi(),
         crate::jssdk::Api::openapi(),
         crate::orders::Api::openapi(),
+        crate::integration::orders::Api::openapi(),
         crate::groups::Api::openapi(),
         crate::sidebar::Api::openapi(),
         crate::admin::Api::openapi(),

@@ -45,6 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     auth::configure(cfg);
     jssdk::configure(cfg);
     orders::configure(cfg);
+    crate::integration::orders::configure(cfg);
     groups::configure(cfg);
     sidebar::configure(cfg);
     admin::configure(cfg);
@@ -162,10 +163,7 @@ impl Application {
             public_url: settings.server.public_url.clone(),
         });
         let api_keys = web::Data::new(ApiKeys(settings.integration.api_keys.clone()));
-        let admin = web::Data::new(AdminState::new(
-            settings.server.admin_userids.clone(),
-            settings.clone(),
-        ));
+        let admin = web::Data::new(AdminState::new(settings.clone()));
         let metrics = settings.metrics.enabled;
         let scrape = match metrics {
             true => Some(web::Data::new(

@@ -11,8 +11,7 @@ use desk_shared::integration::StaffBindingInput;
 use futures::StreamExt;
 use serde::Deserialize;
 
-use super::{require_admin, AdminState};
-use crate::auth::Member;
+use crate::auth::Admin;
 use crate::bridge::BridgeState;
 use crate::error::ApiError;
 use crate::orders::OrdersState;
@@ -87,12 +86,10 @@ pub struct OrdersQuery {
     )
 )]
 pub async fn orders(
-    member: Member,
-    admin: web::Data<AdminState>,
+    _admin: Admin,
     state: web::Data<OrdersState>,
     query: web::Query<OrdersQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&admin, &member)?;
     let (limit, offset) = paging(query.limit, query.offset)?;
     let with_group = match query.group.as_deref() {
         None | Some("") => None,
@@ -147,12 +144,10 @@ pub async fn orders(
     )
 )]
 pub async fn staff(
-    member: Member,
-    admin: web::Data<AdminState>,
+    _admin: Admin,
     bridge: web::Data<BridgeState>,
     orders: web::Data<OrdersState>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&admin, &member)?;
     let bindings = crate::bridge::store::bindings(&bridge.db).await?;
     // One member WeCom cannot be asked about says so on its row; the list still shows.
     let staff: Vec<AdminStaffBinding> = futures::stream::iter(bindings)
@@ -206,13 +201,11 @@ pub async fn staff(
     )
 )]
 pub async fn bind(
-    member: Member,
-    admin: web::Data<AdminState>,
+    Admin(member): Admin,
     bridge: web::Data<BridgeState>,
     staff_id: web::Path<String>,
     body: web::Json<StaffBindingInput>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&admin, &member)?;
     crate::bridge::bind_staff(&bridge, &staff_id, &body.wecom_user_id, &member.0.user_id).await
 }
 
@@ -234,12 +227,10 @@ pub async fn bind(
     )
 )]
 pub async fn unbind(
-    member: Member,
-    admin: web::Data<AdminState>,
+    Admin(member): Admin,
     bridge: web::Data<BridgeState>,
     staff_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&admin, &member)?;
     crate::bridge::unbind_staff(&bridge, &staff_id, &member.0.user_id).await
 }
 
@@ -272,12 +263,10 @@ pub struct MessagesQuery {
     )
 )]
 pub async fn messages(
-    member: Member,
-    admin: web::Data<AdminState>,
+    _admin: Admin,
     bridge: web::Data<BridgeState>,
     query: web::Query<MessagesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&admin, &member)?;
     let (limit, offset) = paging(query.limit, query.offset)?;
     let status = match query.status.as_deref() {
         None | Some("") => None,
@@ -361,12 +350,10 @@ pub struct AuditQuery {
     )
 )]
 pub async fn audit(
-    member: Member,
-    admin: web::Data<AdminState>,
+    _admin: Admin,
     db: web::Data<crate::db::Db>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&admin, &member)?;
     let (limit, _) = paging(query.limit, None)?;
     if let (Some(from), Some(to)) = (query.from, query.to) {
         if from > to {

@@ -8,14 +8,13 @@ mod console;
 
 use std::time::{Duration, Instant};
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use desk_shared::{DeploymentCheck, DeploymentChecks};
 
-use crate::auth::Member;
+use crate::auth::{Admin, Member};
 use crate::config::Settings;
 use crate::doctor::{self, Outcome};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 
 /// Checks run at most this often; in between, the last report is answered. Each run
 /// fetches a token and both tickets from WeCom, which limits tickets per hour.
@@ -24,15 +23,13 @@ const CHECKS_EVERY: Duration = Duration::from_secs(30);
 /// What the admin endpoints need: who the admins are and, for the checks, the
 /// settings `doctor` reads.
 pub struct AdminState {
-    admins: Vec<String>,
     settings: Settings,
     last_checks: tokio::sync::Mutex<Option<(Instant, DeploymentChecks)>>,
 }
 
 impl AdminState {
-    pub fn new(admins: Vec<String>, settings: Settings) -> Self {
+    pub fn new(settings: Settings) -> Self {
         Self {
-            admins,
             settings,
             last_checks: tokio::sync::Mutex::new(None),
         }
@@ -88,27 +85,13 @@ pub struct Api;
     )
 )]
 async fn retry(
-    member: Member,
-    state: web::Data<AdminState>,
+    Admin(member): Admin,
     bridge: web::Data<crate::bridge::BridgeState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&state, &member)?;
     crate::bridge::retry_failed(&bridge.db, &bridge.outbox, &id, &member.0.user_id).await?;
     tracing::info!(id = %id, by = %member.0.user_id, "failed message queued again");
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Whether the logged-in member is an admin (403 `admin_only` otherwise).
-pub(crate) fn require_admin(state: &AdminState, member: &Member) -> Result<(), ApiError> {
-    if state.admins.contains(&member.0.user_id) {
-        return Ok(());
-    }
-    Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        ErrorCode::AdminOnly,
-        "只有管理员可以查看：请让管理员把你加入 server.admin_userids。/ Admins only.",
-    ))
 }
 
 /// `GET /api/admin/checks`: `wecom-desk doctor`'s checklist, run now by the server
@@ -130,11 +113,10 @@ pub(crate) fn require_admin(state: &AdminState, member: &Member) -> Result<(), A
     )
 )]
 async fn checks(
-    member: Member,
+    Admin(member): Admin,
     state: web::Data<AdminState>,
     db: web::Data<crate::db::Db>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&state, &member)?;
     // One run at a time; a report younger than CHECKS_EVERY is answered again.
     let mut last = state.last_checks.lock().await;
     if let Some((at, report)) = last.as_ref() {

@@ -1,9 +1,11 @@
 //! WeCom login (OAuth, `snsapi_base`) and sessions: `/auth/login`, `/auth/callback`,
 //! `GET /api/session`, and the `Member` extractor handlers use to know who asks.
 
+pub mod admin;
 pub mod allowance;
 pub mod store;
 
+pub use admin::Admin;
 pub use allowance::Allowance;
 
 use std::future::Future;
@@ -169,6 +171,8 @@ pub struct AuthState {
     /// Whether cookies are `Secure` (the H5 is served over https).
     secure_cookies: bool,
     lifetime: store::SessionLifetime,
+    /// `server.admin_userids`: who the `Admin` extractor lets in.
+    admins: std::sync::Arc<Vec<String>>,
 }
 
 impl AuthState {
@@ -201,6 +205,7 @@ impl AuthState {
                 idle: settings.server.session_idle_secs,
                 max: settings.server.session_max_secs,
             },
+            admins: std::sync::Arc::new(settings.server.admin_userids.clone()),
         })
     }
 }

@@ -258,3 +258,27 @@ pub async fn record_pool_group(
         .await?;
     Ok(true)
 }
+
+/// Notes the state key of the order's join QR code on its group (in the join way's
+/// transaction).
+pub async fn set_join_state(
+    tx: &mut Tx<'_>,
+    order_id: &str,
+    state: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE order_groups SET join_state = $1 WHERE order_id = $2")
+        .bind(state)
+        .bind(order_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The state key of the order's join QR code, if it has one.
+pub async fn join_state(db: &Db, order_id: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT join_state FROM order_groups WHERE order_id = $1")
+        .bind(order_id)
+        .fetch_optional(db)
+        .await
+        .map(Option::flatten)
+}

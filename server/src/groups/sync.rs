@@ -57,9 +57,7 @@ pub async fn refresh(
     let mut customers = chat.customers();
     customers.sort_unstable();
     customers.dedup();
-    let key = crate::joinway::store::find(&state.db, &order.id)
-        .await?
-        .map(|w| w.state);
+    let key = store::join_state(&state.db, &order.id).await?;
     let waiting = order.customer_joined_at.is_none();
     let arrived: Vec<_> = chat
         .member_list

@@ -9,6 +9,8 @@ use subtle::ConstantTimeEq;
 
 use crate::error::{ApiError, ErrorCode};
 
+pub mod orders;
+
 /// `integration.api_keys`: the keys the business system may use.
 #[derive(Debug, Clone)]
 pub struct ApiKeys(pub Vec<secrecy::SecretString>);

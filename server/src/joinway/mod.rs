@@ -17,8 +17,7 @@ use actix_web::{web, HttpResponse};
 use desk_shared::{JoinWayCreated, Pool, PoolChanged, PoolGroup, PoolRegister, PoolRegistered};
 use sha2::{Digest, Sha256};
 
-use crate::admin::{require_admin, AdminState};
-use crate::auth::Member;
+use crate::auth::{Admin, Member};
 use crate::clock::{now_millis, now_secs};
 use crate::db::Db;
 use crate::error::{ApiError, ErrorCode};
@@ -228,6 +227,7 @@ impl JoinWays {
             }
         };
         store::start(&mut tx, &order.id, &chat_id, &state, by, now).await?;
+        crate::groups::store::set_join_state(&mut tx, &order.id, &state).await?;
         tx.commit().await?;
         self.outbox.wake();
         self.note_level().await?;
@@ -400,12 +400,7 @@ impl JoinWays {
         (status = 403, description = "`admin_only`: the member is not an admin.", body = desk_shared::ApiError),
     )
 )]
-async fn pool(
-    member: Member,
-    admin: web::Data<AdminState>,
-    ways: web::Data<JoinWays>,
-) -> Result<HttpResponse, ApiError> {
-    require_admin(&admin, &member)?;
+async fn pool(_admin: Admin, ways: web::Data<JoinWays>) -> Result<HttpResponse, ApiError> {
     let (free, assigned) = store::counts(&ways.db).await?;
     let groups: Vec<PoolGroup> = store::list(&ways.db, LISTED)
         .await?
@@ -452,12 +447,10 @@ async fn pool(
     )
 )]
 async fn register(
-    member: Member,
-    admin: web::Data<AdminState>,
+    Admin(member): Admin,
     ways: web::Data<JoinWays>,
     body: web::Json<PoolRegister>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&admin, &member)?;
     if body.chat_ids.is_empty() || body.chat_ids.len() > MAX_REGISTER {
         return Err(ApiError::bad_request(
             ErrorCode::InvalidField,
@@ -492,11 +485,9 @@ async fn register(
     )
 )]
 async fn discover(
-    member: Member,
-    admin: web::Data<AdminState>,
+    Admin(member): Admin,
     ways: web::Data<JoinWays>,
 ) -> Result<HttpResponse, ApiError> {
-    require_admin(&admin, &member)?;
     if ways.owners.is_empty() {
         return Err(ApiError::bad_request(
             ErrorCode::InvalidField,

@@ -12,7 +12,6 @@ use serde::Deserialize;
 use crate::auth::Member;
 use crate::contacts::{self, MirrorError};
 use crate::error::{ApiError, ErrorCode};
-use crate::integration::ApiKey;
 use crate::wecom::{WeComError, WeComErrorKind};
 use store::OrderRow;
 
@@ -34,15 +33,14 @@ pub struct OrdersState {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/v1/orders/{id}").put(upsert))
-        .service(web::resource("/api/orders").get(list))
+    cfg.service(web::resource("/api/orders").get(list))
         .service(web::resource("/api/orders/{id}").get(one))
         .service(web::resource("/api/orders/{id}/candidates").get(candidates));
 }
 
 /// This capability's operations in `/api/openapi.json`.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(upsert, list, one, candidates))]
+#[openapi(paths(list, one, candidates))]
 pub struct Api;
 
 impl From<MirrorError> for ApiError {
@@ -216,49 +214,18 @@ fn check_order_id(id: &str) -> Result<(), OrdersError> {
     crate::ids::check_id(id, crate::ids::MAX_ID_CHARS).map_err(|why| field_error("id", why.0))
 }
 
-/// `PUT /api/v1/orders/{id}`: the business system upserts an order.
-#[utoipa::path(
-    put,
-    path = "/api/v1/orders/{id}",
-    operation_id = "upsertOrder",
-    summary = "Create or replace an order",
-    tag = "integration",
-    security(("api_key" = [])),
-    description = "Creates or replaces an order. The designer and project manager must be \
-        members in WeCom. `status: closed` deletes the order's join QR code (its group stays).",
-    params(("id" = String, Path, description = "The business system's order id: 1 to 64 characters, no `/`")),
-    request_body = OrderInput,
-    responses(
-        (status = 201, description = "The order is new.", body = Order),
-        (status = 200, description = "The order was replaced.", body = Order),
-        (status = 400, description = "`invalid_field` (the message names the field), `bad_json`, `bad_content_type`.", body = desk_shared::ApiError),
-        (status = 401, description = "`bad_api_key`: no valid `Authorization: Bearer` key.", body = desk_shared::ApiError),
-        (status = 502, description = "`wecom_failed`: the members could not be checked with WeCom.", body = desk_shared::ApiError),
-        (status = 504, description = "`wecom_timeout`: WeCom did not answer in time.", body = desk_shared::ApiError),
-    )
-)]
-async fn upsert(
-    _key: ApiKey,
-    state: web::Data<OrdersState>,
-    id: web::Path<String>,
-    body: web::Json<OrderInput>,
-    join_ways: web::Data<crate::joinway::JoinWays>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let input = body.into_inner();
-    validate(&id, &input)?;
-    check_members(&state, &input).await?;
-    let created = store::upsert(&state.db, &id, &input, None).await?;
-    if input.status.as_deref() == Some("closed") {
-        // Its QR code must stop letting people in; the group stays the order's.
-        join_ways.close(&id).await?;
-    }
-    let order = load(&state, &id).await?;
-    Ok(if created {
-        HttpResponse::Created().json(order)
-    } else {
-        HttpResponse::Ok().json(order)
-    })
+/// Creates or replaces order `id` as the business system sent it: checked as
+/// `validate` says, its designer and project manager checked with WeCom. The order as
+/// members see it, and whether it is new.
+pub async fn upsert(
+    state: &OrdersState,
+    id: &str,
+    input: &OrderInput,
+) -> Result<(Order, bool), OrdersError> {
+    validate(id, input)?;
+    check_members(state, input).await?;
+    let created = store::upsert(&state.db, id, input, None).await?;
+    Ok((load(state, id).await?, created))
 }
 
 /// The order as members see it, with the names of its designer and project manager.
@@ -289,7 +256,8 @@ async fn find(state: &OrdersState, id: &str) -> Result<OrderRow, OrdersError> {
         .ok_or(OrdersError::NotFound)
 }
 
-async fn load(state: &OrdersState, id: &str) -> Result<Order, OrdersError> {
+/// The order as members see it (404 when there is none).
+pub async fn load(state: &OrdersState, id: &str) -> Result<Order, OrdersError> {
     Ok(to_dto(state, find(state, id).await?).await)
 }
 

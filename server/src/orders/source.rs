@@ -20,7 +20,7 @@ pub enum OrderSource {
     /// Only pushed (`PUT /api/v1/orders/{id}`).
     Embedded,
     /// Also pulled when a member opens one.
-    Http(HttpOrderSource),
+    Http(Box<HttpOrderSource>),
 }
 
 /// The business system's order endpoint.
@@ -108,7 +108,7 @@ impl OrderSource {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("cannot build the order source's HTTP client")?;
-        Ok(Self::Http(HttpOrderSource {
+        Ok(Self::Http(Box::new(HttpOrderSource {
             template: source.to_string(),
             headers,
             ttl_secs: s.order_source_ttl_secs as i64,
@@ -116,7 +116,7 @@ impl OrderSource {
             fetching: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             hasher: RandomState::new(),
             not_found: Default::default(),
-        }))
+        })))
     }
 }
 

@@ -48,16 +48,16 @@ impl RetryPolicy {
 }
 
 /// `call` cut off at the current request's deadline, if there is one.
-async fn bounded<T>(
+fn bounded<T>(
     call: impl std::future::Future<Output = Result<T, WeComError>>,
-) -> Result<T, WeComError> {
-    match crate::deadline::within_deadline(call).await {
-        Ok(answer) => answer,
-        Err(_) => {
+) -> impl std::future::Future<Output = Result<T, WeComError>> {
+    use futures::FutureExt;
+    crate::deadline::within_deadline(call).map(|answer| {
+        answer.unwrap_or_else(|_| {
             tracing::warn!("WeCom call cut off at the request's deadline");
             Err(WeComError::Timeout)
-        }
-    }
+        })
+    })
 }
 
 /// Typed access to the WeCom server API for one app (corp id + agent id + secret).
