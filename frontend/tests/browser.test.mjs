@@ -61,6 +61,55 @@ test('a page whose signature is wrong shows a clear error on screen and on /debu
   await autoLogin('');
 });
 
+test('a signature failure as a real client reports it (errCode 2, e=40093 in the text) shows the signature page', async (t) => {
+  await autoLogin('zhangwei');
+  const sidebar = `${demo.base}/sidebar?ww_entry=single_chat_tools&ww_contact=wmDemo0000`;
+  // The page asks for a signature of another URL, as a misconfigured proxy would.
+  const wrongUrl = (page) => page.route('**/api/jssdk/signatures', (route) =>
+    route.continue({ postData: JSON.stringify({ url: `${demo.base}/another-page` }) }));
+  const signaturePage = (page) => page.locator('.notice-error[role=alert]', { hasText: '企业微信拒绝了本页面的签名' });
+  await withPage(t, async (page) => {
+    await wrongUrl(page);
+    await page.goto(sidebar);
+    await signaturePage(page).waitFor();
+    // What the page was given: the client's own errCode, WeCom's errcode only as text.
+    const failure = await page.evaluate(() => ww.getContext().then(() => null, (e) => ({ ...e })));
+    assert.equal(failure.errCode, 2);
+    assert.match(failure.errMsg, /^agentConfig:fail .*e=40093/);
+    assert.match(failure.err_info, /invalid signature.*\?e=40093$/);
+    assert.match(await signaturePage(page).textContent(), /e=40093.*wecom-desk doctor/);
+  });
+  await withPage(t, async (page) => {
+    // A client whose errMsg says only `agentConfig:fail`: the code is in err_info alone.
+    await page.addInitScript(() => {
+      let bridge;
+      Object.defineProperty(window, 'WeixinJSBridge', {
+        configurable: true,
+        get: () => bridge,
+        set: (b) => {
+          const invoke = b.invoke;
+          b.invoke = (name, params, callback) => invoke(name, params, (r) => callback(
+            name === 'agentConfig' && r.errCode ? { errMsg: 'agentConfig:fail', errCode: r.errCode, err_info: r.err_info } : r));
+          bridge = b;
+        },
+      });
+    });
+    await wrongUrl(page);
+    await page.goto(sidebar);
+    await signaturePage(page).waitFor();
+    assert.match(await signaturePage(page).textContent(), /agentConfig:fail e=40093/);
+    const failure = await page.evaluate(() => ww.getContext().then(() => null, (e) => ({ ...e })));
+    assert.deepEqual(Object.keys(failure).sort(), ['errCode', 'errMsg', 'err_info']);
+    assert.equal(failure.errMsg, 'agentConfig:fail');
+    // The same on /debug, for the admin's screenshot.
+    await page.goto(`${demo.base}/debug`);
+    const status = page.getByTestId('agent-config-status');
+    await status.locator('.badge-error').waitFor();
+    assert.match(await status.textContent(), /签名.*e=40093/);
+  });
+  await autoLogin('');
+});
+
 test('on /debug an admin sees the deployment checks and a member is told to ask the admin', async (t) => {
   await autoLogin('wangqiang');
   await withPage(t, async (page) => {

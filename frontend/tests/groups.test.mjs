@@ -15,7 +15,8 @@ test('建内部群 makes the staff group and opens it in WeCom; in a plain brows
     assert.match(await page.textContent('#wecom-sim-sheet'), /desk[0-9a-f]{28}/);
     await page.click('#wecom-sim-sheet button.ok');
     await waitFor(async () => /内部群/.test(await page.textContent('[data-testid=staff-chat]')), 'the staff group shown');
-    assert.equal(await page.textContent('[data-testid=staff-chat-button]'), '打开内部群');
+    // The button says 正在打开… until the client has answered: wait for its end state.
+    await page.locator('[data-testid=staff-chat-button]', { hasText: /^打开内部群$/ }).waitFor();
     assert.deepEqual(errors, []);
   });
   await withPage(t, async (page) => {
@@ -27,6 +28,24 @@ test('建内部群 makes the staff group and opens it in WeCom; in a plain brows
     await page.click('[data-testid=staff-chat-button]');
     await page.waitForSelector('[data-testid=staff-chat-said]');
     assert.match(await page.textContent('[data-testid=staff-chat-said]'), /群聊已生成，请在企业微信中打开/);
+  });
+});
+
+test('a client older than 3.1.8 is told to update WeCom instead of opening the staff group', async (t) => {
+  await autoLogin('zhangwei');
+  await withPage(t, async (page, errors) => {
+    // The simulated client plays WeCom 3.1.2 (`wxwork/3.1.2` in the user agent).
+    await page.goto(`${demo.base}/orders/DD-1001?ww_version=3.1.2`);
+    await page.click('[data-testid=staff-chat-button]');
+    const said = page.getByTestId('staff-chat-said');
+    await said.waitFor();
+    assert.match(await said.textContent(), /企业微信版本太旧.*升级到 3\.1\.8/);
+    assert.match(await page.evaluate(() => navigator.userAgent), /wxwork\/3\.1\.2 /);
+    // The page did not ask the client, which would not know the API anyway.
+    assert.equal(await page.locator('#wecom-sim-sheet').count(), 0);
+    const answer = await page.evaluate(() => ww.openExistedChatWithMsg({ chatId: 'x' }).then((r) => r, (e) => e));
+    assert.equal(answer.errMsg, 'openExistedChatWithMsg:fail function not exist');
+    assert.deepEqual(errors, []);
   });
 });
 

@@ -7,15 +7,17 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::components::{moment, Loading};
-use crate::wecom::{self, Environment, WwError};
+use crate::wecom::{self, Environment, OpenChatError, WwError};
 
 /// Opens the chat in WeCom, or says where it is outside WeCom.
 async fn open_in_wecom(chat_id: &str) -> Result<(), String> {
     if wecom::environment() != Environment::WeCom {
         return Err("群聊已生成，请在企业微信中打开。".into());
     }
-    match wecom::open_existed_chat_with_msg(chat_id).await {
-        Ok(()) | Err(WwError::Cancelled) => Ok(()),
+    // The staff group is an app chat (`appchat/create`), not a customer group: a
+    // client too old for openExistedChatWithMsg cannot open it another way.
+    match wecom::open_existed_chat_with_msg(chat_id, false).await {
+        Ok(()) | Err(OpenChatError::Sdk(WwError::Cancelled)) => Ok(()),
         Err(e) => Err(e.message()),
     }
 }

@@ -42,7 +42,13 @@ pub fn Debug() -> impl IntoView {
                 <dt>"User-Agent"</dt>
                 <dd class="mono">{wecom::user_agent()}</dd>
                 <dt>"config"</dt>
-                <dd data-testid="config-status">{move || status_view(sdk.config.get())}</dd>
+                <dd data-testid="config-status">
+                    {move || status_view(sdk.config.get())}
+                    // Clients older than 3.0.24 only: current ones run agentConfig alone.
+                    {move || (sdk.config.get() == ConfigStatus::NotStarted).then(|| view! {
+                        <p class="muted">"3.0.24 及以上版本的企业微信只做 agentConfig，不需要 config。"</p>
+                    })}
+                </dd>
                 <dt>"agentConfig"</dt>
                 <dd data-testid="agent-config-status">
                     {move || status_view(sdk.agent_config.get())}

@@ -14,7 +14,8 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-pub use errors::{Environment, WwError};
+use errors::{client_version, OPEN_EXISTED_CHAT_SINCE};
+pub use errors::{Environment, OpenChatError, WwError};
 
 use crate::api;
 
@@ -109,15 +110,11 @@ fn get_str(v: &JsValue, key: &str) -> Option<String> {
     Reflect::get(v, &key.into()).ok()?.as_string()
 }
 
+/// A failed call's result. Its `errCode` is the client's own (2, -1 …): what WeCom
+/// said is in the texts (`e=40093` in `errMsg` or `err_info`).
 fn error_of(v: &JsValue) -> WwError {
     match get_str(v, "errMsg") {
-        Some(msg) => {
-            let code = Reflect::get(v, &"errCode".into())
-                .ok()
-                .and_then(|c| c.as_f64())
-                .map(|c| c as i64);
-            WwError::from_err_msg(&msg, code)
-        }
+        Some(msg) => WwError::from_failure(&msg, &get_str(v, "err_info").unwrap_or_default()),
         None => WwError::Other(
             v.as_string()
                 .or_else(|| Reflect::get(v, &"message".into()).ok()?.as_string())
@@ -201,6 +198,8 @@ pub fn register(corp_id: &str, agent_id: i64, state: SdkState) -> Result<(), WwE
     set(&options, "agentId", agent_id as f64);
     let list: Array = JS_API_LIST.iter().map(|s| JsValue::from_str(s)).collect();
     set(&options, "jsApiList", list);
+    // Only clients older than 3.0.24 ask for this one (config, then agentConfig);
+    // current clients run agentConfig alone, so `state.config` stays NotStarted.
     set(
         &options,
         "getConfigSignature",
@@ -319,11 +318,26 @@ pub async fn open_enterprise_chat(chat: &EnterpriseChat) -> Result<String, WwErr
     Ok(get_str(&v, "chatId").unwrap_or_default())
 }
 
-/// `ww.openExistedChatWithMsg({chatId})`.
-pub async fn open_existed_chat_with_msg(chat_id: &str) -> Result<(), WwError> {
+/// `ww.openExistedChatWithMsg({chatId})`, which needs client 3.1.8 or newer. On an
+/// older client a customer group (`customer_group`) opens through
+/// `openEnterpriseChat({chatId})` instead; that opens customer groups only, so any
+/// other chat (an app chat) cannot, and the member is told to update WeCom.
+pub async fn open_existed_chat_with_msg(
+    chat_id: &str,
+    customer_group: bool,
+) -> Result<(), OpenChatError> {
+    if client_version(&user_agent()).is_some_and(|v| v < OPEN_EXISTED_CHAT_SINCE) {
+        if !customer_group {
+            return Err(OpenChatError::ClientTooOld);
+        }
+        let chat = EnterpriseChat::Open {
+            chat_id: chat_id.to_string(),
+        };
+        open_enterprise_chat(&chat).await?;
+        return Ok(());
+    }
     let params = Object::new();
     set(&params, "chatId", chat_id);
-    call(ww_open_existed_chat_with_msg(&params), INTERACTIVE)
-        .await
-        .map(drop)
+    call(ww_open_existed_chat_with_msg(&params), INTERACTIVE).await?;
+    Ok(())
 }
