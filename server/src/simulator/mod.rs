@@ -7,6 +7,7 @@ pub mod changes;
 pub mod client;
 pub mod control;
 pub mod erp;
+pub mod faults;
 pub mod fixture;
 pub mod pages;
 pub mod rules;

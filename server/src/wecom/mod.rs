@@ -6,8 +6,10 @@ pub mod cache;
 pub mod client;
 pub mod crypto;
 pub mod errors;
+pub mod explain;
 pub mod jssdk;
 pub mod store;
+mod transport;
 pub mod types;
 
 use actix_web::http::StatusCode;
