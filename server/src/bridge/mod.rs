@@ -5,7 +5,11 @@
 //! `GET /api/v1/conversations/{id}/messages` and pushed as a `staff.replied` event.
 //! Staff bindings (`/api/v1/staff`) say which business staff id each member is.
 
+mod staff;
 pub mod store;
+
+use staff::{__path_bind, __path_staff, __path_unbind, bind, staff, unbind};
+pub use staff::{bind_staff, unbind_staff};
 
 use std::sync::Arc;
 
@@ -13,8 +17,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use desk_shared::integration::{
     is_conversation_id, is_conversation_id_char, ConversationMessages, Notification,
-    NotificationAccepted, NotificationState, NotificationStatus, StaffBindingInput, StaffBindings,
-    MAX_ROBOT_TEXT_BYTES,
+    NotificationAccepted, NotificationState, NotificationStatus, MAX_ROBOT_TEXT_BYTES,
 };
 use rand::Rng;
 use serde::Deserialize;
@@ -28,8 +31,8 @@ use crate::outbox::events::event_id;
 use crate::outbox::store::{Kind, NewRow};
 use crate::outbox::{AppMessagePayload, Outbox};
 use crate::wecom::types::{MessageContent, RobotMessage, RobotText, Text};
-use crate::wecom::{WeComClient, WeComErrorKind};
-use store::{Added, Bound};
+use crate::wecom::WeComClient;
+use store::Added;
 
 /// Replies one page of `GET /api/v1/conversations/{id}/messages` holds at most.
 pub const MESSAGES_PAGE: i64 = 200;
@@ -275,128 +278,6 @@ pub async fn retry_failed(db: &Db, outbox: &Outbox, id: &str, by: &str) -> Resul
     tx.commit().await?;
     outbox.wake();
     Ok(())
-}
-
-/// `GET /api/v1/staff`: every staff binding.
-#[utoipa::path(
-    get,
-    path = "/api/v1/staff",
-    operation_id = "listStaffBindings",
-    summary = "Every staff binding",
-    tag = "integration",
-    security(("api_key" = [])),
-    responses(
-        (status = 200, description = "Which WeCom member each business staff id is.", body = StaffBindings),
-        (status = 401, description = "`bad_api_key`: no valid `Authorization: Bearer` key.", body = desk_shared::ApiError),
-    )
-)]
-async fn staff(_key: ApiKey, state: web::Data<BridgeState>) -> Result<HttpResponse, ApiError> {
-    let staff = store::bindings(&state.db).await?;
-    Ok(HttpResponse::Ok().json(StaffBindings { staff }))
-}
-
-/// `PUT /api/v1/staff/{staffId}` `{wecomUserId}`: 201 new, 200 changed; the member is
-/// checked with WeCom (`user/get`).
-#[utoipa::path(
-    put,
-    path = "/api/v1/staff/{staffId}",
-    operation_id = "bindStaff",
-    summary = "Bind a staff id to a WeCom member",
-    tag = "integration",
-    security(("api_key" = [])),
-    params(("staffId" = String, Path, description = "The business system's staff id: 1 to 64 characters")),
-    request_body = StaffBindingInput,
-    responses(
-        (status = 201, description = "Bound now.", body = desk_shared::integration::StaffBinding),
-        (status = 200, description = "The binding changed.", body = desk_shared::integration::StaffBinding),
-        (status = 400, description = "`invalid_field`, `unknown_member`: WeCom has no such member; `bad_json`.", body = desk_shared::ApiError),
-        (status = 401, description = "`bad_api_key`: no valid `Authorization: Bearer` key.", body = desk_shared::ApiError),
-        (status = 409, description = "`member_already_bound`: the member is another staff id's.", body = desk_shared::ApiError),
-        (status = 502, description = "`wecom_failed`.", body = desk_shared::ApiError),
-        (status = 504, description = "`wecom_timeout`.", body = desk_shared::ApiError),
-    )
-)]
-async fn bind(
-    _key: ApiKey,
-    state: web::Data<BridgeState>,
-    staff_id: web::Path<String>,
-    body: web::Json<StaffBindingInput>,
-) -> Result<HttpResponse, ApiError> {
-    bind_staff(&state, &staff_id, &body.wecom_user_id, "integration").await
-}
-
-/// Binds a staff id to a member, checked with WeCom (`user/get`) first: 201 new, 200
-/// changed, 409 when the member is another staff id's. `by` goes into the audit log.
-pub(crate) async fn bind_staff(
-    state: &BridgeState,
-    staff_id: &str,
-    wecom_user_id: &str,
-    by: &str,
-) -> Result<HttpResponse, ApiError> {
-    check_staff_id(staff_id)?;
-    let userid = wecom_user_id.trim();
-    if !crate::ids::is_id(userid, crate::ids::MAX_ID_CHARS) {
-        return Err(invalid("wecomUserId", "须为 1~64 个字符的企业微信成员账号"));
-    }
-    match state.wecom.member(userid).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == WeComErrorKind::NoSuchMember => {
-            return Err(ApiError::bad_request(
-                ErrorCode::UnknownMember,
-                format!("企业微信里没有成员 {userid}，请检查成员账号（通讯录里的「账号」）。/ WeCom has no such member."),
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    }
-    match store::bind(&state.db, staff_id, userid, by, now_secs()).await? {
-        Bound::Created(b) => Ok(HttpResponse::Created().json(b)),
-        Bound::Updated(b) => Ok(HttpResponse::Ok().json(b)),
-        Bound::MemberTaken { staff_id: other } => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            ErrorCode::MemberAlreadyBound,
-            format!("成员 {userid} 已绑定到员工 {other}：请先解除员工 {other} 的绑定。/ The member is bound to another staff id."),
-        )),
-    }
-}
-
-/// `DELETE /api/v1/staff/{staffId}`: 204, or 404 when not bound.
-#[utoipa::path(
-    delete,
-    path = "/api/v1/staff/{staffId}",
-    operation_id = "unbindStaff",
-    summary = "Unbind a staff id",
-    tag = "integration",
-    security(("api_key" = [])),
-    params(("staffId" = String, Path, description = "The business system's staff id")),
-    responses(
-        (status = 204, description = "Unbound."),
-        (status = 401, description = "`bad_api_key`: no valid `Authorization: Bearer` key.", body = desk_shared::ApiError),
-        (status = 404, description = "`unknown_staff`: the staff id is not bound.", body = desk_shared::ApiError),
-    )
-)]
-async fn unbind(
-    _key: ApiKey,
-    state: web::Data<BridgeState>,
-    staff_id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    unbind_staff(&state, &staff_id, "integration").await
-}
-
-/// Removes a binding: 204, or 404 `unknown_staff` when there was none.
-pub(crate) async fn unbind_staff(
-    state: &BridgeState,
-    staff_id: &str,
-    by: &str,
-) -> Result<HttpResponse, ApiError> {
-    if store::unbind(&state.db, staff_id, by).await? {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::UnknownStaff,
-            "这个员工号没有绑定。/ This staff id is not bound.",
-        ))
-    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

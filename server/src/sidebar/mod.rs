@@ -7,24 +7,28 @@
 //! customer added a moment ago shows within seconds. What WeCom answers is also put
 //! into that member's mirror, so matching sees it without a whole refresh.
 
-use std::collections::HashMap;
-
 use futures::StreamExt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use desk_shared::{
     is_control_or_bidi, normalize_phone, ContactProfile, GroupMemberView, GroupView, Person,
     RemarkPhone,
 };
 
+mod cards;
+mod error;
+
+pub use cards::{CustomerCards, LOOKUPS_PER_MINUTE, RECHECK};
+use cards::{MAX_FOLLOWERS_SHOWN, MAX_FOLLOWER_PAGES, MAX_PHONE_KEYS, MAX_REMARK_PHONES};
+pub use error::SidebarError;
+
 use crate::auth::Member;
 use crate::contacts;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::orders::{self, field_error, OrdersState};
 use crate::wecom::types::{ExternalContactDetail, Remark};
-use crate::wecom::{WeComError, WeComErrorKind};
+use crate::wecom::WeComErrorKind;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/contacts/{externalUserId}/profile").get(profile))
@@ -38,141 +42,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(profile, add_remark_phone, group))]
 pub struct Api;
-
-/// Customers' details as WeCom last gave them (or that WeCom has no such customer),
-/// for a short while. Bounded: when full, the expired ones go, and if none had
-/// expired, all of them.
-pub struct CustomerCards {
-    ttl: Duration,
-    cards: parking_lot::Mutex<HashMap<String, (Option<ExternalContactDetail>, Instant)>>,
-    /// The members' look-ups per minute, shared with the orders' pulls.
-    allowance: std::sync::Arc<crate::auth::Allowance>,
-}
-
-pub use crate::auth::allowance::LOOKUPS_PER_MINUTE;
-
-/// More customers than a company's staff open sidebars on within one TTL.
-const MAX_CARDS: usize = 10_000;
-/// An answer this young is not asked again, even when it says "not yours": a member
-/// reloading (or a script hammering) a customer that is not theirs costs one WeCom
-/// call per this long, not one per request.
-pub const RECHECK: Duration = Duration::from_secs(2);
-/// `externalcontact/get` pages of followers read at most (500 followers a page).
-const MAX_FOLLOWER_PAGES: usize = 4;
-/// Remark phones a member may keep for one customer (our bound, not WeCom's).
-const MAX_REMARK_PHONES: usize = 10;
-/// Followers named on a profile, and phone keys its orders are looked up by.
-const MAX_FOLLOWERS_SHOWN: usize = 50;
-const MAX_PHONE_KEYS: usize = 200;
-
-/// A kept answer: the customer (or `None`: WeCom has no such customer) and its age.
-type Kept = (Option<ExternalContactDetail>, Duration);
-
-impl CustomerCards {
-    pub fn new(ttl: Duration, allowance: std::sync::Arc<crate::auth::Allowance>) -> Self {
-        Self {
-            ttl,
-            cards: parking_lot::Mutex::new(HashMap::new()),
-            allowance,
-        }
-    }
-
-    /// Counts one WeCom look-up for `member`; `TooMany` past the minute's allowance.
-    fn may_ask(&self, member: &str) -> Result<(), SidebarError> {
-        match self.allowance.take(member) {
-            true => Ok(()),
-            false => Err(SidebarError::TooMany),
-        }
-    }
-
-    fn get(&self, id: &str) -> Option<Kept> {
-        let cards = self.cards.lock();
-        let (card, at) = cards.get(id)?;
-        let age = at.elapsed();
-        (age < self.ttl.max(RECHECK)).then(|| (card.clone(), age))
-    }
-
-    fn put(&self, id: &str, card: Option<ExternalContactDetail>) {
-        let mut cards = self.cards.lock();
-        if cards.len() >= MAX_CARDS {
-            let keep = self.ttl.max(RECHECK);
-            cards.retain(|_, (_, at)| at.elapsed() < keep);
-            if cards.len() >= MAX_CARDS {
-                cards.clear();
-            }
-        }
-        cards.insert(id.to_string(), (card, Instant::now()));
-    }
-}
-
-/// Why a sidebar request was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum SidebarError {
-    #[error("the member does not follow this customer")]
-    NotYourCustomer,
-    #[error("the member is neither in this group nor on its order")]
-    NotYourGroup,
-    #[error("the order's group is gone from WeCom")]
-    GroupGone,
-    #[error("too many WeCom look-ups from this member this minute")]
-    TooMany,
-    #[error(transparent)]
-    Orders(#[from] orders::OrdersError),
-    #[error(transparent)]
-    WeCom(#[from] WeComError),
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-}
-
-impl From<crate::lease::TurnError> for SidebarError {
-    fn from(e: crate::lease::TurnError) -> Self {
-        match e {
-            crate::lease::TurnError::Database(e) => Self::Database(e),
-            crate::lease::TurnError::Timeout => Self::WeCom(WeComError::Timeout),
-        }
-    }
-}
-
-impl From<SidebarError> for ApiError {
-    fn from(e: SidebarError) -> Self {
-        match e {
-            SidebarError::NotYourCustomer => ApiError::new(
-                StatusCode::FORBIDDEN,
-                ErrorCode::NotYourCustomer,
-                "这不是你的客户：只有添加了这位客户的成员才能查看。/ Only members who added this customer may see them.",
-            ),
-            SidebarError::NotYourGroup => ApiError::new(
-                StatusCode::FORBIDDEN,
-                ErrorCode::NotYourGroup,
-                "你不在这个群里，也不是它所属订单的设计师或项目经理。/ You are neither in this group nor on its order.",
-            ),
-            SidebarError::GroupGone => ApiError::new(
-                StatusCode::NOT_FOUND,
-                ErrorCode::ChatNotFound,
-                "订单的客户群在企业微信里已不存在（可能已解散），请联系管理员处理。/ The order's group is gone from WeCom.",
-            ),
-            SidebarError::TooMany => ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                ErrorCode::TooManyRequests,
-                "一分钟内查看的客户和群太多了，请稍等一分钟再试。/ Too many look-ups this minute; wait a minute.",
-            ),
-            SidebarError::Orders(e) => e.into(),
-            SidebarError::WeCom(e) => e.into(),
-            SidebarError::Database(e) => e.into(),
-        }
-    }
-}
-
-impl SidebarError {
-    /// Whether WeCom's rate limit (45009) is why: work meeting it waits a whole window.
-    pub fn is_rate_limited(&self) -> bool {
-        match self {
-            Self::WeCom(e) => e.is_rate_limited(),
-            Self::Orders(e) => e.is_rate_limited(),
-            _ => false,
-        }
-    }
-}
 
 /// An external userid or chat id as WeCom writes them; anything else is nobody's.
 fn plausible_id(id: &str) -> bool {
