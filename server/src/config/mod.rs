@@ -6,7 +6,10 @@ use std::path::Path;
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use secrecy::SecretString;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+
+mod lists;
+use lists::{list, named_secrets, secret_list};
 
 /// Everything `wecom-desk serve` needs.
 #[derive(Debug, Clone, Deserialize)]
@@ -38,77 +41,59 @@ pub struct Settings {
 /// The periodic re-read of the orders' groups (`groupchat/get`), which repairs what
 /// missed `change_external_chat` callbacks would have told.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 #[serde(deny_unknown_fields)]
 pub struct GroupsSettings {
     /// A round every this many seconds re-reads the groups not read for half of it,
     /// least recently read first; 0 turns the re-sync off.
-    #[serde(default = "default_resync_every_secs")]
     pub resync_every_secs: u64,
     /// At most one `groupchat/get` per this many milliseconds (WeCom allows a corp
     /// 10,000 calls a minute and 150,000 an hour per API).
-    #[serde(default = "default_pace_ms")]
     pub pace_ms: u64,
 }
 
 impl Default for GroupsSettings {
     fn default() -> Self {
         Self {
-            resync_every_secs: default_resync_every_secs(),
-            pace_ms: default_pace_ms(),
+            resync_every_secs: 3600,
+            pace_ms: 200,
         }
     }
 }
 
 /// `GET /metrics` (Prometheus text format) and who may read it.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsSettings {
     /// Off: nothing is measured and `/metrics` is 404.
-    #[serde(default = "default_metrics_enabled")]
     pub enabled: bool,
     /// Addresses and CIDR blocks (`10.0.0.0/8`) of the TCP peer that may scrape.
-    #[serde(default = "default_metrics_allow", deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     pub allow: Vec<String>,
     /// `Authorization: Bearer <token>` is accepted from any address.
-    #[serde(default)]
     pub token: Option<SecretString>,
 }
 
 impl Default for MetricsSettings {
     fn default() -> Self {
         Self {
-            enabled: default_metrics_enabled(),
-            allow: default_metrics_allow(),
+            enabled: true,
+            allow: vec!["127.0.0.1".into(), "::1".into()],
             token: None,
         }
     }
 }
 
-fn default_resync_every_secs() -> u64 {
-    3600
-}
-
-fn default_pace_ms() -> u64 {
-    200
-}
-
-fn default_metrics_enabled() -> bool {
-    true
-}
-
-fn default_metrics_allow() -> Vec<String> {
-    vec!["127.0.0.1".into(), "::1".into()]
-}
-
 /// The pool of pre-built empty customer groups behind the orders' join QR codes.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 #[serde(deny_unknown_fields)]
 pub struct PoolSettings {
     /// Members whose customer groups `discover` looks through (`groupchat/list`).
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     pub owner_userids: Vec<String>,
     /// Fewer free groups than this and the admins (and the robot) hear it, once.
-    #[serde(default = "default_low_threshold")]
     pub low_threshold: i64,
 }
 
@@ -116,134 +101,89 @@ impl Default for PoolSettings {
     fn default() -> Self {
         Self {
             owner_userids: Vec::new(),
-            low_threshold: default_low_threshold(),
+            low_threshold: 3,
         }
     }
 }
 
-fn default_low_threshold() -> i64 {
-    3
-}
-
 /// How patiently what goes out (robot messages, events, app messages) is retried.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxSettings {
     /// Tries of a robot or app message before it is `failed` (the reason kept).
-    #[serde(default = "default_max_attempts")]
     pub max_attempts: i64,
     /// Tries of an event to `integration.events_url` before it is `failed`; 0 (the
     /// default): until the receiver answers 2xx.
-    #[serde(default = "default_event_max_attempts")]
     pub event_max_attempts: i64,
     /// The first pause after a failure; doubled each time up to `retry_max_ms`.
-    #[serde(default = "default_retry_base_ms")]
     pub retry_base_ms: u64,
-    #[serde(default = "default_retry_max_ms")]
     pub retry_max_ms: u64,
     /// How long one event POST may take (seconds).
-    #[serde(default = "default_event_timeout_secs")]
     pub event_timeout_secs: f64,
 }
 
 impl Default for OutboxSettings {
     fn default() -> Self {
         Self {
-            max_attempts: default_max_attempts(),
-            event_max_attempts: default_event_max_attempts(),
-            retry_base_ms: default_retry_base_ms(),
-            retry_max_ms: default_retry_max_ms(),
-            event_timeout_secs: default_event_timeout_secs(),
+            max_attempts: 8,
+            event_max_attempts: 0,
+            retry_base_ms: 1000,
+            retry_max_ms: 300_000,
+            event_timeout_secs: 10.0,
         }
     }
 }
 
-fn default_max_attempts() -> i64 {
-    8
-}
-fn default_event_max_attempts() -> i64 {
-    0
-}
-fn default_retry_base_ms() -> u64 {
-    1000
-}
-fn default_retry_max_ms() -> u64 {
-    300_000
-}
-fn default_event_timeout_secs() -> f64 {
-    10.0
-}
-
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 #[serde(deny_unknown_fields)]
 pub struct ContactsSettings {
     /// A member's customer mirror older than this is refreshed before matching.
-    #[serde(default = "default_max_age_secs")]
     pub max_age_secs: u64,
     /// A forced refresh (`?refresh=true`) is honoured at most once in this many
     /// seconds per member; others are answered from the mirror with a hint.
-    #[serde(default = "default_forced_refresh_secs")]
     pub forced_refresh_secs: u64,
     /// The sidebar keeps a customer's details (`externalcontact/get`) this long; a
     /// "not your customer" is asked again (at most once per 2 s per customer).
-    #[serde(default = "default_profile_ttl_secs")]
     pub profile_ttl_secs: u64,
 }
 
 impl Default for ContactsSettings {
     fn default() -> Self {
         Self {
-            max_age_secs: default_max_age_secs(),
-            forced_refresh_secs: default_forced_refresh_secs(),
-            profile_ttl_secs: default_profile_ttl_secs(),
+            max_age_secs: 600,
+            forced_refresh_secs: 60,
+            profile_ttl_secs: 30,
         }
     }
 }
 
-fn default_profile_ttl_secs() -> u64 {
-    30
-}
-
-fn default_forced_refresh_secs() -> u64 {
-    60
-}
-
-fn default_max_age_secs() -> u64 {
-    600
-}
-
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     /// Address to bind, e.g. `0.0.0.0:8080`; port 0 picks a free port.
-    #[serde(default = "default_listen")]
     pub listen: String,
     /// The H5 origin WeCom opens (the app's trusted domain), e.g. `https://desk.example.com`.
-    #[serde(default = "default_public_url")]
     pub public_url: String,
     /// Where the built H5 (`dist/`) is.
-    #[serde(default = "default_static_dir")]
     pub static_dir: String,
     /// Origins whose pages may be signed, e.g. `["https://desk.example.com"]`.
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     pub allowed_origins: Vec<String>,
     /// Members with admin rights.
-    #[serde(default, deserialize_with = "list")]
+    #[serde(deserialize_with = "list")]
     pub admin_userids: Vec<String>,
     /// HTTP worker threads; one per core when not set.
-    #[serde(default)]
     pub workers: Option<usize>,
     /// Simulator only: the WeCom bridge script put first in the H5's `<head>`.
-    #[serde(default)]
     pub bridge_script: Option<String>,
     /// A session unused for this long ends (seconds).
-    #[serde(default = "default_session_idle_secs")]
     pub session_idle_secs: i64,
     /// A session ends this long after login however much it is used (seconds).
-    #[serde(default = "default_session_max_secs")]
     pub session_max_secs: i64,
     /// How often ended sessions are deleted (seconds).
-    #[serde(default = "default_session_sweep_secs")]
     pub session_sweep_secs: u64,
 }
 
@@ -267,6 +207,7 @@ pub struct WeComSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 #[serde(deny_unknown_fields)]
 pub struct CallbackSettings {
     /// The Token set under 接收消息 in the admin console.
@@ -274,7 +215,6 @@ pub struct CallbackSettings {
     /// The 43-character EncodingAESKey set under 接收消息.
     pub encoding_aes_key: Option<SecretString>,
     /// Callbacks whose `timestamp` is further than this from now are refused (seconds).
-    #[serde(default = "default_max_clock_skew_secs")]
     pub max_clock_skew_secs: i64,
 }
 
@@ -283,7 +223,7 @@ impl Default for CallbackSettings {
         Self {
             token: None,
             encoding_aes_key: None,
-            max_clock_skew_secs: default_max_clock_skew_secs(),
+            max_clock_skew_secs: 3600,
         }
     }
 }
@@ -301,51 +241,48 @@ pub struct RobotSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `sqlite://…` (one instance) or `postgres://…` (several); a secret, since a
     /// PostgreSQL URL carries its password.
-    #[serde(default = "default_database_url")]
     pub url: SecretString,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 #[serde(deny_unknown_fields)]
 pub struct IntegrationSettings {
     /// Bearer keys the business system uses on `/api/v1/`.
-    #[serde(default, deserialize_with = "secret_list")]
+    #[serde(deserialize_with = "secret_list")]
     pub api_keys: Vec<SecretString>,
     pub events_url: Option<String>,
     pub events_secret: Option<SecretString>,
     /// `embedded` (orders are pushed with `PUT /api/v1/orders/{id}`) or an http(s)
     /// URL template of the business system with `{id}` in it, asked for an order a
     /// member opens that the server does not hold (or holds older than the TTL).
-    #[serde(default = "default_order_source")]
     pub order_source: String,
     /// Headers sent with every order fetch, e.g. `Authorization`; the values are secrets.
-    #[serde(default)]
     pub order_source_headers: std::collections::BTreeMap<String, SecretString>,
     /// How long a pulled order is used before it is fetched again (seconds).
-    #[serde(default = "default_order_source_ttl_secs")]
     pub order_source_ttl_secs: u64,
     /// How long one order fetch may take (seconds).
-    #[serde(default = "default_order_source_timeout_secs")]
     pub order_source_timeout_secs: f64,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {
-            listen: default_listen(),
-            public_url: default_public_url(),
-            static_dir: default_static_dir(),
+            listen: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            static_dir: "dist".into(),
             allowed_origins: Vec::new(),
             admin_userids: Vec::new(),
             workers: None,
             bridge_script: None,
-            session_idle_secs: default_session_idle_secs(),
-            session_max_secs: default_session_max_secs(),
-            session_sweep_secs: default_session_sweep_secs(),
+            session_idle_secs: 2 * 3600,
+            session_max_secs: 12 * 3600,
+            session_sweep_secs: 600,
         }
     }
 }
@@ -353,7 +290,7 @@ impl Default for ServerSettings {
 impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
-            url: default_database_url(),
+            url: "sqlite://data/desk.db".into(),
         }
     }
 }
@@ -364,23 +301,14 @@ impl Default for IntegrationSettings {
             api_keys: Vec::new(),
             events_url: None,
             events_secret: None,
-            order_source: default_order_source(),
+            order_source: "embedded".into(),
             order_source_headers: Default::default(),
-            order_source_ttl_secs: default_order_source_ttl_secs(),
-            order_source_timeout_secs: default_order_source_timeout_secs(),
+            order_source_ttl_secs: 60,
+            order_source_timeout_secs: 3.0,
         }
     }
 }
 
-fn default_listen() -> String {
-    "127.0.0.1:8080".into()
-}
-fn default_public_url() -> String {
-    "http://127.0.0.1:8080".into()
-}
-fn default_static_dir() -> String {
-    "dist".into()
-}
 fn default_api_base() -> String {
     "https://qyapi.weixin.qq.com".into()
 }
@@ -392,81 +320,6 @@ fn default_timeout_secs() -> u64 {
 }
 fn default_request_deadline_secs() -> f64 {
     8.0
-}
-fn default_session_idle_secs() -> i64 {
-    2 * 3600
-}
-fn default_session_max_secs() -> i64 {
-    12 * 3600
-}
-fn default_session_sweep_secs() -> u64 {
-    600
-}
-fn default_max_clock_skew_secs() -> i64 {
-    3600
-}
-fn default_database_url() -> SecretString {
-    "sqlite://data/desk.db".into()
-}
-fn default_order_source_ttl_secs() -> u64 {
-    60
-}
-fn default_order_source_timeout_secs() -> f64 {
-    3.0
-}
-fn default_order_source() -> String {
-    "embedded".into()
-}
-
-/// A list given either as a TOML/env array or as one comma-separated string
-/// (`DESK__SERVER__ALLOWED_ORIGINS=https://a,https://b`).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ListOrString {
-    List(Vec<String>),
-    One(String),
-}
-
-impl ListOrString {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            ListOrString::List(v) => v,
-            ListOrString::One(s) => s
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect(),
-        }
-    }
-}
-
-fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    Ok(ListOrString::deserialize(d)?.into_vec())
-}
-
-/// Named secrets as a table (`{name = value}`, in the file's order of names sorted),
-/// or as a list / comma-separated string (named `1`, `2`, …).
-fn named_secrets<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, SecretString)>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Named {
-        Table(std::collections::BTreeMap<String, String>),
-        List(ListOrString),
-    }
-    Ok(match Named::deserialize(d)? {
-        Named::Table(t) => t.into_iter().map(|(k, v)| (k, v.into())).collect(),
-        Named::List(l) => l
-            .into_vec()
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| ((i + 1).to_string(), v.into()))
-            .collect(),
-    })
-}
-
-fn secret_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SecretString>, D::Error> {
-    Ok(list(d)?.into_iter().map(SecretString::from).collect())
 }
 
 impl Settings {
@@ -530,7 +383,7 @@ mod tests {
 
     #[test]
     fn the_documented_example_configuration_is_valid() {
-        let s = Settings::from_toml_only(include_str!("../../docs/config.example.toml"))
+        let s = Settings::from_toml_only(include_str!("../../../docs/config.example.toml"))
             .expect("example");
         assert_eq!(s.server.allowed_origins, vec!["https://desk.example.com"]);
         assert_eq!(s.wecom.agent_id, 1000002);
