@@ -147,7 +147,7 @@ callbacks_phase() {
   pids=()
   trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
   # Ten robots, so that 200 notifications fit in their 20 a minute each.
-  cp server/fixtures/demo.toml "$work/cb-fixture.toml"
+  cp server/simulator/fixtures/demo.toml "$work/cb-fixture.toml"
   write_config "$work/cb.toml" "$app_port" "$sim_port" "sqlite://$work/cb.db"
   cat >>"$work/cb.toml" <<TOML
 [callback]

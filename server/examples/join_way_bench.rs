@@ -8,9 +8,9 @@
 use std::time::Instant;
 
 use desk_server::config::Settings;
-use desk_server::simulator::fixture::DEMO_FIXTURE;
-use desk_server::simulator::{Fixture, SimulatorServer};
 use desk_server::startup::Application;
+use desk_simulator::fixture::DEMO_FIXTURE;
+use desk_simulator::{Fixture, SimulatorServer};
 use futures::stream::{self, StreamExt};
 use serde_json::json;
 

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use desk_server::config::Settings;
 use desk_server::db::{redact, Backend};
-use desk_server::simulator::fixture::DEMO_FIXTURE;
-use desk_server::simulator::{Fixture, SimulatorServer};
 use desk_server::startup::Application;
+use desk_simulator::fixture::DEMO_FIXTURE;
+use desk_simulator::{Fixture, SimulatorServer};
 use serde_json::{json, Value};
 
 const CUSTOMERS: usize = 10_000;

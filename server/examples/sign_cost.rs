@@ -25,7 +25,7 @@ fn main() {
 
     let start = Instant::now();
     for _ in 0..n / 4 {
-        let s = signatures_for("ww1", 1000002, ticket, ticket, url);
+        let s = signatures_for("ww1", 1000002, ticket, ticket, url, 1_700_000_000);
         black_box(serde_json::to_vec(&s).expect("json"));
     }
     let body = start.elapsed().as_nanos() as f64 / (n / 4) as f64;

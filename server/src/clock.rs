@@ -1,17 +1,3 @@
-//! Wall-clock time as WeCom and the database count it.
+//! Wall-clock time as WeCom and the database count it (`desk_wecom::clock`).
 
-/// Unix seconds now.
-pub fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
-}
-
-/// Unix milliseconds now.
-pub fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
+pub use desk_wecom::clock::{now_millis, now_secs};

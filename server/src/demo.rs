@@ -8,8 +8,8 @@ use anyhow::Context;
 use desk_shared::OrderInput;
 
 use crate::config::Settings;
-use crate::simulator::{Fixture, SimulatorServer};
 use crate::startup::Application;
+use desk_simulator::{Fixture, SimulatorServer};
 
 /// Orders of the demo's business system, one for each case of the group flow:
 /// (id, title, designer, project manager, customer, phone as the business system has it).
@@ -270,7 +270,7 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
     println!("  订单接口 / order API: PUT {public_url}/api/v1/orders/ID  (Authorization: Bearer demo-api-key)");
     println!(
         "  从业务系统拉取的订单 / an order pulled on demand: {public_url}/orders/{}  (ERP: {sim_url}/sim/erp/orders/{{id}})",
-        crate::simulator::erp::ERP_ORDERS[0].0
+        desk_simulator::erp::ERP_ORDERS[0].0
     );
     println!(
         "  聊天工具栏 / sidebar:  {public_url}/sidebar?ww_entry=single_chat_tools&ww_contact=wmDemo0000  (王女士, as zhangwei)"

@@ -12,8 +12,7 @@ pub const INTERNAL_MESSAGE: &str =
     "服务器内部错误，请稍后重试；若持续出现请联系管理员。/ Internal error, please retry later.";
 
 /// What a member reads when WeCom (or the work waiting on it) was too slow.
-pub const WECOM_TIMEOUT_MESSAGE: &str =
-    "企业微信响应太慢，这次没有完成，请稍后再试。/ WeCom is answering too slowly; please try again shortly.";
+pub use desk_wecom::WECOM_TIMEOUT_MESSAGE;
 
 /// An error answer: `{code, message}` with a proper status.
 #[derive(Debug, Clone, thiserror::Error)]

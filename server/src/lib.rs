@@ -30,7 +30,6 @@ pub mod orders;
 pub mod outbox;
 pub mod scrape;
 pub mod sidebar;
-pub mod simulator;
 pub mod staffchat;
 pub mod startup;
 pub mod telemetry;

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use desk_server::config::Settings;
-use desk_server::simulator::{Fixture, SimulatorServer};
 use desk_server::startup::Application;
 use desk_server::{demo, doctor, telemetry};
+use desk_simulator::{Fixture, SimulatorServer};
 
 // The signature endpoint allocates a few small strings per request; mimalloc is
 // measurably cheaper than glibc's malloc there (see scripts/bench.sh).

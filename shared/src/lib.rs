@@ -11,7 +11,7 @@ mod text;
 
 pub use error_code::ErrorCode;
 pub use phone::normalize_phone;
-pub use text::is_control_or_bidi;
+pub use text::{escape_html, is_control_or_bidi};
 
 /// Body of every error answer: a stable machine code and a sentence for people
 /// (Chinese first, English after).

@@ -11,6 +11,15 @@ pub fn is_control_or_bidi(c: char) -> bool {
         )
 }
 
+/// Escapes text for HTML content and attribute values (the server-rendered pages: login
+/// failures, the simulator's pages).
+pub fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -25,5 +34,13 @@ mod tests {
         for c in "王女士-城南店 DD-1001 +86 138".chars() {
             assert!(!is_control_or_bidi(c), "{c:?}");
         }
+    }
+
+    #[test]
+    fn markup_and_quotes_are_escaped() {
+        assert_eq!(
+            escape_html(r#"<a href="x">&</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
     }
 }

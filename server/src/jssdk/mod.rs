@@ -153,6 +153,7 @@ async fn signatures(
         &corp_ticket,
         &agent_ticket,
         url,
+        crate::clock::now_secs(),
     )))
 }
 

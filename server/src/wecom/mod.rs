@@ -4,20 +4,18 @@
 
 pub mod cache;
 pub mod client;
-pub mod crypto;
-pub mod errors;
-pub mod explain;
-pub mod jssdk;
 pub mod store;
 mod transport;
-pub mod types;
+
+// WeCom's protocol is its own crate (server/wecom), shared with the simulator.
+pub use desk_wecom::{crypto, errors, explain, jssdk, types};
 
 use actix_web::http::StatusCode;
 pub use client::{RetryPolicy, WeComClient};
 
 use crate::error::{ApiError, ErrorCode};
 
-pub use errors::{explain, AdminDetail, Explanation, WeComError, WeComErrorKind, RATE_LIMIT_WAIT};
+pub use desk_wecom::{AdminDetail, Explanation, WeComError, WeComErrorKind, RATE_LIMIT_WAIT};
 
 /// A WeCom failure no capability had a better answer for: 504 when the deadline
 /// passed, else 502; the member reads what to do, the log gets the errcode and fix.

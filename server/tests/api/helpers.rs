@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use desk_server::config::Settings;
-pub use desk_server::simulator::Fixture;
-use desk_server::simulator::SimulatorServer;
 use desk_server::startup::Application;
 use desk_server::wecom::{RetryPolicy, WeComClient};
+pub use desk_simulator::Fixture;
+use desk_simulator::SimulatorServer;
 use serde_json::Value;
 
 /// The demo corp's app credentials.
@@ -43,7 +43,7 @@ pub async fn spawn_simulator() -> Sim {
 pub fn demo_fixture_with(extra: &str) -> Fixture {
     Fixture::from_toml(&format!(
         "{}\n{extra}",
-        desk_server::simulator::fixture::DEMO_FIXTURE
+        desk_simulator::fixture::DEMO_FIXTURE
     ))
     .expect("fixture")
 }

@@ -8,8 +8,8 @@ use qrcode::render::svg;
 use qrcode::QrCode;
 
 use super::layout;
-use crate::html::escape;
-use crate::simulator::Simulator;
+use crate::Simulator;
+use desk_shared::escape_html as escape;
 
 fn base(req: &HttpRequest) -> String {
     let info = req.connection_info();

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::callbacks::Callbacks;
 pub use super::faults::{FaultSettings, Faults, InjectedFault};
 use super::fixture::{self, App, Callback, Customer, Fixture, Member, Robot};
-use crate::wecom::types::{Follow, GroupChat, GroupMember, JoinWaySettings, UserRef};
+use desk_wecom::types::{Follow, GroupChat, GroupMember, JoinWaySettings, UserRef};
 
 /// Accepted messages the simulator keeps (`/sim/messages`, the pages).
 pub const KEPT_MESSAGES: usize = 10_000;
@@ -671,7 +671,7 @@ impl CallCounts {
         if times.len() == CALL_TIMES_KEPT {
             times.pop_front();
         }
-        times.push_back(crate::clock::now_millis());
+        times.push_back(desk_wecom::clock::now_millis());
     }
 
     pub fn counts(&self) -> &BTreeMap<String, u64> {

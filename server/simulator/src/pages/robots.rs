@@ -5,9 +5,9 @@ use actix_web::{web, HttpResponse};
 use serde_json::Value;
 
 use super::{bubble, fragment, layout, message_text};
-use crate::html::escape;
-use crate::simulator::state::World;
-use crate::simulator::Simulator;
+use crate::state::World;
+use crate::Simulator;
+use desk_shared::escape_html as escape;
 
 pub(super) async fn page(sim: web::Data<Simulator>) -> HttpResponse {
     let feed = sim.with_world(|w| chats(w));

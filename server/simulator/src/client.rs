@@ -13,10 +13,10 @@ use serde_json::json;
 use super::callbacks::{self, ChatChange, ChatEvent, Event};
 use super::state::{random_id, AppChat, CodeOwner, World};
 use super::Simulator;
-use crate::clock::now_secs;
-use crate::html::escape;
-use crate::wecom::jssdk::sign;
-use crate::wecom::types::{GroupChat, GroupMember, UserRef};
+use desk_shared::escape_html as escape;
+use desk_wecom::clock::now_secs;
+use desk_wecom::jssdk::sign;
+use desk_wecom::types::{GroupChat, GroupMember, UserRef};
 
 const BRIDGE_JS: &str = include_str!("bridge.js");
 

@@ -1,8 +1,8 @@
 //! Customer groups and their join ways (QR codes into given groups).
 
 use super::{fail, next_cursor, offset_of, to_value, Answer, Call, Fail};
-use crate::simulator::state::World;
-use crate::wecom::types::{
+use crate::state::World;
+use desk_wecom::types::{
     ConfigId, Empty, GroupChatDetail, GroupChatListQuery, GroupChatPage, GroupChatQuery,
     GroupChatRef, JoinWay, JoinWayDetail, JoinWaySettings, JoinWayUpdate,
 };

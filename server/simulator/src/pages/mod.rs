@@ -13,7 +13,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde_json::Value;
 
-use crate::html::escape;
+use desk_shared::escape_html as escape;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/sim/robots", web::get().to(robots::page))

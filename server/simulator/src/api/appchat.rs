@@ -1,8 +1,8 @@
 //! Internal group chats made by the app, and app messages to members.
 
 use super::{fail, to_value, Answer, Call, Fail};
-use crate::simulator::state::{random_id, AppChat, SentMessage, World};
-use crate::wecom::types::{
+use crate::state::{random_id, AppChat, SentMessage, World};
+use desk_wecom::types::{
     AppChatCreate, AppChatDetail, AppChatId, AppChatInfo, AppChatMessage, AppMessage, Empty,
     MessageContent, MessageReceipt,
 };
@@ -90,7 +90,7 @@ pub(super) fn send(w: &mut World, agent: i64, call: &Call) -> Answer {
         via: "appchat/send".into(),
         to: req.chatid.clone(),
         body: call.raw_json(),
-        at: crate::clock::now_secs(),
+        at: desk_wecom::clock::now_secs(),
     });
     to_value(Empty {})
 }
@@ -119,7 +119,7 @@ pub(super) fn send_app_message(w: &mut World, agent: i64, call: &Call) -> Answer
             via: "message/send".into(),
             to: delivered.join("|"),
             body: call.raw_json(),
-            at: crate::clock::now_secs(),
+            at: desk_wecom::clock::now_secs(),
         });
     }
     to_value(MessageReceipt {

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::fixture::Callback;
 use super::state::{CodeOwner, FaultSettings, Lifetimes, World, CODE_LIFETIME};
 use super::Simulator;
-use crate::wecom::crypto::decode_aes_key;
+use desk_wecom::crypto::decode_aes_key;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Refusal;
-use crate::simulator::callbacks::{self, Event};
-use crate::simulator::Simulator;
+use crate::callbacks::{self, Event};
+use crate::Simulator;
 
 #[derive(Deserialize)]
 pub(super) struct MemberText {

@@ -1,8 +1,8 @@
 //! The group robot webhook: no token, the key in the URL is the credential.
 
 use super::{fail, to_value, Answer, Call};
-use crate::simulator::state::{SentMessage, World};
-use crate::wecom::types::{Empty, RobotMessage};
+use crate::state::{SentMessage, World};
+use desk_wecom::types::{Empty, RobotMessage};
 
 /// `webhook/send?key`: 93000 for an unknown robot, 45009 past 20 a minute.
 pub(super) fn send(w: &mut World, call: &Call) -> Answer {
@@ -27,7 +27,7 @@ pub(super) fn send(w: &mut World, call: &Call) -> Answer {
         via: "webhook/send".into(),
         to: key,
         body: call.raw_json(),
-        at: crate::clock::now_secs(),
+        at: desk_wecom::clock::now_secs(),
     });
     to_value(Empty {})
 }

@@ -1,8 +1,8 @@
 //! Access tokens and the two JS-SDK tickets.
 
 use super::{fail, to_value, Answer, Call};
-use crate::simulator::state::World;
-use crate::wecom::types::{AccessToken, Ticket};
+use crate::state::World;
+use desk_wecom::types::{AccessToken, Ticket};
 
 /// `gettoken?corpid&corpsecret`: one token per app secret while it is valid.
 pub(super) fn access_token(w: &mut World, call: &Call) -> Answer {

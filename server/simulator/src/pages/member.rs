@@ -5,10 +5,10 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::{bubble, fragment, layout, message_text};
-use crate::html::escape;
-use crate::simulator::callbacks::Event;
-use crate::simulator::state::World;
-use crate::simulator::Simulator;
+use crate::callbacks::Event;
+use crate::state::World;
+use crate::Simulator;
+use desk_shared::escape_html as escape;
 
 #[derive(Deserialize)]
 pub(super) struct Who {

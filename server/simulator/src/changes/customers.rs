@@ -5,12 +5,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{delivered, Refusal};
-use crate::clock::now_secs;
-use crate::simulator::callbacks::{self, ContactChange, ContactEvent, Event};
-use crate::simulator::fixture::Customer;
-use crate::simulator::state::{random_id, World};
-use crate::simulator::Simulator;
-use crate::wecom::types::Follow;
+use crate::callbacks::{self, ContactChange, ContactEvent, Event};
+use crate::fixture::Customer;
+use crate::state::{random_id, World};
+use crate::Simulator;
+use desk_wecom::clock::now_secs;
+use desk_wecom::types::Follow;
 
 /// The add event of `follow`: with the contact way's `state` and, unless the customer
 /// is a WeCom user (who gets a business card instead), a welcome code.

@@ -6,11 +6,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{delivered, Refusal};
-use crate::clock::now_secs;
-use crate::simulator::callbacks::{self, ChatChange, ChatEvent, Event};
-use crate::simulator::state::{random_id, World};
-use crate::simulator::Simulator;
-use crate::wecom::types::{GroupMember, UserRef};
+use crate::callbacks::{self, ChatChange, ChatEvent, Event};
+use crate::state::{random_id, World};
+use crate::Simulator;
+use desk_wecom::clock::now_secs;
+use desk_wecom::types::{GroupMember, UserRef};
 
 /// People a customer group holds at most.
 pub const GROUP_LIMIT: usize = 500;

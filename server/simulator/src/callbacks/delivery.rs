@@ -7,7 +7,7 @@ use std::time::Duration;
 use rand::Rng;
 use serde::Serialize;
 
-use crate::wecom::crypto::CallbackCrypto;
+use desk_wecom::crypto::CallbackCrypto;
 
 /// Tries per delivery, as WeCom makes them.
 pub const TRIES: u32 = 3;
@@ -150,7 +150,7 @@ struct Signed {
 impl Signed {
     fn new(job: &Job, crypto: &CallbackCrypto, plaintext: &str) -> Self {
         let encrypt = crypto.encrypt(plaintext);
-        let timestamp = crate::clock::now_secs().to_string();
+        let timestamp = desk_wecom::clock::now_secs().to_string();
         // WeCom's nonces are digits.
         let nonce = rand::thread_rng()
             .gen_range(1_000_000_000u64..10_000_000_000)

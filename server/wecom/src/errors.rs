@@ -3,6 +3,10 @@
 
 pub use super::explain::{explain, Explanation};
 
+/// What a member reads when WeCom (or the work waiting on it) was too slow.
+pub const WECOM_TIMEOUT_MESSAGE: &str =
+    "企业微信响应太慢，这次没有完成，请稍后再试。/ WeCom is answering too slowly; please try again shortly.";
+
 /// How long work that met WeCom's rate limit (45009) waits before trying again: the
 /// shortest of WeCom's windows is a minute, and it refuses the caller until it ends.
 pub const RATE_LIMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -192,7 +196,7 @@ impl WeComError {
             (WeComError::Decode(_), _) => {
                 "企业微信返回了无法识别的内容，请稍后重试。/ WeCom's answer could not be read."
             }
-            (WeComError::Timeout, _) => crate::error::WECOM_TIMEOUT_MESSAGE,
+            (WeComError::Timeout, _) => WECOM_TIMEOUT_MESSAGE,
             (_, K::NoSuchMember) => {
                 "企业微信里没有这个成员，请确认成员账号是否写对。/ WeCom has no such member; check the member's account."
             }

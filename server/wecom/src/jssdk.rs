@@ -5,8 +5,6 @@ use desk_shared::{JsSignature, Signatures};
 use rand::Rng;
 use sha1::{Digest, Sha1};
 
-use crate::clock::now_secs;
-
 /// `lowercase hex(sha1("jsapi_ticket=T&noncestr=N&timestamp=S&url=U"))` (D-90506).
 pub fn sign(ticket: &str, nonce: &str, timestamp: i64, url: &str) -> String {
     let mut h = Sha1::new();
@@ -21,19 +19,20 @@ pub fn sign(ticket: &str, nonce: &str, timestamp: i64, url: &str) -> String {
     hex::encode(h.finalize())
 }
 
-/// Both signatures for `url`, each with a fresh nonce and the current time.
+/// Both signatures for `url`, each with a fresh nonce, at `now` (unix seconds).
 pub fn signatures_for(
     corp_id: &str,
     agent_id: i64,
     corp_ticket: &str,
     agent_ticket: &str,
     url: &str,
+    now: i64,
 ) -> Signatures {
     Signatures {
         corp_id: corp_id.to_string(),
         agent_id,
-        corp: signature(corp_ticket, url),
-        agent: signature(agent_ticket, url),
+        corp: signature(corp_ticket, url, now),
+        agent: signature(agent_ticket, url, now),
     }
 }
 
@@ -42,9 +41,8 @@ fn nonce() -> String {
     format!("{:016x}", rand::thread_rng().gen::<u64>())
 }
 
-fn signature(ticket: &str, url: &str) -> JsSignature {
+fn signature(ticket: &str, url: &str, timestamp: i64) -> JsSignature {
     let nonce_str = nonce();
-    let timestamp = now_secs();
     JsSignature {
         signature: sign(ticket, &nonce_str, timestamp, url),
         timestamp,
@@ -75,7 +73,14 @@ mod tests {
 
     #[test]
     fn each_signature_is_over_its_own_ticket_nonce_and_time() {
-        let s = signatures_for("ww1", 1000002, "corp-ticket", "app-ticket", "https://a/");
+        let s = signatures_for(
+            "ww1",
+            1000002,
+            "corp-ticket",
+            "app-ticket",
+            "https://a/",
+            1_700_000_000,
+        );
         assert_ne!(s.corp.nonce_str, s.agent.nonce_str);
         assert_eq!(
             s.corp.signature,

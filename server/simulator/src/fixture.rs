@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::wecom::types::Follow;
+use desk_wecom::types::Follow;
 
 /// The demo corp `wecom-desk demo` and `simulate` without `--fixture` use.
-pub const DEMO_FIXTURE: &str = include_str!("../../fixtures/demo.toml");
+pub const DEMO_FIXTURE: &str = include_str!("../fixtures/demo.toml");
 
 /// A simulated corp.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,7 +33,7 @@ pub struct Fixture {
     /// What the corp refuses by itself: limits, trusted IPs, permissions (defaults:
     /// a real corp's).
     #[serde(default)]
-    pub rules: crate::simulator::rules::CorpRules,
+    pub rules: crate::rules::CorpRules,
 }
 
 /// A self-built app.

@@ -20,7 +20,7 @@ pub use event::{ChatChange, ChatEvent, ContactChange, ContactEvent, Event, Kind}
 
 use super::state::{random_id, World};
 use super::Simulator;
-use crate::clock::now_secs;
+use desk_wecom::clock::now_secs;
 
 /// Deliveries the log keeps (the oldest go first).
 pub const LOG_SIZE: usize = 500;

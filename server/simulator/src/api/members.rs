@@ -1,8 +1,8 @@
 //! Who a login code belongs to, and members' profiles.
 
 use super::{fail, to_value, Answer, Call};
-use crate::simulator::state::{CodeOwner, World};
-use crate::wecom::types::{AuthUserInfo, Member};
+use crate::state::{CodeOwner, World};
+use desk_wecom::types::{AuthUserInfo, Member};
 
 /// `auth/getuserinfo?code`: `{userid}` for a member, `{openid}` for an outsider.
 pub(super) fn user_info(w: &mut World, _agent: i64, call: &Call) -> Answer {

@@ -1,9 +1,9 @@
 //! Customers (external contacts): listing, details, paging by member, remarks.
 
 use super::{fail, next_cursor, offset_of, to_value, Answer, Call, Fail};
-use crate::simulator::fixture::Customer;
-use crate::simulator::state::World;
-use crate::wecom::types::{
+use crate::fixture::Customer;
+use crate::state::World;
+use desk_wecom::types::{
     BatchGetByUser, CustomerOfMember, CustomersPage, Empty, ExternalContact, ExternalContactDetail,
     ExternalUserIds, Follow, FollowInfo, FollowUser, Remark,
 };
