@@ -331,8 +331,16 @@ fn create_chat(w: &mut World, req: EnterpriseChat) -> Result<Chat, (i64, String)
         ));
     };
     if !req.chat_id.is_empty() {
-        return if w.chat_exists(&req.chat_id) {
+        // With a chat id it opens customer groups only (wecom-api.md section 8): an
+        // internal chat is refused as not a customer group (the client's exact code
+        // is not documented; 90501 is the server API's for it).
+        return if w.groups.contains(&req.chat_id) {
             Ok(Chat::Existing(req.chat_id))
+        } else if w.chat_exists(&req.chat_id) {
+            Err((
+                90501,
+                "not a customer group: open it with openExistedChatWithMsg".into(),
+            ))
         } else {
             Err((40050, "chatid not exist".into()))
         };

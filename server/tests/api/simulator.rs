@@ -424,6 +424,34 @@ async fn open_enterprise_chat_creates_a_customer_group_groupchat_get_sees() {
         .await
         .expect("json");
     assert_eq!(unknown["errcode"], 40096);
+
+    // With a chat id it opens customer groups only: an internal (app) chat is refused.
+    let open = |chat: String| {
+        let sim = &sim;
+        async move {
+            sim.http
+                .post(format!("{}/sim/client/enterprise-chat", sim.url))
+                .json(&json!({ "chatId": chat }))
+                .send()
+                .await
+                .expect("open")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    assert_eq!(open(chat_id.to_string()).await["chatId"], chat_id);
+    let internal = sim
+        .client()
+        .create_app_chat(&desk_server::wecom::types::AppChatCreate {
+            name: "内部群".into(),
+            owner: None,
+            userlist: vec!["zhangwei".into(), "lina".into()],
+            chatid: None,
+        })
+        .await
+        .expect("an app chat");
+    assert_eq!(open(internal).await["errcode"], 90501);
 }
 
 #[tokio::test]
