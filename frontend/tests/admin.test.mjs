@@ -4,7 +4,7 @@
 // and sees this run's data; a member who is not an admin is told whom to ask.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { demo, withPage, autoLogin, simGroups, waitFor } from './harness.mjs';
+import { demo, withPage, autoLogin, simGroups, waitFor, expectText } from './harness.mjs';
 
 test('批量建群 walks three orders: two groups made, one skipped with the reason, then a summary', async (t) => {
   await autoLogin('zhangwei');
@@ -13,7 +13,7 @@ test('批量建群 walks three orders: two groups made, one skipped with the rea
     await page.goto(`${demo.base}/orders`);
     await page.waitForSelector('[data-testid=orders]');
     for (const id of ['DD-1001', 'DD-1002', 'DD-1004']) await page.check(`[data-select="${id}"]`);
-    assert.equal(await page.textContent('[data-testid=batch-create]'), '批量建群（3）');
+    await expectText(page, '[data-testid=batch-create]', '批量建群（3）');
     await page.click('[data-testid=batch-create]');
 
     // Each matched customer is confirmed once, and WeCom asked once per group.
@@ -21,7 +21,7 @@ test('批量建群 walks three orders: two groups made, one skipped with the rea
     for (;;) {
       await page.waitForSelector('[data-testid=confirm], [data-testid=batch-summary]');
       if (await page.$('[data-testid=batch-summary]')) break;
-      assert.match(await page.textContent('[data-testid=batch-progress]'), /第 [1-3] \/ 3 个/);
+      await expectText(page, '[data-testid=batch-progress]', /第 [1-3] \/ 3 个/);
       confirmed.push(await page.textContent('[data-testid=confirm-customer]'));
       await page.click('[data-testid=confirm-create]');
       await page.waitForSelector('#wecom-sim-sheet');
@@ -56,7 +56,7 @@ test('批量生成进群二维码 shows each order its code', async (t) => {
     for (const id of ['DD-1005', 'DD-1006']) await page.check(`[data-select="${id}"]`);
     await page.click('[data-testid=batch-qr]');
     await page.waitForSelector('[data-testid=batch-summary]');
-    assert.equal(await page.textContent('[data-testid=batch-summary] h2'), '完成：生成二维码 2 个，跳过 0 个');
+    await expectText(page, '[data-testid=batch-summary] h2', '完成：生成二维码 2 个，跳过 0 个');
     for (const id of ['DD-1005', 'DD-1006']) {
       await waitFor(async () => (await page.$eval(`[data-made="${id}"] img`, (img) => img.naturalWidth)) >= 200, `${id}'s QR image`);
     }
@@ -71,45 +71,45 @@ test('the admin sees every console section with this run\'s data', async (t) => 
     const tab = async (name) => page.click(`[data-tab=${name}]`);
 
     await page.waitForSelector('[data-testid=deployment-checks] .checks');
-    assert.match(await page.textContent('[data-testid=deployment-checks]'), /access_token/);
+    await expectText(page, '[data-testid=deployment-checks]', /access_token/);
 
     await tab('orders');
     await page.waitForSelector('[data-testid=orders-summary]');
-    assert.match(await page.textContent('[data-testid=orders-summary]'), /共 \d+ 单，已建群 \d+ 单/);
+    await expectText(page, '[data-testid=orders-summary]', /共 \d+ 单，已建群 \d+ 单/);
     await page.selectOption('[data-testid=filter-group]', 'with');
     await waitFor(async () => {
       const rows = await page.$$eval('[data-testid=admin-order-list] li', (li) => li.map((l) => l.textContent));
       return rows.length > 0 && rows.every((r) => /已建群/.test(r) && !/未建群/.test(r));
     }, 'only orders with a group');
-    assert.match(await page.textContent('[data-order="DD-1009"]'), /客户端建群|进群二维码/);
+    await expectText(page, '[data-order="DD-1009"]', /客户端建群|进群二维码/);
 
     await tab('pool');
     await page.waitForSelector('[data-testid=pool-summary]');
-    assert.match(await page.textContent('[data-testid=pool-summary]'), /空闲 \d+/);
+    await expectText(page, '[data-testid=pool-summary]', /空闲 \d+/);
 
     await tab('staff');
     await page.waitForSelector('[data-staff="s-zhangwei"]');
-    assert.match(await page.textContent('[data-staff="s-zhangwei"]'), /张伟/);
+    await expectText(page, '[data-staff="s-zhangwei"]', /张伟/);
     await page.fill('[data-testid=staff-id]', 's-chenjing');
     await page.fill('[data-testid=staff-userid]', 'chenjing');
     await page.click('[data-testid=staff-bind]');
     await page.waitForSelector('[data-staff="s-chenjing"]');
-    assert.match(await page.textContent('[data-staff="s-chenjing"]'), /陈静/);
+    await expectText(page, '[data-staff="s-chenjing"]', /陈静/);
     await page.fill('[data-testid=staff-id]', 's-nobody');
     await page.fill('[data-testid=staff-userid]', 'nobody-at-all');
     await page.click('[data-testid=staff-bind]');
     await page.waitForSelector('[data-testid=staff-said].notice-error');
-    assert.match(await page.textContent('[data-testid=staff-said]'), /企业微信里没有成员 nobody-at-all/);
+    await expectText(page, '[data-testid=staff-said]', /企业微信里没有成员 nobody-at-all/);
 
     await tab('messages');
     await page.waitForSelector('[data-testid=message-counts]');
-    assert.match(await page.textContent('[data-testid=message-counts]'), /排队中 \d+ · 已发送 \d+ · 失败 \d+/);
+    await expectText(page, '[data-testid=message-counts]', /排队中 \d+ · 已发送 \d+ · 失败 \d+/);
 
     await tab('audit');
     await page.fill('[data-testid=audit-member]', 'wangqiang');
     await page.click('[data-testid=audit-apply]');
     await waitFor(async () => /绑定员工/.test(await page.textContent('[data-testid=audit-list]')), 'the binding in the audit log');
-    assert.match(await page.textContent('[data-testid=audit-list]'), /wangqiang → s-chenjing/);
+    await expectText(page, '[data-testid=audit-list]', /wangqiang → s-chenjing/);
     assert.deepEqual(errors, []);
   });
 });
@@ -120,6 +120,6 @@ test('a member who is not an admin is told whom to ask', async (t) => {
     await page.goto(`${demo.base}/admin`);
     await page.click('[data-tab=orders]');
     await page.waitForSelector('[data-testid=admin-only]');
-    assert.match(await page.textContent('[data-testid=admin-only]'), /server\.admin_userids/);
+    await expectText(page, '[data-testid=admin-only]', /server\.admin_userids/);
   });
 });

@@ -4,7 +4,7 @@
 // A failing test leaves a screenshot in test-artifacts/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { demo, withPage, autoLogin, simGroups } from './harness.mjs';
+import { demo, withPage, autoLogin, simGroups, expectText, expectValue } from './harness.mjs';
 
 test('a member logs in through the simulated OAuth page and lands back on the page they opened', async (t) => {
   await autoLogin('');
@@ -14,13 +14,13 @@ test('a member logs in through the simulated OAuth page and lands back on the pa
     await page.click('a[data-userid="zhangwei"]');
     await page.waitForURL(`${demo.base}/debug?from=menu`);
     await page.waitForSelector('[data-testid=session-user]');
-    assert.match(await page.textContent('[data-testid=session-user]'), /张伟（zhangwei）/);
+    await expectText(page, '[data-testid=session-user]', /张伟（zhangwei）/);
     // agentConfig went through the bridge, which checked the signature against the
     // simulator's app ticket and this exact URL.
     await page.waitForSelector('[data-testid=agent-config-status] .badge');
-    assert.equal(await page.textContent('[data-testid=agent-config-status] .badge'), '成功');
-    assert.equal(await page.textContent('[data-testid=signed-url]'), `${demo.base}/debug?from=menu`);
-    assert.match(await page.textContent('[data-testid=sdk-version]'), /^\d+\.\d+\.\d+$/);
+    await expectText(page, '[data-testid=agent-config-status] .badge', '成功');
+    await expectText(page, '[data-testid=signed-url]', `${demo.base}/debug?from=menu`);
+    await expectText(page, '[data-testid=sdk-version]', /^\d+\.\d+\.\d+$/);
   });
 });
 
@@ -29,9 +29,9 @@ test('getContext answers how the page was opened', async (t) => {
   await withPage(t, async (page) => {
     await page.goto(`${demo.base}/?ww_entry=single_chat_tools&ww_contact=wmDemo0000`);
     await page.waitForSelector('[data-testid=member-name]');
-    assert.equal(await page.textContent('[data-testid=member-name]'), '李娜');
+    await expectText(page, '[data-testid=member-name]', '李娜');
     await page.waitForFunction(() => !document.querySelector('[data-testid=entry] .loading'));
-    assert.match(await page.textContent('[data-testid=entry]'), /单聊工具栏 \(single_chat_tools\)/);
+    await expectText(page, '[data-testid=entry]', /单聊工具栏 \(single_chat_tools\)/);
 
     // Time from navigation to the first interactive page, session already there.
     const started = Date.now();
@@ -52,11 +52,11 @@ test('a page whose signature is wrong shows a clear error on screen and on /debu
       route.continue({ postData: JSON.stringify({ url: `${demo.base}/another-page` }) }));
     await page.goto(`${demo.base}/`);
     await page.waitForSelector('[data-testid=entry] .text-error');
-    assert.match(await page.textContent('[data-testid=entry]'), /签名/);
+    await expectText(page, '[data-testid=entry]', /签名/);
     await page.click('a[href="/debug"]');
     await page.waitForSelector('[data-testid=agent-config-status] .badge');
-    assert.equal(await page.textContent('[data-testid=agent-config-status] .badge'), '失败');
-    assert.match(await page.textContent('[data-testid=agent-config-status]'), /40093/);
+    await expectText(page, '[data-testid=agent-config-status] .badge', '失败');
+    await expectText(page, '[data-testid=agent-config-status]', /40093/);
   });
   await autoLogin('');
 });
@@ -127,7 +127,7 @@ test('on /debug an admin sees the deployment checks and a member is told to ask 
       const card = document.querySelector('[data-testid=deployment-checks]');
       return card && !card.querySelector('.loading') && card.textContent.includes('管理员');
     });
-    assert.match(await page.textContent('[data-testid=deployment-checks]'), /只有管理员/);
+    await expectText(page, '[data-testid=deployment-checks]', /只有管理员/);
   });
   await autoLogin('');
 });
@@ -139,7 +139,7 @@ test('someone who is not a member gets a friendly page with a retry button', asy
     await page.waitForURL(/\/connect\/oauth2\/authorize\?/);
     await page.click('a[data-userid=""]');
     await page.waitForSelector('#retry');
-    assert.match(await page.textContent('body'), /不是本企业成员/);
+    await expectText(page, 'body', /不是本企业成员/);
     await page.click('#retry');
     await page.waitForURL(/\/connect\/oauth2\/authorize\?/);
   });
@@ -152,12 +152,12 @@ test('cancelling in WeCom leaves the order without a group', async (t) => {
     await page.goto(`${demo.base}/orders/DD-1002`);
     await page.click('[data-testid=start]');
     await page.waitForSelector('[data-testid=confirm]');
-    assert.match(await page.textContent('[data-testid=confirm-customer]'), /李先生/);
+    await expectText(page, '[data-testid=confirm-customer]', /李先生/);
     await page.click('[data-testid=confirm-create]');
     await page.waitForSelector('#wecom-sim-sheet');
     await page.click('#wecom-sim-sheet button:not(.ok)');
     await page.waitForSelector('.notice-info');
-    assert.match(await page.textContent('.notice-info'), /已取消，没有建群/);
+    await expectText(page, '.notice-info', /已取消，没有建群/);
   });
   assert.equal((await simGroups()).length, before);
   await autoLogin('');
@@ -174,15 +174,15 @@ test('a designer creates the order group in one go, and opening the order again 
     await page.click('[data-testid=start]');
     // One candidate: straight to the confirm sheet, with an editable group name.
     await page.waitForSelector('[data-testid=confirm]');
-    assert.match(await page.textContent('[data-testid=confirm-customer]'), /王女士/);
-    assert.equal(await page.inputValue('[data-testid=group-name]'), '王女士-城南店服务群');
+    await expectText(page, '[data-testid=confirm-customer]', /王女士/);
+    await expectValue(page, '[data-testid=group-name]', '王女士-城南店服务群');
     await page.fill('[data-testid=group-name]', '王女士-城南店装修服务群');
     await page.click('[data-testid=confirm-create]');
     await page.waitForSelector('#wecom-sim-sheet');
-    assert.match(await page.textContent('#wecom-sim-sheet'), /王女士-城南店装修服务群/);
+    await expectText(page, '#wecom-sim-sheet', /王女士-城南店装修服务群/);
     await page.click('#wecom-sim-sheet button.ok');
     await page.waitForSelector('[data-testid=group-ready]');
-    assert.equal(await page.textContent('[data-testid=group-name-shown]'), '王女士-城南店装修服务群');
+    await expectText(page, '[data-testid=group-name-shown]', '王女士-城南店装修服务群');
 
     // The simulator now has that customer group: designer + project manager + customer.
     const groups = (await simGroups()).filter((g) => g.name === '王女士-城南店装修服务群');
@@ -196,7 +196,7 @@ test('a designer creates the order group in one go, and opening the order again 
     assert.equal(await page.$('[data-testid=start]'), null);
     await page.click('[data-testid=open-chat]');
     await page.waitForSelector('#wecom-sim-sheet');
-    assert.match(await page.textContent('#wecom-sim-sheet'), new RegExp(groups[0].chat_id));
+    await expectText(page, '#wecom-sim-sheet', new RegExp(groups[0].chat_id));
     await page.click('#wecom-sim-sheet button.ok');
     await page.goto(`${demo.base}/orders`);
     await page.waitForSelector('a[data-order="DD-1001"] .badge-ok');

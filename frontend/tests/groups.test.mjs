@@ -4,7 +4,7 @@
 // which a simulated customer scans, after which the order shows the customer joined.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { demo, withPage, autoLogin, waitFor } from './harness.mjs';
+import { demo, withPage, autoLogin, waitFor, expectText } from './harness.mjs';
 
 test('建内部群 makes the staff group and opens it in WeCom; in a plain browser it says where it is', async (t) => {
   await autoLogin('zhangwei');
@@ -12,7 +12,7 @@ test('建内部群 makes the staff group and opens it in WeCom; in a plain brows
     await page.goto(`${demo.base}/orders/DD-1003`);
     await page.click('[data-testid=staff-chat-button]');
     await page.waitForSelector('#wecom-sim-sheet');
-    assert.match(await page.textContent('#wecom-sim-sheet'), /desk[0-9a-f]{28}/);
+    await expectText(page, '#wecom-sim-sheet', /desk[0-9a-f]{28}/);
     await page.click('#wecom-sim-sheet button.ok');
     await waitFor(async () => /内部群/.test(await page.textContent('[data-testid=staff-chat]')), 'the staff group shown');
     // The button says 正在打开… until the client has answered: wait for its end state.
@@ -27,7 +27,7 @@ test('建内部群 makes the staff group and opens it in WeCom; in a plain brows
     await page.waitForSelector('[data-testid=staff-chat-button]');
     await page.click('[data-testid=staff-chat-button]');
     await page.waitForSelector('[data-testid=staff-chat-said]');
-    assert.match(await page.textContent('[data-testid=staff-chat-said]'), /群聊已生成，请在企业微信中打开/);
+    await expectText(page, '[data-testid=staff-chat-said]', /群聊已生成，请在企业微信中打开/);
   });
 });
 
@@ -58,7 +58,7 @@ test('生成进群二维码 shows the code; a customer scans it and the order sh
     const src = await page.getAttribute('[data-testid=qr-image]', 'src');
     const shown = await page.$eval('[data-testid=qr-image]', (img) => img.naturalWidth);
     assert.ok(shown >= 200, `the QR image loads, ${shown}px wide`);
-    assert.match(await page.textContent('[data-testid=join-qr]'), /请把二维码给客户扫码进群/);
+    await expectText(page, '[data-testid=join-qr]', /请把二维码给客户扫码进群/);
 
     // The customer scans: the simulator's page behind the code.
     const config = src.split('/sim/qr/')[1];

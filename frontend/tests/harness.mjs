@@ -65,6 +65,21 @@ after(async () => {
 });
 
 /** A fresh browser (cookies, storage) for one test; a screenshot if it fails. */
+/// Waits until the text of `selector` is `expected` (a string) or matches it (a
+/// RegExp): a page's text changes (正在打开… → 打开内部群), so a test never asserts
+/// what it happens to read first. Fails with the last text seen.
+export async function expectText(page, selector, expected, ms = 20000) {
+  const ok = (text) => (expected instanceof RegExp ? expected.test(text) : text === expected);
+  let last = null;
+  await waitFor(async () => ok((last = await page.textContent(selector, { timeout: 1000 }))), `${selector} to read ${expected} (last: ${JSON.stringify(last)})`, ms);
+}
+
+/// The same for an input's value.
+export async function expectValue(page, selector, expected, ms = 20000) {
+  let last = null;
+  await waitFor(async () => (last = await page.inputValue(selector, { timeout: 1000 })) === expected, `${selector} to hold ${expected} (last: ${JSON.stringify(last)})`, ms);
+}
+
 export async function withPage(t, body) {
   const context = await browser.newContext({ viewport: { width: 360, height: 720 }, locale: 'zh-CN' });
   const page = await context.newPage();

@@ -4,7 +4,7 @@
 // made here do not meet the other file's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { demo, withPage, autoLogin, simGroups } from './harness.mjs';
+import { demo, withPage, autoLogin, simGroups, expectText } from './harness.mjs';
 
 const sidebar = (query) => `${demo.base}/sidebar?${query}`;
 const WANG = 'ww_entry=single_chat_tools&ww_contact=wmDemo0000';
@@ -19,12 +19,12 @@ test('opened from anywhere but a chat toolbar, the sidebar says how to open it',
   await withPage(t, async (page) => {
     await page.goto(sidebar('ww_entry=normal'));
     await page.waitForSelector('[data-testid=how-to-open]');
-    assert.match(await page.textContent('[data-testid=how-to-open]'), /聊天工具栏/);
-    assert.match(await page.textContent('[data-testid=how-to-open]'), /工作台或其他入口/);
+    await expectText(page, '[data-testid=how-to-open]', /聊天工具栏/);
+    await expectText(page, '[data-testid=how-to-open]', /工作台或其他入口/);
     // On the customer's profile page it is the customer sidebar too.
     await page.goto(sidebar('ww_entry=contact_profile&ww_contact=wmDemo0000'));
     await page.waitForSelector('[data-testid=customer-name]');
-    assert.equal(await page.textContent('[data-testid=customer-name]'), '王女士');
+    await expectText(page, '[data-testid=customer-name]', '王女士');
   });
 });
 
@@ -38,9 +38,9 @@ test('beside a customer chat: the customer, their orders, 建群 from there, the
     await page.waitForSelector('[data-testid=customer-name]');
     // The sidebar's own small build, not the whole app.
     assert.ok(wasm.length > 0 && wasm.every((p) => /^\/sidebar\/desk-sidebar-[0-9a-f]+_bg\.wasm$/.test(p)), wasm.join());
-    assert.equal(await page.textContent('[data-testid=customer-name]'), '王女士');
-    assert.match(await page.textContent('[data-testid=followers]'), /张伟/);
-    assert.match(await page.textContent('[data-testid=followers]'), /李娜/);
+    await expectText(page, '[data-testid=customer-name]', '王女士');
+    await expectText(page, '[data-testid=followers]', /张伟/);
+    await expectText(page, '[data-testid=followers]', /李娜/);
     // DD-1001 by zhangwei's remark phone; DD-1009 by lina's, and it has its group.
     assert.deepEqual(await orderIds(page), ['DD-1001', 'DD-1009']);
     const dd1009 = '[data-order="DD-1009"]';
@@ -51,7 +51,7 @@ test('beside a customer chat: the customer, their orders, 建群 from there, the
     const dd1001 = '[data-order="DD-1001"]';
     await page.click(`${dd1001} [data-testid=start]`);
     await page.waitForSelector(`${dd1001} [data-testid=confirm]`);
-    assert.match(await page.textContent(`${dd1001} [data-testid=confirm-customer]`), /王女士/);
+    await expectText(page, `${dd1001} [data-testid=confirm-customer]`, /王女士/);
     // A double tap on 建群 makes one group.
     await page.dblclick(`${dd1001} [data-testid=confirm-create]`);
     await page.waitForSelector('#wecom-sim-sheet');
@@ -93,8 +93,8 @@ test('beside a customer group: the order it serves and who is in it', async (t) 
   await withPage(t, async (page) => {
     await page.goto(sidebar('ww_entry=group_chat_tools&ww_chat=wrDemoWang0001'));
     await page.waitForSelector('[data-testid=group-order-title]');
-    assert.equal(await page.textContent('[data-testid=group-order-title]'), '城南店 · 王女士父母家翻新');
-    assert.equal(await page.textContent('[data-testid=group-title]'), '王女士父母家-城南店服务群');
+    await expectText(page, '[data-testid=group-order-title]', '城南店 · 王女士父母家翻新');
+    await expectText(page, '[data-testid=group-title]', '王女士父母家-城南店服务群');
     const members = await page.$$eval('[data-testid=members] [data-member]', (els) => els.map((e) => e.dataset.member).sort());
     assert.deepEqual(members, ['lina', 'wmDemo0000', 'zhangwei']);
   });
@@ -102,7 +102,7 @@ test('beside a customer group: the order it serves and who is in it', async (t) 
   await withPage(t, async (page) => {
     await page.goto(sidebar('ww_entry=group_chat_tools&ww_chat=wrDemoWang0001'));
     await page.waitForSelector('[data-testid=not-yours]');
-    assert.match(await page.textContent('[data-testid=not-yours]'), /不在这个群里/);
+    await expectText(page, '[data-testid=not-yours]', /不在这个群里/);
   });
 });
 
@@ -111,7 +111,7 @@ test('after switching WeCom accounts the sidebar shows the new member\'s custome
   await withPage(t, async (page) => {
     await page.goto(sidebar(WANG));
     await page.waitForSelector('[data-testid=customer-name]');
-    assert.equal(await page.textContent('[data-testid=customer-name]'), '王女士');
+    await expectText(page, '[data-testid=customer-name]', '王女士');
 
     // The same webview (cookie kept), now member chenjing, opened on her customer 许先生.
     await autoLogin('chenjing');
