@@ -5,6 +5,15 @@
 # replaces its whole dist directory. (`make test` then checks the sidebar's budget.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Panic locations in the wasm carry each dependency's source path, ~60 bytes of registry
+# prefix apiece (`/root/.cargo/registry/src/index.crates.io-…/`): shortened to `c/`.
+# These flags replace .cargo/config.toml's wasm32 rustflags, so its cfg is repeated.
+flags=(--cfg erase_components)
+for index in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+  flags+=("--remap-path-prefix=${index%/}=c")
+done
+CARGO_ENCODED_RUSTFLAGS=$(IFS=$'\x1f'; printf '%s' "${flags[*]}")
+export CARGO_ENCODED_RUSTFLAGS
 trunk build --release
 trunk build --release=true --dist dist/sidebar --public-url /sidebar/ frontend/sidebar.html
 # Trunk leaves wasm-bindgen's JS glue as written: minified here (terser, from npm).

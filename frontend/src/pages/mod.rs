@@ -1,12 +1,12 @@
 //! One module per page.
 
 mod admin;
-pub(crate) mod debug;
+mod debug;
 mod home;
 mod not_found;
 mod order;
 mod orders;
-pub(crate) mod pool;
+mod pool;
 mod sidebar;
 
 pub use admin::AdminPage;

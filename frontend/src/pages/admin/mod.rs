@@ -1,0 +1,141 @@
+//! 管理后台 (`/admin`, `server.admin_userids` only): the deployment checks, every
+//! order and its group, the pool, the staff bindings, the messages the server sends,
+//! and the audit log. Each section loads when it is opened.
+
+use desk_shared::ErrorCode;
+use leptos::prelude::*;
+
+mod audit;
+mod messages;
+mod orders;
+mod staff;
+
+use audit::AuditSection;
+use messages::MessagesSection;
+use orders::OrdersSection;
+use staff::StaffSection;
+
+use crate::api::Failure;
+use crate::components::checks::DeploymentChecksCard;
+use crate::components::pool::PoolPanel;
+use crate::components::Failed;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Checks,
+    Orders,
+    Pool,
+    Staff,
+    Messages,
+    Audit,
+}
+
+impl Tab {
+    const ALL: [Tab; 6] = [
+        Tab::Checks,
+        Tab::Orders,
+        Tab::Pool,
+        Tab::Staff,
+        Tab::Messages,
+        Tab::Audit,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Checks => "部署检查",
+            Tab::Orders => "订单与群",
+            Tab::Pool => "群池",
+            Tab::Staff => "员工绑定",
+            Tab::Messages => "消息",
+            Tab::Audit => "操作日志",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Tab::Checks => "checks",
+            Tab::Orders => "orders",
+            Tab::Pool => "pool",
+            Tab::Staff => "staff",
+            Tab::Messages => "messages",
+            Tab::Audit => "audit",
+        }
+    }
+}
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let tab = RwSignal::new(Tab::Checks);
+    view! {
+        <header class="topbar">
+            <h1>"管理后台"</h1>
+            <p class="muted">"部署、订单与群、群池、员工绑定、消息和操作日志。每次改动都记入操作日志。"</p>
+        </header>
+        <nav class="tabs" role="tablist" data-testid="admin-tabs">
+            {Tab::ALL
+                .into_iter()
+                .map(|t| {
+                    view! {
+                        <button role="tab" class="tab" data-tab=t.key()
+                            aria-selected=move || (tab.get() == t).to_string()
+                            on:click=move |_| tab.set(t)>
+                            {t.label()}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </nav>
+        {move || match tab.get() {
+            Tab::Checks => view! { <DeploymentChecksCard /> }.into_any(),
+            Tab::Orders => view! { <OrdersSection /> }.into_any(),
+            Tab::Pool => view! { <PoolPanel /> }.into_any(),
+            Tab::Staff => view! { <StaffSection /> }.into_any(),
+            Tab::Messages => view! { <MessagesSection /> }.into_any(),
+            Tab::Audit => view! { <AuditSection /> }.into_any(),
+        }}
+        <a class="btn btn-secondary" href="/">"返回首页"</a>
+    }
+}
+
+/// A failed load: for a member who is not an admin, who to ask; otherwise the
+/// failure with a retry.
+fn refused(e: Failure, retry: Callback<()>) -> AnyView {
+    if e.is(ErrorCode::AdminOnly) {
+        view! {
+            <p class="notice notice-info" data-testid="admin-only">
+                "只有管理员可以使用管理后台：请让管理员把你的账号加入 server.admin_userids。"
+            </p>
+        }
+        .into_any()
+    } else {
+        view! { <Failed message=e.message on_retry=retry /> }.into_any()
+    }
+}
+
+/// Previous / next page buttons over `total` rows, `size` a page.
+#[component]
+fn Pager(
+    /// The first row shown.
+    offset: RwSignal<i64>,
+    /// Rows over all pages.
+    total: i64,
+    /// Rows a page.
+    size: i64,
+) -> impl IntoView {
+    let at = offset.get_untracked();
+    let last = (at + size).min(total);
+    (total > size).then(|| {
+        view! {
+            <div class="actions pager">
+                <button class="btn btn-secondary" disabled=at == 0
+                    on:click=move |_| offset.set((at - size).max(0))>"上一页"</button>
+                <span class="muted">{format!("{}–{last} / {total}", at + 1)}</span>
+                <button class="btn btn-secondary" data-testid="next-page" disabled=last >= total
+                    on:click=move |_| offset.set(at + size)>"下一页"</button>
+            </div>
+        }
+    })
+}
+
+/// Rows a page in the orders and messages lists (the server's default).
+const PAGE: i64 = 20;
