@@ -173,8 +173,14 @@ async fn every_admin_call_answers_admins_only() {
 }
 
 fn order(title: &str, designer: &str, customer: &str) -> serde_json::Value {
-    json!({"title": title, "designerUserId": designer, "projectManagerUserId": "wangqiang",
-           "customerName": customer, "customerPhone": "13800000000"})
+    OrderFields {
+        title,
+        designer,
+        pm: "wangqiang",
+        customer,
+        phone: "13800000000",
+    }
+    .json()
 }
 
 #[tokio::test]

@@ -8,8 +8,11 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 fn order(designer: &str) -> Value {
-    json!({"title": "城南店 新房装修", "designerUserId": designer,
-        "projectManagerUserId": "lina", "customerName": "王女士", "customerPhone": "13900000000"})
+    OrderFields {
+        designer,
+        ..Default::default()
+    }
+    .json()
 }
 
 /// The app with two robots (`store`, `hq`) on the simulator.

@@ -10,8 +10,7 @@ use crate::helpers::*;
 const WANG: &str = "wmDemo0000";
 
 async fn an_order(app: &TestApp) {
-    let order = json!({"title": "城南店 新房装修", "designerUserId": "zhangwei",
-        "projectManagerUserId": "lina", "customerName": "王女士", "customerPhone": "13900000000"});
+    let order = OrderFields::default().json();
     assert!(app.put_order("DD-F1", &order).await.status().is_success());
 }
 

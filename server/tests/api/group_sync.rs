@@ -25,15 +25,9 @@ async fn app_missing_callbacks(pace_ms: u64) -> TestApp {
     app
 }
 
-async fn put_order(app: &TestApp, id: &str) {
-    let order = json!({"title": format!("{id} 新房装修"), "designerUserId": "zhangwei",
-        "projectManagerUserId": "lina", "customerName": "王女士", "customerPhone": "13900000000"});
-    assert!(app.put_order(id, &order).await.status().is_success());
-}
-
 /// Order `id` with a group made in the client holding `customers`, recorded; its chat.
 async fn order_with_group(app: &TestApp, session: &str, id: &str, customers: &[&str]) -> String {
-    put_order(app, id).await;
+    app.put_order_for(id).await;
     let chat = app
         .make_customer_group("zhangwei", &["zhangwei", "lina"], customers)
         .await;
@@ -46,14 +40,6 @@ async fn order_with_group(app: &TestApp, session: &str, id: &str, customers: &[&
         .await;
     assert_eq!(r.status(), 201, "{id}");
     chat
-}
-
-async fn order_as(app: &TestApp, session: &str, id: &str) -> Value {
-    app.get_as(session, &format!("/api/orders/{id}"))
-        .await
-        .json()
-        .await
-        .expect("json")
 }
 
 /// A change made in the simulated WeCom (its callback goes nowhere).
@@ -124,7 +110,7 @@ async fn a_customer_who_left_unseen_no_longer_finds_the_order_after_the_resync()
         ["DD-R1"],
         "the order's customer is still in it"
     );
-    let order = order_as(&app, &zhangwei, "DD-R1").await;
+    let order = app.order_as(&zhangwei, "DD-R1").await;
     assert_eq!(order["group"]["chatId"], chat.as_str());
     assert_eq!(order["group"]["dismissedAt"], Value::Null);
 }
@@ -141,7 +127,7 @@ async fn a_customer_who_scanned_unseen_marks_the_order_joined_after_the_resync()
         )
         .await;
     assert_eq!(r.status(), 200);
-    put_order(&app, "DD-R2").await;
+    app.put_order_for("DD-R2").await;
     let zhangwei = app.login("zhangwei").await;
     let way: Value = app
         .post_as(&zhangwei, "/api/orders/DD-R2/join-way", &json!({}))
@@ -160,7 +146,7 @@ async fn a_customer_who_scanned_unseen_marks_the_order_joined_after_the_resync()
     )
     .await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let order = order_as(&app, &zhangwei, "DD-R2").await;
+    let order = app.order_as(&zhangwei, "DD-R2").await;
     assert_eq!(order["group"]["customerJoinedAt"], Value::Null, "{order}");
 
     sim_change(
@@ -171,7 +157,7 @@ async fn a_customer_who_scanned_unseen_marks_the_order_joined_after_the_resync()
     )
     .await;
     let joined = eventually("客户已进群 after the re-sync", 10, || async {
-        order_as(&app, &zhangwei, "DD-R2").await["group"]["customerJoinedAt"].as_i64()
+        app.order_as(&zhangwei, "DD-R2").await["group"]["customerJoinedAt"].as_i64()
     })
     .await;
     let groups = app.sim.get_json("/sim/groups").await;
@@ -201,7 +187,7 @@ async fn a_group_dismissed_unseen_shows_as_dismissed_and_is_not_read_again() {
     let zhangwei = app.login("zhangwei").await;
     let chat = order_with_group(&app, &zhangwei, "DD-R3", &["wmDemo0000"]).await;
     assert_eq!(
-        order_as(&app, &zhangwei, "DD-R3").await["group"]["dismissedAt"],
+        app.order_as(&zhangwei, "DD-R3").await["group"]["dismissedAt"],
         Value::Null
     );
     let before = desk_server::clock::now_secs();
@@ -214,11 +200,11 @@ async fn a_group_dismissed_unseen_shows_as_dismissed_and_is_not_read_again() {
     )
     .await;
     let dismissed = eventually("the group shown as dismissed", 10, || async {
-        order_as(&app, &zhangwei, "DD-R3").await["group"]["dismissedAt"].as_i64()
+        app.order_as(&zhangwei, "DD-R3").await["group"]["dismissedAt"].as_i64()
     })
     .await;
     assert!(dismissed >= before, "{dismissed} < {before}");
-    let order = order_as(&app, &zhangwei, "DD-R3").await;
+    let order = app.order_as(&zhangwei, "DD-R3").await;
     assert_eq!(order["group"]["chatId"], chat.as_str(), "still the order's");
 
     let reads = app.sim.calls("externalcontact/groupchat/get").await;
@@ -290,7 +276,7 @@ async fn a_group_that_keeps_failing_does_not_stop_the_others_and_is_tried_again(
     }
     let dismissed = |id: &'static str| {
         let (app, zhangwei) = (&app, &zhangwei);
-        async move { order_as(app, zhangwei, id).await["group"]["dismissedAt"].as_i64() }
+        async move { app.order_as(zhangwei, id).await["group"]["dismissedAt"].as_i64() }
     };
     eventually("the groups after the failing one re-read", 10, || async {
         (dismissed("DD-F0").await.is_some() && dismissed("DD-F2").await.is_some()).then_some(())

@@ -9,13 +9,14 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 fn order(designer: &str, pm: &str, customer: &str, phone: &str) -> Value {
-    json!({
-        "title": "城南店 · 新房装修",
-        "designerUserId": designer,
-        "projectManagerUserId": pm,
-        "customerName": customer,
-        "customerPhone": phone,
-    })
+    OrderFields {
+        designer,
+        pm,
+        customer,
+        phone,
+        ..Default::default()
+    }
+    .json()
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

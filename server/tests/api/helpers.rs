@@ -194,6 +194,8 @@ pub struct TestApp {
     pub sim: Sim,
     pub db_url: String,
     _dir: TestDir,
+    /// The one pool the test reads the app's database through (opened on first use).
+    pool: tokio::sync::OnceCell<desk_server::db::Db>,
 }
 
 /// The temp dir a test's database (and files) live in, removed with the last user.
@@ -277,6 +279,7 @@ pub async fn spawn_instances_with(
             sim: sim.clone(),
             db_url: db.clone(),
             _dir: TestDir::Shared(dir.clone()),
+            pool: Default::default(),
         });
     }
     apps
@@ -304,15 +307,23 @@ pub async fn spawn_app_with(sim: Sim, edit: impl FnOnce(String) -> String) -> Te
         sim,
         db_url: db,
         _dir: TestDir::Own(dir),
+        pool: Default::default(),
     }
 }
 
 impl TestApp {
     /// The app's database, for checks no API shows.
+    /// The app's database, through one pool for the whole test (migrations are the
+    /// server's: already run).
     pub async fn db(&self) -> desk_server::db::Db {
-        desk_server::db::connect(&self.db_url)
+        self.pool
+            .get_or_init(|| async {
+                desk_server::db::connect(&self.db_url)
+                    .await
+                    .expect("test database")
+            })
             .await
-            .expect("test database")
+            .clone()
     }
 
     /// The number a `SELECT COUNT(*) …` query answers on the app's database.
@@ -769,4 +780,30 @@ pub fn require_sqlite() {
         !on_postgres(),
         "this test is about SQLite's one instance: run it without DESK_TEST_DATABASE"
     );
+}
+pub use crate::fixtures::OrderFields;
+
+impl TestApp {
+    /// Pushes order `id` (「{id} 新房装修」, the default people) and expects it stored.
+    pub async fn put_order_for(&self, id: &str) {
+        let title = format!("{id} 新房装修");
+        let order = OrderFields {
+            title: &title,
+            ..Default::default()
+        }
+        .json();
+        assert!(
+            self.put_order(id, &order).await.status().is_success(),
+            "{id}"
+        );
+    }
+
+    /// Order `id` as the member behind `session` sees it.
+    pub async fn order_as(&self, session: &str, id: &str) -> Value {
+        self.get_as(session, &format!("/api/orders/{id}"))
+            .await
+            .json()
+            .await
+            .expect("json")
+    }
 }

@@ -10,13 +10,12 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 fn order(designer: &str, phone: &str) -> Value {
-    json!({
-        "title": "城南店 · 新房装修",
-        "designerUserId": designer,
-        "projectManagerUserId": "lina",
-        "customerName": "王女士",
-        "customerPhone": phone,
-    })
+    OrderFields {
+        designer,
+        phone,
+        ..Default::default()
+    }
+    .json()
 }
 
 #[tokio::test]

@@ -30,12 +30,6 @@ async fn pool_app() -> TestApp {
     .await
 }
 
-async fn put_order(app: &TestApp, id: &str) {
-    let order = json!({"title": format!("{id} 新房装修"), "designerUserId": "zhangwei",
-        "projectManagerUserId": "lina", "customerName": "王女士", "customerPhone": "13900000000"});
-    assert!(app.put_order(id, &order).await.status().is_success());
-}
-
 async fn register(app: &TestApp, admin: &str, chats: &[&str]) -> Value {
     let r = app
         .post_as(admin, "/api/admin/pool", &json!({ "chatIds": chats }))
@@ -61,15 +55,6 @@ async fn join_way_calls(sim: &Sim) -> (u64, u64) {
     )
 }
 
-/// The order as `session`'s member sees it.
-async fn order_as(app: &TestApp, session: &str, id: &str) -> Value {
-    app.get_as(session, &format!("/api/orders/{id}"))
-        .await
-        .json()
-        .await
-        .expect("json")
-}
-
 /// App messages the admins got from the pool (its alerts).
 async fn pool_alerts(sim: &Sim) -> Vec<String> {
     let v = sim.get_json("/sim/messages").await;
@@ -91,7 +76,7 @@ async fn pool_alerts(sim: &Sim) -> Vec<String> {
 #[tokio::test]
 async fn twenty_concurrent_staff_chat_requests_make_one_chat_and_tell_its_members_once() {
     let app = pool_app().await;
-    put_order(&app, "DD-S1").await;
+    app.put_order_for("DD-S1").await;
     let zhangwei = app.login("zhangwei").await;
     let answers = join_all((0..20).map(|_| async {
         let r = app
@@ -116,7 +101,7 @@ async fn twenty_concurrent_staff_chat_requests_make_one_chat_and_tell_its_member
     assert!(chat_id.len() <= 32 && chat_id.chars().all(|c| c.is_ascii_alphanumeric()));
     assert_eq!(app.sim.calls("appchat/create").await, 1);
 
-    let order = order_as(&app, &zhangwei, "DD-S1").await;
+    let order = app.order_as(&zhangwei, "DD-S1").await;
     assert_eq!(order["staffChat"]["chatId"], chat_id.as_str());
     let card = eventually("the app message to the members", 10, || async {
         let v = app.sim.get_json("/sim/messages").await;
@@ -161,7 +146,7 @@ async fn a_join_way_is_reused_as_stored_asked_for_again_or_made() {
     let app = pool_app().await;
     let admin = app.login("wangqiang").await;
     register(&app, &admin, &POOL).await;
-    put_order(&app, "DD-Q1").await;
+    app.put_order_for("DD-Q1").await;
     let zhangwei = app.login("zhangwei").await;
 
     // Neither stored: made.
@@ -196,7 +181,7 @@ async fn a_join_way_is_reused_as_stored_asked_for_again_or_made() {
     assert_eq!(join_way_calls(&app.sim).await, (1, 2));
 
     // The order shows its group (via the join way) and its QR code.
-    let order = order_as(&app, &zhangwei, "DD-Q1").await;
+    let order = app.order_as(&zhangwei, "DD-Q1").await;
     assert_eq!(order["group"]["via"], "join_way");
     assert_eq!(order["group"]["chatId"], made["chatId"]);
     assert_eq!(order["group"]["customerJoinedAt"], Value::Null);
@@ -211,7 +196,7 @@ async fn concurrent_join_way_requests_make_one_and_two_orders_never_share_a_grou
     let admin = app.login("wangqiang").await;
     register(&app, &admin, &POOL).await;
     for id in ["DD-C1", "DD-C2", "DD-C3"] {
-        put_order(&app, id).await;
+        app.put_order_for(id).await;
     }
     let zhangwei = app.login("zhangwei").await;
     let answers = join_all((0..20).map(|_| async {
@@ -258,7 +243,7 @@ async fn concurrent_join_way_requests_make_one_and_two_orders_never_share_a_grou
 async fn an_empty_pool_is_a_409_and_one_alert_and_a_low_pool_is_told_once_per_crossing() {
     let app = pool_app().await;
     for id in ["DD-E1", "DD-E2", "DD-E3", "DD-E4", "DD-E5", "DD-E6"] {
-        put_order(&app, id).await;
+        app.put_order_for(id).await;
     }
     let zhangwei = app.login("zhangwei").await;
     for _ in 0..2 {
@@ -311,7 +296,7 @@ async fn a_customer_scanning_the_code_joins_the_orders_group_and_closing_deletes
     let app = pool_app().await;
     let admin = app.login("wangqiang").await;
     register(&app, &admin, &POOL).await;
-    put_order(&app, "DD-J2").await;
+    app.put_order_for("DD-J2").await;
     let zhangwei = app.login("zhangwei").await;
     let way: Value = join_way(&app, &zhangwei, "DD-J2")
         .await

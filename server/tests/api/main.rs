@@ -8,6 +8,7 @@ mod bridge;
 mod callback;
 mod doctor;
 mod fidelity;
+mod fixtures;
 mod group_sync;
 mod h5;
 mod hardening;

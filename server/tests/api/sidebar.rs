@@ -12,13 +12,14 @@ use crate::helpers::*;
 const WANG: &str = "wmDemo0000";
 
 fn order(designer: &str, pm: &str, phone: &str) -> Value {
-    json!({
-        "title": "城南店 · 王女士新房装修",
-        "designerUserId": designer,
-        "projectManagerUserId": pm,
-        "customerName": "王女士",
-        "customerPhone": phone,
-    })
+    OrderFields {
+        title: "城南店 · 王女士新房装修",
+        designer,
+        pm,
+        phone,
+        ..Default::default()
+    }
+    .json()
 }
 
 async fn put(app: &TestApp, id: &str, designer: &str, pm: &str, phone: &str) {
