@@ -4,7 +4,7 @@
 // and sees this run's data; a member who is not an admin is told whom to ask.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { demo, withPage, autoLogin, simGroups, waitFor, expectText } from './harness.mjs';
+import { demo, withPage, autoLogin, simGroups, waitFor, expectText, expectValue } from './harness.mjs';
 
 test('批量建群 walks three orders: two groups made, one skipped with the reason, then a summary', async (t) => {
   await autoLogin('zhangwei');
@@ -66,6 +66,7 @@ test('批量生成进群二维码 shows each order its code', async (t) => {
 
 test('the admin sees every console section with this run\'s data', async (t) => {
   await autoLogin('wangqiang');
+  let ordersUrl = '';
   await withPage(t, async (page, errors) => {
     await page.goto(`${demo.base}/admin`);
     const tab = async (name) => page.click(`[data-tab=${name}]`);
@@ -82,6 +83,9 @@ test('the admin sees every console section with this run\'s data', async (t) => 
       return rows.length > 0 && rows.every((r) => /已建群/.test(r) && !/未建群/.test(r));
     }, 'only orders with a group');
     await expectText(page, '[data-order="DD-1009"]', /客户端建群|进群二维码/);
+    // The section and its filter are in the URL (opened again below).
+    await waitFor(async () => /tab=orders/.test(page.url()) && /group=with/.test(page.url()), 'the URL to hold the tab and the filter');
+    ordersUrl = page.url();
 
     await tab('pool');
     await page.waitForSelector('[data-testid=pool-summary]');
@@ -110,6 +114,19 @@ test('the admin sees every console section with this run\'s data', async (t) => 
     await page.click('[data-testid=audit-apply]');
     await waitFor(async () => /绑定员工/.test(await page.textContent('[data-testid=audit-list]')), 'the binding in the audit log');
     await expectText(page, '[data-testid=audit-list]', /wangqiang → s-chenjing/);
+    assert.deepEqual(errors, []);
+  });
+  // The link to a section with its filter (a reload, a link sent to another admin)
+  // opens that section, filtered.
+  await withPage(t, async (page, errors) => {
+    await page.goto(ordersUrl);
+    await page.waitForSelector('[data-testid=orders-summary]');
+    await waitFor(async () => (await page.getAttribute('[data-tab=orders]', 'aria-selected')) === 'true', 'the orders tab selected');
+    await expectValue(page, '[data-testid=filter-group]', 'with');
+    await waitFor(async () => {
+      const rows = await page.$$eval('[data-testid=admin-order-list] li', (li) => li.map((l) => l.textContent));
+      return rows.length > 0 && rows.every((r) => /已建群/.test(r) && !/未建群/.test(r));
+    }, 'only orders with a group, opened from the link');
     assert.deepEqual(errors, []);
   });
 });

@@ -4,7 +4,7 @@ use crate::api::AuditFilter;
 use desk_shared::admin::AuditEntry;
 use leptos::prelude::*;
 
-use super::refused;
+use super::{refused, url};
 use crate::api::{self, Failure};
 use crate::components::{moment, Loading};
 
@@ -26,11 +26,23 @@ fn day_secs(date: &str, end: bool) -> String {
 /// 操作日志: who changed what, newest first, filtered, older pages on demand.
 #[component]
 pub(super) fn AuditSection() -> impl IntoView {
-    let member = RwSignal::new(String::new());
-    let order = RwSignal::new(String::new());
-    let from = RwSignal::new(String::new());
-    let to = RwSignal::new(String::new());
-    let filter = RwSignal::new(AuditFilter::default());
+    // The filter applied is in the URL; the fields hold what is being typed.
+    let applied = (
+        url::text("member"),
+        url::text("subject"),
+        url::text("from"),
+        url::text("to"),
+    );
+    let member = RwSignal::new(applied.0.get_untracked());
+    let order = RwSignal::new(applied.1.get_untracked());
+    let from = RwSignal::new(applied.2.get_untracked());
+    let to = RwSignal::new(applied.3.get_untracked());
+    let filter = RwSignal::new(AuditFilter {
+        member: member.get_untracked(),
+        order: order.get_untracked(),
+        from: day_secs(&from.get_untracked(), false),
+        to: day_secs(&to.get_untracked(), true),
+    });
     let entries = RwSignal::new(Vec::<AuditEntry>::new());
     let next = RwSignal::new(None::<i64>);
     let loading = RwSignal::new(false);
@@ -62,6 +74,10 @@ pub(super) fn AuditSection() -> impl IntoView {
         });
     };
     let apply = move || {
+        applied.0.set(member.get_untracked().trim().to_string());
+        applied.1.set(order.get_untracked().trim().to_string());
+        applied.2.set(from.get_untracked());
+        applied.3.set(to.get_untracked());
         filter.set(AuditFilter {
             member: member.get_untracked().trim().to_string(),
             order: order.get_untracked().trim().to_string(),

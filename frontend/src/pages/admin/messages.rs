@@ -3,7 +3,7 @@
 use desk_shared::admin::{OutboxMessage, OutboxMessages};
 use leptos::prelude::*;
 
-use super::{refused, Pager, PAGE};
+use super::{refused, url, Pager, PAGE};
 use crate::api;
 use crate::components::{moment, Loading};
 
@@ -11,8 +11,8 @@ use crate::components::{moment, Loading};
 /// a failed one can be tried again.
 #[component]
 pub(super) fn MessagesSection() -> impl IntoView {
-    let status = RwSignal::new(String::new());
-    let offset = RwSignal::new(0i64);
+    let status = url::text("status");
+    let offset = url::offset("m_offset");
     let messages = LocalResource::new(move || api::admin_messages(status.get(), offset.get()));
     let retry = Callback::new(move |_| messages.refetch());
     let said = RwSignal::new(None::<Result<String, String>>);

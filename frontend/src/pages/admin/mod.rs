@@ -9,6 +9,7 @@ mod audit;
 mod messages;
 mod orders;
 mod staff;
+mod url;
 
 use audit::AuditSection;
 use messages::MessagesSection;
@@ -65,7 +66,17 @@ impl Tab {
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let tab = RwSignal::new(Tab::Checks);
+    let tab = RwSignal::new(
+        url::read("tab")
+            .and_then(|k| Tab::ALL.into_iter().find(|t| t.key() == k))
+            .unwrap_or(Tab::Checks),
+    );
+    // The first tab is the default: left out of the URL (and the URL is not touched
+    // while the page starts, when the JS-SDK signs it).
+    Effect::new(move |_| {
+        let t = tab.get();
+        url::write("tab", if t == Tab::Checks { "" } else { t.key() });
+    });
     view! {
         <header class="topbar">
             <h1>"管理后台"</h1>

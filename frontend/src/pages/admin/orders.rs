@@ -3,18 +3,18 @@
 use desk_shared::admin::AdminOrders;
 use leptos::prelude::*;
 
-use super::{refused, Pager, PAGE};
+use super::{refused, url, Pager, PAGE};
 use crate::api;
 use crate::components::Loading;
 
 /// 订单与群: every order, by designer and by whether it has a group.
 #[component]
 pub(super) fn OrdersSection() -> impl IntoView {
-    let designer = RwSignal::new(String::new());
-    let group = RwSignal::new(String::new());
-    let text = RwSignal::new(String::new());
-    let typed = RwSignal::new(String::new());
-    let offset = RwSignal::new(0i64);
+    let designer = url::text("designer");
+    let group = url::text("group");
+    let text = url::text("q");
+    let typed = RwSignal::new(text.get_untracked());
+    let offset = url::offset("offset");
     let orders = LocalResource::new(move || {
         api::admin_orders(designer.get(), group.get(), text.get(), offset.get())
     });
@@ -43,6 +43,7 @@ pub(super) fn OrdersSection() -> impl IntoView {
                     }).collect_view()}
                 </select>
                 <select class="input" aria-label="建群情况" data-testid="filter-group"
+                    prop:value=move || group.get()
                     on:change=move |e| { offset.set(0); group.set(event_target_value(&e)); }>
                     <option value="">"全部订单"</option>
                     <option value="without">"未建群"</option>
