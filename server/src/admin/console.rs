@@ -206,7 +206,11 @@ pub async fn bind(
     staff_id: web::Path<String>,
     body: web::Json<StaffBindingInput>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::bridge::bind_staff(&bridge, &staff_id, &body.wecom_user_id, &member.0.user_id).await
+    Ok(
+        crate::bridge::bind_staff(&bridge, &staff_id, &body.wecom_user_id, &member.0.user_id)
+            .await?
+            .answer(),
+    )
 }
 
 /// `DELETE /api/admin/staff/{staffId}`: 204, 404 when not bound.
@@ -231,7 +235,8 @@ pub async fn unbind(
     bridge: web::Data<BridgeState>,
     staff_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::bridge::unbind_staff(&bridge, &staff_id, &member.0.user_id).await
+    crate::bridge::unbind_staff(&bridge, &staff_id, &member.0.user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -89,7 +89,20 @@ async fn retry(
     bridge: web::Data<crate::bridge::BridgeState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::bridge::retry_failed(&bridge.db, &bridge.outbox, &id, &member.0.user_id).await?;
+    use crate::outbox::RetryError;
+    bridge
+        .outbox
+        .retry_failed(&id, &member.0.user_id)
+        .await
+        .map_err(|e| match e {
+            RetryError::NotFound => ApiError::not_found("没有这条消息。/ No such message."),
+            RetryError::NotFailed => ApiError::new(
+                actix_web::http::StatusCode::CONFLICT,
+                desk_shared::ErrorCode::NotFailed,
+                "只有发送失败的消息可以重试。/ Only a failed message can be retried.",
+            ),
+            RetryError::Database(e) => e.into(),
+        })?;
     tracing::info!(id = %id, by = %member.0.user_id, "failed message queued again");
     Ok(HttpResponse::NoContent().finish())
 }

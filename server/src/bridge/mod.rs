@@ -259,27 +259,6 @@ async fn notification(
     }))
 }
 
-/// An admin's "try again" for a failed notification (or event): queued from its first
-/// try, audited.
-pub async fn retry_failed(db: &Db, outbox: &Outbox, id: &str, by: &str) -> Result<(), ApiError> {
-    let mut tx = db.begin().await?;
-    if !crate::outbox::store::requeue_failed(&mut tx, id, now_millis()).await? {
-        tx.rollback().await?;
-        return match crate::outbox::store::get(db, id).await? {
-            None => Err(ApiError::not_found("没有这条消息。/ No such message.")),
-            Some(_) => Err(ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorCode::NotFailed,
-                "只有发送失败的消息可以重试。/ Only a failed message can be retried.",
-            )),
-        };
-    }
-    crate::audit::record(&mut tx, by, "outbox.retried", id, serde_json::json!({})).await?;
-    tx.commit().await?;
-    outbox.wake();
-    Ok(())
-}
-
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]

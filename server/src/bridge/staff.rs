@@ -5,12 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
 use super::store::{self, Bound};
-use super::{check_staff_id, invalid, BridgeState};
+use super::{invalid, BridgeState};
 use crate::clock::now_secs;
 use crate::error::{ApiError, ErrorCode};
 use crate::integration::ApiKey;
 use crate::wecom::WeComErrorKind;
-use desk_shared::integration::{StaffBindingInput, StaffBindings};
+use desk_shared::integration::{StaffBinding, StaffBindingInput, StaffBindings};
 
 /// `GET /api/v1/staff`: every staff binding.
 #[utoipa::path(
@@ -60,40 +60,107 @@ pub(super) async fn bind(
     staff_id: web::Path<String>,
     body: web::Json<StaffBindingInput>,
 ) -> Result<HttpResponse, ApiError> {
-    bind_staff(&state, &staff_id, &body.wecom_user_id, "integration").await
+    Ok(
+        bind_staff(&state, &staff_id, &body.wecom_user_id, "integration")
+            .await?
+            .answer(),
+    )
 }
 
-/// Binds a staff id to a member, checked with WeCom (`user/get`) first: 201 new, 200
-/// changed, 409 when the member is another staff id's. `by` goes into the audit log.
+/// Why a staff binding was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffError {
+    /// The field as the JSON names it; `why` is Chinese.
+    #[error("{field} is invalid: {why}")]
+    InvalidField { field: &'static str, why: String },
+    #[error("WeCom has no member {0}")]
+    UnknownMember(String),
+    #[error("member {userid} is bound to staff id {staff_id}")]
+    MemberTaken { userid: String, staff_id: String },
+    #[error("staff id not bound")]
+    NotBound,
+    #[error(transparent)]
+    WeCom(#[from] crate::wecom::WeComError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<StaffError> for ApiError {
+    fn from(e: StaffError) -> Self {
+        match e {
+            StaffError::InvalidField { field, why } => invalid(field, why),
+            StaffError::UnknownMember(userid) => ApiError::bad_request(
+                ErrorCode::UnknownMember,
+                format!("企业微信里没有成员 {userid}，请检查成员账号（通讯录里的「账号」）。/ WeCom has no such member."),
+            ),
+            StaffError::MemberTaken { userid, staff_id } => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::MemberAlreadyBound,
+                format!("成员 {userid} 已绑定到员工 {staff_id}：请先解除员工 {staff_id} 的绑定。/ The member is bound to another staff id."),
+            ),
+            StaffError::NotBound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::UnknownStaff,
+                "这个员工号没有绑定。/ This staff id is not bound.",
+            ),
+            StaffError::WeCom(e) => e.into(),
+            StaffError::Database(e) => e.into(),
+        }
+    }
+}
+
+/// A binding made: new, or changed from another member.
+pub enum Binding {
+    Created(StaffBinding),
+    Updated(StaffBinding),
+}
+
+impl Binding {
+    /// 201 for a new binding, 200 for a changed one: both routes answer so.
+    pub fn answer(self) -> HttpResponse {
+        match self {
+            Binding::Created(b) => HttpResponse::Created().json(b),
+            Binding::Updated(b) => HttpResponse::Ok().json(b),
+        }
+    }
+}
+
+/// Binds a staff id to a member, checked with WeCom (`user/get`) first; refused when
+/// the member is another staff id's. `by` goes into the audit log.
+#[tracing::instrument(skip(state))]
 pub async fn bind_staff(
     state: &BridgeState,
     staff_id: &str,
     wecom_user_id: &str,
     by: &str,
-) -> Result<HttpResponse, ApiError> {
-    check_staff_id(staff_id)?;
+) -> Result<Binding, StaffError> {
+    crate::ids::check_id(staff_id, super::MAX_STAFF_ID_CHARS).map_err(|why| {
+        StaffError::InvalidField {
+            field: "staffId",
+            why: why.0,
+        }
+    })?;
     let userid = wecom_user_id.trim();
     if !crate::ids::is_id(userid, crate::ids::MAX_ID_CHARS) {
-        return Err(invalid("wecomUserId", "须为 1~64 个字符的企业微信成员账号"));
+        return Err(StaffError::InvalidField {
+            field: "wecomUserId",
+            why: "须为 1~64 个字符的企业微信成员账号".into(),
+        });
     }
     match state.wecom.member(userid).await {
         Ok(_) => {}
         Err(e) if e.kind() == WeComErrorKind::NoSuchMember => {
-            return Err(ApiError::bad_request(
-                ErrorCode::UnknownMember,
-                format!("企业微信里没有成员 {userid}，请检查成员账号（通讯录里的「账号」）。/ WeCom has no such member."),
-            ))
+            return Err(StaffError::UnknownMember(userid.to_string()))
         }
         Err(e) => return Err(e.into()),
     }
     match store::bind(&state.db, staff_id, userid, by, now_secs()).await? {
-        Bound::Created(b) => Ok(HttpResponse::Created().json(b)),
-        Bound::Updated(b) => Ok(HttpResponse::Ok().json(b)),
-        Bound::MemberTaken { staff_id: other } => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            ErrorCode::MemberAlreadyBound,
-            format!("成员 {userid} 已绑定到员工 {other}：请先解除员工 {other} 的绑定。/ The member is bound to another staff id."),
-        )),
+        Bound::Created(b) => Ok(Binding::Created(b)),
+        Bound::Updated(b) => Ok(Binding::Updated(b)),
+        Bound::MemberTaken { staff_id } => Err(StaffError::MemberTaken {
+            userid: userid.to_string(),
+            staff_id,
+        }),
     }
 }
 
@@ -117,22 +184,15 @@ pub(super) async fn unbind(
     state: web::Data<BridgeState>,
     staff_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    unbind_staff(&state, &staff_id, "integration").await
+    unbind_staff(&state, &staff_id, "integration").await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
-/// Removes a binding: 204, or 404 `unknown_staff` when there was none.
-pub async fn unbind_staff(
-    state: &BridgeState,
-    staff_id: &str,
-    by: &str,
-) -> Result<HttpResponse, ApiError> {
-    if store::unbind(&state.db, staff_id, by).await? {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::UnknownStaff,
-            "这个员工号没有绑定。/ This staff id is not bound.",
-        ))
+/// Removes a binding; `NotBound` when there was none.
+#[tracing::instrument(skip(state))]
+pub async fn unbind_staff(state: &BridgeState, staff_id: &str, by: &str) -> Result<(), StaffError> {
+    match store::unbind(&state.db, staff_id, by).await? {
+        true => Ok(()),
+        false => Err(StaffError::NotBound),
     }
 }

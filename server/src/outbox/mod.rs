@@ -6,7 +6,10 @@
 //! instance and across restarts, and one instance at a time sends for a robot.
 
 pub mod events;
+mod retry;
 pub mod store;
+
+pub use retry::RetryError;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
