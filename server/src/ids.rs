@@ -65,6 +65,73 @@ pub fn is_id(id: &str, max_chars: usize) -> bool {
 /// The longest order id, staff id or member userid.
 pub const MAX_ID_CHARS: usize = 64;
 
+/// An id of ours that passed its rule: made only by `parse`, so a function that takes
+/// one cannot be handed an unchecked string.
+macro_rules! checked_id {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The id, if it passes the rule; why not, in Chinese, otherwise.
+            pub fn parse(id: &str) -> Result<Self, IdProblem> {
+                let check: fn(&str) -> Result<(), IdProblem> = $check;
+                check(id).map(|()| Self(id.to_string()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+checked_id!(
+    /// The business system's order id (`check_id`, at most 64 characters).
+    OrderId,
+    |id| check_id(id, MAX_ID_CHARS)
+);
+checked_id!(
+    /// A business staff id (`check_id`, at most 64 characters).
+    StaffId,
+    |id| check_id(id, MAX_ID_CHARS)
+);
+checked_id!(
+    /// A member's WeCom userid (`check_id`, at most 64 characters).
+    MemberId,
+    |id| check_id(id, MAX_ID_CHARS)
+);
+checked_id!(
+    /// A website conversation: 1..=64 of `[0-9A-Za-z_.:-]`, so staff can type it after `#`.
+    ConversationId,
+    |id| match desk_shared::integration::is_conversation_id(id) {
+        true => Ok(()),
+        false => Err(IdProblem(
+            "须为 1~64 个字母、数字或 _ . : - （成员回复时在 # 后输入它）".into(),
+        )),
+    }
+);
+checked_id!(
+    /// An external userid or chat id as WeCom writes them: 1..=128 of `[A-Za-z0-9_-]`;
+    /// anything else is nobody's.
+    WeComId,
+    |id| match (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        true => Ok(()),
+        false => Err(IdProblem("不是企业微信的 ID".into())),
+    }
+);
+
 /// Checks text that is sent into WeCom or shown in the console (a notification, a
 /// quick reply, a chat's name): line breaks and tabs are text, other controls and the
 /// direction marks and overrides are not. Other invisible characters stay allowed:
@@ -130,6 +197,21 @@ mod tests {
             assert_eq!(check_id(good, 64), Ok(()), "{good:?}");
         }
         assert!(check_id(&"订".repeat(64), 64).is_ok());
+    }
+
+    #[test]
+    fn each_kind_of_id_is_made_only_from_what_passes_its_rule() {
+        assert_eq!(
+            OrderId::parse("DD-1").map(|i| i.to_string()),
+            Ok("DD-1".into())
+        );
+        assert!(OrderId::parse("..").is_err());
+        assert!(StaffId::parse("s-zhang\u{200b}wei").is_err());
+        assert!(ConversationId::parse("web-1:2").is_ok());
+        assert!(ConversationId::parse("web 1").is_err());
+        assert!(WeComId::parse("wmAbC_-1").is_ok());
+        assert!(WeComId::parse("wm/../x").is_err());
+        assert!(WeComId::parse(&"w".repeat(129)).is_err());
     }
 
     #[test]

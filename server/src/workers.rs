@@ -8,6 +8,7 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 /// The running workers and the signal that stops them.
 pub struct Workers {
@@ -22,6 +23,12 @@ impl Default for Workers {
             tasks: Vec::new(),
         }
     }
+}
+
+/// Each round of a worker in a span of its own, so its log lines (its WeCom calls and
+/// their retries included) name the worker.
+fn round_span(worker: &'static str) -> tracing::Span {
+    tracing::info_span!("worker_round", worker)
 }
 
 impl Workers {
@@ -39,7 +46,7 @@ impl Workers {
             loop {
                 tokio::select! {
                     _ = stop.changed() => return,
-                    _ = ticks.tick() => round().await,
+                    _ = ticks.tick() => round().instrument(round_span(name)).await,
                 }
             }
         });
@@ -67,7 +74,7 @@ impl Workers {
                     _ = wake.notified() => {}
                     _ = tokio::time::sleep(period) => {}
                 }
-                round().await;
+                round().instrument(round_span(name)).await;
             }
         });
         tracing::debug!(worker = name, ?period, "worker started");

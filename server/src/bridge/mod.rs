@@ -25,6 +25,7 @@ use serde::Deserialize;
 use crate::clock::{now_millis, now_secs};
 use crate::db::Db;
 use crate::error::{ApiError, ErrorCode};
+use crate::ids::{ConversationId, StaffId};
 use crate::integration::ApiKey;
 use crate::orders::field_error;
 use crate::outbox::events::event_id;
@@ -36,8 +37,6 @@ use store::Added;
 
 /// Replies one page of `GET /api/v1/conversations/{id}/messages` holds at most.
 pub const MESSAGES_PAGE: i64 = 200;
-/// Longest business staff id.
-const MAX_STAFF_ID_CHARS: usize = 64;
 
 /// What the bridge needs.
 pub struct BridgeState {
@@ -67,18 +66,12 @@ fn invalid(field: &'static str, why: impl Into<String>) -> ApiError {
     field_error(field, why).into()
 }
 
-fn check_conversation_id(id: &str) -> Result<(), ApiError> {
-    if is_conversation_id(id) {
-        return Ok(());
-    }
-    Err(invalid(
-        "conversationId",
-        "须为 1~64 个字母、数字或 _ . : - （成员回复时在 # 后输入它）",
-    ))
+fn check_conversation_id(id: &str) -> Result<ConversationId, ApiError> {
+    ConversationId::parse(id).map_err(|why| invalid("conversationId", why.0))
 }
 
-fn check_staff_id(id: &str) -> Result<(), ApiError> {
-    crate::ids::check_id(id, MAX_STAFF_ID_CHARS).map_err(|why| invalid("staffId", why.0))
+fn check_staff_id(id: &str) -> Result<StaffId, ApiError> {
+    StaffId::parse(id).map_err(|why| invalid("staffId", why.0))
 }
 
 /// What the robot posts: the website's text and the line telling staff how to answer.

@@ -134,19 +134,16 @@ pub async fn bind_staff(
     wecom_user_id: &str,
     by: &str,
 ) -> Result<Binding, StaffError> {
-    crate::ids::check_id(staff_id, super::MAX_STAFF_ID_CHARS).map_err(|why| {
+    let invalid =
+        |field, why: crate::ids::IdProblem| StaffError::InvalidField { field, why: why.0 };
+    let staff_id = crate::ids::StaffId::parse(staff_id).map_err(|why| invalid("staffId", why))?;
+    let userid = crate::ids::MemberId::parse(wecom_user_id.trim()).map_err(|_| {
         StaffError::InvalidField {
-            field: "staffId",
-            why: why.0,
-        }
-    })?;
-    let userid = wecom_user_id.trim();
-    if !crate::ids::is_id(userid, crate::ids::MAX_ID_CHARS) {
-        return Err(StaffError::InvalidField {
             field: "wecomUserId",
             why: "须为 1~64 个字符的企业微信成员账号".into(),
-        });
-    }
+        }
+    })?;
+    let (staff_id, userid) = (staff_id.as_str(), userid.as_str());
     match state.wecom.member(userid).await {
         Ok(_) => {}
         Err(e) if e.kind() == WeComErrorKind::NoSuchMember => {

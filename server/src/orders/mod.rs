@@ -76,12 +76,12 @@ fn validate(id: &str, o: &OrderInput) -> Result<(), OrdersError> {
     if !matches!(o.status.as_deref(), None | Some("open" | "closed")) {
         return Err(field_error("status", "须为 open 或 closed"));
     }
-    check_order_id(id)
+    check_order_id(id).map(drop)
 }
 
 /// The one id rule (`ids::check_id`) for order ids.
-fn check_order_id(id: &str) -> Result<(), OrdersError> {
-    crate::ids::check_id(id, crate::ids::MAX_ID_CHARS).map_err(|why| field_error("id", why.0))
+fn check_order_id(id: &str) -> Result<crate::ids::OrderId, OrdersError> {
+    crate::ids::OrderId::parse(id).map_err(|why| field_error("id", why.0))
 }
 
 /// Creates or replaces order `id` as the business system sent it: checked as

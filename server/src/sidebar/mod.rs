@@ -45,10 +45,7 @@ pub struct Api;
 
 /// An external userid or chat id as WeCom writes them; anything else is nobody's.
 fn plausible_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    crate::ids::WeComId::parse(id).is_ok()
 }
 
 /// The customer as WeCom has them now, with every follower; `NotYourCustomer` when
