@@ -71,7 +71,10 @@ pub fn document() -> utoipa::openapi::OpenApi {
             `message` is for people (Chinese, then English). Besides the answers listed per \
             operation, any request may get 404 `not_found`, 405 `method_not_allowed`, \
             408 `request_timeout`, 413 `body_too_large`, 414 `uri_too_long`, \
-            415 `unsupported_content_encoding`, 431 `headers_too_large` or 500 `internal`.",
+            415 `unsupported_content_encoding`, 431 `headers_too_large` or 500 `internal`. \
+            A state-changing request that carries the session cookie must come from the \
+            app's own origin (else 403 `origin_not_allowed`) and carry JSON, or no body \
+            and the header `X-Desk-Request` (else 415 `bad_content_type`).",
         license(name = "MIT", identifier = "MIT"),
     ),
     modifiers(&SecuritySchemes),

@@ -255,3 +255,35 @@ async fn remark_phones_are_cleared_only_by_an_empty_string_and_a_phones_only_edi
     mine["remark"] = json!("王女士 城南店");
     assert_eq!(edit(mine).await, 1, "a remark edit raises one");
 }
+
+/// Work that meets 45009 waits a whole window: an app message WeCom refused for its
+/// rate is tried again no sooner than a minute later, not within seconds.
+#[tokio::test]
+async fn an_app_message_meeting_wecoms_rate_limit_waits_a_minute() {
+    let app = spawn_app().await;
+    // The app holds a token (a login needs one) before WeCom starts refusing.
+    app.login("lina").await;
+    app.sim.set_faults(json!({ "rateLimitAfter": 0 })).await;
+    // lina is bound to no staff id: her text is answered by an app message saying so.
+    let r = app.deliver(&text_message("lina", "收到", 424_242)).await;
+    assert_eq!(r.status(), 200);
+    let (next_at, attempts): (i64, i64) = eventually("the refused app message", 10, || async {
+        sqlx::query_as::<_, (i64, i64, Option<String>)>(
+            "SELECT next_at, attempts, last_error FROM outbox WHERE kind = 'app_message'",
+        )
+        .fetch_optional(&app.db().await)
+        .await
+        .expect("outbox")
+        .filter(|(_, _, why)| why.as_deref().is_some_and(|w| w.contains("45009")))
+        .map(|(next, attempts, _)| (next, attempts))
+    })
+    .await;
+    let wait_ms = next_at - desk_server::clock::now_millis();
+    assert!(wait_ms >= 55_000, "tried again in {wait_ms} ms");
+    assert_eq!(attempts, 1, "the try counts");
+    assert_eq!(
+        app.sim.calls("message/send").await,
+        1,
+        "one call, no quick retry"
+    );
+}
