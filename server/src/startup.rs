@@ -69,6 +69,16 @@ impl Application {
 
     /// As `build`, with a given retry policy (tests use short pauses).
     pub async fn build_with_retry(settings: Settings, retry: RetryPolicy) -> anyhow::Result<Self> {
+        Self::build_with(settings, retry, crate::clock::Clock::system()).await
+    }
+
+    /// As `build`, with a given retry policy and clock (tests move the clock forward
+    /// instead of sleeping: sessions are timed by it).
+    pub async fn build_with(
+        settings: Settings,
+        retry: RetryPolicy,
+        clock: crate::clock::Clock,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.server.listen)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
@@ -111,7 +121,12 @@ impl Application {
             allowed_origins: AllowedOrigins::parse(&settings.server.allowed_origins)
                 .map_err(anyhow::Error::msg)?,
         });
-        let auth = web::Data::new(AuthState::new(&settings, db.clone(), wecom.clone())?);
+        let auth = web::Data::new(AuthState::new(
+            &settings,
+            db.clone(),
+            wecom.clone(),
+            clock.clone(),
+        )?);
         let allowance = Arc::new(crate::auth::Allowance::default());
         let orders = web::Data::new(OrdersState {
             db: db.clone(),
@@ -125,6 +140,7 @@ impl Application {
             events: events.clone(),
             outbox_wake: outbox.wake_signal(),
             allowance: allowance.clone(),
+            clock,
         });
         let cards = web::Data::new(sidebar::CustomerCards::new(
             Duration::from_secs(settings.contacts.profile_ttl_secs),

@@ -263,7 +263,8 @@ pub(super) async fn callback(
         name: member.name,
         avatar: member.avatar,
     };
-    let token = match store::create(&state.db, &user, state.lifetime).await {
+    let token = match store::create(&state.db, &user, state.lifetime, state.clock.now_secs()).await
+    {
         Ok(t) => t,
         Err(e) => {
             return LoginError::from(anyhow::Error::new(e).context("creating the session"))

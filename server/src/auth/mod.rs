@@ -83,12 +83,14 @@ pub struct AuthState {
     lifetime: store::SessionLifetime,
     /// `server.admin_userids`: who the `Admin` extractor lets in.
     admins: std::sync::Arc<Vec<String>>,
+    /// What sessions are timed by.
+    clock: crate::clock::Clock,
 }
 
 impl AuthState {
     /// Deletes ended sessions (the sessions worker's round).
     pub async fn sweep_sessions(&self) {
-        match store::sweep(&self.db, self.lifetime).await {
+        match store::sweep(&self.db, self.lifetime, self.clock.now_secs()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "ended sessions swept"),
             Err(e) => tracing::warn!(error = %e, "could not sweep ended sessions"),
@@ -99,6 +101,7 @@ impl AuthState {
         settings: &crate::config::Settings,
         db: crate::db::Db,
         wecom: crate::wecom::WeComClient,
+        clock: crate::clock::Clock,
     ) -> anyhow::Result<Self> {
         use anyhow::Context;
         let base = settings.wecom.oauth_base.trim_end_matches('/');
@@ -116,6 +119,7 @@ impl AuthState {
                 max: settings.server.session_max_secs,
             },
             admins: std::sync::Arc::new(settings.server.admin_userids.clone()),
+            clock,
         })
     }
 }
@@ -146,7 +150,13 @@ async fn current_user(req: &HttpRequest) -> Result<Option<SessionUser>, AuthErro
     let Some(state) = req.app_data::<web::Data<AuthState>>() else {
         return Err(anyhow::anyhow!("AuthState missing").into());
     };
-    Ok(store::find(&state.db, cookie.value(), state.lifetime).await?)
+    Ok(store::find(
+        &state.db,
+        cookie.value(),
+        state.lifetime,
+        state.clock.now_secs(),
+    )
+    .await?)
 }
 
 /// `POST /auth/logout`: the session row is deleted and the cookie cleared.

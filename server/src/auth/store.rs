@@ -7,8 +7,6 @@ use sha1::{Digest, Sha1};
 
 use desk_shared::SessionUser;
 
-use crate::clock::now_secs;
-
 /// How long sessions live: unused (`idle`) and in all (`max`), in seconds. The cookie
 /// itself has no Max-Age, so it dies with the WeCom webview long before either.
 #[derive(Debug, Clone, Copy)]
@@ -30,16 +28,17 @@ fn hash(token: &str) -> String {
     hex::encode(Sha1::digest(token.as_bytes()))
 }
 
-/// Creates a session for `user` and returns the token for the cookie.
+/// Creates a session for `user` at `now` (unix seconds) and returns the token for the
+/// cookie.
 pub async fn create(
     db: &Db,
     user: &SessionUser,
     life: SessionLifetime,
+    now: i64,
 ) -> Result<String, sqlx::Error> {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
-    let now = now_secs();
     sqlx::query(
         "INSERT INTO sessions (token_hash, userid, name, avatar, created_at, expires_at, last_seen_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -57,8 +56,7 @@ pub async fn create(
 }
 
 /// Deletes every session that has ended (by age or idleness); how many.
-pub async fn sweep(db: &Db, life: SessionLifetime) -> Result<u64, sqlx::Error> {
-    let now = now_secs();
+pub async fn sweep(db: &Db, life: SessionLifetime, now: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
         .bind(now)
         .bind(now - life.idle)
@@ -81,8 +79,8 @@ pub async fn find(
     db: &Db,
     token: &str,
     life: SessionLifetime,
+    now: i64,
 ) -> Result<Option<SessionUser>, sqlx::Error> {
-    let now = now_secs();
     let token_hash = hash(token);
     let row: Option<SessionRow> = sqlx::query_as(
         "SELECT userid, name, avatar, last_seen_at FROM sessions

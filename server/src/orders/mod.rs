@@ -32,6 +32,8 @@ pub struct OrdersState {
     /// Each member's look-ups per minute (business-system pulls here, WeCom look-ups
     /// in the sidebar).
     pub allowance: std::sync::Arc<crate::auth::Allowance>,
+    /// What a pulled order's age is told by.
+    pub clock: crate::clock::Clock,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -174,7 +176,7 @@ async fn stored_or_pulled(
     };
     let fresh = |row: &OrderRow| {
         row.pulled_at
-            .is_none_or(|at| crate::clock::now_secs() - at < source.ttl_secs)
+            .is_none_or(|at| state.clock.now_secs() - at < source.ttl_secs)
     };
     if let Some(row) = store::get(&state.db, id).await? {
         if fresh(&row) {
@@ -203,7 +205,7 @@ async fn stored_or_pulled(
     match source.fetch(id).await {
         Ok(source::Pulled::Found(input)) => {
             check_pulled(state, id, &input).await?;
-            store::upsert(&state.db, id, &input, Some(crate::clock::now_secs())).await?;
+            store::upsert(&state.db, id, &input, Some(state.clock.now_secs())).await?;
             tracing::info!(order = id, "order pulled from the business system");
             Ok((find(state, id).await?, None))
         }
@@ -212,7 +214,7 @@ async fn stored_or_pulled(
             Some(row) => {
                 tracing::warn!(error = %e, order = id, "order source failed; showing the stored copy");
                 let at = row.pulled_at.unwrap_or_default();
-                let minutes = ((crate::clock::now_secs() - at) / 60).max(1);
+                let minutes = ((state.clock.now_secs() - at) / 60).max(1);
                 Ok((
                     row,
                     Some(format!(

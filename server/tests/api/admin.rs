@@ -81,9 +81,10 @@ async fn admin_session(app: &TestApp) -> String {
         idle: 3600,
         max: 3600,
     };
-    let token = desk_server::auth::store::create(&app.db().await, &user, life)
-        .await
-        .expect("session");
+    let token =
+        desk_server::auth::store::create(&app.db().await, &user, life, app.clock.now_secs())
+            .await
+            .expect("session");
     format!("desk_session={token}")
 }
 

@@ -512,16 +512,17 @@ async fn an_unused_session_ends_after_the_idle_timeout_a_used_one_lives_on() {
     })
     .await;
     let zhang = app.login("zhangwei").await;
-    // 4.5 s in all, longer than the idle timeout: each use keeps it alive.
+    // 4.5 s in all on the app's clock, longer than the idle timeout: each use keeps
+    // it alive.
     for _ in 0..3 {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        app.clock.advance(Duration::from_millis(1500));
         assert_eq!(
             app.get_as(&zhang, "/api/orders").await.status(),
             200,
             "in use"
         );
     }
-    tokio::time::sleep(Duration::from_millis(4200)).await;
+    app.clock.advance(Duration::from_millis(4200));
     let r = app.get_as(&zhang, "/api/orders").await;
     assert_eq!(r.status(), 401, "idle too long");
 }
@@ -534,9 +535,9 @@ async fn a_session_ends_at_its_absolute_age_however_much_it_is_used() {
     .await;
     let zhang = app.login("zhangwei").await;
     assert_eq!(app.get_as(&zhang, "/api/orders").await.status(), 200);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.clock.advance(Duration::from_millis(1500));
     assert_eq!(app.get_as(&zhang, "/api/orders").await.status(), 200);
-    tokio::time::sleep(Duration::from_millis(2600)).await;
+    app.clock.advance(Duration::from_millis(2600));
     assert_eq!(app.get_as(&zhang, "/api/orders").await.status(), 401);
 }
 
@@ -552,7 +553,9 @@ async fn ended_sessions_are_deleted_in_the_background() {
     app.login("zhangwei").await;
     let count = || app.count("SELECT COUNT(*) FROM sessions");
     assert_eq!(count().await, 1);
-    // No request, no login: the sessions worker deletes it once it has ended.
+    // No request, no login: the sessions worker deletes it once it has ended (the
+    // app's clock moved past its idle timeout; the worker's next round is within 1 s).
+    app.clock.advance(Duration::from_secs(5));
     let mut left = 1;
     for _ in 0..40 {
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -196,6 +196,8 @@ pub struct TestApp {
     _dir: TestDir,
     /// The one pool the test reads the app's database through (opened on first use).
     pool: tokio::sync::OnceCell<desk_server::db::Db>,
+    /// The app's clock: a test moves it forward instead of sleeping.
+    pub clock: desk_server::clock::Clock,
 }
 
 /// The temp dir a test's database (and files) live in, removed with the last user.
@@ -261,7 +263,8 @@ pub async fn spawn_instances_with(
     for _ in 0..n {
         let settings =
             Settings::from_toml_only(&edit(config_text(&sim.url, SECRET, &db))).expect("settings");
-        let app = Application::build_with_retry(settings, fast_retry())
+        let clock = desk_server::clock::Clock::system();
+        let app = Application::build_with(settings, fast_retry(), clock.clone())
             .await
             .expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -280,6 +283,7 @@ pub async fn spawn_instances_with(
             db_url: db.clone(),
             _dir: TestDir::Shared(dir.clone()),
             pool: Default::default(),
+            clock,
         });
     }
     apps
@@ -291,7 +295,8 @@ pub async fn spawn_app_with(sim: Sim, edit: impl FnOnce(String) -> String) -> Te
     let db = fresh_database_url(dir.path()).await;
     let settings =
         Settings::from_toml_only(&edit(config_text(&sim.url, SECRET, &db))).expect("settings");
-    let app = Application::build_with_retry(settings, fast_retry())
+    let clock = desk_server::clock::Clock::system();
+    let app = Application::build_with(settings, fast_retry(), clock.clone())
         .await
         .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -308,6 +313,7 @@ pub async fn spawn_app_with(sim: Sim, edit: impl FnOnce(String) -> String) -> Te
         db_url: db,
         _dir: TestDir::Own(dir),
         pool: Default::default(),
+        clock,
     }
 }
 

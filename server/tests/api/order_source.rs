@@ -142,7 +142,7 @@ async fn an_order_is_fetched_on_first_open_kept_for_the_ttl_then_fetched_again()
 
     assert_eq!(app.get_as(&zhang, "/api/orders/ERP-1").await.status(), 200);
     assert_eq!(erp.calls(), 1, "within the TTL: no second fetch");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.clock.advance(Duration::from_millis(2100));
     assert_eq!(app.get_as(&zhang, "/api/orders/ERP-1").await.status(), 200);
     assert_eq!(erp.calls(), 2, "after it: one refetch");
 }
@@ -207,7 +207,7 @@ async fn a_stored_copy_is_shown_with_a_notice_when_the_business_system_is_down()
     let zhang = app.login("zhangwei").await;
     assert_eq!(app.get_as(&zhang, "/api/orders/ERP-3").await.status(), 200);
     erp.answer("ERP-3", 503, "down", 0);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(Duration::from_millis(1100));
     let r = app.get_as(&zhang, "/api/orders/ERP-3").await;
     assert_eq!(r.status(), 200);
     let o: desk_shared::Order = r.json().await.expect("order");
@@ -230,7 +230,7 @@ async fn a_member_not_on_a_pulled_order_gets_403_and_pushed_orders_are_never_fet
         "customerName": "王女士", "customerPhone": "13900000000",
     });
     assert_eq!(app.put_order("PUSHED-1", &pushed).await.status(), 201);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(Duration::from_millis(1100));
     let zhang = app.login("zhangwei").await;
     let calls = erp.calls();
     assert_eq!(
