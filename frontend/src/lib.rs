@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod components;
+pub mod login;
 pub mod pages;
 pub mod wecom;
 
@@ -62,18 +63,18 @@ fn LoggedIn(then: fn() -> AnyView) -> impl IntoView {
     move || match session.get() {
         None => view! { <Loading label="正在连接服务器…" /> }.into_any(),
         Some(Ok(s)) if s.user.is_some() => {
-            api::logged_in();
+            login::logged_in();
             provide_context(s);
             then()
         }
-        Some(Ok(_)) if api::may_log_in_again() => {
-            api::log_in_again();
+        Some(Ok(_)) if login::may_log_in_again() => {
+            login::log_in_again();
             view! { <Loading label="正在跳转到企业微信登录…" /> }.into_any()
         }
         Some(Ok(_)) => view! {
             <Failed
                 message="登录没有成功。请关闭本页面后重新打开；一直如此请联系管理员。"
-                on_retry=Callback::new(move |_| api::log_in_again())
+                on_retry=Callback::new(move |_| login::log_in_again())
             />
         }
         .into_any(),

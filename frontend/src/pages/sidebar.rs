@@ -95,7 +95,7 @@ fn watch_refusal<T: Clone + Send + Sync + 'static>(
 ) -> RwSignal<Refusal> {
     let refusal = RwSignal::new(Refusal::Deciding);
     Effect::new(move |_| match data.get() {
-        Some(Ok(_)) => api::logged_in_as_the_right_member(),
+        Some(Ok(_)) => crate::login::logged_in_as_the_right_member(),
         Some(Err(t)) if not_yours(&t, code) => {
             // A fixed key, not `code.as_str()`: that would bring every code's string in.
             let key = if code == ErrorCode::NotYourGroup {
@@ -103,7 +103,7 @@ fn watch_refusal<T: Clone + Send + Sync + 'static>(
             } else {
                 "customer"
             };
-            refusal.set(if api::log_in_again_once_for_this_page(key) {
+            refusal.set(if crate::login::log_in_again_once_for_this_page(key) {
                 Refusal::LoggingInAgain
             } else {
                 Refusal::Final
