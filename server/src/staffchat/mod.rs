@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::Member;
 use crate::clock::{now_millis, now_secs};
 use crate::error::{ApiError, ErrorCode};
+use crate::orders::store::OrderRow;
 use crate::orders::{field_error, order_of, OrdersState};
 use crate::outbox::store::{Kind, NewRow};
 use crate::outbox::{AppMessagePayload, Outbox};
@@ -48,10 +49,6 @@ pub struct Api;
 pub fn chat_id_of(order_id: &str) -> String {
     let digest = Sha256::digest(format!("appchat:{order_id}").as_bytes());
     format!("desk{}", &hex::encode(digest)[..28])
-}
-
-fn invalid(why: impl Into<String>) -> ApiError {
-    field_error("extraUserIds", why).into()
 }
 
 /// → `{chatId, name}`: 201 when made now, 200 when it existed.
@@ -100,102 +97,182 @@ async fn create(
             .extra_user_ids
     };
     let order = order_of(&orders, &id, &member).await?;
-    if extra.len() > MAX_EXTRA {
-        return Err(invalid(format!("最多 {MAX_EXTRA} 人")));
-    }
-    if extra
-        .iter()
-        .any(|u| !crate::ids::is_id(u.trim(), crate::ids::MAX_ID_CHARS))
-    {
-        return Err(invalid("须为企业微信成员账号"));
-    }
-    if let Some(chat) = store::of_order(&orders.db, &order.id).await? {
-        return Ok(HttpResponse::Ok().json(chat));
-    }
-    let _turn = crate::lease::take_turn(&orders.db, &format!("appchat:{}", order.id), TURN).await?;
-    if let Some(chat) = store::of_order(&orders.db, &order.id).await? {
-        return Ok(HttpResponse::Ok().json(chat));
-    }
-    let mut userlist: Vec<String> = Vec::new();
-    for u in [&order.designer_userid, &order.pm_userid]
-        .into_iter()
-        .chain(extra.iter())
-    {
-        let u = u.trim().to_string();
-        if !userlist.contains(&u) {
-            userlist.push(u);
-        }
-    }
-    if userlist.len() < 2 {
-        // What the member tapping 建内部群 reads: no field name, what to do.
-        return Err(ApiError::bad_request(
-            ErrorCode::InvalidField,
-            "内部群至少要两位成员，而这个订单的设计师和项目经理是同一人：请在业务系统里改正订单的项目经理后再试。/ A chat needs two members.",
-        ));
-    }
-    let chat = StaffChat {
-        chat_id: chat_id_of(&order.id),
-        name: format!("{}·内部群", order.title).chars().take(50).collect(),
-    };
-    let made = orders
-        .wecom
-        .create_app_chat(&AppChatCreate {
-            name: chat.name.clone(),
-            owner: Some(member.0.user_id.clone()),
-            userlist: userlist.clone(),
-            chatid: Some(chat.chat_id.clone()),
-        })
-        .await;
-    match made {
-        Ok(_) => {}
-        // Made before (a retry after an answer was lost, another instance): ours.
-        Err(e) if e.kind() == WeComErrorKind::ChatIdTaken => {
-            orders.wecom.app_chat(&chat.chat_id).await?;
-        }
-        Err(e) if e.kind() == WeComErrorKind::BadChatMembers => {
-            return Err(ApiError::bad_request(
+    Ok(
+        match chats
+            .make(&orders, &order, &extra, &member.0.user_id)
+            .await?
+        {
+            Made::Now(chat) => HttpResponse::Created().json(chat),
+            Made::Before(chat) => HttpResponse::Ok().json(chat),
+        },
+    )
+}
+
+/// Why an order's staff chat was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffChatError {
+    #[error("extraUserIds: {0}")]
+    InvalidExtra(String),
+    #[error("the designer and the project manager are one person")]
+    OneMember,
+    #[error("WeCom refused the chat's members")]
+    MembersRefused,
+    #[error(transparent)]
+    WeCom(#[from] crate::wecom::WeComError),
+    #[error(transparent)]
+    Turn(#[from] crate::lease::TurnError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+impl From<StaffChatError> for ApiError {
+    fn from(e: StaffChatError) -> Self {
+        match e {
+            StaffChatError::InvalidExtra(why) => field_error("extraUserIds", why).into(),
+            // What the member tapping 建内部群 reads: no field name, what to do.
+            StaffChatError::OneMember => ApiError::bad_request(
+                ErrorCode::InvalidField,
+                "内部群至少要两位成员，而这个订单的设计师和项目经理是同一人：请在业务系统里改正订单的项目经理后再试。/ A chat needs two members.",
+            ),
+            StaffChatError::MembersRefused => ApiError::bad_request(
                 ErrorCode::InvalidField,
                 "企业微信不接受这个订单的成员：请联系管理员确认设计师和项目经理的账号存在、且在应用的可见范围内。/ WeCom refused the chat's members.",
-            ))
+            ),
+            StaffChatError::WeCom(e) => e.into(),
+            StaffChatError::Turn(e) => e.into(),
+            StaffChatError::Database(e) => e.into(),
+            StaffChatError::Unexpected(why) => ApiError::internal(why),
         }
-        Err(e) => return Err(e.into()),
     }
-    let mut tx = orders.db.begin().await?;
-    store::record(&mut tx, &order.id, &chat, &member.0.user_id, now_secs()).await?;
-    let card = AppMessagePayload {
-        touser: userlist,
-        content: MessageContent::Textcard {
-            textcard: TextCard {
-                title: format!("订单群聊已建好：{}", order.title),
-                description: "订单的设计师、项目经理已在群里。点开查看订单。".into(),
-                url: format!(
-                    "{}/orders/{}",
-                    chats.public_url.trim_end_matches('/'),
-                    url::form_urlencoded::byte_serialize(order.id.as_bytes()).collect::<String>()
-                ),
-                btntxt: Some("查看订单".into()),
+}
+
+/// An order's staff chat: made by this call, or made before.
+pub enum Made {
+    Now(StaffChat),
+    Before(StaffChat),
+}
+
+impl StaffChats {
+    /// The order's staff chat (its designer, project manager and `extra` members),
+    /// made once whatever the concurrency: the members get an app message linking the
+    /// order, queued with the record in one transaction.
+    #[tracing::instrument(skip(self, orders, order), fields(order = %order.id))]
+    pub async fn make(
+        &self,
+        orders: &OrdersState,
+        order: &OrderRow,
+        extra: &[String],
+        by: &str,
+    ) -> Result<Made, StaffChatError> {
+        if extra.len() > MAX_EXTRA {
+            return Err(StaffChatError::InvalidExtra(format!("最多 {MAX_EXTRA} 人")));
+        }
+        if extra
+            .iter()
+            .any(|u| crate::ids::MemberId::parse(u.trim()).is_err())
+        {
+            return Err(StaffChatError::InvalidExtra("须为企业微信成员账号".into()));
+        }
+        if let Some(chat) = store::of_order(&orders.db, &order.id).await? {
+            return Ok(Made::Before(chat));
+        }
+        let _turn =
+            crate::lease::take_turn(&orders.db, &format!("appchat:{}", order.id), TURN).await?;
+        if let Some(chat) = store::of_order(&orders.db, &order.id).await? {
+            return Ok(Made::Before(chat));
+        }
+        let mut userlist: Vec<String> = Vec::new();
+        for u in [&order.designer_userid, &order.pm_userid]
+            .into_iter()
+            .chain(extra.iter())
+        {
+            let u = u.trim().to_string();
+            if !userlist.contains(&u) {
+                userlist.push(u);
+            }
+        }
+        if userlist.len() < 2 {
+            return Err(StaffChatError::OneMember);
+        }
+        let chat = StaffChat {
+            chat_id: chat_id_of(&order.id),
+            name: format!("{}·内部群", order.title).chars().take(50).collect(),
+        };
+        let made = orders
+            .wecom
+            .create_app_chat(&AppChatCreate {
+                name: chat.name.clone(),
+                owner: Some(by.to_string()),
+                userlist: userlist.clone(),
+                chatid: Some(chat.chat_id.clone()),
+            })
+            .await;
+        match made {
+            Ok(_) => {}
+            // Made before (a retry after an answer was lost, another instance): ours.
+            Err(e) if e.kind() == WeComErrorKind::ChatIdTaken => {
+                orders.wecom.app_chat(&chat.chat_id).await?;
+            }
+            Err(e) if e.kind() == WeComErrorKind::BadChatMembers => {
+                return Err(StaffChatError::MembersRefused)
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.record(orders, order, &chat, userlist, by).await?;
+        tracing::info!(order = %order.id, chat_id = %chat.chat_id, by, "staff chat made");
+        Ok(Made::Now(chat))
+    }
+
+    /// Records the chat and queues the app message telling its members, in one
+    /// transaction.
+    async fn record(
+        &self,
+        orders: &OrdersState,
+        order: &OrderRow,
+        chat: &StaffChat,
+        userlist: Vec<String>,
+        by: &str,
+    ) -> Result<(), StaffChatError> {
+        let mut tx = orders.db.begin().await?;
+        store::record(&mut tx, &order.id, chat, by, now_secs()).await?;
+        let card = AppMessagePayload {
+            touser: userlist,
+            content: MessageContent::Textcard {
+                textcard: TextCard {
+                    title: format!("订单群聊已建好：{}", order.title),
+                    description: "订单的设计师、项目经理已在群里。点开查看订单。".into(),
+                    url: format!(
+                        "{}/orders/{}",
+                        self.public_url.trim_end_matches('/'),
+                        url::form_urlencoded::byte_serialize(order.id.as_bytes())
+                            .collect::<String>()
+                    ),
+                    btntxt: Some("查看订单".into()),
+                },
             },
-        },
-    };
-    let payload = serde_json::to_string(&card).map_err(ApiError::internal)?;
-    let message_id = format!("staffchat-{}", chat.chat_id);
-    crate::outbox::store::insert(
-        &mut tx,
-        &NewRow {
-            id: &message_id,
-            kind: Kind::AppMessage,
-            target: &card.touser.join("|"),
-            payload: &payload,
-            conversation_id: None,
-            staff_id: None,
-        },
-        now_millis(),
-    )
-    .await?;
-    tx.commit().await?;
-    chats.outbox.wake();
-    tracing::info!(order = %order.id, chat_id = %chat.chat_id, by = %member.0.user_id, "staff chat made");
-    Ok(HttpResponse::Created().json(chat))
+        };
+        let payload =
+            serde_json::to_string(&card).map_err(|e| StaffChatError::Unexpected(e.to_string()))?;
+        let message_id = format!("staffchat-{}", chat.chat_id);
+        crate::outbox::store::insert(
+            &mut tx,
+            &NewRow {
+                id: &message_id,
+                kind: Kind::AppMessage,
+                target: &card.touser.join("|"),
+                payload: &payload,
+                conversation_id: None,
+                staff_id: None,
+            },
+            now_millis(),
+        )
+        .await?;
+        tx.commit().await?;
+        self.outbox.wake();
+        Ok(())
+    }
 }
 
 #[cfg(test)]
