@@ -69,12 +69,42 @@ pub fn state_of(order_id: &str) -> String {
     format!("o{}", &hex::encode(digest)[..16])
 }
 
-fn pool_empty() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        ErrorCode::PoolEmpty,
-        "群池里暂时没有空闲的客户群，无法生成进群二维码。已通知管理员补充，请稍后再试。/ No free group is left in the pool; the admins have been told.",
-    )
+/// Why an order's join QR code was not handed out, or the pool not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinWayError {
+    #[error("the order is closed")]
+    OrderClosed,
+    #[error("no free group is left in the pool")]
+    PoolEmpty,
+    #[error(transparent)]
+    WeCom(#[from] WeComError),
+    #[error(transparent)]
+    Turn(#[from] crate::lease::TurnError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Unexpected(&'static str),
+}
+
+impl From<JoinWayError> for ApiError {
+    fn from(e: JoinWayError) -> Self {
+        match e {
+            JoinWayError::OrderClosed => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::OrderClosed,
+                "订单已关闭，不能再生成进群二维码。/ The order is closed.",
+            ),
+            JoinWayError::PoolEmpty => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::PoolEmpty,
+                "群池里暂时没有空闲的客户群，无法生成进群二维码。已通知管理员补充，请稍后再试。/ No free group is left in the pool; the admins have been told.",
+            ),
+            JoinWayError::WeCom(e) => e.into(),
+            JoinWayError::Turn(e) => e.into(),
+            JoinWayError::Database(e) => e.into(),
+            JoinWayError::Unexpected(why) => ApiError::internal(why),
+        }
+    }
 }
 
 /// `POST /api/orders/{id}/join-way` → `{configId, qrCode, chatId}`: 201 when made now,
@@ -107,30 +137,40 @@ async fn create(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let order = order_of(&orders, &id, &member).await?;
-    if order.status == "closed" {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            ErrorCode::OrderClosed,
-            "订单已关闭，不能再生成进群二维码。/ The order is closed.",
-        ));
-    }
-    let _turn = crate::lease::take_turn(&ways.db, &format!("joinway:{}", order.id), TURN).await?;
-    let (way, made) = ways.join_way_for(&order, &member.0.user_id).await?;
-    if made {
-        tracing::info!(order = %order.id, chat_id = %way.chat_id, by = %member.0.user_id, "join way made");
-        Ok(HttpResponse::Created().json(way))
-    } else {
-        Ok(HttpResponse::Ok().json(way))
-    }
+    let (way, made) = ways.hand_out(&order, &member.0.user_id).await?;
+    Ok(match made {
+        true => HttpResponse::Created().json(way),
+        false => HttpResponse::Ok().json(way),
+    })
 }
 
 impl JoinWays {
+    /// The order's join QR code, made once whatever the concurrency (one request per
+    /// order at a time, across instances); whether it was made now.
+    #[tracing::instrument(skip(self, order), fields(order = %order.id))]
+    pub async fn hand_out(
+        &self,
+        order: &OrderRow,
+        by: &str,
+    ) -> Result<(JoinWayCreated, bool), JoinWayError> {
+        if order.status == "closed" {
+            return Err(JoinWayError::OrderClosed);
+        }
+        let _turn =
+            crate::lease::take_turn(&self.db, &format!("joinway:{}", order.id), TURN).await?;
+        let (way, made) = self.join_way_for(order, by).await?;
+        if made {
+            tracing::info!(order = %order.id, chat_id = %way.chat_id, by, "join way made");
+        }
+        Ok((way, made))
+    }
+
     /// The order's join way, made (or finished) if need be; whether it was made now.
     async fn join_way_for(
         &self,
         order: &OrderRow,
         by: &str,
-    ) -> Result<(JoinWayCreated, bool), ApiError> {
+    ) -> Result<(JoinWayCreated, bool), JoinWayError> {
         let row = match store::find(&self.db, &order.id).await? {
             Some(r) if r.deleted_at.is_none() => r,
             _ => self.start(order, by).await?,
@@ -166,9 +206,7 @@ impl JoinWays {
             .await?
             .qr_code
             .filter(|q| !q.is_empty())
-            .ok_or_else(|| {
-                ApiError::from(WeComError::Decode("get_join_way gave no qr_code".into()))
-            })?;
+            .ok_or_else(|| WeComError::Decode("get_join_way gave no qr_code".into()))?;
         store::set_qr_code(&self.db, &order.id, &qr_code).await?;
         let mut tx = self.db.begin().await?;
         crate::audit::record(
@@ -189,7 +227,7 @@ impl JoinWays {
     }
 
     /// Notes the order's join way on its own group, or on a pool group taken for it.
-    async fn start(&self, order: &OrderRow, by: &str) -> Result<store::JoinWayRow, ApiError> {
+    async fn start(&self, order: &OrderRow, by: &str) -> Result<store::JoinWayRow, JoinWayError> {
         let state = state_of(&order.id);
         let now = now_secs();
         let mut tx = self.db.begin().await?;
@@ -201,7 +239,7 @@ impl JoinWays {
                 else {
                     tx.rollback().await?;
                     self.note_level().await?;
-                    return Err(pool_empty());
+                    return Err(JoinWayError::PoolEmpty);
                 };
                 let recorded = crate::groups::store::record_pool_group(
                     &mut tx,
@@ -219,7 +257,7 @@ impl JoinWays {
                     let own = crate::orders::store::get(&self.db, &order.id)
                         .await?
                         .and_then(|o| o.chat_id)
-                        .ok_or_else(|| ApiError::internal("the order's group vanished"))?;
+                        .ok_or_else(|| JoinWayError::Unexpected("the order's group vanished"))?;
                     tx = self.db.begin().await?;
                     own
                 } else {
@@ -234,11 +272,11 @@ impl JoinWays {
         self.note_level().await?;
         store::find(&self.db, &order.id)
             .await?
-            .ok_or_else(|| ApiError::internal("a join way just noted is gone"))
+            .ok_or(JoinWayError::Unexpected("a join way just noted is gone"))
     }
 
     /// A closed order's join way is deleted at WeCom (its group stays the order's).
-    pub async fn close(&self, order_id: &str) -> Result<(), ApiError> {
+    pub async fn close(&self, order_id: &str) -> Result<(), JoinWayError> {
         let Some(row) = store::find(&self.db, order_id).await? else {
             return Ok(());
         };
@@ -339,7 +377,7 @@ impl JoinWays {
     }
 
     /// Puts `chat_id` into the pool if it is an empty customer group nobody uses.
-    async fn add_to_pool(&self, chat_id: &str, by: &str) -> Result<PoolRegistered, ApiError> {
+    async fn add_to_pool(&self, chat_id: &str, by: &str) -> Result<PoolRegistered, JoinWayError> {
         let refused = |why: &str| {
             Ok(PoolRegistered {
                 chat_id: chat_id.to_string(),
@@ -347,7 +385,7 @@ impl JoinWays {
                 reason: Some(why.to_string()),
             })
         };
-        if chat_id.is_empty() || chat_id.len() > 64 || chat_id.chars().any(char::is_control) {
+        if crate::ids::WeComId::parse(chat_id).is_err() {
             return refused("群 ID 不合法");
         }
         if store::is_known(&self.db, chat_id).await? {
@@ -374,7 +412,7 @@ impl JoinWays {
         })
     }
 
-    async fn summary(&self, results: Vec<PoolRegistered>) -> Result<PoolChanged, ApiError> {
+    async fn summary(&self, results: Vec<PoolRegistered>) -> Result<PoolChanged, JoinWayError> {
         self.note_level().await?;
         let (free, assigned) = store::counts(&self.db).await?;
         Ok(PoolChanged {
