@@ -5,33 +5,34 @@
 //! `GET /api/v1/conversations/{id}/messages` and pushed as a `staff.replied` event.
 //! Staff bindings (`/api/v1/staff`) say which business staff id each member is.
 
+mod notify;
 mod staff;
 pub mod store;
+
+pub use notify::NotifyError;
 
 use staff::{__path_bind, __path_staff, __path_unbind, bind, staff, unbind};
 pub use staff::{bind_staff, unbind_staff};
 
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use desk_shared::integration::{
     is_conversation_id, is_conversation_id_char, ConversationMessages, Notification,
-    NotificationAccepted, NotificationState, NotificationStatus, MAX_ROBOT_TEXT_BYTES,
+    NotificationAccepted, NotificationState, NotificationStatus,
 };
-use rand::Rng;
 use serde::Deserialize;
 
 use crate::clock::{now_millis, now_secs};
 use crate::db::Db;
-use crate::error::{ApiError, ErrorCode};
-use crate::ids::{ConversationId, StaffId};
+use crate::error::ApiError;
+use crate::ids::ConversationId;
 use crate::integration::ApiKey;
 use crate::orders::field_error;
 use crate::outbox::events::event_id;
 use crate::outbox::store::{Kind, NewRow};
 use crate::outbox::{AppMessagePayload, Outbox};
-use crate::wecom::types::{MessageContent, RobotMessage, RobotText, Text};
+use crate::wecom::types::{MessageContent, Text};
 use crate::wecom::WeComClient;
 use store::Added;
 
@@ -70,10 +71,6 @@ fn check_conversation_id(id: &str) -> Result<ConversationId, ApiError> {
     ConversationId::parse(id).map_err(|why| invalid("conversationId", why.0))
 }
 
-fn check_staff_id(id: &str) -> Result<StaffId, ApiError> {
-    StaffId::parse(id).map_err(|why| invalid("staffId", why.0))
-}
-
 /// What the robot posts: the website's text and the line telling staff how to answer.
 fn robot_text(text: &str, conversation_id: &str) -> String {
     format!("{text}\n\n——会话 #{conversation_id}：在应用里直接回复即可送达；回复其他会话请以 #会话号 开头。")
@@ -106,109 +103,12 @@ async fn notify(
     req: actix_web::HttpRequest,
     body: web::Json<Notification>,
 ) -> Result<HttpResponse, ApiError> {
-    let n = body.into_inner();
-    check_conversation_id(&n.conversation_id)?;
-    if n.text.trim().is_empty() {
-        return Err(invalid("text", "不能为空"));
-    }
-    crate::ids::check_text(&n.text).map_err(|why| invalid("text", why.0))?;
-    let content = robot_text(&n.text, &n.conversation_id);
-    if content.len() > MAX_ROBOT_TEXT_BYTES {
-        let room = MAX_ROBOT_TEXT_BYTES - robot_text("", &n.conversation_id).len();
-        return Err(invalid(
-            "text",
-            format!("最长 {room} 字节（UTF-8），企业微信的群机器人一条消息最多 {MAX_ROBOT_TEXT_BYTES} 字节"),
-        ));
-    }
-    let robots = state.outbox.robots();
-    let Some(robot) = robots.pick(n.robot.as_deref()) else {
-        let known = robots.names().join("、");
-        return Err(ApiError::bad_request(
-            ErrorCode::UnknownRobot,
-            if known.is_empty() {
-                "没有配置群机器人（robot.webhook_urls）。/ No robot is configured.".to_string()
-            } else {
-                format!(
-                    "没有名为「{}」的群机器人；已配置：{known}。/ No such robot.",
-                    n.robot.unwrap_or_default()
-                )
-            },
-        ));
+    let key = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(v) => Some(v.to_str().map_err(|_| NotifyError::BadKey)?.to_string()),
     };
-    let mut mentioned = Vec::new();
-    if let Some(staff_id) = &n.staff_id {
-        check_staff_id(staff_id)?;
-        match store::binding(&state.db, staff_id).await? {
-            Some(b) => mentioned.push(b.wecom_user_id),
-            None => {
-                return Err(ApiError::bad_request(
-                    ErrorCode::UnknownStaff,
-                    format!("员工 {staff_id} 还没有绑定企业微信成员：先 PUT /api/v1/staff/{staff_id}。/ Staff id not bound."),
-                ))
-            }
-        }
-    }
-    let id = notification_id(&req)?;
-    let payload = serde_json::to_string(&RobotMessage::Text {
-        text: RobotText {
-            content,
-            mentioned_list: mentioned,
-            mentioned_mobile_list: Vec::new(),
-        },
-    })
-    .map_err(ApiError::internal)?;
-    let mut tx = state.db.begin().await?;
-    let row = NewRow {
-        id: &id,
-        kind: Kind::Robot,
-        target: robot,
-        payload: &payload,
-        conversation_id: Some(&n.conversation_id),
-        staff_id: n.staff_id.as_deref(),
-    };
-    let new = crate::outbox::store::insert(&mut tx, &row, now_millis()).await?;
-    if new {
-        store::notified(&mut tx, &n.conversation_id, now_secs()).await?;
-    }
-    tx.commit().await?;
-    if new {
-        state.outbox.wake();
-        tracing::info!(id = %id, robot, conversation = %n.conversation_id, "notification queued");
-    }
-    let now = crate::outbox::store::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::internal("a queued notification is gone"))?;
-    if !new
-        && (now.payload != payload
-            || now.target != robot
-            || now.conversation_id.as_deref() != Some(&n.conversation_id))
-    {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            ErrorCode::IdempotencyKeyReused,
-            "这个 Idempotency-Key 已用于另一条通知：每条通知请用新的 Key。/ The Idempotency-Key was used for another notification.",
-        ));
-    }
-    Ok(HttpResponse::Accepted().json(NotificationAccepted {
-        id,
-        status: status_of(&now.status),
-    }))
-}
-
-/// A new random id, or one derived from the request's `Idempotency-Key`.
-fn notification_id(req: &actix_web::HttpRequest) -> Result<String, ApiError> {
-    let Some(key) = req.headers().get("idempotency-key") else {
-        return Ok(format!(
-            "ntf_{:024x}",
-            rand::thread_rng().gen::<u128>() >> 32
-        ));
-    };
-    let key = key
-        .to_str()
-        .ok()
-        .filter(|k| !k.is_empty() && k.len() <= 200)
-        .ok_or_else(|| invalid("Idempotency-Key", "须为 1~200 个可见 ASCII 字符"))?;
-    Ok(event_id(&format!("notification:{key}")).replacen("evt_", "ntf_", 1))
+    let accepted = notify::queue(&state, body.into_inner(), key.as_deref()).await?;
+    Ok(HttpResponse::Accepted().json(accepted))
 }
 
 fn status_of(s: &str) -> NotificationStatus {
