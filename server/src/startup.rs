@@ -246,6 +246,8 @@ impl Application {
         );
         let deadline = edge::RequestDeadline(Duration::from_secs_f64(deadline_secs.min(600.0)));
         let own_origin = edge::OwnOrigin::of(&settings.server.public_url);
+        h5::check_verify_files(&settings.server.domain_verify_files)?;
+        let verify_files = settings.server.domain_verify_files.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(edge::guard))
@@ -274,6 +276,7 @@ impl Application {
                 .configure(|cfg| crate::scrape::configure(cfg, scrape.clone()))
                 .service(web::scope("/api").default_service(web::to(api_not_found)))
                 .service(web::scope("/wecom").default_service(web::to(api_not_found)))
+                .configure(|cfg| h5::verify_files(cfg, &verify_files))
                 .configure(|cfg| h5::configure(cfg, &static_dir, bridge_script.as_deref()))
         })
         .workers(http_workers)

@@ -185,6 +185,9 @@ pub struct ServerSettings {
     pub session_max_secs: i64,
     /// How often ended sessions are deleted (seconds).
     pub session_sweep_secs: u64,
+    /// WeCom's domain verification files (可信域名: `WW_verify_….txt` at the domain's
+    /// root), file name → content, served at `/{name}`: no proxy rule needed.
+    pub domain_verify_files: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -283,6 +286,7 @@ impl Default for ServerSettings {
             session_idle_secs: 2 * 3600,
             session_max_secs: 12 * 3600,
             session_sweep_secs: 600,
+            domain_verify_files: Default::default(),
         }
     }
 }

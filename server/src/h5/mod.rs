@@ -44,6 +44,51 @@ impl Shell {
     }
 }
 
+/// WeCom's domain verification files (`server.domain_verify_files`): a name WeCom
+/// gives (`WW_verify_<letters and digits>.txt`) and its content, checked at start.
+pub fn check_verify_files(
+    files: &std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    for (name, content) in files {
+        let token = name
+            .strip_prefix("WW_verify_")
+            .and_then(|n| n.strip_suffix(".txt"))
+            .unwrap_or_default();
+        anyhow::ensure!(
+            !token.is_empty() && token.len() <= 64 && token.bytes().all(|b| b.is_ascii_alphanumeric()),
+            "server.domain_verify_files: {name:?} is not a WeCom verification file name (WW_verify_<letters and digits>.txt)"
+        );
+        anyhow::ensure!(
+            !content.is_empty()
+                && content.len() <= 1024
+                && !content.chars().any(|c| c.is_control() && c != '\n'),
+            "server.domain_verify_files.{name}: the content must be the file's text (1 to 1024 characters, as WeCom gave it)"
+        );
+    }
+    Ok(())
+}
+
+/// Serves each verification file at the domain's root, as WeCom's 可信域名 check asks.
+pub fn verify_files(
+    cfg: &mut web::ServiceConfig,
+    files: &std::collections::BTreeMap<String, String>,
+) {
+    for (name, content) in files {
+        let body: Arc<str> = content.as_str().into();
+        cfg.route(
+            &format!("/{name}"),
+            web::get().to(move || {
+                let body = body.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("text/plain; charset=utf-8")
+                        .body(body.to_string())
+                }
+            }),
+        );
+    }
+}
+
 /// Registers the H5 routes. Without a built `index.html`, every page says how to build it.
 pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path, bridge_script: Option<&str>) {
     let Ok(app) = Shell::read(&dir.join("index.html"), bridge_script) else {

@@ -190,3 +190,45 @@ async fn the_sidebar_gets_its_own_smaller_build_when_there_is_one() {
         .expect("html")
         .contains("/app.js"));
 }
+
+/// WeCom's 可信域名 check fetches `WW_verify_….txt` at the domain's root: the server
+/// serves the configured ones itself; a bad name stops the start naming the key.
+#[tokio::test]
+async fn wecoms_domain_verification_files_are_served_at_the_root() {
+    let dist = fake_dist();
+    let dir = dist.path().display().to_string();
+    let app = spawn_app_with(spawn_simulator().await, move |c| {
+        c.replace(
+            "static_dir = \"/nonexistent-static-dir\"",
+            &format!("static_dir = \"{dir}\""),
+        ) + "\n[server.domain_verify_files]\n\"WW_verify_Ab12Cd34.txt\" = \"Ab12Cd34xyz\"\n"
+    })
+    .await;
+    let r = app.get("/WW_verify_Ab12Cd34.txt").await;
+    assert_eq!(r.status(), 200);
+    assert!(header(&r, "content-type").starts_with("text/plain"));
+    assert_eq!(r.text().await.expect("text"), "Ab12Cd34xyz");
+    // Another name is not a verification file: the H5 answers as for any path.
+    let other = app.get("/WW_verify_Other99.txt").await;
+    assert!(!other
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("Ab12Cd34xyz"));
+
+    for bad in [
+        "../etc/passwd",
+        "WW_verify_.txt",
+        "verify.txt",
+        "WW_verify_a b.txt",
+    ] {
+        let text = config_text("http://127.0.0.1:9", SECRET, "sqlite::memory:")
+            + &format!("\n[server.domain_verify_files]\n\"{bad}\" = \"x\"\n");
+        let settings = desk_server::config::Settings::from_toml_only(&text).expect("settings");
+        let err = desk_server::startup::Application::build(settings)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{bad:?} accepted"));
+        assert!(err.to_string().contains("domain_verify_files"), "{err}");
+    }
+}
