@@ -58,8 +58,8 @@ async fn record_group(
     let order = order_of(&state, &id, &member).await?;
     let body = body.into_inner();
     let chat_id = body.chat_id.trim();
-    if chat_id.is_empty() || chat_id.len() > 64 {
-        return Err(field_error("chatId", "须为 1~64 个字符").into());
+    if chat_id.len() > 64 || crate::ids::WeComId::parse(chat_id).is_err() {
+        return Err(field_error("chatId", "须为 1~64 个字符的企业微信群 ID").into());
     }
     if body.group_name.chars().count() > desk_shared::MAX_GROUP_NAME_CHARS {
         return Err(field_error(

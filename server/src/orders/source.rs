@@ -76,6 +76,7 @@ impl OrderSource {
     /// template holding `{id}` is a start-up error naming the key.
     pub fn from_settings(s: &IntegrationSettings) -> anyhow::Result<Self> {
         let source = s.order_source.trim();
+        let source_text = source;
         if source == "embedded" {
             return Ok(Self::Embedded);
         }
@@ -108,7 +109,7 @@ impl OrderSource {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("cannot build the order source's HTTP client")?;
-        Ok(Self::Http(Box::new(HttpOrderSource {
+        let source = Self::Http(Box::new(HttpOrderSource {
             template: source.to_string(),
             headers,
             ttl_secs: s.order_source_ttl_secs as i64,
@@ -116,7 +117,14 @@ impl OrderSource {
             fetching: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
             hasher: RandomState::new(),
             not_found: Default::default(),
-        })))
+        }));
+        if let Self::Http(http) = &source {
+            anyhow::ensure!(
+                http.url_for("DD-1").is_some(),
+                "integration.order_source {source_text:?}: an order id would not stay where {{id}} is"
+            );
+        }
+        Ok(source)
     }
 }
 
@@ -130,6 +138,10 @@ impl HttpOrderSource {
         let url = self.template.replace("{id}", &encoded);
         let before_id = &self.template[..self.template.find("{id}")?];
         let parsed = url::Url::parse(&url).ok()?;
+        if before_id.contains('?') {
+            // In the query the encoded id is a value: it cannot make a path segment.
+            return Some(url);
+        }
         let base = url::Url::parse(&format!("{before_id}x")).ok()?;
         let base_dir = base.path().strip_suffix('x')?;
         (parsed.path().starts_with(base_dir)
@@ -318,6 +330,18 @@ mod tests {
             }
             assert!(src.url_for("..").is_none() || template.ends_with(".json"));
         }
+        // `{id}` in the query: a value there, never a path segment.
+        let Ok(OrderSource::Http(src)) =
+            OrderSource::from_settings(&settings("https://erp.example.com/orders?id={id}"))
+        else {
+            panic!("http source with the id in the query");
+        };
+        assert_eq!(
+            src.url_for("DD-1").as_deref(),
+            Some("https://erp.example.com/orders?id=DD%2D1")
+        );
+        let url = src.url_for("../x").expect("a URL");
+        assert_eq!(url::Url::parse(&url).expect("url").path(), "/orders");
     }
 
     #[test]

@@ -430,7 +430,10 @@ impl Outbox {
                     tracing::warn!(id = %row.id, kind = row.kind.as_str(), attempts = row.attempts, error = %why, "send failed for good");
                     return self.fail(row, &why, now).await;
                 }
-                let next = now + crate::wecom::RATE_LIMIT_WAIT.as_millis() as i64;
+                // At least the window; longer as tries add up (an hour's limit).
+                let s = &self.settings;
+                let pause = crate::workers::backoff(s.retry_base_ms, s.retry_max_ms, row.attempts);
+                let next = now + pause.max(crate::wecom::RATE_LIMIT_WAIT.as_millis() as i64);
                 tracing::info!(id = %row.id, kind = row.kind.as_str(), wait_ms = next - now, "over WeCom's rate; waiting a whole window");
                 store::retry_later(&self.db, &self.worker, &row.id, next, &why, false).await?;
             }

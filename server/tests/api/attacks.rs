@@ -250,6 +250,19 @@ async fn a_forged_cross_site_request_changes_nothing() {
         assert_eq!(r.status(), status);
         assert_eq!(error_body(r).await.code, code);
     }
+    // The router decodes `%61pi` to `api` and `logou%74` to `logout`: a path spelt
+    // so is refused all the same.
+    for path in ["/%61pi/orders/DD-CSRF/join-way", "/auth/logou%74"] {
+        let (status, body) = app
+            .raw(
+                "POST",
+                path,
+                &[("cookie", &zhang), ("content-type", "text/plain")],
+                "{}",
+            )
+            .await;
+        assert_eq!(status, 415, "{path}: {body}");
+    }
     assert_eq!(app.sim.calls("appchat/create").await, 0);
     assert_eq!(
         app.sim

@@ -64,8 +64,28 @@ impl Tab {
     }
 }
 
+/// Whether the page is in another page's frame. `/admin` itself forbids framing
+/// (`frame-ancestors 'none'`), but the console can also be reached by a link followed
+/// inside a framed page of the app, which loads nothing again: it refuses then.
+fn framed() -> bool {
+    web_sys::window()
+        .and_then(|w| {
+            let top = w.top().ok().flatten()?;
+            Some(!js_sys::Object::is(top.as_ref(), w.as_ref()))
+        })
+        .unwrap_or(false)
+}
+
 #[component]
 pub fn AdminPage() -> impl IntoView {
+    if framed() {
+        return view! {
+            <p class="notice notice-error" data-testid="admin-framed">
+                "管理后台不能在其他网页的框架里打开：请直接在浏览器或企业微信里打开本应用的 /admin。"
+            </p>
+        }
+        .into_any();
+    }
     let tab = RwSignal::new(
         url::read("tab")
             .and_then(|k| Tab::ALL.into_iter().find(|t| t.key() == k))
@@ -106,6 +126,7 @@ pub fn AdminPage() -> impl IntoView {
         }}
         <a class="btn btn-secondary" href="/">"返回首页"</a>
     }
+    .into_any()
 }
 
 /// A failed load: for a member who is not an admin, who to ask; otherwise the
