@@ -284,3 +284,64 @@ async fn a_forged_cross_site_request_changes_nothing() {
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
     assert_eq!(app.sim.calls("appchat/create").await, 1);
 }
+
+/// A member asking for 600 made-up order ids (4 KB each, and 600 of a plausible
+/// length) leaves the server's memory where it was: nothing is kept per id, the
+/// business system is asked at most the member's allowance. (Before: 8.5 MB kept.)
+#[tokio::test]
+async fn six_hundred_made_up_order_ids_leave_the_servers_memory_flat() {
+    let sim = spawn_simulator().await;
+    let erp = format!("{}/sim/erp/orders/{{id}}", sim.url);
+    let served = ServeProcess::start(&sim, move |c| {
+        c.replace(
+            "[integration]",
+            &format!("[integration]\norder_source = \"{erp}\""),
+        )
+    })
+    .await;
+    let session = served.login(&sim, "zhangwei").await;
+    let ask = |ids: Vec<String>| {
+        let served = &served;
+        let session = session.clone();
+        async move {
+            for chunk in ids.chunks(20) {
+                let answers = futures::future::join_all(chunk.iter().map(|id| {
+                    served
+                        .http
+                        .get(format!("{}/api/orders/{id}", served.address))
+                        .header("cookie", session.clone())
+                        .send()
+                }))
+                .await;
+                for a in answers {
+                    let status = a.expect("answer").status().as_u16();
+                    assert!(matches!(status, 404 | 429), "{status}");
+                }
+            }
+        }
+    };
+    let long = |round: usize| -> Vec<String> {
+        (0..600)
+            .map(|i| format!("{round}-{i:04}-{}", "x".repeat(4 * 1024)))
+            .collect()
+    };
+    let nope =
+        |round: usize| -> Vec<String> { (0..600).map(|i| format!("NOPE-{round}-{i}")).collect() };
+    // Warm-up rounds (connections, buffers, threads, the allocator's pages), then
+    // 1,800 made-up ids of 4 KB and 600 plausible ones: the old code kept each.
+    for round in 0..2 {
+        ask(long(round)).await;
+        ask(nope(round)).await;
+    }
+    let before = resident_kb(served.pid);
+    for round in 2..5 {
+        ask(long(round)).await;
+    }
+    ask(nope(2)).await;
+    let after = resident_kb(served.pid);
+    eprintln!("resident memory: {before} kB before, {after} kB after 2,400 made-up ids");
+    assert!(
+        after < before + 2 * 1024,
+        "resident memory grew from {before} kB to {after} kB"
+    );
+}

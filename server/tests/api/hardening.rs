@@ -76,15 +76,6 @@ async fn compressed_request_bodies_are_refused_unread_on_every_endpoint() {
     assert_eq!(r.status(), 200);
 }
 
-fn resident_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
-}
-
 #[tokio::test]
 async fn a_flood_of_compressed_bodies_leaves_the_servers_memory_flat() {
     let sim = spawn_simulator().await;

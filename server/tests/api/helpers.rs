@@ -361,34 +361,7 @@ impl TestApp {
     /// Runs the whole login for `userid` from `/auth/login?{login_query}`; answers
     /// what `/auth/callback` answered.
     pub async fn login_from(&self, login_query: &str, userid: &str) -> reqwest::Response {
-        let start = self.get(&format!("/auth/login?{login_query}")).await;
-        assert_eq!(start.status(), 302, "{login_query}");
-        let state_cookie = cookie_pair(&start, "desk_oauth").expect("state cookie");
-        let authorize = url::Url::parse(&header(&start, "location")).expect("authorize");
-        let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
-        let approve = self
-            .sim
-            .http
-            .get(format!("{}/connect/oauth2/approve", self.sim.url))
-            .query(&[
-                ("userid", userid),
-                ("redirect_uri", &q["redirect_uri"]),
-                ("state", &q["state"]),
-            ])
-            .send()
-            .await
-            .expect("approve");
-        let back = url::Url::parse(&header(&approve, "location")).expect("back");
-        self.http
-            .get(format!(
-                "{}/auth/callback?{}",
-                self.address,
-                back.query().unwrap_or_default()
-            ))
-            .header("cookie", state_cookie)
-            .send()
-            .await
-            .expect("callback")
+        login_at(&self.http, &self.address, &self.sim, login_query, userid).await
     }
 
     /// A customer group made in the simulated client by `creator` with `staff` and
@@ -812,4 +785,68 @@ impl TestApp {
             .await
             .expect("json")
     }
+}
+
+/// WeCom's silent login as `userid` on the server at `address` (through `sim`'s OAuth
+/// page): the callback's answer.
+pub async fn login_at(
+    http: &reqwest::Client,
+    address: &str,
+    sim: &Sim,
+    login_query: &str,
+    userid: &str,
+) -> reqwest::Response {
+    let start = http
+        .get(format!("{address}/auth/login?{login_query}"))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(start.status(), 302, "{login_query}");
+    let state_cookie = cookie_pair(&start, "desk_oauth").expect("state cookie");
+    let authorize = url::Url::parse(&header(&start, "location")).expect("authorize");
+    let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    let approve = sim
+        .http
+        .get(format!("{}/connect/oauth2/approve", sim.url))
+        .query(&[
+            ("userid", userid),
+            ("redirect_uri", &q["redirect_uri"]),
+            ("state", &q["state"]),
+        ])
+        .send()
+        .await
+        .expect("approve");
+    let back = url::Url::parse(&header(&approve, "location")).expect("back");
+    http.get(format!(
+        "{}/auth/callback?{}",
+        address,
+        back.query().unwrap_or_default()
+    ))
+    .header("cookie", state_cookie)
+    .send()
+    .await
+    .expect("callback")
+}
+
+impl ServeProcess {
+    /// A session for `userid` on this server.
+    pub async fn login(&self, sim: &Sim, userid: &str) -> String {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let done = login_at(&http, &self.address, sim, "next=/", userid).await;
+        assert_eq!(done.status(), 302, "login as {userid}");
+        cookie_pair(&done, "desk_session").expect("session cookie")
+    }
+}
+
+/// The resident memory of process `pid` (kB), from `/proc`.
+pub fn resident_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
 }
