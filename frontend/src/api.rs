@@ -222,7 +222,7 @@ async fn send<B: serde::Serialize>(
     let resp = match body {
         Some(b) => req.json(b).map_err(|_| Failure::network())?.send().await,
         // No body: the header a page of another site cannot send without a preflight.
-        None => req.header("x-desk-request", "1").send().await,
+        None => req.header(desk_shared::CSRF_HEADER, "1").send().await,
     }
     .map_err(|_| Failure::network())?;
     body_of(resp).await

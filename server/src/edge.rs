@@ -41,10 +41,6 @@ fn is_well_formed_request_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// The header the H5 sends on a state-changing request that has no JSON body: a page
-/// of another site cannot send it without a CORS preflight, which it never passes.
-pub const CSRF_HEADER: &str = "x-desk-request";
-
 /// The app's own origin (`scheme://host[:port]` of `server.public_url`): the one
 /// origin whose pages may change state through the session-cookie API.
 #[derive(Debug, Clone)]
@@ -193,7 +189,7 @@ fn cross_site_refusal(req: &ServiceRequest) -> Option<ApiError> {
             .next()
             .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
     });
-    if !json && !headers.contains_key(CSRF_HEADER) {
+    if !json && !headers.contains_key(desk_shared::CSRF_HEADER) {
         return Some(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::BadContentType,

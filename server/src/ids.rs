@@ -57,11 +57,6 @@ pub fn check_id(id: &str, max_chars: usize) -> Result<(), IdProblem> {
     Ok(())
 }
 
-/// Whether `id` passes `check_id`.
-pub fn is_id(id: &str, max_chars: usize) -> bool {
-    check_id(id, max_chars).is_ok()
-}
-
 /// The longest order id, staff id or member userid.
 pub const MAX_ID_CHARS: usize = 64;
 

@@ -13,6 +13,10 @@ pub use error_code::ErrorCode;
 pub use phone::normalize_phone;
 pub use text::{escape_html, is_control_or_bidi};
 
+/// The header the H5 sends on a state-changing request with no JSON body: a page of
+/// another site cannot send it without a CORS preflight, which it never passes.
+pub const CSRF_HEADER: &str = "x-desk-request";
+
 /// Body of every error answer: a stable machine code and a sentence for people
 /// (Chinese first, English after).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

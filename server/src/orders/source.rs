@@ -177,11 +177,6 @@ impl HttpOrderSource {
         seen.insert(id.to_string(), Instant::now());
     }
 
-    /// How many unknown ids are remembered (for tests of the bound).
-    pub fn remembered_not_found(&self) -> usize {
-        self.not_found.lock().len()
-    }
-
     /// GETs order `id` from the business system. A 404 is remembered for
     /// `NOT_FOUND_FOR`.
     pub async fn fetch(&self, id: &str) -> Result<Pulled, PullError> {

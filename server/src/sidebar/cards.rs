@@ -25,13 +25,6 @@ const MAX_CARDS: usize = 10_000;
 /// reloading (or a script hammering) a customer that is not theirs costs one WeCom
 /// call per this long, not one per request.
 pub const RECHECK: Duration = Duration::from_secs(2);
-/// `externalcontact/get` pages of followers read at most (500 followers a page).
-pub(super) const MAX_FOLLOWER_PAGES: usize = 4;
-/// Remark phones a member may keep for one customer (our bound, not WeCom's).
-pub(super) const MAX_REMARK_PHONES: usize = 10;
-/// Followers named on a profile, and phone keys its orders are looked up by.
-pub(super) const MAX_FOLLOWERS_SHOWN: usize = 50;
-pub(super) const MAX_PHONE_KEYS: usize = 200;
 
 /// A kept answer: the customer (or `None`: WeCom has no such customer) and its age.
 pub(super) type Kept = (Option<ExternalContactDetail>, Duration);

@@ -20,7 +20,6 @@ mod cards;
 mod error;
 
 pub use cards::{CustomerCards, LOOKUPS_PER_MINUTE, RECHECK};
-use cards::{MAX_FOLLOWERS_SHOWN, MAX_FOLLOWER_PAGES, MAX_PHONE_KEYS, MAX_REMARK_PHONES};
 pub use error::SidebarError;
 
 use crate::auth::Member;
@@ -42,6 +41,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(profile, add_remark_phone, group))]
 pub struct Api;
+
+/// `externalcontact/get` pages of followers read at most (500 followers a page).
+const MAX_FOLLOWER_PAGES: usize = 4;
+/// Remark phones a member may keep for one customer (our bound, not WeCom's).
+const MAX_REMARK_PHONES: usize = 10;
+/// Followers named on a profile, and phone keys its orders are looked up by.
+const MAX_FOLLOWERS_SHOWN: usize = 50;
+const MAX_PHONE_KEYS: usize = 200;
 
 /// An external userid or chat id as WeCom writes them; anything else is nobody's.
 fn plausible_id(id: &str) -> bool {
