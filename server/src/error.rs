@@ -36,6 +36,14 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    /// 400 `invalid_field`, naming the field and why (the one wording for every field).
+    pub fn invalid_field(field: &str, why: &str) -> Self {
+        Self::bad_request(
+            ErrorCode::InvalidField,
+            format!("{field}：{why} / {field} is invalid: {why}"),
+        )
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }

@@ -63,6 +63,11 @@ pub struct Application {
 }
 
 impl Application {
+    /// How many rounds each background worker has finished (tests wait on it).
+    pub fn rounds(&self) -> crate::workers::Rounds {
+        self.workers.rounds()
+    }
+
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         Self::build_with_retry(settings, RetryPolicy::default()).await
     }
@@ -89,7 +94,7 @@ impl Application {
         if filled > 0 {
             tracing::info!(orders = filled, "phone keys filled in for older orders");
         }
-        let wecom = WeComClient::with_retry(&settings.wecom, retry)
+        let wecom = WeComClient::build(&settings.wecom, retry, clock.clone())
             .context("cannot build the WeCom client")?;
         // Several instances on one PostgreSQL fetch each credential once for all.
         // (On SQLite there is one instance; a demo's simulator starts with new tickets.)
@@ -103,6 +108,7 @@ impl Application {
             Robots::from_settings(&settings.robot)?,
             events.clone(),
             settings.outbox.clone(),
+            clock.clone(),
         )?);
         if crate::db::backend(&db) == crate::db::Backend::Sqlite {
             // One instance on SQLite: what a dead process had claimed is free now.
@@ -140,11 +146,12 @@ impl Application {
             events: events.clone(),
             outbox_wake: outbox.wake_signal(),
             allowance: allowance.clone(),
-            clock,
+            clock: clock.clone(),
         });
         let cards = web::Data::new(sidebar::CustomerCards::new(
             Duration::from_secs(settings.contacts.profile_ttl_secs),
             allowance,
+            clock,
         ));
         let bridge = web::Data::new(BridgeState {
             db: db.clone(),

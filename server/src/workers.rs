@@ -2,7 +2,9 @@
 //! after the server (on SIGTERM, in-flight requests finish first, then each worker
 //! finishes the round it is in).
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
@@ -14,6 +16,7 @@ use tracing::Instrument;
 pub struct Workers {
     stop: watch::Sender<bool>,
     tasks: Vec<(&'static str, JoinHandle<()>)>,
+    rounds: Rounds,
 }
 
 impl Default for Workers {
@@ -21,7 +24,31 @@ impl Default for Workers {
         Self {
             stop: watch::channel(false).0,
             tasks: Vec::new(),
+            rounds: Rounds::default(),
         }
+    }
+}
+
+/// How many rounds each worker has finished: what a test waits on to know a worker
+/// has looked at a change (instead of sleeping for a while and hoping it has).
+#[derive(Clone, Default)]
+pub struct Rounds(Arc<parking_lot::Mutex<HashMap<&'static str, Arc<watch::Sender<u64>>>>>);
+
+impl Rounds {
+    fn counter(&self, worker: &'static str) -> Arc<watch::Sender<u64>> {
+        self.0
+            .lock()
+            .entry(worker)
+            .or_insert_with(|| Arc::new(watch::channel(0).0))
+            .clone()
+    }
+
+    /// Waits until `worker` has finished `more` rounds after this call (a round under
+    /// way when it is called counts, so wait for two to see one that started after).
+    pub async fn wait(&self, worker: &'static str, more: u64) {
+        let mut finished = self.counter(worker).subscribe();
+        let target = *finished.borrow_and_update() + more;
+        let _ = finished.wait_for(|n| *n >= target).await;
     }
 }
 
@@ -32,6 +59,10 @@ fn round_span(worker: &'static str) -> tracing::Span {
 }
 
 impl Workers {
+    /// The count of finished rounds per worker.
+    pub fn rounds(&self) -> Rounds {
+        self.rounds.clone()
+    }
     /// Runs `round` every `period` (the first after one period) until stopped.
     pub fn every<F, Fut>(&mut self, name: &'static str, period: Duration, round: F)
     where
@@ -39,6 +70,7 @@ impl Workers {
         Fut: Future<Output = ()> + Send,
     {
         let mut stop = self.stop.subscribe();
+        let finished = self.rounds.counter(name);
         let task = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(period);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -46,7 +78,10 @@ impl Workers {
             loop {
                 tokio::select! {
                     _ = stop.changed() => return,
-                    _ = ticks.tick() => round().instrument(round_span(name)).await,
+                    _ = ticks.tick() => {
+                        round().instrument(round_span(name)).await;
+                        finished.send_modify(|n| *n += 1);
+                    }
                 }
             }
         });
@@ -67,6 +102,7 @@ impl Workers {
         Fut: Future<Output = ()> + Send,
     {
         let mut stop = self.stop.subscribe();
+        let finished = self.rounds.counter(name);
         let task = tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -75,6 +111,7 @@ impl Workers {
                     _ = tokio::time::sleep(period) => {}
                 }
                 round().instrument(round_span(name)).await;
+                finished.send_modify(|n| *n += 1);
             }
         });
         tracing::debug!(worker = name, ?period, "worker started");
@@ -117,7 +154,6 @@ mod tests {
         assert!(within(backoff(1000, 300_000, 0), 1000), "a first try");
     }
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
 
     #[tokio::test]
     async fn a_worker_runs_each_period_and_stops_when_told() {
@@ -130,10 +166,14 @@ mod tests {
                 counted.fetch_add(1, Ordering::SeqCst);
             }
         });
-        tokio::time::sleep(Duration::from_millis(110)).await;
+        let finished = workers.rounds();
+        tokio::time::timeout(Duration::from_secs(10), finished.wait("count", 3))
+            .await
+            .expect("three rounds within 10 s");
+        assert!(rounds.load(Ordering::SeqCst) >= 3);
         workers.stop(Duration::from_secs(1)).await;
         let done = rounds.load(Ordering::SeqCst);
-        assert!((3..=6).contains(&done), "{done} rounds");
+        // Three periods after the stop: a worker still running would have counted.
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert_eq!(rounds.load(Ordering::SeqCst), done, "no round after stop");
     }

@@ -2,8 +2,6 @@
 //! script, and what the WeCom client does when the bridge asks (verify signatures,
 //! create or open chats; a new customer group is reported to the app by callback).
 
-use std::time::Instant;
-
 use actix_cors::Cors;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -144,7 +142,7 @@ async fn authorize(sim: web::Data<Simulator>, q: web::Query<Authorize>) -> HttpR
             w.client.log_in(&userid);
             let code = w
                 .credentials
-                .issue_code(CodeOwner::Member(userid), Instant::now());
+                .issue_code(CodeOwner::Member(userid), w.clock.instant());
             return redirect_with_code(target, &code, &q.state);
         }
         let approve = |who: (&str, &str)| {
@@ -198,7 +196,7 @@ async fn approve(sim: web::Data<Simulator>, q: web::Query<Approve>) -> HttpRespo
             (None, Some(o)) => CodeOwner::Outsider(o),
             _ => return page("参数错误", "<h1>没有这个成员</h1>"),
         };
-        let code = w.credentials.issue_code(owner, Instant::now());
+        let code = w.credentials.issue_code(owner, w.clock.instant());
         redirect_with_code(target, &code, &q.state)
     })
 }
@@ -233,7 +231,7 @@ fn check_signature(w: &World, v: &Verify) -> Result<(), (i64, &'static str)> {
     let Ok(timestamp) = v.timestamp.parse::<i64>() else {
         return Err((40093, "invalid signature"));
     };
-    let (corp, agents) = w.credentials.valid_tickets(Instant::now());
+    let (corp, agents) = w.credentials.valid_tickets(w.clock.instant());
     let matches = |tickets: &[String]| {
         tickets
             .iter()

@@ -1,6 +1,6 @@
 //! `/sim/`: what tests, demos and integrators use to watch and steer the simulator.
 
-use std::time::Instant;
+use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -20,6 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/faults", web::put().to(set_faults))
             .route("/tokens/revoke", web::post().to(revoke_tokens))
             .route("/lifetimes", web::put().to(set_lifetimes))
+            .route("/clock", web::get().to(get_clock))
+            .route("/clock", web::post().to(advance_clock))
             .route("/tickets", web::get().to(tickets))
             .route("/oauth/code", web::post().to(issue_code))
             .route("/messages", web::get().to(messages))
@@ -58,6 +60,32 @@ async fn revoke_tokens(sim: web::Data<Simulator>) -> HttpResponse {
     HttpResponse::NoContent().finish()
 }
 
+/// The simulator's time: unix seconds now, and how far it has been moved forward.
+async fn get_clock(sim: web::Data<Simulator>) -> HttpResponse {
+    let (now, wall) = sim.with_world(|w| (w.clock.now_secs(), desk_wecom::clock::now_secs()));
+    HttpResponse::Ok().json(json!({ "now": now, "aheadSecs": now - wall }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Advance {
+    secs: u64,
+}
+
+/// Moves the simulator's time forward by `secs` (at most a year at once): tokens and
+/// tickets expire, limits per day and per 90 days open again, pending handovers end.
+async fn advance_clock(sim: web::Data<Simulator>, a: web::Json<Advance>) -> HttpResponse {
+    if a.secs > 366 * 24 * 3600 {
+        return HttpResponse::BadRequest()
+            .json(json!({"errcode": 40058, "errmsg": "secs: at most a year at once"}));
+    }
+    let now = sim.with_world(|w| {
+        w.clock.advance(Duration::from_secs(a.secs));
+        w.clock.now_secs()
+    });
+    HttpResponse::Ok().json(json!({ "now": now }))
+}
+
 /// Sets the lifetimes of credentials issued from now on.
 async fn set_lifetimes(sim: web::Data<Simulator>, l: web::Json<Lifetimes>) -> HttpResponse {
     sim.with_world(|w| w.credentials.set_lifetimes(l.into_inner()));
@@ -66,7 +94,7 @@ async fn set_lifetimes(sim: web::Data<Simulator>, l: web::Json<Lifetimes>) -> Ht
 
 /// The tickets valid now: what the bridge (and tests) check signatures against.
 async fn tickets(sim: web::Data<Simulator>) -> HttpResponse {
-    let (corp, agents) = sim.with_world(|w| w.credentials.valid_tickets(Instant::now()));
+    let (corp, agents) = sim.with_world(|w| w.credentials.valid_tickets(w.clock.instant()));
     HttpResponse::Ok().json(json!({ "corp": corp, "agent": agents }))
 }
 
@@ -92,7 +120,7 @@ async fn issue_code(sim: web::Data<Simulator>, req: web::Json<CodeRequest>) -> H
                 .json(json!({"error": "give exactly one of userid or openid"}))
         }
     };
-    let code = sim.with_world(|w| w.credentials.issue_code(owner, Instant::now()));
+    let code = sim.with_world(|w| w.credentials.issue_code(owner, w.clock.instant()));
     HttpResponse::Ok().json(json!({ "code": code, "expiresIn": CODE_LIFETIME.as_secs() }))
 }
 

@@ -46,6 +46,8 @@ pub struct World {
     pub faults: Faults,
     /// What the corp refuses by itself (`[rules]`).
     pub rules: super::rules::Rules,
+    /// The simulator's time: the wall clock, moved forward by `POST /sim/clock`.
+    pub clock: desk_wecom::clock::Clock,
 }
 
 impl World {
@@ -78,6 +80,7 @@ impl World {
             client: ClientSession::default(),
             calls: CallCounts::default(),
             faults: Faults::default(),
+            clock: desk_wecom::clock::Clock::system(),
             rules: super::rules::Rules::new(rules),
         }
     }

@@ -23,7 +23,7 @@ const LOOKUPS_AT_ONCE: usize = 8;
 const MAX_OFFSET: i64 = 100_000;
 
 fn invalid(field: &'static str, why: &str) -> ApiError {
-    crate::orders::field_error(field, why).into()
+    ApiError::invalid_field(field, why)
 }
 
 /// `limit` (default 20, 1..=100) and `offset` (0..=100000), checked.

@@ -135,13 +135,15 @@ pub async fn queue(
         store::notified(&mut tx, conversation.as_str(), now_secs()).await?;
     }
     tx.commit().await?;
+    // A new notification is answered `queued` (what this request did), never a state
+    // the worker may or may not have reached by the time the row is read back.
+    let now = crate::outbox::store::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| NotifyError::Unexpected("a queued notification is gone".into()))?;
     if new {
         state.outbox.wake();
         tracing::info!(id = %id, robot, "notification queued");
     }
-    let now = crate::outbox::store::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| NotifyError::Unexpected("a queued notification is gone".into()))?;
     if !new
         && (now.payload != payload
             || now.target != robot
@@ -151,7 +153,10 @@ pub async fn queue(
     }
     Ok(NotificationAccepted {
         id,
-        status: status_of(&now.status),
+        status: match new {
+            true => super::NotificationStatus::Queued,
+            false => status_of(&now.status),
+        },
     })
 }
 

@@ -56,29 +56,46 @@ async fn record_group(
     body: web::Json<RecordGroup>,
 ) -> Result<HttpResponse, ApiError> {
     let order = order_of(&state, &id, &member).await?;
-    let body = body.into_inner();
+    match record(&state, &order, &member, body.into_inner()).await? {
+        Recorded::Created(g) => Ok(HttpResponse::Created().json(g)),
+        Recorded::Again(g) => Ok(HttpResponse::Ok().json(g)),
+        Recorded::Conflict(_) => Err(OrdersError::GroupExists.into()),
+    }
+}
+
+/// Checks `body` and the chat with WeCom, and records the chat as `order`'s group
+/// (once: the same chat again is `Again`, another is `GroupExists`).
+#[tracing::instrument(skip_all, fields(order = %order.id, by = %member.0.user_id))]
+pub async fn record(
+    state: &OrdersState,
+    order: &OrderRow,
+    member: &Member,
+    body: RecordGroup,
+) -> Result<Recorded, OrdersError> {
     let chat_id = body.chat_id.trim();
     if chat_id.len() > 64 || crate::ids::WeComId::parse(chat_id).is_err() {
-        return Err(field_error("chatId", "须为 1~64 个字符的企业微信群 ID").into());
+        return Err(field_error("chatId", "须为 1~64 个字符的企业微信群 ID"));
     }
     if body.group_name.chars().count() > desk_shared::MAX_GROUP_NAME_CHARS {
         return Err(field_error(
             "groupName",
             format!("最长 {} 个字符", desk_shared::MAX_GROUP_NAME_CHARS),
-        )
-        .into());
+        ));
     }
     if body.group_name.chars().any(desk_shared::is_control_or_bidi) {
-        return Err(field_error("groupName", "不能含控制字符或文字方向控制符").into());
+        return Err(field_error("groupName", "不能含控制字符或文字方向控制符"));
     }
     if body.external_user_ids.len() > MAX_PICKED {
-        return Err(field_error("externalUserIds", format!("最多 {MAX_PICKED} 个")).into());
+        return Err(field_error(
+            "externalUserIds",
+            format!("最多 {MAX_PICKED} 个"),
+        ));
     }
     if let Some(g) = order.group() {
-        if g.chat_id != chat_id {
-            return Err(OrdersError::GroupExists.into());
-        }
-        return Ok(HttpResponse::Ok().json(g));
+        return match g.chat_id == chat_id {
+            true => Ok(Recorded::Again(g)),
+            false => Err(OrdersError::GroupExists),
+        };
     }
     let chat = state
         .wecom
@@ -91,14 +108,14 @@ async fn record_group(
             }
             _ => e.into(),
         })?;
-    check_group_is_for_order(&state, &order, &member, &chat, &body.external_user_ids).await?;
+    check_group_is_for_order(state, order, member, &chat, &body.external_user_ids).await?;
     let name = if chat.name.is_empty() {
         body.group_name.trim()
     } else {
         chat.name.as_str()
     };
     let customers = chat.customers();
-    match store::record_group(
+    let recorded = store::record_group(
         &state.db,
         &state.events,
         &order.id,
@@ -107,16 +124,12 @@ async fn record_group(
         &customers,
         &member.0.user_id,
     )
-    .await?
-    {
-        Recorded::Created(g) => {
-            tracing::info!(order = %order.id, chat_id, by = %member.0.user_id, "order group recorded");
-            state.outbox_wake.notify_one();
-            Ok(HttpResponse::Created().json(g))
-        }
-        Recorded::Again(g) => Ok(HttpResponse::Ok().json(g)),
-        Recorded::Conflict(_) => Err(OrdersError::GroupExists.into()),
+    .await?;
+    if let Recorded::Created(_) = recorded {
+        tracing::info!(chat_id, "order group recorded");
+        state.outbox_wake.notify_one();
     }
+    Ok(recorded)
 }
 
 /// A group may become the order's only when it really is: the order's designer owns it

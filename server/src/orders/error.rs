@@ -66,10 +66,7 @@ impl From<sqlx::Error> for OrdersError {
 impl From<OrdersError> for ApiError {
     fn from(e: OrdersError) -> Self {
         match e {
-            OrdersError::InvalidField { field, why } => ApiError::bad_request(
-                ErrorCode::InvalidField,
-                format!("{field}：{why} / {field} is invalid: {why}"),
-            ),
+            OrdersError::InvalidField { field, why } => ApiError::invalid_field(field, &why),
             OrdersError::NotFound => ApiError::new(
                 StatusCode::NOT_FOUND,
                 ErrorCode::OrderNotFound,

@@ -22,7 +22,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use crate::clock::now_millis;
+use crate::clock::Clock;
 use crate::config::{OutboxSettings, RobotSettings};
 use crate::db::Db;
 use crate::lease::Lease;
@@ -181,6 +181,8 @@ pub struct Outbox {
     worker: String,
     wake: Arc<Notify>,
     last_prune_ms: AtomicI64,
+    /// When rows are due and windows end (tests move it).
+    clock: Clock,
 }
 
 impl Outbox {
@@ -190,6 +192,7 @@ impl Outbox {
         robots: Robots,
         events: Events,
         settings: OutboxSettings,
+        clock: Clock,
     ) -> anyhow::Result<Self> {
         let timeout = settings.event_timeout_secs;
         anyhow::ensure!(
@@ -215,6 +218,7 @@ impl Outbox {
             worker: format!("outbox-{:016x}", rand::thread_rng().gen::<u64>()),
             wake: Arc::new(Notify::new()),
             last_prune_ms: AtomicI64::new(0),
+            clock,
         })
     }
 
@@ -257,7 +261,7 @@ impl Outbox {
     }
 
     async fn send_batch(&self, kind: Kind) -> Result<(), sqlx::Error> {
-        let now = now_millis();
+        let now = self.clock.now_millis();
         let rows = store::claim(
             &self.db,
             &self.worker,
@@ -272,7 +276,7 @@ impl Outbox {
     }
 
     async fn robots_turns(&self) -> Result<(), sqlx::Error> {
-        for robot in store::robots_due(&self.db, now_millis()).await? {
+        for robot in store::robots_due(&self.db, self.clock.now_millis()).await? {
             self.robot_turn(&robot).await?;
         }
         Ok(())
@@ -280,7 +284,7 @@ impl Outbox {
 
     /// Once a minute: robot sends out of every window, and sent rows past keeping.
     async fn prune_now_and_then(&self) -> Result<(), sqlx::Error> {
-        let now = now_millis();
+        let now = self.clock.now_millis();
         let last = self.last_prune_ms.load(Ordering::Relaxed);
         if now - last > ROBOT_WINDOW_MS {
             self.last_prune_ms.store(now, Ordering::Relaxed);
@@ -312,7 +316,7 @@ impl Outbox {
                 "integration.events_url 未配置。/ integration.events_url is not configured.".into(),
             );
         };
-        let t = crate::clock::now_secs();
+        let t = self.clock.now_secs();
         let sent = self
             .http
             .post(&target.url)
@@ -367,7 +371,7 @@ impl Outbox {
         };
         let started = tokio::time::Instant::now();
         while started.elapsed() < ROBOT_TURN {
-            let now = now_millis();
+            let now = self.clock.now_millis();
             let (count, _) =
                 store::robot_sends_since(&self.db, robot, now - ROBOT_WINDOW_MS).await?;
             let room = ROBOT_PER_WINDOW - count;
@@ -406,7 +410,7 @@ impl Outbox {
             )),
             (_, Err(e)) => Outcome::Permanent(format!("unreadable robot message: {e}")),
             (Some(url), Ok(message)) => {
-                store::record_robot_send(&self.db, robot, now_millis()).await?;
+                store::record_robot_send(&self.db, robot, self.clock.now_millis()).await?;
                 match self.wecom.send_robot(url, &message).await {
                     Ok(()) => Outcome::Sent,
                     Err(e) => Outcome::of_wecom(&e),
@@ -421,7 +425,7 @@ impl Outbox {
 
     /// Records how a try went: sent, again later, or failed for good.
     async fn settle(&self, row: &Claimed, outcome: Outcome, max: i64) -> Result<(), sqlx::Error> {
-        let now = now_millis();
+        let now = self.clock.now_millis();
         match outcome {
             // Only a robot's window is known; anything else over WeCom's rate waits a
             // whole window (WeCom refuses the caller until it ends), and the try counts.

@@ -15,6 +15,8 @@ pub struct CustomerCards {
     cards: parking_lot::Mutex<HashMap<String, (Option<ExternalContactDetail>, Instant)>>,
     /// The members' look-ups per minute, shared with the orders' pulls.
     allowance: std::sync::Arc<crate::auth::Allowance>,
+    /// Ages are counted on the application's clock (tests move it).
+    clock: crate::clock::Clock,
 }
 
 pub use crate::auth::allowance::LOOKUPS_PER_MINUTE;
@@ -30,12 +32,21 @@ pub const RECHECK: Duration = Duration::from_secs(2);
 pub(super) type Kept = (Option<ExternalContactDetail>, Duration);
 
 impl CustomerCards {
-    pub fn new(ttl: Duration, allowance: std::sync::Arc<crate::auth::Allowance>) -> Self {
+    pub fn new(
+        ttl: Duration,
+        allowance: std::sync::Arc<crate::auth::Allowance>,
+        clock: crate::clock::Clock,
+    ) -> Self {
         Self {
             ttl,
             cards: parking_lot::Mutex::new(HashMap::new()),
             allowance,
+            clock,
         }
+    }
+
+    fn age(&self, at: Instant) -> Duration {
+        self.clock.instant().saturating_duration_since(at)
     }
 
     /// Counts one WeCom look-up for `member`; `TooMany` past the minute's allowance.
@@ -49,7 +60,7 @@ impl CustomerCards {
     pub(super) fn get(&self, id: &str) -> Option<Kept> {
         let cards = self.cards.lock();
         let (card, at) = cards.get(id)?;
-        let age = at.elapsed();
+        let age = self.age(*at);
         (age < self.ttl.max(RECHECK)).then(|| (card.clone(), age))
     }
 
@@ -57,11 +68,12 @@ impl CustomerCards {
         let mut cards = self.cards.lock();
         if cards.len() >= MAX_CARDS {
             let keep = self.ttl.max(RECHECK);
-            cards.retain(|_, (_, at)| at.elapsed() < keep);
+            let now = self.clock.instant();
+            cards.retain(|_, (_, at)| now.saturating_duration_since(*at) < keep);
             if cards.len() >= MAX_CARDS {
                 cards.clear();
             }
         }
-        cards.insert(id.to_string(), (card, Instant::now()));
+        cards.insert(id.to_string(), (card, self.clock.instant()));
     }
 }

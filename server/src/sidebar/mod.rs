@@ -8,16 +8,14 @@
 //! into that member's mirror, so matching sees it without a whole refresh.
 
 use futures::StreamExt;
-use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
-use desk_shared::{
-    is_control_or_bidi, normalize_phone, ContactProfile, GroupMemberView, GroupView, Person,
-    RemarkPhone,
-};
+use desk_shared::{is_control_or_bidi, normalize_phone, ContactProfile, GroupView, RemarkPhone};
 
 mod cards;
 mod error;
+mod group_view;
+mod remark;
 
 pub use cards::{CustomerCards, LOOKUPS_PER_MINUTE, RECHECK};
 pub use error::SidebarError;
@@ -25,8 +23,8 @@ pub use error::SidebarError;
 use crate::auth::Member;
 use crate::contacts;
 use crate::error::ApiError;
-use crate::orders::{self, field_error, OrdersState};
-use crate::wecom::types::{ExternalContactDetail, Remark};
+use crate::orders::{self, OrdersState};
+use crate::wecom::types::ExternalContactDetail;
 use crate::wecom::WeComErrorKind;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -308,69 +306,9 @@ async fn add_remark_phone(
     body: web::Json<RemarkPhone>,
 ) -> Result<HttpResponse, ApiError> {
     let me = &member.0.user_id;
-    if !plausible_id(&id) {
-        return Err(SidebarError::NotYourCustomer.into());
-    }
-    let typed = body.into_inner().phone;
-    let Some(phone) = phone_number(&typed) else {
-        return Err(field_error("phone", "须为手机号或电话号码（5~20 位数字）").into());
-    };
-    let key = normalize_phone(&phone);
-    // `externalcontact/remark` rewrites the whole list: two writes for one member and
-    // customer at once (two devices, two instances) would each drop the other's
-    // phone, so they take turns, across instances, reading the list fresh each time.
-    cards.may_ask(me)?;
-    let _turn = crate::lease::take_turn(
-        &state.db,
-        &format!("remark:{me}:{}", id.as_str()),
-        REMARK_TURN,
-    )
-    .await?;
-    let mut card = fetch_card(&state, &id).await?;
-    let Some(mine) = card.follow_user.iter_mut().find(|f| f.follow.userid == *me) else {
-        cards.put(&id, Some(card));
-        return Err(SidebarError::NotYourCustomer.into());
-    };
-    let known = contacts::phone_keys(&mine.follow.remark_mobiles);
-    if !known.contains(&key) {
-        if mine.follow.remark_mobiles.len() >= MAX_REMARK_PHONES {
-            return Err(field_error(
-                "phone",
-                format!("备注里已有 {MAX_REMARK_PHONES} 个手机号，请先在企业微信里删掉不用的"),
-            )
-            .into());
-        }
-        let mut phones = mine.follow.remark_mobiles.clone();
-        phones.push(phone.clone());
-        state
-            .wecom
-            .set_remark(&Remark {
-                userid: me.clone(),
-                external_userid: id.to_string(),
-                remark_mobiles: Some(phones.clone()),
-                ..Remark::default()
-            })
-            .await
-            .map_err(SidebarError::from)?;
-        mine.follow.remark_mobiles = phones;
-        tracing::info!(by = %me, customer = %id.as_str(), "remark phone added");
-        mirror_own_row(
-            &state,
-            &card,
-            me,
-            Some((
-                "contact.remark_phone_added",
-                serde_json::json!({ "phone": phone }),
-            )),
-        )
-        .await?;
-    }
-    cards.put(&id, Some(card.clone()));
+    let card = remark::add_phone(&state, &cards, me, &id, &body.into_inner().phone).await?;
     Ok(HttpResponse::Ok().json(profile_of(&state, card, me).await?))
 }
-
-/// How long one remark write may hold its turn (a few WeCom calls).
-const REMARK_TURN: Duration = Duration::from_secs(15);
 
 /// `GET /api/groups/{chatId}`: the group, its people, and the order it serves when
 /// the member is on that order.
@@ -399,68 +337,8 @@ async fn group(
     cards: web::Data<CustomerCards>,
     chat_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let me = &member.0.user_id;
-    if !plausible_id(&chat_id) {
-        return Err(SidebarError::NotYourGroup.into());
-    }
-    cards.may_ask(me)?;
-    let order = orders::store::of_chat(&state.db, &chat_id).await?;
-    let on_order = order.as_ref().is_some_and(|o| o.is_on(me));
-    let chat = match state.wecom.group_chat(&chat_id).await {
-        Ok(chat) => chat,
-        Err(e)
-            if matches!(
-                e.kind(),
-                WeComErrorKind::NotCustomerGroup
-                    | WeComErrorKind::NoSuchChat
-                    | WeComErrorKind::InvalidParameter
-            ) =>
-        {
-            return Err(if on_order {
-                SidebarError::GroupGone
-            } else {
-                SidebarError::NotYourGroup
-            }
-            .into());
-        }
-        Err(e) => return Err(SidebarError::from(e).into()),
-    };
-    if !chat.has_staff(me) && !on_order {
-        return Err(SidebarError::NotYourGroup.into());
-    }
-    let people = chat.member_list.iter().map(|m| async {
-        let name = if !m.name.is_empty() {
-            m.name.clone()
-        } else if m.kind == 1 {
-            state.directory.person(&state.wecom, &m.userid).await.name
-        } else {
-            m.userid.clone()
-        };
-        GroupMemberView {
-            id: m.userid.clone(),
-            name,
-            kind: m.kind,
-            join_time: m.join_time,
-        }
-    });
-    let shown_order = async {
-        match order.filter(|_| on_order) {
-            Some(row) => Some(orders::to_dto(&state, row).await),
-            None => None,
-        }
-    };
-    let (owner, members, order): (Person, _, _) = futures::join!(
-        state.directory.person(&state.wecom, &chat.owner),
-        futures::future::join_all(people),
-        shown_order,
-    );
-    Ok(HttpResponse::Ok().json(GroupView {
-        chat_id: chat.chat_id,
-        name: chat.name,
-        owner,
-        members,
-        order,
-    }))
+    let view = group_view::view(&state, &cards, &member.0.user_id, &chat_id).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[cfg(test)]

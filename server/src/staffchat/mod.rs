@@ -18,7 +18,7 @@ use crate::auth::Member;
 use crate::clock::{now_millis, now_secs};
 use crate::error::{ApiError, ErrorCode};
 use crate::orders::store::OrderRow;
-use crate::orders::{field_error, order_of, OrdersState};
+use crate::orders::{order_of, OrdersState};
 use crate::outbox::store::{Kind, NewRow};
 use crate::outbox::{AppMessagePayload, Outbox};
 use crate::wecom::types::{AppChatCreate, MessageContent, TextCard};
@@ -130,7 +130,7 @@ pub enum StaffChatError {
 impl From<StaffChatError> for ApiError {
     fn from(e: StaffChatError) -> Self {
         match e {
-            StaffChatError::InvalidExtra(why) => field_error("extraUserIds", why).into(),
+            StaffChatError::InvalidExtra(why) => ApiError::invalid_field("extraUserIds", &why),
             // What the member tapping 建内部群 reads: no field name, what to do.
             StaffChatError::OneMember => ApiError::bad_request(
                 ErrorCode::InvalidField,

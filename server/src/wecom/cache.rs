@@ -16,7 +16,7 @@ use tokio::sync::Mutex;
 
 use super::store::{self, StoredCredential};
 use super::WeComError;
-use crate::clock::now_millis;
+use crate::clock::Clock;
 use crate::db::Db;
 use crate::lease::{self, Lease};
 
@@ -37,6 +37,7 @@ pub struct CredentialCache {
     current: ArcSwapOption<Entry>,
     refresh: Mutex<()>,
     shared: OnceLock<Shared>,
+    clock: Clock,
 }
 
 /// Where a shared credential lives.
@@ -54,8 +55,14 @@ pub fn refresh_margin(lifetime: Duration) -> Duration {
 
 impl CredentialCache {
     pub fn new(kind: &'static str) -> Self {
+        Self::with_clock(kind, Clock::system())
+    }
+
+    /// A cache whose lifetimes run on `clock`.
+    pub fn with_clock(kind: &'static str, clock: Clock) -> Self {
         Self {
             kind,
+            clock,
             ..Self::default()
         }
     }
@@ -71,7 +78,7 @@ impl CredentialCache {
     pub fn fresh(&self) -> Option<Arc<str>> {
         let guard = self.current.load();
         match guard.as_ref() {
-            Some(e) if Instant::now() < e.refresh_at => Some(e.value.clone()),
+            Some(e) if self.clock.instant() < e.refresh_at => Some(e.value.clone()),
             _ => None,
         }
     }
@@ -108,7 +115,7 @@ impl CredentialCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<(String, u64), WeComError>>,
     {
-        let started = now_millis();
+        let started = self.clock.now_millis();
         self.counted(
             fetch()
                 .await
@@ -151,7 +158,7 @@ impl CredentialCache {
                     crate::metrics::credential_refresh(self.kind, "shared");
                     return Ok(v);
                 }
-                let started = now_millis();
+                let started = self.clock.now_millis();
                 let (value, expires_in) = match fetch().await {
                     Ok(fetched) => fetched,
                     Err(e) => return self.counted(Err(e)),
@@ -171,16 +178,16 @@ impl CredentialCache {
     async fn usable_row(&self, shared: &Shared) -> Result<Option<Arc<str>>, sqlx::Error> {
         let row = store::read(&shared.db, &shared.name).await?;
         Ok(row
-            .filter(|r| !r.value.is_empty() && now_millis() < r.refresh_at)
+            .filter(|r| !r.value.is_empty() && self.clock.now_millis() < r.refresh_at)
             .map(|r| self.keep(&r)))
     }
 
     fn keep(&self, row: &StoredCredential) -> Arc<str> {
         let value: Arc<str> = row.value.as_str().into();
-        let left = Duration::from_millis((row.refresh_at - now_millis()).max(0) as u64);
+        let left = Duration::from_millis((row.refresh_at - self.clock.now_millis()).max(0) as u64);
         self.current.store(Some(Arc::new(Entry {
             value: value.clone(),
-            refresh_at: Instant::now() + left,
+            refresh_at: self.clock.instant() + left,
         })));
         value
     }

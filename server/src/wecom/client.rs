@@ -60,6 +60,15 @@ impl WeComClient {
     }
 
     pub fn with_retry(settings: &WeComSettings, retry: RetryPolicy) -> Result<Self, WeComError> {
+        Self::build(settings, retry, crate::clock::Clock::system())
+    }
+
+    /// A client whose credentials' lifetimes run on `clock`.
+    pub fn build(
+        settings: &WeComSettings,
+        retry: RetryPolicy,
+        clock: crate::clock::Clock,
+    ) -> Result<Self, WeComError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(settings.timeout_secs.max(1)))
             .connect_timeout(Duration::from_secs(5))
@@ -73,9 +82,9 @@ impl WeComClient {
                 agent_id: settings.agent_id,
                 secret: settings.agent_secret.clone(),
                 retry,
-                token: CredentialCache::new("access_token"),
-                corp_ticket: CredentialCache::new("corp_ticket"),
-                agent_ticket: CredentialCache::new("agent_ticket"),
+                token: CredentialCache::with_clock("access_token", clock.clone()),
+                corp_ticket: CredentialCache::with_clock("corp_ticket", clock.clone()),
+                agent_ticket: CredentialCache::with_clock("agent_ticket", clock.clone()),
             }),
         })
     }

@@ -197,7 +197,7 @@ async fn a_reply_delivered_three_times_is_stored_once_with_one_event() {
         (!got.lock().is_empty()).then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    app.worker_looked("callbacks").await;
     assert_eq!(messages_of(&app, "c-1").await.len(), 1, "still one message");
     assert_eq!(
         app_messages_to(&app.sim, "zhangwei").await.len(),
@@ -407,7 +407,7 @@ async fn notifications_are_checked_at_the_door_and_their_state_is_readable() {
         (t.len() >= 2).then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    app.worker_looked("outbox").await;
     let texts = app.sim.robot_texts().await;
     assert_eq!(
         texts.iter().filter(|t| t.starts_with("只发一次")).count(),
@@ -474,7 +474,7 @@ async fn an_event_the_receiver_refuses_twice_is_delivered_once_accepted_with_the
         (got.lock().len() >= 3).then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.worker_looked("outbox").await;
     let tries = got.lock().clone();
     assert_eq!(tries.len(), 3, "two refused, one accepted, none after");
     let ids: Vec<Value> = tries
@@ -513,7 +513,7 @@ async fn a_robot_answering_busy_and_5xx_still_gets_each_message_once() {
         (t.len() >= 5).then_some(t)
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    app.worker_looked("outbox").await;
     let texts_after = app.sim.robot_texts().await;
     assert_eq!(texts_after.len(), 5, "{texts:?}");
     for i in 0..5 {
@@ -897,7 +897,8 @@ async fn two_hundred_deliveries_at_once_half_of_them_repeats_store_and_process_e
     );
     // lina is not bound: each message is answered once, telling her so.
     acks(&app.sim, "lina", 100).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.worker_looked("callbacks").await;
+    app.worker_looked("outbox").await;
     assert_eq!(app_messages_to(&app.sim, "lina").await.len(), 100);
 }
 
@@ -980,7 +981,10 @@ mod postgres_only {
         })
         .await;
         acks(&sim, "zhangwei", 1).await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        for app in &apps {
+            app.worker_looked("callbacks").await;
+            app.worker_looked("outbox").await;
+        }
         assert_eq!(messages_of(&apps[1], "c-2i").await.len(), 1);
         assert_eq!(app_messages_to(&sim, "zhangwei").await.len(), 1);
     }

@@ -1,8 +1,6 @@
 //! The periodic re-read of the orders' groups (`[groups] resync_every_secs`): what a
 //! missed `change_external_chat` callback would have told shows anyway.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -145,7 +143,7 @@ async fn a_customer_who_scanned_unseen_marks_the_order_joined_after_the_resync()
         json!({"userid": "wmDemo0002", "type": 2}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    app.worker_looked("groups.resync").await;
     let order = app.order_as(&zhangwei, "DD-R2").await;
     assert_eq!(order["group"]["customerJoinedAt"], Value::Null, "{order}");
 
@@ -208,7 +206,7 @@ async fn a_group_dismissed_unseen_shows_as_dismissed_and_is_not_read_again() {
     assert_eq!(order["group"]["chatId"], chat.as_str(), "still the order's");
 
     let reads = app.sim.calls("externalcontact/groupchat/get").await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    app.worker_looked("groups.resync").await;
     assert_eq!(
         app.sim.calls("externalcontact/groupchat/get").await,
         reads,
@@ -264,7 +262,7 @@ async fn a_group_that_keeps_failing_does_not_stop_the_others_and_is_tried_again(
     app.sim
         .set_faults(json!({ "busyChatIds": [chats[1]] }))
         .await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    app.worker_looked("groups.resync").await;
     for chat in &chats {
         sim_change(
             &app.sim,
@@ -282,7 +280,7 @@ async fn a_group_that_keeps_failing_does_not_stop_the_others_and_is_tried_again(
         (dismissed("DD-F0").await.is_some() && dismissed("DD-F2").await.is_some()).then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.worker_looked("groups.resync").await;
     assert_eq!(dismissed("DD-F1").await, None, "its reads kept failing");
 
     app.sim.set_faults(json!({})).await;

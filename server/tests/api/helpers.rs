@@ -118,6 +118,18 @@ impl Sim {
         assert!(r.status().is_success(), "{}", r.status());
     }
 
+    /// Moves the simulator's clock forward by `secs`.
+    pub async fn advance(&self, secs: u64) {
+        let r = self
+            .http
+            .post(format!("{}/sim/clock", self.url))
+            .json(&serde_json::json!({ "secs": secs }))
+            .send()
+            .await
+            .expect("advance the clock");
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+
     pub async fn revoke_tokens(&self) {
         let r = self
             .http
@@ -149,9 +161,15 @@ impl Sim {
     }
 
     pub fn client_with_secret(&self, secret: &str) -> WeComClient {
-        WeComClient::with_retry(
+        self.client_on(secret, desk_server::clock::Clock::system())
+    }
+
+    /// A client for the demo app whose credentials' lifetimes run on `clock`.
+    pub fn client_on(&self, secret: &str, clock: desk_server::clock::Clock) -> WeComClient {
+        WeComClient::build(
             &settings_toml(&self.url, secret, "sqlite::memory:").wecom,
             fast_retry(),
+            clock,
         )
         .expect("client")
     }
@@ -198,6 +216,8 @@ pub struct TestApp {
     pool: tokio::sync::OnceCell<desk_server::db::Db>,
     /// The app's clock: a test moves it forward instead of sleeping.
     pub clock: desk_server::clock::Clock,
+    /// Rounds its background workers finished: a test waits on them, not on time.
+    pub rounds: desk_server::workers::Rounds,
 }
 
 /// The temp dir a test's database (and files) live in, removed with the last user.
@@ -260,31 +280,11 @@ pub async fn spawn_instances_with(
     let db = fresh_database_url(dir.path()).await;
     let dir = std::sync::Arc::new(dir);
     let mut apps = Vec::new();
-    for _ in 0..n {
+    for i in 0..n {
         let settings =
             Settings::from_toml_only(&edit(config_text(&sim.url, SECRET, &db))).expect("settings");
-        let clock = desk_server::clock::Clock::system();
-        let app = Application::build_with(settings, fast_retry(), clock.clone())
-            .await
-            .expect("build app");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
-        if apps.is_empty() {
-            sim.set_callback_url(&format!("{address}/wecom/callback"))
-                .await;
-        }
-        apps.push(TestApp {
-            address,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            sim: sim.clone(),
-            db_url: db.clone(),
-            _dir: TestDir::Shared(dir.clone()),
-            pool: Default::default(),
-            clock,
-        });
+        // Callbacks go to the first instance.
+        apps.push(start(sim.clone(), settings, TestDir::Shared(dir.clone()), i == 0).await);
     }
     apps
 }
@@ -295,14 +295,24 @@ pub async fn spawn_app_with(sim: Sim, edit: impl FnOnce(String) -> String) -> Te
     let db = fresh_database_url(dir.path()).await;
     let settings =
         Settings::from_toml_only(&edit(config_text(&sim.url, SECRET, &db))).expect("settings");
+    start(sim, settings, TestDir::Own(dir), true).await
+}
+
+/// The one way a test starts a server: built on its own clock, served in the
+/// background, the simulator's callbacks pointed at it when `callbacks`.
+async fn start(sim: Sim, settings: Settings, dir: TestDir, callbacks: bool) -> TestApp {
+    let db_url = secrecy::ExposeSecret::expose_secret(&settings.database.url).to_string();
     let clock = desk_server::clock::Clock::system();
     let app = Application::build_with(settings, fast_retry(), clock.clone())
         .await
         .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let rounds = app.rounds();
     tokio::spawn(app.run_until_stopped());
-    sim.set_callback_url(&format!("{address}/wecom/callback"))
-        .await;
+    if callbacks {
+        sim.set_callback_url(&format!("{address}/wecom/callback"))
+            .await;
+    }
     TestApp {
         address,
         http: reqwest::Client::builder()
@@ -310,14 +320,28 @@ pub async fn spawn_app_with(sim: Sim, edit: impl FnOnce(String) -> String) -> Te
             .build()
             .expect("client"),
         sim,
-        db_url: db,
-        _dir: TestDir::Own(dir),
+        db_url,
+        _dir: dir,
         pool: Default::default(),
         clock,
+        rounds,
     }
 }
 
 impl TestApp {
+    /// Waits until background `worker` has finished two more rounds, so one round
+    /// started after this call (30 s at most).
+    pub async fn worker_looked(&self, worker: &'static str) {
+        tokio::time::timeout(Duration::from_secs(30), self.rounds.wait(worker, 2))
+            .await
+            .unwrap_or_else(|_| panic!("worker {worker} finished no two rounds in 30 s"));
+    }
+
+    /// Moves the app's and the simulator's clocks forward by `secs`.
+    pub async fn advance(&self, secs: u64) {
+        self.clock.advance(Duration::from_secs(secs));
+        self.sim.advance(secs).await;
+    }
     /// The app's database, for checks no API shows.
     /// The app's database, through one pool for the whole test (migrations are the
     /// server's: already run).

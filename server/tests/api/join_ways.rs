@@ -274,7 +274,7 @@ async fn an_empty_pool_is_a_409_and_one_alert_and_a_low_pool_is_told_once_per_cr
     .await;
     assert!(alerts[1].contains("只剩 2 个"), "{alerts:?}");
     // Still low after the third (1 free): no second alert for the same crossing.
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    app.worker_looked("outbox").await;
     assert_eq!(pool_alerts(&app.sim).await.len(), 2);
     // Topped up to 3, then down again: a second crossing, one more alert.
     register(&app, &admin, &POOL[4..]).await;
@@ -286,7 +286,7 @@ async fn an_empty_pool_is_a_409_and_one_alert_and_a_low_pool_is_told_once_per_cr
         (a.len() >= 3).then_some(a)
     })
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    app.worker_looked("outbox").await;
     assert_eq!(pool_alerts(&app.sim).await.len(), 3, "{alerts:?}");
     assert!(alerts[2].contains("只剩 2 个"), "{alerts:?}");
 }

@@ -1,5 +1,4 @@
 use std::collections::HashSet;
-use std::time::Duration;
 
 use desk_server::wecom::jssdk::sign;
 use desk_shared::Signatures;
@@ -103,7 +102,7 @@ async fn signatures_keep_working_when_tickets_are_refreshed() {
     let app = spawn_app_on(sim).await;
     let page = format!("{ORIGIN}/");
     app.post_signatures(&page).await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.advance(3).await;
     let s: Signatures = app.post_signatures(&page).await.json().await.expect("json");
     let (corp, _) = app.sim.tickets().await;
     assert_eq!(

@@ -145,7 +145,7 @@ async fn a_customer_added_after_the_copy_was_kept_is_asked_about_again() {
         .await
         .expect("follow");
     assert!(r.status().is_success(), "{}", r.status());
-    tokio::time::sleep(desk_server::sidebar::RECHECK + std::time::Duration::from_millis(100)).await;
+    app.clock.advance(desk_server::sidebar::RECHECK);
     let p = profile_ok(&app, &chenjing, WANG).await;
     assert_eq!(p.remark, "王女士");
     assert_eq!(p.followers.len(), 3);

@@ -132,10 +132,13 @@ async fn a_token_is_refreshed_before_it_expires() {
         .await
         .expect("lifetimes");
     assert!(r.status().is_success());
-    let client = sim.client();
+    let clock = desk_server::clock::Clock::system();
+    let client = sim.client_on(SECRET, clock.clone());
     client.member("zhangwei").await.expect("first");
-    // 2 s lifetime → refreshed after 1.8 s, before WeCom would answer 42001.
-    tokio::time::sleep(Duration::from_millis(1850)).await;
+    // 2 s lifetime → refreshed after 1.8 s. The client's clock moves 1.9 s, WeCom's
+    // 2 s: the old token has expired there, so a call with it would get 42001.
+    clock.advance(Duration::from_millis(1900));
+    sim.advance(2).await;
     client.member("zhangwei").await.expect("second");
     assert_eq!(sim.calls("gettoken").await, 2);
     assert_eq!(sim.calls("user/get").await, 2, "no call was rejected");

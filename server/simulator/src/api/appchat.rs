@@ -90,7 +90,7 @@ pub(super) fn send(w: &mut World, agent: i64, call: &Call) -> Answer {
         via: "appchat/send".into(),
         to: req.chatid.clone(),
         body: call.raw_json(),
-        at: desk_wecom::clock::now_secs(),
+        at: w.clock.now_secs(),
     });
     to_value(Empty {})
 }
@@ -119,7 +119,7 @@ pub(super) fn send_app_message(w: &mut World, agent: i64, call: &Call) -> Answer
             via: "message/send".into(),
             to: delivered.join("|"),
             body: call.raw_json(),
-            at: desk_wecom::clock::now_secs(),
+            at: w.clock.now_secs(),
         });
     }
     to_value(MessageReceipt {

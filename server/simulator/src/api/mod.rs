@@ -197,11 +197,11 @@ async fn cgi(
     let Some(route) = ROUTES.iter().find(|r| r.path == path) else {
         return HttpResponse::NotFound().json(json!({"errcode": 404, "errmsg": "not found"}));
     };
-    let now = Instant::now();
     let _in_flight = sim.enter_call();
-    let (latency, injected, max_concurrent) = sim.with_world(|w| {
+    let (now, latency, injected, max_concurrent) = sim.with_world(|w| {
         w.calls.record(route.path);
         (
+            w.clock.instant(),
             w.faults.latency(),
             injected_fault(w),
             w.rules.settings.max_concurrent_calls,

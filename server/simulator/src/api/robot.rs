@@ -27,7 +27,7 @@ pub(super) fn send(w: &mut World, call: &Call) -> Answer {
         via: "webhook/send".into(),
         to: key,
         body: call.raw_json(),
-        at: desk_wecom::clock::now_secs(),
+        at: w.clock.now_secs(),
     });
     to_value(Empty {})
 }
