@@ -285,11 +285,11 @@ async fn a_forged_cross_site_request_changes_nothing() {
     assert_eq!(app.sim.calls("appchat/create").await, 1);
 }
 
-/// A member asking for 600 made-up order ids (4 KB each, and 600 of a plausible
-/// length) leaves the server's memory where it was: nothing is kept per id, the
-/// business system is asked at most the member's allowance. (Before: 8.5 MB kept.)
+/// A member asking for thousands of made-up order ids (4 KB each, and plausible ones)
+/// leaves the server's memory where it was: nothing is kept per id, the business
+/// system is asked at most the member's allowance. (Before: ~3 kB kept per id.)
 #[tokio::test]
-async fn six_hundred_made_up_order_ids_leave_the_servers_memory_flat() {
+async fn thousands_of_made_up_order_ids_leave_the_servers_memory_flat() {
     let sim = spawn_simulator().await;
     let erp = format!("{}/sim/erp/orders/{{id}}", sim.url);
     let served = ServeProcess::start(&sim, move |c| {
@@ -333,15 +333,18 @@ async fn six_hundred_made_up_order_ids_leave_the_servers_memory_flat() {
         ask(long(round)).await;
         ask(nope(round)).await;
     }
+    // 4,200 more: the old code would keep ~12 MB for them. The bound leaves room
+    // for what a loaded machine adds (more threads woken, more allocator arenas:
+    // 3.3 MB measured once under a parallel build), not for anything kept per id.
     let before = resident_kb(served.pid);
-    for round in 2..5 {
+    for round in 2..8 {
         ask(long(round)).await;
     }
     ask(nope(2)).await;
     let after = resident_kb(served.pid);
-    eprintln!("resident memory: {before} kB before, {after} kB after 2,400 made-up ids");
+    eprintln!("resident memory: {before} kB before, {after} kB after 4,200 made-up ids");
     assert!(
-        after < before + 2 * 1024,
+        after < before + 5 * 1024,
         "resident memory grew from {before} kB to {after} kB"
     );
 }
