@@ -17,6 +17,7 @@ pub mod edge;
 pub mod error;
 pub mod groups;
 pub mod h5;
+pub mod handover;
 pub mod health;
 pub mod html;
 pub mod ids;

@@ -51,6 +51,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         crate::bridge::Api::openapi(),
         crate::joinway::Api::openapi(),
         crate::staffchat::Api::openapi(),
+        crate::handover::Api::openapi(),
         crate::callback::Api::openapi(),
     ] {
         doc.merge(part);

@@ -52,6 +52,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     bridge::configure(cfg);
     crate::joinway::configure(cfg);
     crate::staffchat::configure(cfg);
+    crate::handover::configure(cfg);
     callback::configure(cfg);
     crate::openapi::configure(cfg);
 }
@@ -158,11 +159,16 @@ impl Application {
             wecom: wecom.clone(),
             outbox: outbox.clone(),
         });
+        let handovers = web::Data::new(crate::handover::Handovers::new(
+            orders.clone(),
+            settings.handover.clone(),
+        ));
         let processor = Arc::new(Processor::new(
             db.clone(),
             orders.clone(),
             cards.clone(),
             bridge.clone(),
+            handovers.clone(),
             &settings.outbox,
             settings.callback.max_clock_skew_secs,
         ));
@@ -243,6 +249,26 @@ impl Application {
             });
         }
 
+        let job = handovers.clone();
+        workers.on_wake(
+            "handovers",
+            Duration::from_secs(5),
+            handovers.wake.clone(),
+            move || {
+                let job = job.clone();
+                async move { crate::handover::job::round(&job).await }
+            },
+        );
+        let reader = handovers.clone();
+        let read_every = Duration::from_secs(settings.handover.leavers_read_secs.max(60));
+        // Read once at start (the permit rings the first round), then every period.
+        let read_now = Arc::new(tokio::sync::Notify::new());
+        read_now.notify_one();
+        workers.on_wake("handover.leavers", read_every, read_now, move || {
+            let reader = reader.clone();
+            async move { crate::handover::leavers::round(&reader).await }
+        });
+
         let http_workers = settings.server.workers.unwrap_or_else(default_workers);
         let static_dir = PathBuf::from(&settings.server.static_dir);
         let bridge_script = settings.server.bridge_script.clone();
@@ -264,6 +290,7 @@ impl Application {
                 .app_data(auth.clone())
                 .app_data(signatures.clone())
                 .app_data(orders.clone())
+                .app_data(handovers.clone())
                 .app_data(cards.clone())
                 .app_data(callback.clone())
                 .app_data(bridge.clone())

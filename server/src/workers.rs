@@ -32,7 +32,10 @@ impl Default for Workers {
 /// How many rounds each worker has finished: what a test waits on to know a worker
 /// has looked at a change (instead of sleeping for a while and hoping it has).
 #[derive(Clone, Default)]
-pub struct Rounds(Arc<parking_lot::Mutex<HashMap<&'static str, Arc<watch::Sender<u64>>>>>);
+pub struct Rounds(Arc<parking_lot::Mutex<RoundCounters>>);
+
+/// Each worker's count of finished rounds, watched.
+type RoundCounters = HashMap<&'static str, Arc<watch::Sender<u64>>>;
 
 impl Rounds {
     fn counter(&self, worker: &'static str) -> Arc<watch::Sender<u64>> {

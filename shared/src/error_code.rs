@@ -114,6 +114,12 @@ pub enum ErrorCode {
     /// The `Idempotency-Key` was used before for a different notification.
     IdempotencyKeyReused,
 
+    // ---- handover -----------------------------------------------------------------
+    /// A handover from this member is still under way (items pending or scheduled).
+    HandoverRunning,
+    /// The member left the company: their sessions ended and they cannot log in.
+    MemberLeft,
+
     // ---- WeCom callbacks ----------------------------------------------------------
     /// `callback.token` / `callback.encoding_aes_key` are not configured.
     CallbackNotConfigured,
@@ -145,7 +151,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, `Unknown` last.
-    pub const ALL: [ErrorCode; 54] = [
+    pub const ALL: [ErrorCode; 56] = [
         Self::BadRequest,
         Self::BadJson,
         Self::BadContentType,
@@ -190,6 +196,8 @@ impl ErrorCode {
         Self::MemberAlreadyBound,
         Self::NotFailed,
         Self::IdempotencyKeyReused,
+        Self::HandoverRunning,
+        Self::MemberLeft,
         Self::CallbackNotConfigured,
         Self::StaleTimestamp,
         Self::BadSignature,
@@ -249,6 +257,8 @@ impl ErrorCode {
             Self::MemberAlreadyBound => "member_already_bound",
             Self::NotFailed => "not_failed",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::HandoverRunning => "handover_running",
+            Self::MemberLeft => "member_left",
             Self::CallbackNotConfigured => "callback_not_configured",
             Self::StaleTimestamp => "stale_timestamp",
             Self::BadSignature => "bad_signature",

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod admin;
 mod error_code;
+pub mod handover;
 pub mod integration;
 mod phone;
 mod text;
@@ -159,6 +160,21 @@ pub struct Order {
     /// business system could not be asked); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// Who had the order before a handover gave it to its designer or project
+    /// manager; absent when nobody handed it over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reassigned_from: Option<Reassigned>,
+}
+
+/// Who an order's roles were before a handover (`Order.reassignedFrom`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Reassigned {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub designer: Option<Person>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_manager: Option<Person>,
 }
 
 /// An order's internal staff group (`POST /api/orders/{id}/appchat`).

@@ -213,6 +213,7 @@ mod tests {
             group: None,
             status: "open".into(),
             staff_chat: None,
+            reassigned_from: None,
             join_way: None,
             notice: None,
         }

@@ -79,11 +79,13 @@ async fn advance_clock(sim: web::Data<Simulator>, a: web::Json<Advance>) -> Http
         return HttpResponse::BadRequest()
             .json(json!({"errcode": 40058, "errmsg": "secs: at most a year at once"}));
     }
-    let now = sim.with_world(|w| {
+    let (now, events) = sim.with_world(|w| {
         w.clock.advance(Duration::from_secs(a.secs));
-        w.clock.now_secs()
+        (w.clock.now_secs(), crate::handover::settle(w))
     });
-    HttpResponse::Ok().json(json!({ "now": now }))
+    // Handovers whose 24 h are now up complete, with their callbacks.
+    let callbacks = crate::callbacks::raise(sim, events).await;
+    HttpResponse::Ok().json(json!({ "now": now, "callbacks": callbacks }))
 }
 
 /// Sets the lifetimes of credentials issued from now on.

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod erp;
 pub mod faults;
 pub mod fixture;
+pub mod handover;
 pub mod messages;
 pub mod pages;
 pub mod rules;

@@ -48,6 +48,10 @@ pub struct World {
     pub rules: super::rules::Rules,
     /// The simulator's time: the wall clock, moved forward by `POST /sim/clock`.
     pub clock: desk_wecom::clock::Clock,
+    /// Members who left, and the handovers of their customers and groups.
+    pub handovers: super::handover::Handovers,
+    /// Callbacks a change under the lock raised, sent once the lock is let go.
+    pub raised: Vec<super::callbacks::Event>,
 }
 
 impl World {
@@ -81,6 +85,8 @@ impl World {
             calls: CallCounts::default(),
             faults: Faults::default(),
             clock: desk_wecom::clock::Clock::system(),
+            handovers: Default::default(),
+            raised: Vec::new(),
             rules: super::rules::Rules::new(rules),
         }
     }
@@ -202,6 +208,12 @@ impl Directory {
         self.customers
             .iter_mut()
             .find(|c| c.external_userid == external_userid)
+    }
+
+    /// Takes `userid` out of the address book (they left); who they were.
+    pub fn remove_member(&mut self, userid: &str) -> Option<Member> {
+        let i = self.members.iter().position(|m| m.userid == userid)?;
+        Some(self.members.remove(i))
     }
 
     /// A customer someone added in the client; false (and not added) when the id is

@@ -34,6 +34,8 @@ pub enum LoginError {
     NotCorpMember,
     #[error("user/get failed for {userid}: {source}")]
     MemberLookup { userid: String, source: WeComError },
+    #[error("{0} left the company")]
+    Left(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -52,6 +54,7 @@ impl LoginError {
             LoginError::NoCode => "没有拿到登录凭证",
             LoginError::CodeUsed => "登录凭证已失效",
             LoginError::NotCorpMember => "不是本企业成员",
+            LoginError::Left(_) => "你已离职",
             LoginError::MemberLookup { .. } => "读取成员信息失败",
             LoginError::CodeExchange(_) | LoginError::Unexpected(_) => "登录失败",
         }
@@ -70,6 +73,7 @@ impl LoginError {
             LoginError::CodeExchange(e) | LoginError::MemberLookup { source: e, .. } => {
                 e.member_message()
             }
+            LoginError::Left(_) => "企业已记录你离职，不能再登录 WeCom Desk；你的客户、群和订单已交给同事。如有误，请联系管理员。".into(),
             LoginError::Unexpected(_) => INTERNAL_MESSAGE.into(),
         }
     }
@@ -254,7 +258,15 @@ pub(super) async fn callback(
     let Some(userid) = who.userid else {
         return LoginError::NotCorpMember.page(&next);
     };
+    match store::has_left(&state.db, &userid).await {
+        Ok(false) => {}
+        Ok(true) => return LoginError::Left(userid).page("/"),
+        Err(e) => {
+            return LoginError::from(anyhow::Error::new(e).context("reading who left")).page("/")
+        }
+    }
     let member = match state.wecom.member(&userid).await {
+        Ok(m) if m.status == 5 => return LoginError::Left(userid).page("/"),
         Ok(m) => m,
         Err(source) => return LoginError::MemberLookup { userid, source }.page(&next),
     };

@@ -30,6 +30,11 @@ const STATE_SECS: i64 = 600;
 /// Characters of the random OAuth `state`.
 const STATE_LEN: usize = 32;
 
+/// Ends every session of `userid` (a member who left): how many there were.
+pub async fn end_sessions_of(db: &crate::db::Db, userid: &str) -> Result<u64, sqlx::Error> {
+    store::delete_of(db, userid).await
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").get(login))
         .service(web::resource("/auth/callback").get(callback))

@@ -116,3 +116,22 @@ pub async fn delete(db: &Db, token: &str) -> Result<(), sqlx::Error> {
         .await
         .map(drop)
 }
+
+/// Ends every session of `user_id` (a member who left); how many there were.
+pub async fn delete_of(db: &Db, user_id: &str) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE userid = $1")
+        .bind(user_id)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+/// Whether `user_id` left the company (handover's `leavers`, read here: a member who
+/// left never gets a session).
+pub async fn has_left(db: &Db, user_id: &str) -> Result<bool, sqlx::Error> {
+    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM leavers WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(db)
+        .await?;
+    Ok(n.0 > 0)
+}

@@ -116,6 +116,12 @@ pub(crate) struct Plain {
     tag_id: String,
     #[serde(rename = "TagType")]
     tag_type: String,
+    /// `transfer_fail`: `customer_refused` or `customer_limit_exceed`.
+    #[serde(rename = "FailReason")]
+    fail_reason: String,
+    /// `update_user`: the member's status (5: left the company).
+    #[serde(rename = "Status")]
+    status: String,
 }
 
 /// `<MemChangeList><Item>userid</Item>…</MemChangeList>` of a group change.

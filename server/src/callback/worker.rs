@@ -17,6 +17,7 @@ use crate::bridge::{self, BridgeState};
 use crate::clock::now_millis;
 use crate::db::Db;
 use crate::groups::{self, ChatChange};
+use crate::handover;
 use crate::orders::OrdersState;
 use crate::sidebar::{self, CustomerCards};
 
@@ -35,6 +36,7 @@ pub struct Processor {
     orders: web::Data<OrdersState>,
     cards: web::Data<CustomerCards>,
     bridge: web::Data<BridgeState>,
+    handovers: web::Data<crate::handover::Handovers>,
     worker: String,
     wake: Arc<Notify>,
     /// First pause after a failure (doubled each try) and the longest.
@@ -51,6 +53,7 @@ impl Processor {
         orders: web::Data<OrdersState>,
         cards: web::Data<CustomerCards>,
         bridge: web::Data<BridgeState>,
+        handovers: web::Data<crate::handover::Handovers>,
         settings: &crate::config::OutboxSettings,
         max_clock_skew_secs: i64,
     ) -> Self {
@@ -59,6 +62,7 @@ impl Processor {
             orders,
             cards,
             bridge,
+            handovers,
             worker: format!("callbacks-{:016x}", rand::thread_rng().gen::<u64>()),
             wake: Arc::new(Notify::new()),
             retry_base_ms: settings.retry_base_ms.max(1),
@@ -169,6 +173,34 @@ impl Processor {
                     .unwrap_or_else(|_| crate::clock::now_secs());
                 bridge::route_reply(&self.bridge, &p.from, &p.content, &row.dedup_key, written)
                     .await?;
+            }
+            // A customer's handover to `UserID` (the takeover member) failed.
+            ("event", "change_external_contact")
+                if p.change_type == "transfer_fail" && !p.external_user_id.is_empty() =>
+            {
+                let why = desk_wecom::handover::transfer_fail_reason(&p.fail_reason);
+                handover::job::transfer_failed(
+                    &self.handovers,
+                    &p.user_id,
+                    &p.external_user_id,
+                    &why,
+                )
+                .await
+                .map_err(|e| failure(false, &e))?;
+            }
+            // A member left: `delete_user`, or `update_user` with status 5 (退出企业).
+            ("event", "change_contact")
+                if !p.user_id.is_empty()
+                    && (p.change_type == "delete_user"
+                        || (p.change_type == "update_user" && p.status == "5")) =>
+            {
+                let at = p
+                    .create_time
+                    .parse()
+                    .unwrap_or_else(|_| crate::clock::now_secs());
+                handover::leavers::member_left(&self.handovers, &p.user_id, at)
+                    .await
+                    .map_err(|e| failure(false, &e))?;
             }
             ("event", "change_external_contact")
                 if !p.user_id.is_empty() && !p.external_user_id.is_empty() =>

@@ -40,6 +40,12 @@ impl MemberDirectory {
         })
     }
 
+    /// The name last read for `userid`, however old (a member who left can no longer
+    /// be asked).
+    pub fn known_name(&self, userid: &str) -> Option<String> {
+        self.names.read().get(userid).map(|(name, _)| name.clone())
+    }
+
     /// The member's name for display; the user id when WeCom cannot say.
     pub async fn person(&self, wecom: &WeComClient, userid: &str) -> Person {
         let unnamed = || Person {

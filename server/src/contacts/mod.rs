@@ -73,6 +73,12 @@ impl CustomerMirror {
         }
     }
 
+    /// Makes `userid`'s mirror out of date (customers were handed to them): the next
+    /// look refreshes it.
+    pub async fn mark_stale(&self, db: &Db, userid: &str) -> Result<(), sqlx::Error> {
+        store::mark_stale(db, userid).await
+    }
+
     /// The mirror of `userid`, refreshed first when older than the configured age, or
     /// when `force` and the last refresh is older than the forced-refresh interval (a
     /// whole refetch costs one WeCom call per 100 customers). Concurrent callers for

@@ -280,3 +280,12 @@ pub async fn remove_one(db: &Db, owner: &str, external_userid: &str) -> Result<(
     }
     tx.commit().await
 }
+
+/// Makes `userid`'s mirror out of date, so its next use reads it again from WeCom.
+pub async fn mark_stale(db: &Db, userid: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE customer_syncs SET synced_at = 0 WHERE owner_userid = $1")
+        .bind(userid)
+        .execute(db)
+        .await
+        .map(drop)
+}

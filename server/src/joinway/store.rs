@@ -213,3 +213,17 @@ pub async fn set_level(tx: &mut Tx<'_>, level: &str, now: i64) -> Result<bool, s
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A pool group has its new owner.
+pub async fn pool_owner(
+    tx: &mut crate::db::Tx<'_>,
+    chat_id: &str,
+    owner: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE pool_groups SET owner = $2 WHERE chat_id = $1")
+        .bind(chat_id)
+        .bind(owner)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}

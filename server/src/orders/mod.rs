@@ -102,11 +102,25 @@ pub async fn upsert(
 
 /// The order as members see it, with the names of its designer and project manager.
 pub(crate) async fn to_dto(state: &OrdersState, row: OrderRow) -> Order {
-    let (designer, project_manager) = futures::join!(
+    let person = |userid: Option<String>| async move {
+        match userid {
+            Some(u) => Some(state.directory.person(&state.wecom, &u).await),
+            None => None,
+        }
+    };
+    let (designer, project_manager, designer_from, pm_from) = futures::join!(
         state.directory.person(&state.wecom, &row.designer_userid),
-        state.directory.person(&state.wecom, &row.pm_userid)
+        state.directory.person(&state.wecom, &row.pm_userid),
+        person(row.designer_from.clone()),
+        person(row.pm_from.clone()),
     );
+    let reassigned_from =
+        (designer_from.is_some() || pm_from.is_some()).then_some(desk_shared::Reassigned {
+            designer: designer_from,
+            project_manager: pm_from,
+        });
     Order {
+        reassigned_from,
         group: row.group(),
         staff_chat: row.staff_chat(),
         join_way: row.join_way(),

@@ -28,6 +28,9 @@ pub struct OrderRow {
     pub join_qr_code: Option<String>,
     /// When it was pulled from the business system; `None` for a pushed order.
     pub pulled_at: Option<i64>,
+    /// Who the designer and project manager were before a handover moved the order.
+    pub designer_from: Option<String>,
+    pub pm_from: Option<String>,
 }
 
 impl OrderRow {
@@ -67,7 +70,8 @@ impl OrderRow {
 const SELECT: &str = "SELECT o.id, o.title, o.designer_userid, o.pm_userid, o.customer_name,
         o.customer_phone, g.chat_id, g.group_name, g.created_by, g.created_at, g.via,
         g.customer_joined_at, g.dismissed_at, o.pulled_at, o.status, s.chat_id AS staff_chat_id,
-        s.name AS staff_chat_name, j.config_id AS join_config_id, j.qr_code AS join_qr_code
+        s.name AS staff_chat_name, j.config_id AS join_config_id, j.qr_code AS join_qr_code,
+        o.designer_from, o.pm_from
     FROM orders o LEFT JOIN order_groups g ON g.order_id = o.id
       LEFT JOIN order_staff_chats s ON s.order_id = o.id
       LEFT JOIN join_ways j ON j.order_id = o.id AND j.deleted_at IS NULL";
@@ -272,4 +276,45 @@ pub async fn designers(db: &Db) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT DISTINCT designer_userid FROM orders ORDER BY designer_userid")
         .fetch_all(db)
         .await
+}
+
+/// Gives `to` the role `from` has on open order `order` (designer, PM or both),
+/// keeping who it was. The roles that changed.
+pub async fn reassign_order(
+    tx: &mut crate::db::Tx<'_>,
+    order: &str,
+    from: &str,
+    to: &str,
+    now: i64,
+) -> Result<Vec<&'static str>, sqlx::Error> {
+    let mut changed = Vec::new();
+    for (role, column, kept) in [
+        ("designer", "designer_userid", "designer_from"),
+        ("projectManager", "pm_userid", "pm_from"),
+    ] {
+        let n = sqlx::query(&format!(
+            "UPDATE orders SET {column} = $3, {kept} = $2, updated_at = $4
+             WHERE id = $1 AND {column} = $2 AND status = 'open'"
+        ))
+        .bind(order)
+        .bind(from)
+        .bind(to)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if n == 1 {
+            changed.push(role);
+        }
+    }
+    Ok(changed)
+}
+
+/// Whether the order was pulled from the business system (not pushed).
+pub async fn is_pulled(tx: &mut crate::db::Tx<'_>, order: &str) -> Result<bool, sqlx::Error> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT pulled_at FROM orders WHERE id = $1")
+        .bind(order)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.is_some_and(|r| r.0.is_some()))
 }

@@ -341,7 +341,7 @@ impl WeComClient {
         self.with_token(Method::GET, path, query, None).await
     }
 
-    async fn post<T: DeserializeOwned>(
+    pub(super) async fn post<T: DeserializeOwned>(
         &self,
         path: &str,
         body: &impl Serialize,

@@ -4,10 +4,12 @@
 
 pub mod cache;
 pub mod client;
+pub mod handover;
 pub mod store;
 mod transport;
 
 // WeCom's protocol is its own crate (server/wecom), shared with the simulator.
+pub use desk_wecom::handover::{HandoverKind, Outcome, Takeover};
 pub use desk_wecom::{crypto, errors, explain, jssdk, types};
 
 use actix_web::http::StatusCode;

@@ -2,58 +2,17 @@
 //! staff replies from the callback pipeline into conversations, events to the
 //! business system, and the customer mirror kept by callbacks.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use futures::future::join_all;
 use hmac::{Hmac, Mac};
-use parking_lot::Mutex;
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::Sha256;
 
 use crate::helpers::*;
 
-const EVENTS_SECRET: &str = "test-events-secret";
 const ROBOT_KEY: &str = "demo-robot-key-0001";
-
-/// What an events receiver was sent: (X-Desk-Signature, body), in order.
-type Received = Arc<Mutex<Vec<(String, String)>>>;
-
-/// The business system's events endpoint on port 0: answers 500 to the first
-/// `fail_first` posts, then 204.
-async fn events_receiver(fail_first: usize) -> (String, Received) {
-    let got: Received = Arc::default();
-    let seen = got.clone();
-    let server = HttpServer::new(move || {
-        let seen = seen.clone();
-        App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-            let seen = seen.clone();
-            async move {
-                let sig = req
-                    .headers()
-                    .get("x-desk-signature")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_string();
-                let mut seen = seen.lock();
-                seen.push((sig, String::from_utf8_lossy(&body).into_owned()));
-                if seen.len() <= fail_first {
-                    HttpResponse::InternalServerError().finish()
-                } else {
-                    HttpResponse::NoContent().finish()
-                }
-            }
-        }))
-    })
-    .workers(1)
-    .bind("127.0.0.1:0")
-    .expect("bind receiver");
-    let url = format!("http://{}/events", server.addrs()[0]);
-    tokio::spawn(server.run());
-    (url, got)
-}
 
 /// The config for the bridge: the demo robot (named `store`), fast retries, and the
 /// events endpoint if given; `extra` TOML appended.

@@ -874,3 +874,55 @@ pub fn resident_kb(pid: u32) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmRSS")
 }
+
+/// The secret test servers sign events with.
+pub const EVENTS_SECRET: &str = "test-events-secret";
+
+/// What an events receiver was sent: (X-Desk-Signature, body), in order.
+pub type Received = std::sync::Arc<parking_lot::Mutex<Vec<(String, String)>>>;
+
+/// The business system's events endpoint on port 0: answers 500 to the first
+/// `fail_first` posts, then 204.
+pub async fn events_receiver(fail_first: usize) -> (String, Received) {
+    let got: Received = Default::default();
+    let seen = got.clone();
+    let server = actix_web::HttpServer::new(move || {
+        let seen = seen.clone();
+        actix_web::App::new().default_service(actix_web::web::to(
+            move |req: actix_web::HttpRequest, body: actix_web::web::Bytes| {
+                let seen = seen.clone();
+                async move {
+                    let sig = req
+                        .headers()
+                        .get("x-desk-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    let mut seen = seen.lock();
+                    seen.push((sig, String::from_utf8_lossy(&body).into_owned()));
+                    if seen.len() <= fail_first {
+                        actix_web::HttpResponse::InternalServerError().finish()
+                    } else {
+                        actix_web::HttpResponse::NoContent().finish()
+                    }
+                }
+            },
+        ))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("bind receiver");
+    let url = format!("http://{}/events", server.addrs()[0]);
+    tokio::spawn(server.run());
+    (url, got)
+}
+
+/// The events a receiver got of `kind`: their `data`.
+pub fn events_of(got: &Received, kind: &str) -> Vec<Value> {
+    got.lock()
+        .iter()
+        .filter_map(|(_, body)| serde_json::from_str::<Value>(body).ok())
+        .filter(|e| e["type"] == kind)
+        .map(|e| e["data"].clone())
+        .collect()
+}

@@ -11,6 +11,7 @@ mod fidelity;
 mod fixtures;
 mod group_sync;
 mod h5;
+mod handover;
 mod hardening;
 mod helpers;
 mod instances;

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod crypto;
 pub mod errors;
 pub mod explain;
+pub mod handover;
 pub mod jssdk;
 pub mod types;
 

@@ -4,9 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 mod groups;
+mod handover;
 mod messages;
 
 pub use groups::*;
+pub use handover::*;
 pub use messages::*;
 
 /// `errcode` / `errmsg`, present on every answer.

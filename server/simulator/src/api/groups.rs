@@ -7,21 +7,37 @@ use desk_wecom::types::{
     GroupChatRef, JoinWay, JoinWayDetail, JoinWaySettings, JoinWayUpdate,
 };
 
-/// `externalcontact/groupchat/list`: chat ids, optionally of given owners, paged.
+/// `externalcontact/groupchat/list`: chat ids, optionally of given owners and with a
+/// given handover status (`status_filter`, D-92120), paged.
 pub(super) fn list(w: &mut World, _agent: i64, call: &Call) -> Answer {
     let req: GroupChatListQuery = call.json()?;
     if !(1..=1000).contains(&req.limit) {
         return fail(40058, "limit must be 1..1000");
     }
+    if !(0..=3).contains(&req.status_filter) {
+        return fail(40058, "status_filter must be 0..3");
+    }
     let owners = req.owner_filter.map(|o| o.userid_list).unwrap_or_default();
+    // 0 the owner is here, 1 the owner left and the group waits, 3 taken over (the
+    // simulator moves groups at once: never 2, in progress).
+    let status = |g: &desk_wecom::types::GroupChat| {
+        if w.handovers.inherited_groups.contains(&g.chat_id) {
+            3
+        } else if w.handovers.has_left(&g.owner) {
+            1
+        } else {
+            0
+        }
+    };
     let all: Vec<GroupChatRef> = w
         .groups
         .all()
         .filter(|g| owners.is_empty() || owners.contains(&g.owner))
         .map(|g| GroupChatRef {
             chat_id: g.chat_id.clone(),
-            status: 0,
+            status: status(g),
         })
+        .filter(|g| req.status_filter == 0 || g.status == req.status_filter)
         .collect();
     let offset = offset_of(&req.cursor)?;
     let end = (offset + req.limit as usize).min(all.len());

@@ -8,6 +8,7 @@ mod appchat;
 mod credentials;
 mod customers;
 mod groups;
+mod handover;
 mod members;
 mod robot;
 
@@ -175,6 +176,34 @@ const ROUTES: &[Route] = &[
     post("appchat/send", App(appchat::send)),
     post("message/send", App(appchat::send_app_message)),
     post("webhook/send", Open(robot::send)),
+    post(
+        "externalcontact/get_unassigned_list",
+        App(handover::unassigned),
+    ),
+    post(
+        "externalcontact/resigned/transfer_customer",
+        App(handover::transfer_resigned),
+    ),
+    post(
+        "externalcontact/resigned/transfer_result",
+        App(handover::transfer_result),
+    ),
+    post(
+        "externalcontact/transfer_customer",
+        App(handover::transfer_onjob),
+    ),
+    post(
+        "externalcontact/transfer_result",
+        App(handover::transfer_result),
+    ),
+    post(
+        "externalcontact/groupchat/transfer",
+        App(handover::groups_resigned),
+    ),
+    post(
+        "externalcontact/groupchat/onjob_transfer",
+        App(handover::groups_onjob),
+    ),
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -231,21 +260,39 @@ async fn cgi(
         now,
         base: &base,
     };
-    let answer = sim.with_world(|w| match route.handler {
+    // Handovers whose 24 h passed complete first, as WeCom would have done by now.
+    let (answer, events) = sim.with_world(|w| {
+        let mut events = crate::handover::settle(w);
+        let answer = dispatch(w, route, &call, from, now);
+        events.append(&mut w.raised);
+        (answer, events)
+    });
+    crate::callbacks::raise_in_background(sim.clone(), events);
+    respond(answer)
+}
+
+/// Runs `route`'s handler on the world: the token or the frequency checked first.
+fn dispatch(
+    w: &mut World,
+    route: &Route,
+    call: &Call,
+    from: Option<std::net::IpAddr>,
+    now: Instant,
+) -> Answer {
+    match route.handler {
         Open(handler) => match w.rules.check_frequency(route.path, now) {
             Some(refusal) => Err(Fail(refusal.0, refusal.1)),
-            None => handler(w, &call),
+            None => handler(w, call),
         },
-        App(handler) => app_of(w, &call)
+        App(handler) => app_of(w, call)
             .and_then(
                 |agent| match w.rules.check_call(route.path, agent, from, now) {
                     Some(refusal) => Err(Fail(refusal.0, refusal.1)),
                     None => Ok(agent),
                 },
             )
-            .and_then(|agent| handler(w, agent, &call)),
-    });
-    respond(answer)
+            .and_then(|agent| handler(w, agent, call)),
+    }
 }
 
 /// 60011 for a member outside the app's visible range (`[rules] outside_app_range`).

@@ -17,6 +17,16 @@ pub enum Event {
     Contact(ContactEvent),
     /// `Event` change_external_chat.
     Chat(ChatEvent),
+    /// `Event` change_external_contact `ChangeType` transfer_fail: a customer's
+    /// handover to `userid` (the takeover member) failed, `customer_refused` or
+    /// `customer_limit_exceed` (D-92130).
+    TransferFail {
+        userid: String,
+        external_userid: String,
+        fail_reason: &'static str,
+    },
+    /// `Event` change_contact `ChangeType` delete_user: a member left (D-90970).
+    MemberLeft { userid: String },
 }
 
 /// A change in who follows a customer.
@@ -102,14 +112,16 @@ pub enum Kind {
     Text,
     ChangeExternalContact,
     ChangeExternalChat,
+    ChangeContact,
 }
 
 impl Event {
     pub fn kind(&self) -> Kind {
         match self {
             Self::Text { .. } => Kind::Text,
-            Self::Contact(_) => Kind::ChangeExternalContact,
+            Self::Contact(_) | Self::TransferFail { .. } => Kind::ChangeExternalContact,
             Self::Chat(_) => Kind::ChangeExternalChat,
+            Self::MemberLeft { .. } => Kind::ChangeContact,
         }
     }
 
@@ -119,6 +131,8 @@ impl Event {
             Self::Text { .. } => None,
             Self::Contact(c) => Some(c.change.as_str()),
             Self::Chat(c) => Some(c.change.change_type()),
+            Self::TransferFail { .. } => Some("transfer_fail"),
+            Self::MemberLeft { .. } => Some("delete_user"),
         }
     }
 
@@ -159,6 +173,22 @@ impl Event {
                 if let Some(code) = &c.welcome_code {
                     x.text("WelcomeCode", code);
                 }
+            }
+            Self::TransferFail {
+                userid,
+                external_userid,
+                fail_reason,
+            } => {
+                x.event_head(create_time, "change_external_contact");
+                x.text("ChangeType", "transfer_fail");
+                x.text("FailReason", fail_reason);
+                x.text("UserID", userid);
+                x.text("ExternalUserID", external_userid);
+            }
+            Self::MemberLeft { userid } => {
+                x.event_head(create_time, "change_contact");
+                x.text("ChangeType", "delete_user");
+                x.text("UserID", userid);
             }
             Self::Chat(c) => {
                 x.event_head(create_time, "change_external_chat");

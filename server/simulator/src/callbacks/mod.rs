@@ -135,9 +135,12 @@ fn job_of(w: &World, event: &Event) -> Option<delivery::Job> {
     let target = w.corp.callback().filter(|c| !c.url.is_empty())?;
     let agent_id = match event {
         Event::Text { agent_id, .. } => *agent_id,
-        // Customer events go to the app set up for customer contact: the corp's
-        // (first) app here.
-        Event::Contact(_) | Event::Chat(_) => w.corp.first_agent().unwrap_or_default(),
+        // Customer and address-book events go to the app set up for customer
+        // contact: the corp's (first) app here.
+        Event::Contact(_)
+        | Event::Chat(_)
+        | Event::TransferFail { .. }
+        | Event::MemberLeft { .. } => w.corp.first_agent().unwrap_or_default(),
     };
     Some(delivery::Job {
         url: target.url.clone(),

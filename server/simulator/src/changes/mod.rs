@@ -6,6 +6,7 @@
 
 mod customers;
 mod groups;
+mod members;
 mod messages;
 
 use actix_web::http::StatusCode;
@@ -39,6 +40,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/sim/groups/{chat_id}/members/{userid}").delete(groups::remove_member))
     .service(web::resource("/sim/groups/{chat_id}/dismiss").post(groups::dismiss))
+    .service(
+        web::resource("/sim/members/{id}/leave")
+            .app_data(json())
+            .post(members::leave),
+    )
+    .service(
+        web::resource("/sim/handover")
+            .app_data(json())
+            .get(members::state)
+            .put(members::set),
+    )
     .service(
         web::resource("/sim/join-ways/{config_id}/scan")
             .app_data(json())
