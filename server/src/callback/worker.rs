@@ -179,7 +179,7 @@ impl Processor {
                 if p.change_type == "transfer_fail" && !p.external_user_id.is_empty() =>
             {
                 let why = desk_wecom::handover::transfer_fail_reason(&p.fail_reason);
-                handover::job::transfer_failed(
+                handover::results::transfer_failed(
                     &self.handovers,
                     &p.user_id,
                     &p.external_user_id,

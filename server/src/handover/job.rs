@@ -10,11 +10,11 @@
 
 use std::time::Duration;
 
-use desk_wecom::handover::{Outcome, Takeover};
+use desk_wecom::handover::Outcome;
 use serde_json::json;
 
 use super::store::{self, HandoverRow, ItemRow};
-use super::{HandoverError, Handovers};
+use super::{results, HandoverError, Handovers};
 use crate::lease::Lease;
 use crate::outbox::events::event_id;
 use crate::wecom::handover::TRANSFER_BATCH;
@@ -55,23 +55,23 @@ pub async fn round(h: &Handovers) {
 async fn step(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError> {
     let db = &h.orders.db;
     store::release_scheduled(db, &row.id, h.now()).await?;
-    resume(h, row).await?;
+    results::resume(h, row).await?;
     orders(h, row).await?;
     customers(h, row).await?;
     groups(h, row).await?;
     let due = h.now() - row.polled_at >= h.settings.result_poll_secs as i64;
     if due {
-        poll(h, row).await?;
+        results::poll(h, row).await?;
     }
     finish_if_done(h, row).await
 }
 
-fn kind_of(row: &HandoverRow) -> HandoverKind {
+pub(super) fn kind_of(row: &HandoverRow) -> HandoverKind {
     HandoverKind::parse(&row.kind).unwrap_or(HandoverKind::Resigned)
 }
 
 /// Sets an item's state outside a batch.
-async fn set(
+pub(super) async fn set(
     h: &Handovers,
     row: &HandoverRow,
     kind: &str,
@@ -85,74 +85,6 @@ async fn set(
         store::set_state(&mut tx, &row.id, kind, item, from, state, reason, h.now()).await?;
     tx.commit().await?;
     Ok(changed)
-}
-
-/// Batches a dead process left `sending`: what WeCom has seen is settled from what it
-/// says, the rest goes back to `pending`.
-async fn resume(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError> {
-    let db = &h.orders.db;
-    let customers = store::items_in(db, &row.id, "customer", "sending", i64::MAX).await?;
-    if !customers.is_empty() {
-        let seen = h
-            .orders
-            .wecom
-            .transfer_results(kind_of(row), &row.from_user, &row.to_user)
-            .await?;
-        for item in customers {
-            let state = seen.iter().find(|s| s.external_userid == item.item_id);
-            match state {
-                Some(s) => {
-                    settle_customer(h, row, &item.item_id, "sending", &s.takeover).await?;
-                }
-                None => {
-                    set(
-                        h,
-                        row,
-                        "customer",
-                        &item.item_id,
-                        Some("sending"),
-                        "pending",
-                        None,
-                    )
-                    .await?;
-                }
-            }
-        }
-    }
-    for item in store::items_in(db, &row.id, "group", "sending", i64::MAX).await? {
-        let moved = match h.orders.wecom.group_chat(&item.item_id).await {
-            Ok(chat) => chat.owner == row.to_user,
-            Err(e) if e.kind() == WeComErrorKind::NoSuchChat => {
-                set(
-                    h,
-                    row,
-                    "group",
-                    &item.item_id,
-                    Some("sending"),
-                    "failed",
-                    Some("群已解散"),
-                )
-                .await?;
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let (state, reason) = match moved {
-            true => ("done", None),
-            false => ("pending", None),
-        };
-        set(
-            h,
-            row,
-            "group",
-            &item.item_id,
-            Some("sending"),
-            state,
-            reason,
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 /// Every pending order gets the successor in the roles the member had, with an
@@ -412,100 +344,6 @@ async fn groups(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError> {
         }
         tracing::info!(groups = batch.len(), "groups handed over");
     }
-}
-
-/// Settles one customer from what `transfer_result` says of them.
-async fn settle_customer(
-    h: &Handovers,
-    row: &HandoverRow,
-    customer: &str,
-    from_state: &str,
-    takeover: &Takeover,
-) -> Result<bool, HandoverError> {
-    let (state, reason) = match takeover {
-        Takeover::Done => ("done", None),
-        Takeover::Waiting => ("waiting", Some("等待接替：企业微信 24 小时后完成")),
-        Takeover::Failed(why) if why.contains("拒绝") => ("refused", Some(why.as_str())),
-        Takeover::Failed(why) => ("failed", Some(why.as_str())),
-    };
-    Ok(set(
-        h,
-        row,
-        "customer",
-        customer,
-        Some(from_state),
-        state,
-        reason,
-    )
-    .await?)
-}
-
-/// Asks WeCom where the waiting customers are; those taken over are done (and the
-/// successor's customer mirror is read again), refused or failed ones say why.
-pub async fn poll(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError> {
-    let db = &h.orders.db;
-    let waiting = store::items_in(db, &row.id, "customer", "waiting", i64::MAX).await?;
-    if waiting.is_empty() {
-        return Ok(());
-    }
-    let results = h
-        .orders
-        .wecom
-        .transfer_results(kind_of(row), &row.from_user, &row.to_user)
-        .await?;
-    let mut taken = 0;
-    for item in &waiting {
-        let Some(r) = results.iter().find(|r| r.external_userid == item.item_id) else {
-            continue;
-        };
-        if r.takeover == Takeover::Waiting {
-            continue;
-        }
-        if settle_customer(h, row, &item.item_id, "waiting", &r.takeover).await?
-            && r.takeover == Takeover::Done
-        {
-            taken += 1;
-        }
-    }
-    store::polled(db, &row.id, h.now()).await?;
-    if taken > 0 {
-        tracing::info!(customers = taken, "customers taken over");
-        if let Err(e) = h.orders.customers.mark_stale(db, &row.to_user).await {
-            tracing::warn!(error = %e, "could not mark the successor's customers for a new read");
-        }
-    }
-    Ok(())
-}
-
-/// A `transfer_fail` callback: the customer's handover to `to` failed.
-pub async fn transfer_failed(
-    h: &Handovers,
-    to: &str,
-    customer: &str,
-    why: &str,
-) -> Result<(), HandoverError> {
-    for id in store::waiting_for(&h.orders.db, to, customer).await? {
-        let Some(row) = store::get(&h.orders.db, &id).await? else {
-            continue;
-        };
-        let state = if why.contains("拒绝") {
-            "refused"
-        } else {
-            "failed"
-        };
-        set(
-            h,
-            &row,
-            "customer",
-            customer,
-            Some("waiting"),
-            state,
-            Some(why),
-        )
-        .await?;
-    }
-    h.wake.notify_one();
-    Ok(())
 }
 
 /// Nothing pending, waiting or scheduled: the handover is finished, once, with its

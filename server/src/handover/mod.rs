@@ -8,6 +8,7 @@
 mod error;
 pub mod job;
 pub mod leavers;
+pub mod results;
 mod routes;
 pub mod store;
 mod view;
@@ -123,7 +124,7 @@ impl Handovers {
             .await?
             .ok_or(HandoverError::NotFound)?;
         if h.finished_at.is_none() && self.now() - h.polled_at >= 60 {
-            if let Err(e) = job::poll(self, &h).await {
+            if let Err(e) = results::poll(self, &h).await {
                 tracing::warn!(error = %e, handover = %h.id, "could not ask WeCom where the customers are");
             }
             self.wake.notify_one();
