@@ -7,7 +7,9 @@ use desk_shared::{Candidate, Order};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::group::{default_group_name, make_group, ConfirmSheet, GroupRequest, Made};
+use crate::components::group::{
+    default_group_name, dispatch_once, make_group_action, ConfirmSheet, GroupRequest, Made,
+};
 use crate::components::Loading;
 
 /// How one order of the batch ended.
@@ -23,6 +25,9 @@ pub struct Outcome {
 enum Step {
     Matching,
     Confirm(Candidate),
+    /// The group is being made, and stays so until its outcome is recorded: the walk's
+    /// own step rather than the action's `pending()`, which ends a moment before (the
+    /// confirm sheet would flash back between the answer and the next order).
     Creating,
 }
 
@@ -77,6 +82,7 @@ pub fn BatchGroups(
         };
         group_name.set(default_group_name(&order));
         step.set(Step::Matching);
+        // A read (the order's candidates), not a mutation: a plain task.
         leptos::task::spawn_local(async move {
             match api::candidates(&order.id, false).await {
                 Ok(c) if c.candidates.len() == 1 && c.hint.is_none() => {
@@ -87,29 +93,36 @@ pub fn BatchGroups(
             }
         });
     });
+    let make = make_group_action();
+    let made = make.value();
+    Effect::new(move |_| {
+        let Some(made) = made.get() else {
+            return;
+        };
+        settle(match made {
+            Made::Recorded(g) => Ok(g.group_name),
+            Made::Cancelled => Err("在企业微信里取消了，没有建群。".into()),
+            Made::AlreadyHas(m) | Made::Failed(m) => Err(m),
+            Made::NotRecorded { chat_id, message } => {
+                Err(format!("群已建好（{chat_id}）但没能记录到订单：{message}"))
+            }
+        });
+    });
     let create = move |customer: Candidate| {
         let Some(order) = current() else {
             return;
         };
         step.set(Step::Creating);
         let name = group_name.get_untracked().trim().to_string();
-        leptos::task::spawn_local(async move {
-            let made = make_group(GroupRequest {
+        dispatch_once(
+            make,
+            GroupRequest {
                 order,
                 customer,
-                name: name.clone(),
+                name,
                 made: None,
-            })
-            .await;
-            settle(match made {
-                Made::Recorded(g) => Ok(g.group_name),
-                Made::Cancelled => Err("在企业微信里取消了，没有建群。".into()),
-                Made::AlreadyHas(m) | Made::Failed(m) => Err(m),
-                Made::NotRecorded { chat_id, message } => {
-                    Err(format!("群已建好（{chat_id}）但没能记录到订单：{message}"))
-                }
-            });
-        });
+            },
+        );
     };
     let stop = move |_| {
         // What is left is not made: said so in the summary.
@@ -162,15 +175,13 @@ pub fn BatchQr(
     on_done: Callback<Vec<Outcome>>,
 ) -> impl IntoView {
     let total = orders.len();
+    let orders = StoredValue::new(orders);
     let at = RwSignal::new(0usize);
-    leptos::task::spawn_local(async move {
-        let mut outcomes = Vec::with_capacity(total);
-        for (i, order) in orders.into_iter().enumerate() {
-            if at.is_disposed() {
-                // The member left the page: the rest are not made.
-                return;
-            }
-            at.set(i);
+    let outcomes = StoredValue::new(Vec::<Outcome>::with_capacity(total));
+    // One order's QR code: the one it has, or made now.
+    let make = Action::new_local(|order: &Order| {
+        let order = order.clone();
+        async move {
             let result = match order.join_way.as_ref() {
                 Some(w) => Ok(w.qr_code.clone()),
                 None => api::join_way(&order.id)
@@ -178,9 +189,33 @@ pub fn BatchQr(
                     .map(|w| w.qr_code)
                     .map_err(|e| e.message),
             };
-            outcomes.push(Outcome { order, result });
+            Outcome { order, result }
         }
-        on_done.try_run(outcomes);
+    });
+    let made = make.value();
+    // Each order in turn (none at all: done at once). Once the member leaves the
+    // page these effects are gone: the rest are not made.
+    Effect::new(
+        move |_| match orders.with_value(|o| o.get(at.get()).cloned()) {
+            Some(order) => {
+                make.dispatch(order);
+            }
+            None => {
+                on_done.try_run(Vec::new());
+            }
+        },
+    );
+    Effect::new(move |_| {
+        let Some(outcome) = made.get() else {
+            return;
+        };
+        outcomes.update_value(|o| o.push(outcome));
+        let next = at.get_untracked() + 1;
+        if next >= total {
+            on_done.try_run(outcomes.get_value());
+        } else {
+            at.set(next);
+        }
     });
     view! {
         <section class="card batch" data-testid="batch-walk">

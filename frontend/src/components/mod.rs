@@ -183,6 +183,7 @@ impl<T: Send + Sync + 'static> Load<T> {
         };
         let (value, runs) = (self.value, self.runs);
         value.set(None);
+        // A read, not a mutation (those go through `Action`).
         leptos::task::spawn_local(async move {
             let answer = answer.await;
             // Only the latest fetch counts, and only while the page still shows it.

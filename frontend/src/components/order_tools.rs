@@ -27,38 +27,37 @@ async fn open_in_wecom(chat_id: &str) -> Result<(), String> {
 #[component]
 pub fn StaffChatTool(order: Order) -> impl IntoView {
     let chat = RwSignal::new(order.staff_chat.clone());
-    let busy = RwSignal::new(false);
-    let said = RwSignal::new(None::<(bool, String)>);
     let id = StoredValue::new(order.id.clone());
-    let go = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        said.set(None);
-        leptos::task::spawn_local(async move {
-            let known = chat.get_untracked();
-            let made = match known {
-                Some(c) => Ok(c),
-                None => api::staff_chat(&id.get_value()).await,
-            };
-            match made {
-                Ok(c) => {
-                    let chat_id = c.chat_id.clone();
-                    chat.set(Some(c));
-                    if let Err(m) = open_in_wecom(&chat_id).await {
-                        said.set(Some((false, m)));
-                    }
-                }
-                Err(e) => said.set(Some((true, e.message))),
+    // Makes the group (once; the chat is kept as soon as it is made, so the button
+    // says 正在打开… meanwhile), then opens it: what to say when that fails, if anything.
+    let open = Action::new_local(move |_: &()| async move {
+        let known = chat.get_untracked();
+        let made = match known {
+            Some(c) => Ok(c),
+            None => api::staff_chat(&id.get_value()).await,
+        };
+        match made {
+            Ok(c) => {
+                let chat_id = c.chat_id.clone();
+                chat.set(Some(c));
+                open_in_wecom(&chat_id).await.err().map(|m| (false, m))
             }
-            busy.set(false);
-        });
+            Err(e) => Some((true, e.message)),
+        }
+    });
+    let busy = open.pending();
+    let outcome = open.value();
+    // What the last try said; nothing while one is under way.
+    let said = move || (!busy.get()).then(|| outcome.get().flatten()).flatten();
+    let go = move |_| {
+        if !busy.get_untracked() {
+            open.dispatch(());
+        }
     };
     view! {
         <div data-testid="staff-chat">
             {move || chat.get().map(|c| view! { <p><span class="badge badge-ok">"内部群"</span> " " {c.name}</p> })}
-            {move || said.get().map(|(bad, m)| {
+            {move || said().map(|(bad, m)| {
                 view! { <p class="notice" class:notice-error=bad class:notice-info=!bad role="status" data-testid="staff-chat-said">{m}</p> }
             })}
             <button class="btn btn-secondary btn-block" data-testid="staff-chat-button" disabled=move || busy.get() on:click=go>
@@ -77,32 +76,40 @@ pub fn StaffChatTool(order: Order) -> impl IntoView {
 /// customer has joined.
 #[component]
 pub fn JoinQrTool(order: Order) -> impl IntoView {
-    let qr = RwSignal::new(order.join_way.as_ref().map(|w| w.qr_code.clone()));
-    let shown = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let known = StoredValue::new(order.join_way.as_ref().map(|w| w.qr_code.clone()));
+    // Tapped to show the QR code the order already has.
+    let asked = RwSignal::new(false);
     let joined = order.group.as_ref().and_then(|g| g.customer_joined_at);
     let id = StoredValue::new(order.id.clone());
+    let make = Action::new_local(move |_: &()| async move {
+        api::join_way(&id.get_value())
+            .await
+            .map(|w| w.qr_code)
+            .map_err(|e| e.message)
+    });
+    let busy = make.pending();
+    let made = make.value();
+    // The order's QR code, or the one just made (then it is shown at once).
+    let qr = move || {
+        made.get()
+            .and_then(Result::ok)
+            .or_else(|| known.get_value())
+    };
+    let shown = move || asked.get() || made.with(|m| matches!(m, Some(Ok(_))));
+    // Why the last try failed; nothing while one is under way.
+    let error = move || {
+        (!busy.get())
+            .then(|| made.get().and_then(Result::err))
+            .flatten()
+    };
     let go = move |_| {
-        if qr.get_untracked().is_some() {
-            shown.set(true);
+        if untrack(qr).is_some() {
+            asked.set(true);
             return;
         }
-        if busy.get_untracked() {
-            return;
+        if !busy.get_untracked() {
+            make.dispatch(());
         }
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            match api::join_way(&id.get_value()).await {
-                Ok(w) => {
-                    qr.set(Some(w.qr_code));
-                    shown.set(true);
-                }
-                Err(e) => error.set(Some(e.message)),
-            }
-            busy.set(false);
-        });
     };
     view! {
         <div data-testid="join-qr">
@@ -111,9 +118,9 @@ pub fn JoinQrTool(order: Order) -> impl IntoView {
                 None if order.join_way.is_some() => view! { <p class="muted" data-testid="joined">"客户还没有扫码进群。"</p> }.into_any(),
                 None => ().into_any(),
             }}
-            {move || error.get().map(|m| view! { <p class="notice notice-error" role="alert">{m}</p> })}
+            {move || error().map(|m| view! { <p class="notice notice-error" role="alert">{m}</p> })}
             {move || busy.get().then(|| view! { <Loading label="正在生成进群二维码…" /> })}
-            {move || match (shown.get(), qr.get()) {
+            {move || match (shown(), qr()) {
                 (true, Some(src)) => view! {
                     <div class="qr">
                         <img src=src alt="进群二维码" data-testid="qr-image" />
@@ -123,7 +130,7 @@ pub fn JoinQrTool(order: Order) -> impl IntoView {
                     .into_any(),
                 _ => view! {
                     <button class="btn btn-secondary btn-block" data-testid="join-qr-button" disabled=move || busy.get() on:click=go>
-                        {move || if qr.get().is_some() { "显示进群二维码" } else { "生成进群二维码" }}
+                        {move || if qr().is_some() { "显示进群二维码" } else { "生成进群二维码" }}
                     </button>
                 }
                     .into_any(),

@@ -1,25 +1,45 @@
 //! The pool panel: how many pre-built empty customer groups are free or assigned, and
 //! the form that adds more (admins), on 群池 and in the admin console.
 
-use desk_shared::{ErrorCode, Pool, PoolChanged};
+use desk_shared::{ErrorCode, Pool};
 use leptos::prelude::*;
 
 use crate::api;
 use crate::components::{Failed, Loading};
 
+/// What an admin asks of the pool.
+#[derive(Debug, Clone)]
+enum Change {
+    /// These chats, each checked with WeCom and added if empty.
+    Register(Vec<String>),
+    /// The pool owners' empty groups not yet known.
+    Discover,
+}
+
 /// How many pool groups are free or assigned, and the form that adds more (admins).
 #[component]
 pub fn PoolPanel() -> impl IntoView {
-    let pool = LocalResource::new(api::pool);
-    let retry = Callback::new(move |_| pool.refetch());
     let text = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let outcome = RwSignal::new(None::<Result<PoolChanged, String>>);
-    let after = move |result: Result<PoolChanged, api::Failure>| {
-        outcome.set(Some(result.map_err(|e| e.message)));
-        busy.set(false);
-        pool.refetch();
-    };
+    // Registering and discovering share one action: one at a time.
+    let change = Action::new_local(|change: &Change| {
+        let change = change.clone();
+        async move {
+            match change {
+                Change::Register(ids) => api::register_pool(ids).await,
+                Change::Discover => api::discover_pool().await,
+            }
+            .map_err(|e| e.message)
+        }
+    });
+    let busy = change.pending();
+    let outcome = change.value();
+    let changes = change.version();
+    // Read again after every answer, added or not.
+    let pool = LocalResource::new(move || {
+        changes.track();
+        api::pool()
+    });
+    let retry = Callback::new(move |_| pool.refetch());
     let register = move |_| {
         let ids: Vec<String> = text
             .get_untracked()
@@ -30,15 +50,12 @@ pub fn PoolPanel() -> impl IntoView {
         if ids.is_empty() || busy.get_untracked() {
             return;
         }
-        busy.set(true);
-        leptos::task::spawn_local(async move { after(api::register_pool(ids).await) });
+        change.dispatch(Change::Register(ids));
     };
     let discover = move |_| {
-        if busy.get_untracked() {
-            return;
+        if !busy.get_untracked() {
+            change.dispatch(Change::Discover);
         }
-        busy.set(true);
-        leptos::task::spawn_local(async move { after(api::discover_pool().await) });
     };
     view! {
         <Transition fallback=|| view! { <Loading label="正在读取群池…" /> }>

@@ -77,6 +77,7 @@ fn OrderView(
         notice.set(None);
         step.set(Step::Matching);
         let id = order.with_value(|o| o.id.clone());
+        // A read (the order's candidates), not a mutation: a plain task.
         leptos::task::spawn_local(async move {
             match api::candidates(&id, refresh).await {
                 Ok(c) if c.candidates.len() == 1 && c.hint.is_none() => step.set(Step::Confirm {
@@ -96,6 +97,8 @@ fn OrderView(
 
     let pick_manually = move |_| {
         error.set(None);
+        // Not a server mutation (WeCom's contact picker) and nothing to show while it
+        // is open: a plain task, not an `Action`.
         leptos::task::spawn_local(async move {
             match wecom::select_external_contact().await {
                 Ok(ids) => match ids.into_iter().next() {

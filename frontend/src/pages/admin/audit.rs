@@ -54,6 +54,7 @@ pub(super) fn AuditSection() -> impl IntoView {
         let mine = generation.get_value();
         loading.set(true);
         error.set(None);
+        // A read (a page of the log), not a mutation: a plain task.
         leptos::task::spawn_local(async move {
             let page = api::audit(filter.get_untracked(), before).await;
             if generation.try_get_value() != Some(mine) {

@@ -13,28 +13,30 @@ use crate::components::{moment, Loading};
 pub(super) fn MessagesSection() -> impl IntoView {
     let status = url::text("status");
     let offset = url::offset("m_offset");
-    let messages = LocalResource::new(move || api::admin_messages(status.get(), offset.get()));
-    let retry = Callback::new(move |_| messages.refetch());
-    let said = RwSignal::new(None::<Result<String, String>>);
-    let retrying = RwSignal::new(false);
-    let again = Callback::new(move |id: String| {
-        if retrying.get_untracked() {
-            return;
+    let resend = Action::new_local(|id: &String| {
+        let id = id.clone();
+        async move {
+            api::retry_message(&id)
+                .await
+                .map(|_| "已重新排队，稍后发送。".to_string())
+                .map_err(|e| e.message)
         }
-        retrying.set(true);
-        said.set(None);
-        leptos::task::spawn_local(async move {
-            let r = api::retry_message(&id).await;
-            if said.is_disposed() {
-                return;
-            }
-            retrying.set(false);
-            said.set(Some(
-                r.map(|_| "已重新排队，稍后发送。".to_string())
-                    .map_err(|e| e.message),
-            ));
-            messages.refetch();
-        });
+    });
+    let retrying = resend.pending();
+    let resent = resend.value();
+    let tries = resend.version();
+    // Read again after every try, queued or not.
+    let messages = LocalResource::new(move || {
+        tries.track();
+        api::admin_messages(status.get(), offset.get())
+    });
+    let retry = Callback::new(move |_| messages.refetch());
+    // What the last try said; nothing while one is under way.
+    let said = move || (!retrying.get()).then(|| resent.get()).flatten();
+    let again = Callback::new(move |id: String| {
+        if !retrying.get_untracked() {
+            resend.dispatch(id);
+        }
     });
     let choices = [
         ("", "全部"),
@@ -52,7 +54,7 @@ pub(super) fn MessagesSection() -> impl IntoView {
                 }).collect_view()}
             </div>
             {move || retrying.get().then(|| view! { <Loading label="正在重新排队…" /> })}
-            {move || said.get().map(|r| match r {
+            {move || said().map(|r| match r {
                 Ok(m) => view! { <p class="notice notice-success" role="status">{m}</p> }.into_any(),
                 Err(m) => view! { <p class="notice notice-error" role="alert">{m}</p> }.into_any(),
             })}

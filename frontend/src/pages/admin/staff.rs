@@ -3,26 +3,63 @@
 use leptos::prelude::*;
 
 use super::refused;
-use crate::api::{self, Failure};
+use crate::api;
 use crate::components::Loading;
+
+/// What an admin changes: a staff id bound to a member, or its binding removed.
+#[derive(Debug, Clone)]
+enum Change {
+    Bind(String, String),
+    Unbind(String),
+}
+
+impl Change {
+    /// What the page says once it is done.
+    fn done(&self) -> String {
+        match self {
+            Self::Bind(s, u) => format!("已绑定：员工 {s} → 成员 {u}。"),
+            Self::Unbind(s) => format!("已解除员工 {s} 的绑定。"),
+        }
+    }
+}
 
 /// 员工绑定: business staff ids and the WeCom members they are.
 #[component]
 pub(super) fn StaffSection() -> impl IntoView {
-    let staff = LocalResource::new(api::admin_staff);
-    let retry = Callback::new(move |_| staff.refetch());
     let staff_id = RwSignal::new(String::new());
     let userid = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let said = RwSignal::new(None::<Result<String, String>>);
-    let done = move |result: Result<(), Failure>, ok: String| {
-        if busy.is_disposed() {
-            // Another section was opened meanwhile.
-            return;
+    // Binding and unbinding share one action: one change at a time. A member just
+    // bound leaves the form empty for the next.
+    let change = Action::new_local(move |change: &Change| {
+        let change = change.clone();
+        async move {
+            let r = match &change {
+                Change::Bind(s, u) => api::bind_staff(s, u).await,
+                Change::Unbind(s) => api::unbind_staff(s).await,
+            };
+            if r.is_ok() && matches!(change, Change::Bind(..)) {
+                staff_id.set(String::new());
+                userid.set(String::new());
+            }
+            r.map(|_| change.done()).map_err(|e| e.message)
         }
-        said.set(Some(result.map(|_| ok).map_err(|e| e.message)));
-        busy.set(false);
-        staff.refetch();
+    });
+    let busy = change.pending();
+    let done = change.value();
+    let changes = change.version();
+    // Read again after every change, made or refused.
+    let staff = LocalResource::new(move || {
+        changes.track();
+        api::admin_staff()
+    });
+    let retry = Callback::new(move |_| staff.refetch());
+    // The form sent incomplete, after so many changes: said until the next change ends.
+    let incomplete = RwSignal::new(None::<usize>);
+    let said = move || match incomplete.get() {
+        Some(at) if at == changes.get() => {
+            Some(Err("请填写员工号和企业微信成员账号。".to_string()))
+        }
+        _ => done.get(),
     };
     let add = move |_| {
         let (s, u) = (
@@ -30,28 +67,15 @@ pub(super) fn StaffSection() -> impl IntoView {
             userid.get_untracked().trim().to_string(),
         );
         if s.is_empty() || u.is_empty() || busy.get_untracked() {
-            said.set(Some(Err("请填写员工号和企业微信成员账号。".into())));
+            incomplete.set(Some(changes.get_untracked()));
             return;
         }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let r = api::bind_staff(&s, &u).await;
-            if r.is_ok() {
-                staff_id.set(String::new());
-                userid.set(String::new());
-            }
-            done(r, format!("已绑定：员工 {s} → 成员 {u}。"));
-        });
+        change.dispatch(Change::Bind(s, u));
     };
     let remove = move |s: String| {
-        if busy.get_untracked() {
-            return;
+        if !busy.get_untracked() {
+            change.dispatch(Change::Unbind(s));
         }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let r = api::unbind_staff(&s).await;
-            done(r, format!("已解除员工 {s} 的绑定。"));
-        });
     };
     view! {
         <section class="card" data-testid="admin-staff">
@@ -95,7 +119,7 @@ pub(super) fn StaffSection() -> impl IntoView {
                 <button class="btn btn-primary" data-testid="staff-bind" disabled=move || busy.get() on:click=add>"绑定"</button>
             </div>
             {move || busy.get().then(|| view! { <Loading label="正在保存（绑定时先向企业微信核对成员）…" /> })}
-            {move || said.get().map(|r| match r {
+            {move || said().map(|r| match r {
                 Ok(m) => view! { <p class="notice notice-success" role="status" data-testid="staff-said">{m}</p> }.into_any(),
                 Err(m) => view! { <p class="notice notice-error" role="alert" data-testid="staff-said">{m}</p> }.into_any(),
             })}
