@@ -47,7 +47,7 @@ impl WeComClient {
                 )
                 .await?;
             all.extend(page.info);
-            if page.is_last || page.next_cursor.is_empty() {
+            if page.is_last || page.next_cursor.is_empty() || page.next_cursor == cursor {
                 break;
             }
             cursor = page.next_cursor;
@@ -75,7 +75,7 @@ impl WeComClient {
                 )
                 .await?;
             chats.extend(page.group_chat_list.into_iter().map(|g| g.chat_id));
-            if page.next_cursor.is_empty() {
+            if page.next_cursor.is_empty() || page.next_cursor == cursor {
                 break;
             }
             cursor = page.next_cursor;
@@ -148,7 +148,7 @@ impl WeComClient {
                 takeover: handover::takeover(c.status),
                 at: c.takeover_time,
             }));
-            if page.next_cursor.is_empty() {
+            if page.next_cursor.is_empty() || page.next_cursor == cursor {
                 break;
             }
             cursor = page.next_cursor;

@@ -29,3 +29,4 @@ mod sim_callbacks;
 mod simulator;
 mod wecom_client;
 mod wecom_contract;
+mod wecom_contract_handover;

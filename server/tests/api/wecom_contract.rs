@@ -30,7 +30,7 @@ impl Doc {
     }
 
     /// The documented answer (`variant` where there are several).
-    fn response(&self, variant: Option<&str>) -> Value {
+    pub(crate) fn response(&self, variant: Option<&str>) -> Value {
         match variant {
             Some(v) => self.json["responses"][v].clone(),
             None => self.json["response"].clone(),
@@ -38,7 +38,7 @@ impl Doc {
     }
 
     /// The documented request body (`variant` where there are several).
-    fn request(&self, variant: Option<&str>) -> Value {
+    pub(crate) fn request(&self, variant: Option<&str>) -> Value {
         match variant {
             Some(v) => self.json["requests"][v].clone(),
             None => self.json["request"].clone(),
@@ -67,7 +67,7 @@ pub fn docs() -> Vec<Doc> {
     docs
 }
 
-fn doc(endpoint: &str) -> Doc {
+pub(crate) fn doc(endpoint: &str) -> Doc {
     docs()
         .into_iter()
         .find(|d| d.endpoint() == endpoint)
@@ -139,14 +139,14 @@ struct Seen {
 
 /// A stand-in WeCom that answers each path with a documented answer (plus new
 /// fields) and keeps what it was sent.
-struct StandIn {
+pub(crate) struct StandIn {
     url: String,
     answers: Arc<Mutex<HashMap<String, Value>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl StandIn {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let answers: Arc<Mutex<HashMap<String, Value>>> = Arc::default();
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let (a, s) = (answers.clone(), seen.clone());
@@ -184,7 +184,7 @@ impl StandIn {
         stand_in
     }
 
-    fn answer(&self, path: &str, documented: &Value) {
+    pub(crate) fn answer(&self, path: &str, documented: &Value) {
         self.answers
             .lock()
             .insert(path.to_string(), with_new_fields(documented));
@@ -201,7 +201,7 @@ impl StandIn {
             .unwrap_or_else(|| panic!("nothing was sent to {path}"))
     }
 
-    fn client(&self) -> WeComClient {
+    pub(crate) fn client(&self) -> WeComClient {
         let settings = desk_server::config::WeComSettings {
             api_base: self.url.clone(),
             corp_id: "ww-contract".into(),
@@ -217,7 +217,7 @@ impl StandIn {
 
 /// The client's request to `path` carries only documented fields and query
 /// parameters, each with its documented JSON type.
-fn check_request(stand_in: &StandIn, doc: &Doc, variant: Option<&str>) {
+pub(crate) fn check_request(stand_in: &StandIn, doc: &Doc, variant: Option<&str>) {
     let seen = stand_in.last(doc.endpoint());
     let mut wrong = Vec::new();
     if doc.json["method"] == "POST" {
@@ -490,7 +490,10 @@ async fn the_client_reads_every_documented_answer_and_sends_documented_requests(
 /// Every WeCom path the client names has a documented fixture.
 #[test]
 fn every_endpoint_the_client_calls_is_documented() {
-    let source = include_str!("../../src/wecom/client.rs");
+    let source = concat!(
+        include_str!("../../src/wecom/client.rs"),
+        include_str!("../../src/wecom/handover.rs")
+    );
     let documented: Vec<String> = docs().iter().map(|d| d.endpoint().to_string()).collect();
     let mut called = Vec::new();
     for piece in source.split('"').skip(1).step_by(2) {
@@ -522,7 +525,13 @@ fn every_endpoint_the_client_calls_is_documented() {
 /// Every field `documented` has is in `ours` with the same JSON type (objects field by
 /// field, arrays by their first element, where both have one); `optional` paths may
 /// be absent. What is missing or wrong, by path.
-fn missing(ours: &Value, documented: &Value, at: &str, optional: &[&str], wrong: &mut Vec<String>) {
+pub(crate) fn missing(
+    ours: &Value,
+    documented: &Value,
+    at: &str,
+    optional: &[&str],
+    wrong: &mut Vec<String>,
+) {
     match (ours, documented) {
         (Value::Object(o), Value::Object(d)) => {
             for (k, dv) in d {
