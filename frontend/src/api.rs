@@ -329,3 +329,24 @@ pub async fn audit(
     ]);
     get_json(&format!("/api/admin/audit{q}")).await
 }
+
+/// `GET /api/admin/handovers/leavers`: members who left, with what they leave.
+pub async fn leavers() -> Result<desk_shared::handover::Leavers, Failure> {
+    get_json("/api/admin/handovers/leavers").await
+}
+
+/// `POST /api/admin/handovers`: hands a member's customers, groups and orders over.
+pub async fn start_handover(
+    input: &desk_shared::handover::HandoverInput,
+) -> Result<desk_shared::handover::Handover, Failure> {
+    post_json("/api/admin/handovers", input).await
+}
+
+/// `GET /api/admin/handovers/{id}`: a handover with every item's state.
+pub async fn handover(id: &str) -> Result<desk_shared::handover::Handover, Failure> {
+    get_json(&format!(
+        "/api/admin/handovers/{}",
+        js_sys::encode_uri_component(id)
+    ))
+    .await
+}

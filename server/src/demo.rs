@@ -13,7 +13,7 @@ use desk_simulator::{Fixture, SimulatorServer};
 
 /// Orders of the demo's business system, one for each case of the group flow:
 /// (id, title, designer, project manager, customer, phone as the business system has it).
-const DEMO_ORDERS: [(&str, &str, &str, &str, &str, &str); 9] = [
+const DEMO_ORDERS: [(&str, &str, &str, &str, &str, &str); 11] = [
     (
         "DD-1001",
         "城南店 · 王女士新房装修",
@@ -87,11 +87,32 @@ const DEMO_ORDERS: [(&str, &str, &str, &str, &str, &str); 9] = [
         "王女士",
         "13900000001",
     ),
+    // 赵磊 left (the fixture says so): his orders wait for the admin's 交接.
+    (
+        "DD-1010",
+        "城西店 · 周女士新房装修",
+        "zhaolei",
+        "lina",
+        "周女士",
+        "13600000001",
+    ),
+    (
+        "DD-1011",
+        "城南店 · 吴先生厨房翻新",
+        "zhangwei",
+        "zhaolei",
+        "吴先生",
+        "13600000002",
+    ),
 ];
 
-/// DD-1009's customer group (in the demo fixture): recorded at start, so the sidebar
-/// shows an order with a group next to one without.
-const DEMO_GROUP: (&str, &str, &str) = ("DD-1009", "wrDemoWang0001", "王女士父母家-城南店服务群");
+/// Customer groups of the demo fixture recorded for orders at start: DD-1009's, so the
+/// sidebar shows an order with a group next to one without; DD-1010's, 赵磊's (who
+/// left), so 交接 moves an order group. (order, chat, name, customer, made by)
+const DEMO_GROUPS: [(&str, &str, &str, &str, &str); 2] = [
+    ("DD-1009", "wrDemoWang0001", "王女士父母家-城南店服务群", "wmDemo0000", "zhangwei"),
+    ("DD-1010", "wrDemoZhao0001", "周女士-城西店服务群", "wmDemoZl001", "zhaolei"),
+];
 
 /// The demo fixture's pre-built empty customer groups.
 const DEMO_POOL: [(&str, &str); 6] = [
@@ -108,8 +129,13 @@ const DEMO_STAFF: [(&str, &str); 2] = [("s-zhangwei", "zhangwei"), ("s-lina", "l
 /// What the demo's WeCom Desk and website share to sign and check events.
 const DEMO_EVENTS_SECRET: &str = "demo-events-secret";
 
-async fn seed_orders(database_url: &str) -> anyhow::Result<()> {
+async fn seed_orders(database_url: &str, fixture: &Fixture) -> anyhow::Result<()> {
     let db = crate::db::connect(database_url).await?;
+    // The company knew the names of the members who left (WeCom no longer says them).
+    for m in fixture.members.iter().filter(|m| m.left_at.is_some()) {
+        let left_at = m.left_at.unwrap_or_default();
+        crate::handover::store::left(&db, &m.userid, &m.name, left_at, left_at).await?;
+    }
     for (id, title, designer, pm, customer, phone) in DEMO_ORDERS {
         let order = OrderInput {
             title: title.into(),
@@ -122,18 +148,11 @@ async fn seed_orders(database_url: &str) -> anyhow::Result<()> {
         // Keeps an order's recorded group across demo restarts.
         crate::orders::store::upsert(&db, id, &order, None).await?;
     }
-    let (order, chat_id, name) = DEMO_GROUP;
     let events = crate::outbox::events::Events::off();
-    crate::groups::store::record_group(
-        &db,
-        &events,
-        order,
-        chat_id,
-        name,
-        &["wmDemo0000"],
-        "zhangwei",
-    )
-    .await?;
+    for (order, chat_id, name, customer, by) in DEMO_GROUPS {
+        crate::groups::store::record_group(&db, &events, order, chat_id, name, &[customer], by)
+            .await?;
+    }
     // The fixture's empty customer groups (owned by the admin) fill the pool behind
     // the orders' join QR codes.
     for (chat_id, name) in DEMO_POOL {
@@ -234,6 +253,10 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         owner_userids = ["wangqiang"]
         [database]
         url = "{database_url}"
+        [handover]
+        # The demo looks at waiting customers often: move the simulator's clock 24 h
+        # (POST /sim/clock) and the handover finishes within seconds.
+        result_poll_secs = 10
         [integration]
         api_keys = ["demo-api-key"]
         order_source = "{sim_url}/sim/erp/orders/{{id}}"
@@ -246,7 +269,7 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
     ))
     .context("demo settings")?;
 
-    seed_orders(database_url).await?;
+    seed_orders(database_url, &fixture).await?;
     let app = Application::build(settings).await?;
     reqwest::Client::new()
         .put(format!("{sim_url}/sim/website"))
@@ -277,9 +300,11 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
     );
     println!(
         "  群聊工具栏 / group toolbar: {public_url}/sidebar?ww_entry=group_chat_tools&ww_chat={}",
-        DEMO_GROUP.1
+        DEMO_GROUPS[0].1
     );
     println!("  管理后台 / admin console: {public_url}/admin  (as {admin})");
+    println!("  交接 / handover: {public_url}/admin?tab=handover  (赵磊 left: hand his customers, groups and orders over)");
+    println!("    24 小时后 / 24 h later: {sim_url}/sim/time  (moves the simulated clock; customers are taken over)");
     println!("  消息桥 / messages bridge:");
     println!("    1. 业务网站 / website:      {sim_url}/sim/website  (a customer writes; staff are notified)");
     println!("    2. 群机器人 / robot chat:   {sim_url}/sim/robots");

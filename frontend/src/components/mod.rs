@@ -233,3 +233,14 @@ mod tests {
         }
     }
 }
+
+/// 「由 X 转交」: who had the order before a handover gave it to its people now.
+pub fn handed_over(o: &desk_shared::Order) -> Option<String> {
+    let r = o.reassigned_from.as_ref()?;
+    let names: Vec<&str> = [&r.designer, &r.project_manager]
+        .into_iter()
+        .flatten()
+        .map(|p| p.name.as_str())
+        .collect();
+    (!names.is_empty()).then(|| format!("由 {} 转交", names.join("、")))
+}

@@ -187,6 +187,7 @@ fn OrderView(
                 <dt>"项目经理"</dt>
                 <dd>{o.project_manager.name.clone()}</dd>
             </dl>
+            {crate::components::handed_over(&o).map(|h| view! { <p class="muted" data-testid="handed-over">{h}</p> })}
         </section>
         <section class="card" data-testid="group-section">
             <h2>"客户群"</h2>

@@ -108,6 +108,7 @@ fn orders_list(list: Vec<Order>, selected: RwSignal<Vec<String>>) -> AnyView {
                             });
                         } />
                 });
+                let handed = crate::components::handed_over(&o);
                 view! {
                     <li class="pick-row">
                         {pick}
@@ -115,6 +116,7 @@ fn orders_list(list: Vec<Order>, selected: RwSignal<Vec<String>>) -> AnyView {
                             <div>
                                 <div class="row-title">{o.title}</div>
                                 <div class="muted">{o.customer_name} " · 设计师 " {o.designer.name}</div>
+                                {handed.map(|h| view! { <div class="muted" data-testid="handed-over">{h}</div> })}
                             </div>
                             {if o.group.is_some() {
                                 view! { <span class="badge badge-ok">"已建群"</span> }.into_any()

@@ -55,6 +55,10 @@ pub struct Member {
     pub avatar: String,
     #[serde(default = "root_department")]
     pub department: Vec<i64>,
+    /// When they left the company (unix seconds): not in the address book, their
+    /// customers and groups waiting for a takeover (wecom-api.md 8a).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_at: Option<i64>,
 }
 
 fn root_department() -> Vec<i64> {

@@ -68,6 +68,17 @@ impl World {
             generate: _,
             rules,
         } = fixture;
+        // Members the fixture says left are out of the address book, waiting.
+        let (left, members): (Vec<Member>, Vec<Member>) =
+            members.into_iter().partition(|m| m.left_at.is_some());
+        let mut handovers = super::handover::Handovers::default();
+        for member in left {
+            let left_at = member.left_at.unwrap_or_default();
+            handovers.left.insert(
+                member.userid.clone(),
+                super::handover::Left { member, left_at },
+            );
+        }
         Self {
             corp: Corp {
                 id: corp_id,
@@ -85,7 +96,7 @@ impl World {
             calls: CallCounts::default(),
             faults: Faults::default(),
             clock: desk_wecom::clock::Clock::system(),
-            handovers: Default::default(),
+            handovers,
             raised: Vec::new(),
             rules: super::rules::Rules::new(rules),
         }

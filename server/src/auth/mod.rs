@@ -30,8 +30,12 @@ const STATE_SECS: i64 = 600;
 /// Characters of the random OAuth `state`.
 const STATE_LEN: usize = 32;
 
-/// Ends every session of `userid` (a member who left): how many there were.
-pub async fn end_sessions_of(db: &crate::db::Db, userid: &str) -> Result<u64, sqlx::Error> {
+/// Ends every session of `userid` (a member who left): the name a session knew them
+/// by, if they had one.
+pub async fn end_sessions_of(
+    db: &crate::db::Db,
+    userid: &str,
+) -> Result<Option<String>, sqlx::Error> {
     store::delete_of(db, userid).await
 }
 

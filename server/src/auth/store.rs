@@ -117,13 +117,19 @@ pub async fn delete(db: &Db, token: &str) -> Result<(), sqlx::Error> {
         .map(drop)
 }
 
-/// Ends every session of `user_id` (a member who left); how many there were.
-pub async fn delete_of(db: &Db, user_id: &str) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE userid = $1")
+/// Ends every session of `user_id` (a member who left): the name a session knew them
+/// by, if they had one.
+pub async fn delete_of(db: &Db, user_id: &str) -> Result<Option<String>, sqlx::Error> {
+    let name: Option<(String,)> =
+        sqlx::query_as("SELECT name FROM sessions WHERE userid = $1 LIMIT 1")
+            .bind(user_id)
+            .fetch_optional(db)
+            .await?;
+    sqlx::query("DELETE FROM sessions WHERE userid = $1")
         .bind(user_id)
         .execute(db)
-        .await?
-        .rows_affected())
+        .await?;
+    Ok(name.map(|n| n.0))
 }
 
 /// Whether `user_id` left the company (handover's `leavers`, read here: a member who

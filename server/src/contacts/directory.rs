@@ -46,6 +46,15 @@ impl MemberDirectory {
         self.names.read().get(userid).map(|(name, _)| name.clone())
     }
 
+    /// Keeps `name` for `userid` (a member who left, whom WeCom no longer names).
+    pub fn remember(&self, userid: &str, name: &str) {
+        if !name.is_empty() {
+            self.names
+                .write()
+                .insert(userid.to_string(), (name.to_string(), Instant::now()));
+        }
+    }
+
     /// The member's name for display; the user id when WeCom cannot say.
     pub async fn person(&self, wecom: &WeComClient, userid: &str) -> Person {
         let unnamed = || Person {
@@ -64,6 +73,12 @@ impl MemberDirectory {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(error = %e, userid, "member name unavailable");
+                if let Some(name) = self.known_name(userid) {
+                    return Person {
+                        user_id: userid.to_string(),
+                        name,
+                    };
+                }
                 let mut list = self.unnamed.write();
                 // Bounded: what has expired goes once the list is long.
                 if list.len() >= 1024 {

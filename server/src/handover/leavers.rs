@@ -41,14 +41,21 @@ pub async fn read_all(h: &Handovers) -> Result<usize, HandoverError> {
     let db = &h.orders.db;
     let now = h.now();
     for (userid, (left_at, customers)) in &by_member {
-        let name = h.orders.directory.known_name(userid).unwrap_or_default();
+        let session_name = crate::auth::end_sessions_of(db, userid).await?;
+        let name = h
+            .orders
+            .directory
+            .known_name(userid)
+            .or(session_name)
+            .unwrap_or_default();
         store::left(db, userid, &name, *left_at, now).await?;
-        crate::auth::end_sessions_of(db, userid).await?;
         let groups = h.orders.wecom.groups_waiting(userid).await?;
         store::set_waiting(db, userid, customers, &groups).await?;
     }
-    // Leavers known before with no customers now: their groups may still wait.
+    // Leavers known before with no customers now: their groups may still wait. Every
+    // leaver's name is kept for pages (WeCom no longer names them).
     for l in store::leavers(db).await? {
+        h.orders.directory.remember(&l.user_id, &l.name);
         if !by_member.contains_key(&l.user_id) {
             let groups = h.orders.wecom.groups_waiting(&l.user_id).await?;
             store::set_waiting(db, &l.user_id, &[], &groups).await?;

@@ -1,17 +1,19 @@
 //! 管理后台 (`/admin`, `server.admin_userids` only): the deployment checks, every
 //! order and its group, the pool, the staff bindings, the messages the server sends,
-//! and the audit log. Each section loads when it is opened.
+//! the handover of members who left, and the audit log. Each section loads when it is opened.
 
 use desk_shared::ErrorCode;
 use leptos::prelude::*;
 
 mod audit;
+mod handover;
 mod messages;
 mod orders;
 mod staff;
 mod url;
 
 use audit::AuditSection;
+use handover::HandoverSection;
 use messages::MessagesSection;
 use orders::OrdersSection;
 use staff::StaffSection;
@@ -28,16 +30,18 @@ enum Tab {
     Pool,
     Staff,
     Messages,
+    Handover,
     Audit,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Checks,
         Tab::Orders,
         Tab::Pool,
         Tab::Staff,
         Tab::Messages,
+        Tab::Handover,
         Tab::Audit,
     ];
 
@@ -48,6 +52,7 @@ impl Tab {
             Tab::Pool => "群池",
             Tab::Staff => "员工绑定",
             Tab::Messages => "消息",
+            Tab::Handover => "交接",
             Tab::Audit => "操作日志",
         }
     }
@@ -59,6 +64,7 @@ impl Tab {
             Tab::Pool => "pool",
             Tab::Staff => "staff",
             Tab::Messages => "messages",
+            Tab::Handover => "handover",
             Tab::Audit => "audit",
         }
     }
@@ -100,7 +106,7 @@ pub fn AdminPage() -> impl IntoView {
     view! {
         <header class="topbar">
             <h1>"管理后台"</h1>
-            <p class="muted">"部署、订单与群、群池、员工绑定、消息和操作日志。每次改动都记入操作日志。"</p>
+            <p class="muted">"部署、订单与群、群池、员工绑定、消息、交接和操作日志。每次改动都记入操作日志。"</p>
         </header>
         <nav class="tabs" role="tablist" data-testid="admin-tabs">
             {Tab::ALL
@@ -122,6 +128,7 @@ pub fn AdminPage() -> impl IntoView {
             Tab::Pool => view! { <PoolPanel /> }.into_any(),
             Tab::Staff => view! { <StaffSection /> }.into_any(),
             Tab::Messages => view! { <MessagesSection /> }.into_any(),
+            Tab::Handover => view! { <HandoverSection /> }.into_any(),
             Tab::Audit => view! { <AuditSection /> }.into_any(),
         }}
         <a class="btn btn-secondary" href="/">"返回首页"</a>

@@ -7,6 +7,7 @@
 mod join;
 mod member;
 mod robots;
+mod time;
 pub mod website;
 
 use actix_web::http::header;
@@ -26,7 +27,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/sim/website", web::put().to(website::configure))
         .route("/sim/website/feed", web::get().to(website::feed))
         .route("/sim/website/notify", web::post().to(website::notify))
-        .route("/sim/website/events", web::post().to(website::event));
+        .route("/sim/website/events", web::post().to(website::event))
+        .route("/sim/time", web::get().to(time::page))
+        .route("/sim/time/feed", web::get().to(time::feed));
 }
 
 const STYLE: &str = r#"body{font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f5f6f8;margin:0;color:#1f2329}
