@@ -110,8 +110,20 @@ const DEMO_ORDERS: [(&str, &str, &str, &str, &str, &str); 11] = [
 /// sidebar shows an order with a group next to one without; DD-1010's, 赵磊's (who
 /// left), so 交接 moves an order group. (order, chat, name, customer, made by)
 const DEMO_GROUPS: [(&str, &str, &str, &str, &str); 2] = [
-    ("DD-1009", "wrDemoWang0001", "王女士父母家-城南店服务群", "wmDemo0000", "zhangwei"),
-    ("DD-1010", "wrDemoZhao0001", "周女士-城西店服务群", "wmDemoZl001", "zhaolei"),
+    (
+        "DD-1009",
+        "wrDemoWang0001",
+        "王女士父母家-城南店服务群",
+        "wmDemo0000",
+        "zhangwei",
+    ),
+    (
+        "DD-1010",
+        "wrDemoZhao0001",
+        "周女士-城西店服务群",
+        "wmDemoZl001",
+        "zhaolei",
+    ),
 ];
 
 /// The demo fixture's pre-built empty customer groups.

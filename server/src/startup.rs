@@ -115,10 +115,12 @@ impl Application {
             // One instance on SQLite: what a dead process had claimed is free now.
             let inbox = crate::callback::store::release_claims(&db).await?;
             let out = crate::outbox::store::release_claims(&db).await?;
-            if inbox + out > 0 {
+            let handovers = crate::lease::store::release_all(&db, "handover:").await?;
+            if inbox + out + handovers > 0 {
                 tracing::info!(
                     callbacks = inbox,
                     outbox = out,
+                    handovers,
                     "work a stopped process had claimed is taken up again"
                 );
             }

@@ -13,6 +13,10 @@ pub struct FaultSettings {
     /// Added to every `/cgi-bin/` answer.
     #[serde(default)]
     pub latency_ms: u64,
+    /// Added after a `/cgi-bin/` call was carried out, before its answer: WeCom did
+    /// it, the caller has not heard yet (a caller killed meanwhile never hears).
+    #[serde(default)]
+    pub slow_answer_ms: u64,
     /// The next N calls answer errcode -1.
     #[serde(default)]
     pub busy_next: u32,
@@ -74,6 +78,10 @@ impl Faults {
 
     pub fn latency(&self) -> Duration {
         Duration::from_millis(self.settings.latency_ms)
+    }
+
+    pub fn slow_answer(&self) -> Duration {
+        Duration::from_millis(self.settings.slow_answer_ms)
     }
 
     /// Counts this call towards `revoke_tokens_after`; true on the call that must

@@ -50,8 +50,6 @@ pub struct World {
     pub clock: desk_wecom::clock::Clock,
     /// Members who left, and the handovers of their customers and groups.
     pub handovers: super::handover::Handovers,
-    /// Callbacks a change under the lock raised, sent once the lock is let go.
-    pub raised: Vec<super::callbacks::Event>,
 }
 
 impl World {
@@ -97,7 +95,6 @@ impl World {
             faults: Faults::default(),
             clock: desk_wecom::clock::Clock::system(),
             handovers,
-            raised: Vec::new(),
             rules: super::rules::Rules::new(rules),
         }
     }

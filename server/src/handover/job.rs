@@ -20,8 +20,12 @@ use crate::outbox::events::event_id;
 use crate::wecom::handover::TRANSFER_BATCH;
 use crate::wecom::{HandoverKind, WeComError, WeComErrorKind};
 
-/// How long one instance may hold a handover before another takes it over.
-const HOLD: Duration = Duration::from_secs(300);
+/// How long one instance may hold a handover before another takes it over (a dead
+/// instance's handover is taken up after this).
+const HOLD: Duration = Duration::from_secs(120);
+/// One round sends for at most this long, then lets the handover go (well within
+/// `HOLD`, a WeCom call's deadline included).
+const ROUND_BUDGET: Duration = Duration::from_secs(30);
 /// WeCom's day starts at midnight in Beijing (UTC+8).
 const BEIJING: i64 = 8 * 3600;
 
@@ -57,8 +61,9 @@ async fn step(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError> {
     store::release_scheduled(db, &row.id, h.now()).await?;
     results::resume(h, row).await?;
     orders(h, row).await?;
-    customers(h, row).await?;
-    groups(h, row).await?;
+    let until = std::time::Instant::now() + ROUND_BUDGET;
+    customers(h, row, until).await?;
+    groups(h, row, until).await?;
     let due = h.now() - row.polled_at >= h.settings.result_poll_secs as i64;
     if due {
         results::poll(h, row).await?;
@@ -152,16 +157,18 @@ async fn orders(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError> {
     Ok(())
 }
 
-/// Marks `batch` `sending` (one transaction) before it goes to WeCom.
+/// Marks `batch` `sending` (one transaction) before it goes to WeCom: the items this
+/// call moved from `pending` (one another runner took meanwhile is left out).
 async fn mark_sending(
     h: &Handovers,
     row: &HandoverRow,
     kind: &str,
-    batch: &[ItemRow],
-) -> Result<(), sqlx::Error> {
+    batch: Vec<ItemRow>,
+) -> Result<Vec<ItemRow>, sqlx::Error> {
     let mut tx = h.orders.db.begin().await?;
+    let mut mine = Vec::with_capacity(batch.len());
     for item in batch {
-        store::set_state(
+        if store::set_state(
             &mut tx,
             &row.id,
             kind,
@@ -171,9 +178,13 @@ async fn mark_sending(
             None,
             h.now(),
         )
-        .await?;
+        .await?
+        {
+            mine.push(item);
+        }
     }
-    tx.commit().await
+    tx.commit().await?;
+    Ok(mine)
 }
 
 /// A call WeCom refused as a whole: transient refusals put the batch back (the next
@@ -222,8 +233,12 @@ async fn refused_batch(
 }
 
 /// Pending customers in batches of 100; each customer's answer becomes its state.
-async fn customers(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError> {
-    loop {
+async fn customers(
+    h: &Handovers,
+    row: &HandoverRow,
+    until: std::time::Instant,
+) -> Result<(), HandoverError> {
+    while std::time::Instant::now() < until {
         let batch = store::items_in(
             &h.orders.db,
             &row.id,
@@ -235,7 +250,10 @@ async fn customers(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError
         if batch.is_empty() {
             return Ok(());
         }
-        mark_sending(h, row, "customer", &batch).await?;
+        let batch = mark_sending(h, row, "customer", batch).await?;
+        if batch.is_empty() {
+            continue;
+        }
         let ids: Vec<String> = batch.iter().map(|i| i.item_id.clone()).collect();
         let answer = h
             .orders
@@ -279,13 +297,18 @@ async fn customers(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError
         }
         tracing::info!(customers = batch.len(), "customers handed over");
     }
+    Ok(()) // the round's time is up: the next round goes on
 }
 
 /// Pending groups in batches of 100, at most 300 a day from this owner to this new
 /// owner (the rest wait for the next day, `scheduled`).
-async fn groups(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError> {
+async fn groups(
+    h: &Handovers,
+    row: &HandoverRow,
+    until: std::time::Instant,
+) -> Result<(), HandoverError> {
     let db = &h.orders.db;
-    loop {
+    while std::time::Instant::now() < until {
         let now = h.now();
         let sent =
             store::groups_sent_since(db, &row.from_user, &row.to_user, day_start(now)).await?;
@@ -306,7 +329,10 @@ async fn groups(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError> {
         if batch.is_empty() {
             return Ok(());
         }
-        mark_sending(h, row, "group", &batch).await?;
+        let batch = mark_sending(h, row, "group", batch).await?;
+        if batch.is_empty() {
+            continue;
+        }
         let ids: Vec<String> = batch.iter().map(|i| i.item_id.clone()).collect();
         let outcomes = match h
             .orders
@@ -344,6 +370,7 @@ async fn groups(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError> {
         }
         tracing::info!(groups = batch.len(), "groups handed over");
     }
+    Ok(()) // the round's time is up: the next round goes on
 }
 
 /// Nothing pending, waiting or scheduled: the handover is finished, once, with its

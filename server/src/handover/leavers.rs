@@ -12,10 +12,16 @@ use super::{store, HandoverError, Handovers};
 /// A member left (a callback said so at `at`): recorded, their sessions ended, and
 /// what every leaver leaves read again (so the console shows their customers now).
 pub async fn member_left(h: &Handovers, userid: &str, at: i64) -> Result<(), HandoverError> {
-    let name = h.orders.directory.known_name(userid).unwrap_or_default();
+    // Sessions end first: once the member is listed as left, none is left.
+    let session_name = crate::auth::end_sessions_of(&h.orders.db, userid).await?;
+    let name = h
+        .orders
+        .directory
+        .known_name(userid)
+        .or(session_name)
+        .unwrap_or_default();
     store::left(&h.orders.db, userid, &name, at, h.now()).await?;
-    let ended = crate::auth::end_sessions_of(&h.orders.db, userid).await?;
-    tracing::info!(userid, sessions = ended, "member left");
+    tracing::info!(userid, "member left");
     read_all(h).await.map(drop)
 }
 

@@ -34,3 +34,21 @@ pub async fn release(db: &Db, name: &str, holder: &str) -> Result<(), sqlx::Erro
         .await
         .map(drop)
 }
+
+/// Lets go of every lease whose name starts with `prefix` (on SQLite, one instance:
+/// at start, what a dead process held).
+pub async fn release_all(db: &Db, prefix: &str) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM leases WHERE name LIKE $1 ESCAPE '!'")
+            .bind(format!(
+                "{}%",
+                prefix
+                    .replace('!', "!!")
+                    .replace('%', "!%")
+                    .replace('_', "!_")
+            ))
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}

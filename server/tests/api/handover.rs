@@ -7,25 +7,25 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-/// Zhao Lei (赵磊), a designer with `customers` customers and `groups` customer
-/// groups of his own (`wrZl00000`…), beside the demo corp.
-fn corp_with_zhaolei(customers: usize, groups: usize) -> desk_simulator::fixture::Fixture {
+/// Sun Hao (孙浩), a designer with `customers` customers and `groups` customer
+/// groups of his own (`wrSh00000`…), beside the demo corp.
+fn corp_with_sunhao(customers: usize, groups: usize) -> desk_simulator::fixture::Fixture {
     let mut extra = format!(
-        "[[members]]\nuserid = \"zhaolei\"\nname = \"赵磊\"\nposition = \"设计师\"\n\
-         [[generate]]\nuserid = \"zhaolei\"\ncount = {customers}\n"
+        "[[members]]\nuserid = \"sunhao\"\nname = \"孙浩\"\nposition = \"设计师\"\n\
+         [[generate]]\nuserid = \"sunhao\"\ncount = {customers}\n"
     );
     for i in 0..groups {
         extra.push_str(&format!(
-            "[[groups]]\nchat_id = \"wrZl{i:05}\"\nname = \"赵磊的群{i}\"\nowner = \"zhaolei\"\ncreate_time = 1700000000\n"
+            "[[groups]]\nchat_id = \"wrSh{i:05}\"\nname = \"孙浩的群{i}\"\nowner = \"sunhao\"\ncreate_time = 1700000000\n"
         ));
     }
     demo_fixture_with(&extra)
 }
 
-/// The server (with an events receiver) on a corp with Zhao Lei.
-async fn app_with_zhaolei(customers: usize, groups: usize) -> (TestApp, Received) {
+/// The server (with an events receiver) on a corp with Sun Hao.
+async fn app_with_sunhao(customers: usize, groups: usize) -> (TestApp, Received) {
     let (url, got) = events_receiver(0).await;
-    let sim = spawn_simulator_with(corp_with_zhaolei(customers, groups)).await;
+    let sim = spawn_simulator_with(corp_with_sunhao(customers, groups)).await;
     let app = spawn_app_with(sim, move |c| {
         c.replace(
             "[integration]",
@@ -38,19 +38,19 @@ async fn app_with_zhaolei(customers: usize, groups: usize) -> (TestApp, Received
     (app, got)
 }
 
-/// Zhao Lei leaves in the simulated WeCom; the server has heard it once he is listed.
-async fn zhaolei_leaves(app: &TestApp, admin: &str) -> Value {
+/// Sun Hao leaves in the simulated WeCom; the server has heard it once he is listed.
+async fn sunhao_leaves(app: &TestApp, admin: &str) -> Value {
     let r = app
         .sim
         .http
-        .post(format!("{}/sim/members/zhaolei/leave", app.sim.url))
+        .post(format!("{}/sim/members/sunhao/leave", app.sim.url))
         .json(&json!({}))
         .send()
         .await
         .expect("leave");
     assert!(r.status().is_success(), "{}", r.status());
     eventually(
-        "赵磊 listed as a leaver, with his customers read",
+        "孙浩 listed as a leaver, with his customers read",
         20,
         || async {
             let v: Value = app
@@ -62,7 +62,7 @@ async fn zhaolei_leaves(app: &TestApp, admin: &str) -> Value {
             v["leavers"]
                 .as_array()?
                 .iter()
-                .find(|l| l["userId"] == "zhaolei" && l["customers"].as_i64() > Some(0))
+                .find(|l| l["userId"] == "sunhao" && l["customers"].as_i64() > Some(0))
                 .cloned()
         },
     )
@@ -147,25 +147,25 @@ async fn handover_requests(sim: &Sim) -> Vec<(String, Vec<String>)> {
 
 #[tokio::test]
 async fn a_member_who_leaves_loses_their_session_and_their_work_goes_to_a_successor() {
-    let (app, events) = app_with_zhaolei(3, 2).await;
+    let (app, events) = app_with_sunhao(3, 2).await;
     let admin = app.login("wangqiang").await;
-    put_order(&app, "DD-H1", "zhaolei", "lina", "13900000000").await;
-    put_order(&app, "DD-H2", "zhangwei", "zhaolei", "13900000001").await;
-    let zhaolei = app.login("zhaolei").await;
-    assert_eq!(app.get_as(&zhaolei, "/api/orders").await.status(), 200);
+    put_order(&app, "DD-H1", "sunhao", "lina", "13900000000").await;
+    put_order(&app, "DD-H2", "zhangwei", "sunhao", "13900000001").await;
+    let sunhao = app.login("sunhao").await;
+    assert_eq!(app.get_as(&sunhao, "/api/orders").await.status(), 200);
 
-    let leaver = zhaolei_leaves(&app, &admin).await;
-    assert_eq!(leaver["name"], "赵磊", "{leaver}");
+    let leaver = sunhao_leaves(&app, &admin).await;
+    assert_eq!(leaver["name"], "孙浩", "{leaver}");
     assert_eq!(leaver["customers"], 3, "{leaver}");
     assert_eq!(leaver["groups"], 2, "{leaver}");
     assert_eq!(leaver["orders"], 2, "{leaver}");
     assert_eq!(
-        app.get_as(&zhaolei, "/api/orders").await.status(),
+        app.get_as(&sunhao, "/api/orders").await.status(),
         401,
         "his session ended"
     );
 
-    let r = start(&app, &admin, json!({"from": "zhaolei", "to": "chenjing"})).await;
+    let r = start(&app, &admin, json!({"from": "sunhao", "to": "chenjing"})).await;
     assert_eq!(r.status(), 202);
     let started: Value = r.json().await.expect("json");
     assert_eq!(started["kind"], "resigned");
@@ -190,7 +190,7 @@ async fn a_member_who_leaves_loses_their_session_and_their_work_goes_to_a_succes
     let order = app.order_as(&chenjing, "DD-H1").await;
     assert_eq!(order["designer"]["userId"], "chenjing");
     assert_eq!(
-        order["reassignedFrom"]["designer"]["userId"], "zhaolei",
+        order["reassignedFrom"]["designer"]["userId"], "sunhao",
         "{order}"
     );
     let order = app.order_as(&chenjing, "DD-H2").await;
@@ -227,30 +227,30 @@ async fn a_member_who_leaves_loses_their_session_and_their_work_goes_to_a_succes
 
 #[tokio::test]
 async fn two_hundred_fifty_customers_and_350_groups_go_in_batches_and_300_groups_a_day() {
-    let (app, _events) = app_with_zhaolei(250, 350).await;
+    let (app, _events) = app_with_sunhao(250, 350).await;
     let admin = app.login("wangqiang").await;
     // Ten of his groups are in the pool; two serve orders (one open, one closed).
-    let pool: Vec<String> = (340..350).map(|i| format!("wrZl{i:05}")).collect();
+    let pool: Vec<String> = (340..350).map(|i| format!("wrSh{i:05}")).collect();
     assert_eq!(
         app.post_as(&admin, "/api/admin/pool", &json!({"chatIds": pool}))
             .await
             .status(),
         200
     );
-    put_order(&app, "DD-Z1", "zhaolei", "lina", "13900000003").await;
-    put_order(&app, "DD-Z2", "zhaolei", "lina", "13900000004").await;
-    let zhaolei = app.login("zhaolei").await;
+    put_order(&app, "DD-Z1", "sunhao", "lina", "13900000003").await;
+    put_order(&app, "DD-Z2", "sunhao", "lina", "13900000004").await;
+    let sunhao = app.login("sunhao").await;
     let mut order_chats = Vec::new();
     for (order, customer) in [
-        ("DD-Z1", "wmgenzhaoleix000003"),
-        ("DD-Z2", "wmgenzhaoleix000004"),
+        ("DD-Z1", "wmgensunhaox000003"),
+        ("DD-Z2", "wmgensunhaox000004"),
     ] {
         let chat = app
-            .make_customer_group("zhaolei", &["zhaolei", "lina"], &[customer])
+            .make_customer_group("sunhao", &["sunhao", "lina"], &[customer])
             .await;
         let r = app
             .post_as(
-                &zhaolei,
+                &sunhao,
                 &format!("/api/orders/{order}/group"),
                 &json!({"chatId": chat, "groupName": "群", "externalUserIds": []}),
             )
@@ -259,7 +259,7 @@ async fn two_hundred_fifty_customers_and_350_groups_go_in_batches_and_300_groups
         order_chats.push(chat);
     }
     let closed = OrderFields {
-        designer: "zhaolei",
+        designer: "sunhao",
         phone: "13900000004",
         ..Default::default()
     }
@@ -268,8 +268,8 @@ async fn two_hundred_fifty_customers_and_350_groups_go_in_batches_and_300_groups
     closed["status"] = json!("closed");
     assert!(app.put_order("DD-Z2", &closed).await.status().is_success());
 
-    zhaolei_leaves(&app, &admin).await;
-    let r = start(&app, &admin, json!({"from": "zhaolei", "to": "chenjing"})).await;
+    sunhao_leaves(&app, &admin).await;
+    let r = start(&app, &admin, json!({"from": "sunhao", "to": "chenjing"})).await;
     assert_eq!(r.status(), 202);
     let id = r.json::<Value>().await.expect("json")["id"]
         .as_str()
@@ -350,15 +350,15 @@ async fn two_hundred_fifty_customers_and_350_groups_go_in_batches_and_300_groups
 
 #[tokio::test]
 async fn refusals_limits_and_transfer_fail_say_why_per_customer() {
-    let (app, _events) = app_with_zhaolei(4, 0).await;
+    let (app, _events) = app_with_sunhao(4, 0).await;
     let admin = app.login("wangqiang").await;
-    zhaolei_leaves(&app, &admin).await;
+    sunhao_leaves(&app, &admin).await;
     // Customer 1 will refuse; chenjing reaches her limit while the handover waits.
     let r = app
         .sim
         .http
         .put(format!("{}/sim/handover", app.sim.url))
-        .json(&json!({"refusing": ["wmgenzhaoleix000001"]}))
+        .json(&json!({"refusing": ["wmgensunhaox000001"]}))
         .send()
         .await
         .expect("settings");
@@ -366,7 +366,7 @@ async fn refusals_limits_and_transfer_fail_say_why_per_customer() {
     let r = start(
         &app,
         &admin,
-        json!({"from": "zhaolei", "to": "chenjing", "customers": ["wmgenzhaoleix000001", "wmgenzhaoleix000002"]}),
+        json!({"from": "sunhao", "to": "chenjing", "customers": ["wmgensunhaox000001", "wmgensunhaox000002"]}),
     )
     .await;
     assert_eq!(r.status(), 202);
@@ -382,7 +382,7 @@ async fn refusals_limits_and_transfer_fail_say_why_per_customer() {
         .sim
         .http
         .put(format!("{}/sim/handover", app.sim.url))
-        .json(&json!({"refusing": ["wmgenzhaoleix000001"], "atLimit": ["chenjing"]}))
+        .json(&json!({"refusing": ["wmgensunhaox000001"], "atLimit": ["chenjing"]}))
         .send()
         .await
         .expect("settings");
@@ -410,10 +410,10 @@ async fn refusals_limits_and_transfer_fail_say_why_per_customer() {
             })
             .expect("item")
     };
-    let (state, why) = reason("wmgenzhaoleix000001");
+    let (state, why) = reason("wmgensunhaox000001");
     assert_eq!(state, "refused");
     assert!(why.contains("拒绝"), "{why}");
-    let (state, why) = reason("wmgenzhaoleix000002");
+    let (state, why) = reason("wmgensunhaox000002");
     assert_eq!(state, "failed");
     assert!(why.contains("上限"), "{why}");
     assert_eq!(h["status"], "done_with_failures");
@@ -429,7 +429,7 @@ async fn refusals_limits_and_transfer_fail_say_why_per_customer() {
     let r = start(
         &app,
         &admin,
-        json!({"from": "zhaolei", "to": "chenjing", "customers": ["wmgenzhaoleix000003"], "groups": [], "orders": false}),
+        json!({"from": "sunhao", "to": "chenjing", "customers": ["wmgensunhaox000003"], "groups": [], "orders": false}),
     )
     .await;
     assert_eq!(r.status(), 202);
@@ -451,9 +451,9 @@ async fn refusals_limits_and_transfer_fail_say_why_per_customer() {
 
 #[tokio::test]
 async fn a_second_start_while_one_runs_is_409_and_bad_input_is_a_400_naming_the_field() {
-    let (app, _events) = app_with_zhaolei(3, 1).await;
+    let (app, _events) = app_with_sunhao(3, 1).await;
     let admin = app.login("wangqiang").await;
-    zhaolei_leaves(&app, &admin).await;
+    sunhao_leaves(&app, &admin).await;
     // Someone else who left, as a successor.
     let r = app
         .sim
@@ -471,29 +471,33 @@ async fn a_second_start_while_one_runs_is_409_and_bad_input_is_a_400_naming_the_
             .json()
             .await
             .expect("json");
-        (v["leavers"].as_array()?.len() == 2).then_some(())
+        v["leavers"]
+            .as_array()?
+            .iter()
+            .any(|l| l["userId"] == "lina")
+            .then_some(())
     })
     .await;
     let calls_before = handover_requests(&app.sim).await.len();
     for (body, field) in [
-        (json!({"from": "zhaolei", "to": "nobody"}), "to"),
-        (json!({"from": "zhaolei", "to": "lina"}), "to"),
-        (json!({"from": "zhaolei", "to": "zhaolei"}), "to"),
+        (json!({"from": "sunhao", "to": "nobody"}), "to"),
+        (json!({"from": "sunhao", "to": "lina"}), "to"),
+        (json!({"from": "sunhao", "to": "sunhao"}), "to"),
         (json!({"from": "../x", "to": "chenjing"}), "from"),
         (
             json!({"from": "zhangwei", "to": "chenjing", "kind": "onjob", "message": "字".repeat(201)}),
             "message",
         ),
         (
-            json!({"from": "zhaolei", "to": "chenjing", "customers": ["wmDemo0000"]}),
+            json!({"from": "sunhao", "to": "chenjing", "customers": ["wmDemo0000"]}),
             "customers",
         ),
         (
-            json!({"from": "zhaolei", "to": "chenjing", "groups": ["wrPool0000"]}),
+            json!({"from": "sunhao", "to": "chenjing", "groups": ["wrPool0000"]}),
             "groups",
         ),
         (
-            json!({"from": "zhaolei", "to": "chenjing", "kind": "later"}),
+            json!({"from": "sunhao", "to": "chenjing", "kind": "later"}),
             "kind",
         ),
     ] {
@@ -513,21 +517,16 @@ async fn a_second_start_while_one_runs_is_409_and_bad_input_is_a_400_naming_the_
     );
     // Not an admin.
     let zhangwei = app.login("zhangwei").await;
-    let r = start(
-        &app,
-        &zhangwei,
-        json!({"from": "zhaolei", "to": "chenjing"}),
-    )
-    .await;
+    let r = start(&app, &zhangwei, json!({"from": "sunhao", "to": "chenjing"})).await;
     assert_eq!(r.status(), 403);
 
     assert_eq!(
-        start(&app, &admin, json!({"from": "zhaolei", "to": "chenjing"}))
+        start(&app, &admin, json!({"from": "sunhao", "to": "chenjing"}))
             .await
             .status(),
         202
     );
-    let r = start(&app, &admin, json!({"from": "zhaolei", "to": "zhangwei"})).await;
+    let r = start(&app, &admin, json!({"from": "sunhao", "to": "zhangwei"})).await;
     assert_eq!(r.status(), 409);
     let e: Value = r.json().await.expect("json");
     assert_eq!(e["code"], "handover_running");
@@ -535,7 +534,7 @@ async fn a_second_start_while_one_runs_is_409_and_bad_input_is_a_400_naming_the_
 
 #[tokio::test]
 async fn a_member_the_callback_says_left_cannot_log_in_and_the_page_says_so() {
-    let (app, _events) = app_with_zhaolei(1, 0).await;
+    let (app, _events) = app_with_sunhao(1, 0).await;
     let admin = app.login("wangqiang").await;
     let zhangwei = app.login("zhangwei").await;
     // WeCom says 张伟 left (he is still in the simulated address book, as a member
@@ -583,4 +582,184 @@ async fn a_member_the_callback_says_left_cannot_log_in_and_the_page_says_so() {
     assert_eq!(r.status(), 200);
     let list: Value = r.json().await.expect("json");
     assert_eq!(list["handovers"].as_array().map(Vec::len), Some(0));
+}
+
+/// What the server's database says of a handover's items by state.
+async fn states_in_db(db: &str, id: &str) -> Vec<(String, i64)> {
+    let pool = desk_server::db::connect(db).await.expect("db");
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT state, COUNT(*) FROM handover_items WHERE handover_id = $1 GROUP BY state ORDER BY state",
+    )
+    .bind(id)
+    .fetch_all(&pool)
+    .await
+    .expect("states");
+    pool.close().await;
+    rows
+}
+
+mod sqlite_only {
+    use super::*;
+
+    // On PostgreSQL (several instances) a dead instance's handover is taken up when
+    // its lease runs out (two minutes); on SQLite (one instance) a restart takes it
+    // up at once.
+    #[tokio::test]
+    #[ignore = "SQLite only: a restart takes up the dead process's handover at once (make unit runs it)"]
+    async fn a_server_killed_between_two_batches_resumes_and_sends_no_customer_twice() {
+        require_sqlite();
+        let sim = spawn_simulator_with(corp_with_sunhao(250, 0)).await;
+        let dir = tempfile::tempdir().expect("dir");
+        let db = fresh_database_url(dir.path()).await;
+        let first =
+            ServeProcess::start_on(&sim, tempfile::tempdir().expect("dir"), &db, |c| c).await;
+        sim.set_callback_url(&format!("{}/wecom/callback", first.address))
+            .await;
+        let admin = first.login(&sim, "wangqiang").await;
+        let r = sim
+            .http
+            .post(format!("{}/sim/members/sunhao/leave", sim.url))
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("leave");
+        assert!(r.status().is_success());
+        let leavers = |address: String, admin: String| {
+            let http = sim.http.clone();
+            async move {
+                let v: Value = http
+                    .get(format!("{address}/api/admin/handovers/leavers"))
+                    .header("cookie", admin)
+                    .send()
+                    .await
+                    .expect("leavers")
+                    .json()
+                    .await
+                    .expect("json");
+                v
+            }
+        };
+        eventually("his 250 customers read", 20, || async {
+            let v = leavers(first.address.clone(), admin.clone()).await;
+            v["leavers"]
+                .as_array()?
+                .iter()
+                .any(|l| l["userId"] == "sunhao" && l["customers"] == 250)
+                .then_some(())
+        })
+        .await;
+        // WeCom carries each call out at once but answers 3 s later.
+        sim.set_faults(json!({"slowAnswerMs": 3000})).await;
+        let r = sim
+            .http
+            .post(format!("{}/api/admin/handovers", first.address))
+            .header("cookie", admin.clone())
+            .json(&json!({"from": "sunhao", "to": "chenjing"}))
+            .send()
+            .await
+            .expect("start");
+        assert_eq!(r.status(), 202);
+        let id = r.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        // The second batch reached WeCom: the server is waiting for its answer. Killed.
+        eventually("the second batch at WeCom", 30, || async {
+            let n = handover_requests(&sim)
+                .await
+                .iter()
+                .filter(|(p, _)| p == "resigned/transfer_customer")
+                .count();
+            (n >= 2).then_some(())
+        })
+        .await;
+        let status = std::process::Command::new("kill")
+            .args(["-9", &first.pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        drop(first);
+        let sending = states_in_db(&db, &id).await;
+        assert!(
+            sending.iter().any(|(s, n)| s == "sending" && *n == 100),
+            "the second batch was under way: {sending:?}"
+        );
+
+        sim.set_faults(json!({})).await;
+        let second =
+            ServeProcess::start_on(&sim, tempfile::tempdir().expect("dir"), &db, |c| c).await;
+        sim.set_callback_url(&format!("{}/wecom/callback", second.address))
+            .await;
+        eventually("every customer waiting for the takeover", 30, || async {
+            let states = states_in_db(&db, &id).await;
+            (states == vec![("waiting".to_string(), 250)]).then_some(())
+        })
+        .await;
+        let requests = handover_requests(&sim).await;
+        let mut sent: Vec<&String> = requests
+            .iter()
+            .filter(|(p, _)| p == "resigned/transfer_customer")
+            .flat_map(|(_, ids)| ids)
+            .collect();
+        assert_eq!(
+            sent.len(),
+            250,
+            "the batch WeCom had carried out was not sent again"
+        );
+        sent.sort();
+        sent.dedup();
+        assert_eq!(sent.len(), 250);
+        assert!(
+            sim.calls("externalcontact/resigned/transfer_result").await >= 1,
+            "the resumed server asked WeCom what it had done"
+        );
+    }
+}
+
+mod postgres_only {
+    use super::*;
+
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL: several instances (make unit runs it on its second pass)"]
+    async fn two_instances_run_one_handover_once() {
+        require_postgres();
+        let sim = spawn_simulator_with(corp_with_sunhao(230, 120)).await;
+        let apps = spawn_instances(&sim, 2).await;
+        let admin = apps[0].login("wangqiang").await;
+        sunhao_leaves(&apps[0], &admin).await;
+        let r = start(
+            &apps[1],
+            &admin,
+            json!({"from": "sunhao", "to": "chenjing"}),
+        )
+        .await;
+        assert_eq!(r.status(), 202);
+        let id = r.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        for app in &apps {
+            app.rounds.wait("handovers", 0).await;
+        }
+        handover_until(
+            &apps[0],
+            &admin,
+            &id,
+            "customers waiting, groups done",
+            |h| count(h, "customer", "waiting") == 230 && count(h, "group", "done") == 120,
+        )
+        .await;
+        let requests = handover_requests(&sim).await;
+        for path in ["resigned/transfer_customer", "groupchat/transfer"] {
+            let mut ids: Vec<&String> = requests
+                .iter()
+                .filter(|(p, _)| p == path)
+                .flat_map(|(_, ids)| ids)
+                .collect();
+            let all = ids.len();
+            ids.sort();
+            ids.dedup();
+            assert_eq!(all, ids.len(), "{path}: nothing twice");
+        }
+    }
 }

@@ -74,13 +74,14 @@ pub(super) fn HandoverSection() -> impl IntoView {
     }
 }
 
-fn leaver_row(l: Leaver, begin: Callback<HandoverInput>, watching: RwSignal<String>) -> impl IntoView {
+fn leaver_row(
+    l: Leaver,
+    begin: Callback<HandoverInput>,
+    watching: RwSignal<String>,
+) -> impl IntoView {
     let to = RwSignal::new(String::new());
     let from = l.user_id.clone();
-    let running = l
-        .handover
-        .as_ref()
-        .is_some_and(|h| h.finished_at.is_none());
+    let running = l.handover.as_ref().is_some_and(|h| h.finished_at.is_none());
     let latest = l.handover.clone().map(|h| {
         let id = h.id.clone();
         view! {
@@ -226,7 +227,11 @@ fn progress_view(h: Handover) -> AnyView {
 
 fn item_row(i: HandoverItem) -> impl IntoView {
     let (badge, state) = state_label(&i.state);
-    let name = if i.name.is_empty() { i.id.clone() } else { format!("{}（{}）", i.name, i.id) };
+    let name = if i.name.is_empty() {
+        i.id.clone()
+    } else {
+        format!("{}（{}）", i.name, i.id)
+    };
     view! {
         <li data-item=i.id.clone() data-state=i.state.clone()>
             <span class=badge>{state}</span> " " <span class="badge">{kind_label(&i.kind)}</span> " " {name}

@@ -261,13 +261,15 @@ async fn cgi(
         base: &base,
     };
     // Handovers whose 24 h passed complete first, as WeCom would have done by now.
-    let (answer, events) = sim.with_world(|w| {
-        let mut events = crate::handover::settle(w);
+    let (answer, events, slow) = sim.with_world(|w| {
+        let events = crate::handover::settle(w);
         let answer = dispatch(w, route, &call, from, now);
-        events.append(&mut w.raised);
-        (answer, events)
+        (answer, events, w.faults.slow_answer())
     });
     crate::callbacks::raise_in_background(sim.clone(), events);
+    if !slow.is_zero() {
+        tokio::time::sleep(slow).await;
+    }
     respond(answer)
 }
 

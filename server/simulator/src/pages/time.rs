@@ -2,8 +2,8 @@
 //! (what a demo does to see a customer handover complete after WeCom's 24 h), and the
 //! customer handovers under way.
 
-use actix_web::HttpResponse;
 use actix_web::web;
+use actix_web::HttpResponse;
 
 use super::{clock_time, fragment, layout};
 use crate::state::World;
@@ -42,7 +42,10 @@ fn state(w: &mut World) -> String {
         .map(|l| format!("{}（{}）", escape(&l.member.name), escape(&l.member.userid)))
         .collect();
     if !left.is_empty() {
-        html.push_str(&format!("<section><h2>已离职</h2><p>{}</p></section>", left.join("、")));
+        html.push_str(&format!(
+            "<section><h2>已离职</h2><p>{}</p></section>",
+            left.join("、")
+        ));
     }
     let rows: String = w
         .handovers
