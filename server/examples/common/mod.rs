@@ -1,4 +1,4 @@
-//! What the benchmarks share: reading a redirect's headers and cookies, and logging a
+//! What the HTTP drivers (match_over_http, join_way_over_http) share: reading a redirect's headers and cookies, and logging a
 //! member in through the simulator's OAuth page, as a browser would.
 
 use std::collections::HashMap;

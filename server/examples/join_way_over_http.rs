@@ -1,9 +1,11 @@
-//! Join-way benchmark (not a test): a warm pool of 600 empty customer groups, then
-//! `POST /api/orders/{id}/join-way` for 500 distinct orders over HTTP on loopback,
-//! 8 at a time: requests per second and latency. Each request takes a pool group,
-//! records it as the order's, and makes the join way (`add_join_way` + `get_join_way`
-//! at the simulator). SQLite in a temp dir.
-//! `cargo run --release -p desk-server --example join_way_bench` (make bench runs it).
+//! Join ways over HTTP (not a test): starts a server and a simulator in this process,
+//! a warm pool of 600 empty customer groups, then `POST /api/orders/{id}/join-way`
+//! for 500 distinct orders over HTTP on loopback, 8 at a time: requests per second
+//! and latency. Each request takes a pool group, records it as the order's, and makes
+//! the join way (`add_join_way` + `get_join_way` at the simulator): each one uses up
+//! a group, so it is a fixed run, not an iterated micro-benchmark. SQLite in a temp
+//! dir. `cargo run --release -p desk-server --example join_way_over_http` (make bench
+//! runs it).
 
 use std::time::Instant;
 

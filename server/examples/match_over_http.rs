@@ -1,13 +1,15 @@
-//! Matching benchmark (not a test): a designer (the demo admin, who has no demo
-//! customers) with exactly 10,000 generated customers.
+//! Matching over HTTP (not a test): starts a server and a simulator in this process;
+//! a designer (the demo admin, who has no demo customers) with exactly 10,000
+//! generated customers asks for an order's candidates.
 //! Cold: how many WeCom calls the first candidates request makes (target ≤ 100).
-//! Warm: candidates latency over HTTP on loopback (target p50 < 5 ms on SQLite,
-//! < 2 ms on PostgreSQL).
+//! Warm: candidates latency over HTTP on loopback, one request at a time (target p50
+//! < 5 ms on SQLite, < 2 ms on PostgreSQL). The lookup alone, without HTTP, is the
+//! micro-benchmark `benches/matching.rs`.
 //!
 //! The database is the first argument, else `DESK_BENCH_DATABASE_URL`, else a SQLite
 //! file in a temp dir. A PostgreSQL URL must name a database that exists (ideally an
 //! empty one; the example does not drop it):
-//! `cargo run --release -p desk-server --example match_bench [-- postgres://...]`
+//! `cargo run --release -p desk-server --example match_over_http [-- postgres://...]`
 //! (make bench runs it on both).
 
 use std::time::{Duration, Instant};

@@ -1,5 +1,6 @@
-//! Callback and notification benchmark helpers (not a test); `scripts/bench.sh` runs
-//! them against a `wecom-desk serve` and a `wecom-desk simulate` it started.
+//! Load for the callback pipeline (not a test, not a micro-benchmark): sends
+//! callbacks and notifications over HTTP to a `wecom-desk serve` and watches a
+//! `wecom-desk simulate`, both started by `scripts/bench/callbacks.sh`.
 //!
 //! - `requests`: writes signed `POST /wecom/callback` requests, one a line
 //!   (`query string <TAB> body`), for wrk to cycle through: text messages from a
@@ -11,13 +12,9 @@
 //! - `notify`: `POST /api/v1/notifications` round-robin over the given robots, spaced
 //!   so that no robot goes past its 20 a minute, while `GET /sim/messages` is polled:
 //!   the time from the 202 to the robot message showing at the simulator.
-//! - `inbox-cost`: the endpoint's database step alone, in this process, no HTTP:
-//!   `callback::store::insert_once` from 64 tasks on the server's SQLite pool (new
-//!   keys, then the same keys again), on a pool that does not ping a connection before
-//!   handing it out, and as one writer committing 64 inserts at a time; wall rate and
-//!   CPU (all threads) per insert.
 //!
-//! `cargo run --release -p desk-server --example callback_bench -- --help`
+//! The endpoint's database step alone is a micro-benchmark: `benches/inbox.rs`.
+//! `cargo run --release -p desk-server --example callback_load -- --help`
 
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
@@ -39,7 +36,7 @@ const AGENT_ID: i64 = 1000002;
 const MEMBER: &str = "zhangwei";
 
 #[derive(Parser)]
-#[command(about = "Callback and notification benchmark helpers")]
+#[command(about = "Load for the callback pipeline: signed callbacks and notifications")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -96,12 +93,6 @@ enum Command {
         count: usize,
         #[arg(long, default_value_t = 50)]
         spacing_ms: u64,
-    },
-    /// The database step of the endpoint alone, on a fresh SQLite file.
-    InboxCost {
-        /// Inserts per variant.
-        #[arg(long, default_value_t = 20_000)]
-        count: usize,
     },
 }
 
@@ -379,153 +370,6 @@ async fn notify(
     Ok(())
 }
 
-/// CPU time of this process so far (every thread), from /proc.
-fn cpu_time(hz: f64) -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The fields after the command name, which is in parentheses.
-    let rest = stat.rsplit(')').next().unwrap_or_default();
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0.0))
-        .collect();
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 here.
-    Duration::from_secs_f64((f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / hz)
-}
-
-fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
-/// `count` inbox inserts of keys `first..`, 64 at a time, on `db`; prints a line.
-async fn insert_run(
-    what: &str,
-    db: &desk_server::db::Db,
-    first: usize,
-    count: usize,
-    hz: f64,
-) -> anyhow::Result<u64> {
-    use desk_server::callback::store::{insert_once, Delivery};
-    let c0 = cpu_time(hz);
-    let t0 = Instant::now();
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let tasks: Vec<_> = (0..64)
-        .map(|_| {
-            let (db, next) = (db.clone(), next.clone());
-            tokio::spawn(async move {
-                let mut new = 0u64;
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= count {
-                        return Ok::<_, sqlx::Error>(new);
-                    }
-                    let key = format!("msg:{}", first + i);
-                    let body = inbox_body(first + i);
-                    let d = Delivery {
-                        dedup_key: &key,
-                        msg_type: "text",
-                        event: "",
-                        change_type: "",
-                        body: &body,
-                    };
-                    new += u64::from(insert_once(&db, &d).await?);
-                }
-            })
-        })
-        .collect();
-    let mut new = 0;
-    for t in tasks {
-        new += t.await??;
-    }
-    report(what, count, new, t0.elapsed(), cpu_time(hz) - c0);
-    Ok(new)
-}
-
-fn inbox_body(id: usize) -> String {
-    format!(
-        "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{MEMBER}]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[好的，明天上午十点到工地 {id}]]></Content><MsgId>{id}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>",
-        now_secs()
-    )
-}
-
-fn report(what: &str, count: usize, new: u64, wall: Duration, cpu: Duration) {
-    println!(
-        "{what:<52} {:>7.0}/s  {:>5.0} µs CPU each  ({new} of {count} new)",
-        count as f64 / wall.as_secs_f64(),
-        cpu.as_secs_f64() * 1e6 / count as f64,
-    );
-}
-
-async fn inbox_cost(count: usize) -> anyhow::Result<()> {
-    use sqlx::Executor;
-    let hz = clock_ticks();
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}/inbox.db", dir.path().display());
-    let db = desk_server::db::connect(&url).await?;
-    println!("== the callback endpoint's database step alone (callback::store::insert_once), {count} inserts per line, 64 tasks, one runtime thread");
-    insert_run("server's pool (db::connect), new keys", &db, 0, count, hz).await?;
-    insert_run("server's pool, the same keys again", &db, 0, count, hz).await?;
-    // The server's pool settings less the ping before each acquire.
-    let quiet = sqlx::any::AnyPoolOptions::new()
-        .max_connections(8)
-        .test_before_acquire(false)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                )
-                .await
-                .map(drop)
-            })
-        })
-        .connect(&url)
-        .await?;
-    insert_run(
-        "same, test_before_acquire(false), new keys",
-        &quiet,
-        count,
-        count,
-        hz,
-    )
-    .await?;
-    // One writer, 64 inserts a transaction: what batching the endpoint's inserts gives.
-    let mut conn = quiet.acquire().await?;
-    let c0 = cpu_time(hz);
-    let t0 = Instant::now();
-    let mut new = 0u64;
-    for chunk in (2 * count..3 * count).collect::<Vec<_>>().chunks(64) {
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        for &i in chunk {
-            let done = sqlx::query(
-                "INSERT INTO callback_inbox (dedup_key, received_at, msg_type, event, change_type, body)
-                 VALUES ($1, $2, $3, '', '', $4) ON CONFLICT (dedup_key) DO NOTHING",
-            )
-            .bind(format!("msg:{i}"))
-            .bind(now_secs())
-            .bind("text")
-            .bind(inbox_body(i))
-            .execute(&mut *tx)
-            .await?;
-            new += done.rows_affected();
-        }
-        tx.commit().await?;
-    }
-    report(
-        "one connection, 64 inserts a transaction, new keys",
-        count,
-        new,
-        t0.elapsed(),
-        cpu_time(hz) - c0,
-    );
-    Ok(())
-}
-
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Requests {
@@ -569,9 +413,5 @@ fn main() -> anyhow::Result<()> {
                 count,
                 Duration::from_millis(spacing_ms),
             )),
-        Command::InboxCost { count } => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-            .block_on(inbox_cost(count)),
     }
 }
