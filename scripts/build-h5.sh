@@ -2,7 +2,9 @@
 # Builds the H5 into dist/ (release): the app (frontend/index.html, bin desk-frontend),
 # then the chat sidebar on its own (frontend/sidebar.html, bin desk-sidebar) into
 # dist/sidebar/, which the server serves at /sidebar. In this order: a Trunk build
-# replaces its whole dist directory. (`make test` then checks the sidebar's budget.)
+# replaces its whole dist directory. Last, a brotli and a gzip copy of every hashed
+# asset, which the server sends as they are. (`make test` then checks the sidebar's
+# budget.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Panic locations in the wasm carry each dependency's source path, ~60 bytes of registry
@@ -19,3 +21,12 @@ trunk build --release=true --dist dist/sidebar --public-url /sidebar/ frontend/s
 # Trunk leaves wasm-bindgen's JS glue as written: minified here (terser, from npm).
 node frontend/tools/minify-glue.mjs dist
 node frontend/tools/minify-glue.mjs dist/sidebar
+# Precompressed copies of every hashed asset (wasm, JS, CSS), `<file>.br` (brotli,
+# quality 11) and `<file>.gz` (gzip -9) beside it: the server sends the one the client
+# accepts (server/src/h5/precompressed.rs). Not the HTML, which the server serves
+# itself from memory (in the demo with the bridge script put in).
+shopt -s nullglob
+for f in dist/*.{wasm,js,css} dist/sidebar/*.{wasm,js,css}; do
+  brotli --force --quality=11 --output="$f.br" "$f"
+  gzip -9 --no-name --stdout "$f" >"$f.gz"
+done

@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 say() { printf '==> %s\n' "$*"; }
 
 # Debian packages: chromium (and a CJK font, so screenshots show Chinese) for the
-# browser tests; npm for the front-end packages; PostgreSQL 15's server binaries for
+# browser tests; npm for the front-end packages; brotli, which scripts/build-h5.sh
+# uses for the precompressed copies of the assets; PostgreSQL 15's server binaries for
 # scripts/with-postgres.sh, which runs its own throw-away cluster (no system service
 # is used: one the package may start is harmless).
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v brotli >/dev/null 2>&1 || need_apt+=(brotli)
 fc-list 2>/dev/null | grep -qi 'wqy\|noto sans cjk' || need_apt+=(fonts-wqy-microhei)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then

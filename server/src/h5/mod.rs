@@ -2,6 +2,10 @@
 //! `index.html` (never cached) for `/` and every client route, and the chat sidebar's
 //! own smaller build (`sidebar/index.html`) for `/sidebar`. In the demo, the
 //! simulator's WeCom bridge script is put in before everything else in `<head>`.
+//! An asset with precompressed copies is sent as the one the client accepts
+//! (`precompressed`).
+
+mod precompressed;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -108,8 +112,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path, bridge_script: Option
     // Without its own build the sidebar is a page of the app like any other.
     let sidebar = Shell::read(&dir.join("sidebar").join("index.html"), bridge_script).ok();
     cfg.app_data(web::Data::new(Shells { app, sidebar }))
+        .app_data(web::Data::new(precompressed::StaticDir(dir.to_path_buf())))
         .service(
             web::scope("")
+                // Innermost: what it sends already has its Content-Encoding, which
+                // `Compress` then leaves as it is.
+                .wrap(from_fn(precompressed::serve))
                 .wrap(Compress::default())
                 .wrap(from_fn(cache_headers))
                 .route("/", web::get().to(serve_app))

@@ -191,6 +191,118 @@ async fn the_sidebar_gets_its_own_smaller_build_when_there_is_one() {
         .contains("/app.js"));
 }
 
+/// A compressible asset, and its brotli and gzip copies as `scripts/build-h5.sh`
+/// writes them beside it.
+fn with_precompressed_copies(file: &std::path::Path, bytes: &[u8]) {
+    use std::io::Write;
+    std::fs::write(file, bytes).expect("asset");
+    let mut br = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut br, 4096, 11, 22);
+        w.write_all(bytes).expect("brotli");
+    }
+    std::fs::write(format!("{}.br", file.display()), br).expect("br");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes).expect("gzip");
+    std::fs::write(format!("{}.gz", file.display()), gz.finish().expect("gz")).expect("gz");
+}
+
+async fn fetch(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut req = app.http.get(format!("{}{path}", app.address));
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    req.send().await.expect("server answers")
+}
+
+fn decoded(encoding: &str, body: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match encoding {
+        "br" => brotli::Decompressor::new(body, 4096).read_to_end(&mut out),
+        "gzip" => flate2::read::GzDecoder::new(body).read_to_end(&mut out),
+        _ => return body.to_vec(),
+    }
+    .expect("decodes");
+    out
+}
+
+/// Issue 23: the budget is "as sent". A client that accepts brotli gets the asset's
+/// `.br` copy, one that accepts only gzip its `.gz` copy, any other the file itself:
+/// each with the file's own type, a year's caching, `Vary: Accept-Encoding`, and
+/// bytes that decode to the file.
+#[tokio::test]
+async fn assets_are_sent_precompressed_as_the_client_accepts() {
+    let dist = fake_dist();
+    let sidebar = dist.path().join("sidebar");
+    std::fs::create_dir(&sidebar).expect("dir");
+    std::fs::write(
+        sidebar.join("index.html"),
+        "<!doctype html><title>s</title>",
+    )
+    .expect("index");
+    let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+    wasm.extend((0..4000u32).flat_map(|i| (i % 251).to_le_bytes()));
+    let js = "export function init(){return 42}\n".repeat(200);
+    let assets = [
+        ("/sidebar/desk-sidebar-38a20c1a94695f3c_bg.wasm", wasm),
+        ("/desk-frontend-38a20c1a94695f3b.js", js.into_bytes()),
+    ];
+    for (path, bytes) in &assets {
+        with_precompressed_copies(&dist.path().join(&path[1..]), bytes);
+    }
+    let app = app_serving(&dist, None).await;
+    for (path, bytes) in &assets {
+        let plain_type = header(&fetch(&app, path, &[]).await, "content-type");
+        let expected_type = if path.ends_with(".wasm") {
+            "application/wasm"
+        } else {
+            "text/javascript"
+        };
+        assert!(
+            plain_type.starts_with(expected_type),
+            "{path}: {plain_type}"
+        );
+        for (accept, encoding) in [
+            (Some("br, gzip"), "br"),
+            (Some("gzip, deflate, br, zstd"), "br"),
+            (Some("gzip"), "gzip"),
+            (Some("br;q=0.5, gzip"), "gzip"),
+            (None, ""),
+            (Some("identity"), ""),
+        ] {
+            let headers: Vec<_> = accept.map(|a| ("accept-encoding", a)).into_iter().collect();
+            let resp = fetch(&app, path, &headers).await;
+            let what = format!("{path} for {accept:?}");
+            assert_eq!(resp.status(), 200, "{what}");
+            assert_eq!(header(&resp, "content-encoding"), encoding, "{what}");
+            assert_eq!(header(&resp, "content-type"), plain_type, "{what}");
+            assert_eq!(header(&resp, "vary"), "accept-encoding", "{what}");
+            assert!(cache_control(&resp).contains("immutable"), "{what}");
+            let body = resp.bytes().await.expect("body");
+            if !encoding.is_empty() {
+                assert!(body.len() < bytes.len() / 4, "{what}: {} B", body.len());
+            }
+            assert_eq!(&decoded(encoding, &body), bytes, "{what}");
+        }
+    }
+    // A range is of the file itself, whatever the client accepts.
+    let (path, bytes) = &assets[0];
+    let part = fetch(
+        &app,
+        path,
+        &[("accept-encoding", "br"), ("range", "bytes=0-3")],
+    )
+    .await;
+    assert_eq!(part.status(), 206);
+    assert_ne!(header(&part, "content-encoding"), "br");
+    assert_eq!(part.bytes().await.expect("body")[..], bytes[..4]);
+    // An asset without copies is as before (compressed on the fly when accepted).
+    let other = fetch(&app, "/app-38a20c1a94695f3b_bg.wasm", &[]).await;
+    assert_eq!(other.status(), 200);
+    assert_eq!(other.bytes().await.expect("body")[..], b"\0asm"[..]);
+}
+
 /// WeCom's 可信域名 check fetches `WW_verify_….txt` at the domain's root: the server
 /// serves the configured ones itself; a bad name stops the start naming the key.
 #[tokio::test]
