@@ -145,8 +145,12 @@ async fn seed_orders(database_url: &str, fixture: &Fixture) -> anyhow::Result<()
     let db = crate::db::connect(database_url).await?;
     // The company knew the names of the members who left (WeCom no longer says them).
     for m in fixture.members.iter().filter(|m| m.left_at.is_some()) {
-        let left_at = m.left_at.unwrap_or_default();
-        crate::handover::store::left(&db, &m.userid, &m.name, left_at, left_at).await?;
+        let now = crate::clock::now_secs();
+        let left_at = match m.left_at.unwrap_or_default() {
+            t if t <= 0 => now + t,
+            t => t,
+        };
+        crate::handover::store::left(&db, &m.userid, &m.name, left_at, now).await?;
     }
     for (id, title, designer, pm, customer, phone) in DEMO_ORDERS {
         let order = OrderInput {
@@ -231,6 +235,7 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
     let sim = SimulatorServer::bind(fixture.clone(), "127.0.0.1:0")
         .context("cannot start the WeCom simulator")?;
     let sim_url = sim.base_url.clone();
+    let clock = sim.clock.clone();
     let (_, sim_handle) = sim.spawn();
 
     let robot_line = robot
@@ -282,7 +287,10 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
     .context("demo settings")?;
 
     seed_orders(database_url, &fixture).await?;
-    let app = Application::build(settings).await?;
+    // The server keeps the simulated WeCom's time: when the demo moves it (a day on,
+    // to see customers taken over), tokens, tickets and sessions age alike.
+    let app =
+        Application::build_with(settings, crate::wecom::RetryPolicy::default(), clock).await?;
     reqwest::Client::new()
         .put(format!("{sim_url}/sim/website"))
         .json(&serde_json::json!({

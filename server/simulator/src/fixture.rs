@@ -55,8 +55,9 @@ pub struct Member {
     pub avatar: String,
     #[serde(default = "root_department")]
     pub department: Vec<i64>,
-    /// When they left the company (unix seconds): not in the address book, their
-    /// customers and groups waiting for a takeover (wecom-api.md 8a).
+    /// When they left the company (unix seconds; 0 or less: that many seconds before
+    /// the simulator started): not in the address book, their customers and groups
+    /// waiting for a takeover (wecom-api.md 8a).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_at: Option<i64>,
 }

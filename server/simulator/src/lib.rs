@@ -102,6 +102,9 @@ pub struct SimulatorServer {
     pub base_url: String,
     pub port: u16,
     pub handle: ServerHandle,
+    /// The simulated WeCom's clock (`POST /sim/clock` moves it): the demo's server
+    /// runs on it too, so moving it moves time for both, as real time would.
+    pub clock: desk_wecom::clock::Clock,
     server: Server,
 }
 
@@ -112,6 +115,7 @@ impl SimulatorServer {
         let port = listener.local_addr()?.port();
         let host = listener.local_addr()?.ip();
         let sim = web::Data::new(Simulator::new(fixture));
+        let clock = sim.with_world(|w| w.clock.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(sim.clone())
@@ -125,6 +129,7 @@ impl SimulatorServer {
             base_url: format!("http://{host}:{port}"),
             port,
             handle: server.handle(),
+            clock,
             server,
         })
     }

@@ -71,7 +71,10 @@ impl World {
             members.into_iter().partition(|m| m.left_at.is_some());
         let mut handovers = super::handover::Handovers::default();
         for member in left {
-            let left_at = member.left_at.unwrap_or_default();
+            let left_at = match member.left_at.unwrap_or_default() {
+                t if t <= 0 => desk_wecom::clock::now_secs() + t,
+                t => t,
+            };
             handovers.left.insert(
                 member.userid.clone(),
                 super::handover::Left { member, left_at },

@@ -401,6 +401,13 @@ async fn finish_if_done(h: &Handovers, row: &HandoverRow) -> Result<(), Handover
     tx.commit().await?;
     h.orders.outbox_wake.notify_one();
     tracing::info!("handover finished");
+    // What the member still leaves waiting (a customer who refused, say), as WeCom
+    // says it now.
+    if row.kind == "resigned" {
+        if let Err(e) = super::leavers::read_all(h).await {
+            tracing::warn!(error = %e, "could not read the members who left again");
+        }
+    }
     Ok(())
 }
 
