@@ -86,6 +86,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         (name = "orders", description = "Orders, their customers and their groups (members)"),
         (name = "sidebar", description = "The chat sidebar: a customer, a customer group"),
         (name = "admin", description = "The admin console: admins only (`server.admin_userids`)"),
+        (name = "handover", description = "交接: members who left, and handing their customers, groups and orders to a colleague (admins only)"),
         (name = "integration", description = "The business system's API: Bearer API key"),
         (name = "wecom", description = "WeCom's callback (signed by WeCom)"),
         (name = "operations", description = "This document, metrics"),

@@ -258,7 +258,16 @@ impl Handovers {
     ) -> Result<Vec<String>, HandoverError> {
         let theirs = match kind {
             HandoverKind::Resigned => store::waiting_customers(&self.orders.db, from).await?,
-            HandoverKind::Onjob => self.orders.wecom.customer_ids(from).await?,
+            HandoverKind::Onjob => match self.orders.wecom.customer_ids(from).await {
+                Ok(ids) => ids,
+                Err(e) if e.kind() == WeComErrorKind::NoSuchMember => {
+                    return Err(invalid(
+                        "from",
+                        "企业微信里没有这个成员（已离职的成员请用离职继承）",
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            },
         };
         picked_of("customers", theirs, picked, "不是原成员的客户")
     }

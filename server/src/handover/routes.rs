@@ -28,7 +28,7 @@ pub struct Api;
     summary = "Members who left, with what they leave",
     tag = "handover",
     security(("session_cookie" = [])),
-    description = "Admins only. Each member who left (WeCom's `delete_user` callback and its \
+    description = "Admins only (`server.admin_userids`). Each member who left (WeCom's `delete_user` callback and its \
         waiting list, read daily) with their waiting customers, the customer groups they own \
         and their open orders, and their latest handover (without its items).",
     responses(
@@ -53,7 +53,7 @@ async fn leavers(_admin: Admin, h: web::Data<Handovers>) -> Result<HttpResponse,
     summary = "Hand a member's customers, groups and orders to a successor",
     tag = "handover",
     security(("session_cookie" = [])),
-    description = "Admins only. Everything is checked first (the successor with WeCom; every \
+    description = "Admins only (`server.admin_userids`). Everything is checked first (the successor with WeCom; every \
         customer and group picked must be the member's); nothing is sent to WeCom on a 400. \
         The handover then runs as a durable job: customers (WeCom completes each after 24 h), \
         groups (at most 300 a day), orders (at once, with `order.reassigned`).",
@@ -80,6 +80,7 @@ async fn start(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Only handovers from this member.
     from: Option<String>,
@@ -93,6 +94,7 @@ struct ListQuery {
     summary = "Handovers, newest first",
     tag = "handover",
     security(("session_cookie" = [])),
+    description = "Admins only (`server.admin_userids`).",
     params(ListQuery),
     responses(
         (status = 200, description = "At most 200, without their items.", body = HandoverList),
@@ -124,8 +126,8 @@ async fn list(
     summary = "A handover with every item's state",
     tag = "handover",
     security(("session_cookie" = [])),
-    description = "Customers still waiting are asked about first (WeCom's `transfer_result`) \
-        when the last look is over a minute old.",
+    description = "Admins only (`server.admin_userids`). Customers still waiting are asked \
+        about first (WeCom's `transfer_result`) when the last look is over a minute old.",
     params(("id" = String, Path, description = "The handover's id")),
     responses(
         (status = 200, description = "The handover and its items.", body = Handover),

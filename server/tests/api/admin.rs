@@ -115,6 +115,14 @@ fn admin_calls() -> Vec<(reqwest::Method, &'static str, Option<serde_json::Value
             Some(json!({"chatIds": ["wrNope"]})),
         ),
         (Method::POST, "/api/admin/pool/discover", Some(json!({}))),
+        (Method::GET, "/api/admin/handovers/leavers", None),
+        (Method::GET, "/api/admin/handovers", None),
+        (Method::GET, "/api/admin/handovers/hdo_nope", None),
+        (
+            Method::POST,
+            "/api/admin/handovers",
+            Some(json!({"from": "nobody", "to": "zhangwei"})),
+        ),
     ]
 }
 
@@ -135,6 +143,7 @@ fn the_matrix_covers_every_admin_operation() {
     let template = |p: &str| {
         p.replace("/s-matrix", "/{staffId}")
             .replace("/nope/", "/{id}/")
+            .replace("/hdo_nope", "/{id}")
     };
     let mut called: Vec<String> = admin_calls()
         .iter()

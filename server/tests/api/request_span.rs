@@ -105,9 +105,12 @@ async fn a_retried_wecom_call_is_logged_with_the_id_of_its_request() {
     let log = &mut served.log;
     let wait = Duration::from_secs(20);
     let address = served.address.clone();
-    // Wait for the warm-up, so the one busy answer goes to the login's call.
-    if !seen.iter().any(|l| l.contains("WeCom reachable")) {
-        line_where(log, &mut seen, wait, |l| l.contains("WeCom reachable")).await;
+    // Wait for the warm-up and the first read of who left, so the one busy answer
+    // goes to the login's call.
+    for done in ["WeCom reachable", "members who left read from WeCom"] {
+        if !seen.iter().any(|l| l.contains(done)) {
+            line_where(log, &mut seen, wait, |l| l.contains(done)).await;
+        }
     }
     sim.set_faults(json!({ "busyNext": 1 })).await;
 
