@@ -164,6 +164,10 @@ pub struct Order {
     /// manager; absent when nobody handed it over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reassigned_from: Option<Reassigned>,
+    /// Why the order's customer group did not move to its new designer (WeCom
+    /// refused); absent when it moved or did not have to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_move_note: Option<String>,
 }
 
 /// Who an order's roles were before a handover (`Order.reassignedFrom`).
@@ -307,6 +311,23 @@ pub struct RecordGroup {
     pub external_user_ids: Vec<String>,
     #[serde(default)]
     pub user_ids: Vec<String>,
+}
+
+/// `POST /api/orders/{id}/staff-joined`: members the page added to the order's
+/// customer group with `updateEnterpriseChat`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StaffJoined {
+    pub user_ids: Vec<String>,
+}
+
+/// Which of them WeCom shows in the group now (recorded), and which not yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StaffJoinedAnswer {
+    pub joined: Vec<String>,
+    pub missing: Vec<String>,
 }
 
 /// The longest group name either side accepts (characters), as WeCom limits a chat's

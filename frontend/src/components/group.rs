@@ -217,6 +217,7 @@ mod tests {
             status: "open".into(),
             staff_chat: None,
             reassigned_from: None,
+            group_move_note: None,
             join_way: None,
             notice: None,
         }

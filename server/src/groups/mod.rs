@@ -16,13 +16,93 @@ use crate::wecom::WeComErrorKind;
 use store::Recorded;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/orders/{id}/group").post(record_group));
+    cfg.service(web::resource("/api/orders/{id}/group").post(record_group))
+        .service(web::resource("/api/orders/{id}/staff-joined").post(staff_joined));
 }
 
 /// This capability's operations in `/api/openapi.json`.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(record_group))]
+#[openapi(paths(record_group, staff_joined))]
 pub struct Api;
+
+/// Members added at once at most.
+const MAX_JOINED: usize = 20;
+
+/// `POST /api/orders/{id}/staff-joined`: the page added members to the order's
+/// customer group (`ww.updateEnterpriseChat`); recorded for those WeCom shows in it.
+#[utoipa::path(
+    post,
+    path = "/api/orders/{id}/staff-joined",
+    operation_id = "staffJoinedOrderGroup",
+    summary = "Record members added to the order's customer group",
+    tag = "orders",
+    security(("session_cookie" = [])),
+    description = "After `updateEnterpriseChat` added members (拉进群): each is checked with \
+        WeCom's `groupchat/get` and recorded in the audit log once the group shows them; \
+        those it does not show yet are answered as `missing`.",
+    params(("id" = String, Path, description = "The order id")),
+    request_body = desk_shared::StaffJoined,
+    responses(
+        (status = 200, description = "Who WeCom shows in the group, and who not yet.", body = desk_shared::StaffJoinedAnswer),
+        (status = 400, description = "`invalid_field`: 1 to 20 userids; `chat_not_found`: the order has no group (or WeCom lost it); `bad_json`.", body = desk_shared::ApiError),
+        (status = 401, description = "`not_logged_in`: no session.", body = desk_shared::ApiError),
+        (status = 403, description = "`not_your_order`.", body = desk_shared::ApiError),
+        (status = 404, description = "`order_not_found`.", body = desk_shared::ApiError),
+        (status = 502, description = "`wecom_failed`.", body = desk_shared::ApiError),
+        (status = 504, description = "`wecom_timeout`.", body = desk_shared::ApiError),
+    )
+)]
+async fn staff_joined(
+    member: Member,
+    state: web::Data<OrdersState>,
+    id: web::Path<String>,
+    body: web::Json<desk_shared::StaffJoined>,
+) -> Result<HttpResponse, ApiError> {
+    let order = order_of(&state, &id, &member).await?;
+    let answer = joined(&state, &order, &member, body.into_inner().user_ids).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Which of `user_ids` WeCom shows in `order`'s group now; those are recorded.
+pub async fn joined(
+    state: &OrdersState,
+    order: &OrderRow,
+    member: &Member,
+    user_ids: Vec<String>,
+) -> Result<desk_shared::StaffJoinedAnswer, OrdersError> {
+    if user_ids.is_empty() || user_ids.len() > MAX_JOINED {
+        return Err(field_error("userIds", format!("1~{MAX_JOINED} 个成员")));
+    }
+    for u in &user_ids {
+        crate::ids::MemberId::parse(u).map_err(|e| field_error("userIds", e.0))?;
+    }
+    let chat_id = order.chat_id.as_deref().ok_or(OrdersError::ChatNotFound)?;
+    let chat = state
+        .wecom
+        .group_chat(chat_id)
+        .await
+        .map_err(|e| match e.kind() {
+            WeComErrorKind::NoSuchChat | WeComErrorKind::NotCustomerGroup => {
+                OrdersError::ChatNotFound
+            }
+            _ => e.into(),
+        })?;
+    let (joined, missing): (Vec<String>, Vec<String>) =
+        user_ids.into_iter().partition(|u| chat.has_staff(u));
+    if !joined.is_empty() {
+        let mut tx = state.db.begin().await?;
+        crate::audit::record(
+            &mut tx,
+            &member.0.user_id,
+            "order_group.staff_joined",
+            &order.id,
+            serde_json::json!({ "chatId": chat_id, "userIds": joined }),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(desk_shared::StaffJoinedAnswer { joined, missing })
+}
 
 /// `POST /api/orders/{id}/group`: records the group `openEnterpriseChat` made.
 #[utoipa::path(

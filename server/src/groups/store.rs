@@ -282,3 +282,17 @@ pub async fn join_state(db: &Db, order_id: &str) -> Result<Option<String>, sqlx:
         .await
         .map(Option::flatten)
 }
+
+/// Notes why group `chat_id` did not move with its order (`None`: it moved).
+pub async fn set_move_note(
+    tx: &mut Tx<'_>,
+    chat_id: &str,
+    note: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE order_groups SET move_note = $2 WHERE chat_id = $1")
+        .bind(chat_id)
+        .bind(note)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}

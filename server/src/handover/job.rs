@@ -330,6 +330,10 @@ async fn groups(
             return Ok(());
         }
         let batch = mark_sending(h, row, "group", batch).await?;
+        let batch = match kind_of(row) {
+            HandoverKind::Onjob => owned_by_from(h, row, batch).await?,
+            HandoverKind::Resigned => batch,
+        };
         if batch.is_empty() {
             continue;
         }
@@ -366,11 +370,58 @@ async fn groups(
             if state == "done" {
                 crate::joinway::store::pool_owner(&mut tx, &o.id, &row.to_user).await?;
             }
+            // An order's group that did not follow the order says why on the order.
+            let note = (state == "failed").then_some(reason).flatten();
+            crate::groups::store::set_move_note(&mut tx, &o.id, note).await?;
             tx.commit().await?;
         }
         tracing::info!(groups = batch.len(), "groups handed over");
     }
     Ok(()) // the round's time is up: the next round goes on
+}
+
+/// On-job, a group goes only when the member handing over owns it: the others are
+/// done where they are (with why), the rest of `batch` goes on.
+async fn owned_by_from(
+    h: &Handovers,
+    row: &HandoverRow,
+    batch: Vec<ItemRow>,
+) -> Result<Vec<ItemRow>, HandoverError> {
+    let mut owned = Vec::with_capacity(batch.len());
+    for item in batch {
+        let (state, reason) = match h.orders.wecom.group_chat(&item.item_id).await {
+            Ok(chat) if chat.owner == row.from_user => {
+                owned.push(item);
+                continue;
+            }
+            Ok(_) => ("done", "群主不是原成员：群不用转"),
+            Err(e) if e.kind() == WeComErrorKind::NoSuchChat => ("failed", "群已解散"),
+            Err(e) => {
+                set(
+                    h,
+                    row,
+                    "group",
+                    &item.item_id,
+                    Some("sending"),
+                    "pending",
+                    None,
+                )
+                .await?;
+                return Err(e.into());
+            }
+        };
+        set(
+            h,
+            row,
+            "group",
+            &item.item_id,
+            Some("sending"),
+            state,
+            Some(reason),
+        )
+        .await?;
+    }
+    Ok(owned)
 }
 
 /// Nothing pending, waiting or scheduled: the handover is finished, once, with its

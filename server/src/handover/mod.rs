@@ -8,6 +8,7 @@
 mod error;
 pub mod job;
 pub mod leavers;
+mod onjob;
 pub mod results;
 mod routes;
 pub mod store;
@@ -210,7 +211,7 @@ impl Handovers {
             polled_at: 0,
         };
         let mut tx = db.begin().await?;
-        if !store::create(&mut tx, &row, &items).await? {
+        if !store::create(&mut tx, &row, &items, true).await? {
             return Err(HandoverError::Running);
         }
         crate::audit::record(

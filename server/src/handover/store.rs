@@ -194,20 +194,22 @@ pub struct NewItem {
     pub rank: i64,
 }
 
-/// Stores a handover with its items, unless one from the same member is unfinished
-/// (checked in the same transaction): `false` then.
+/// Stores a handover with its items; when `exclusive`, not while one an admin started
+/// from the same member is unfinished (checked in the same transaction): `false` then.
 pub async fn create(
     tx: &mut Tx<'_>,
     h: &HandoverRow,
     items: &[NewItem],
+    exclusive: bool,
 ) -> Result<bool, sqlx::Error> {
     let running: (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM handovers WHERE from_user = $1 AND finished_at IS NULL",
+        "SELECT COUNT(*) FROM handovers WHERE from_user = $1 AND finished_at IS NULL
+           AND created_by <> 'integration'",
     )
     .bind(&h.from_user)
     .fetch_one(&mut **tx)
     .await?;
-    if running.0 > 0 {
+    if exclusive && running.0 > 0 {
         return Ok(false);
     }
     sqlx::query(

@@ -44,11 +44,19 @@ async fn upsert(
     _key: ApiKey,
     orders: web::Data<OrdersState>,
     join_ways: web::Data<JoinWays>,
+    handovers: web::Data<crate::handover::Handovers>,
     id: web::Path<String>,
     body: web::Json<OrderInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, input) = (id.into_inner(), body.into_inner());
+    let before = crate::orders::store::get(&orders.db, &id).await?;
     let (mut order, created) = crate::orders::upsert(&orders, &id, &input).await?;
+    if let Some(before) = before {
+        // Another designer or PM: who it was is kept, the business system hears of it
+        // and the group follows the designer.
+        handovers.order_changed_hands(&before, &input).await?;
+        order = crate::orders::load(&orders, &id).await?;
+    }
     if input.status.as_deref() == Some("closed") {
         // Its QR code must stop letting people in; the group stays the order's.
         join_ways.close(&id).await?;

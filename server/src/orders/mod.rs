@@ -121,6 +121,7 @@ pub(crate) async fn to_dto(state: &OrdersState, row: OrderRow) -> Order {
         });
     Order {
         reassigned_from,
+        group_move_note: row.move_note.clone(),
         group: row.group(),
         staff_chat: row.staff_chat(),
         join_way: row.join_way(),

@@ -31,6 +31,8 @@ pub struct OrderRow {
     /// Who the designer and project manager were before a handover moved the order.
     pub designer_from: Option<String>,
     pub pm_from: Option<String>,
+    /// Why the order's group did not move to its new designer.
+    pub move_note: Option<String>,
 }
 
 impl OrderRow {
@@ -71,7 +73,7 @@ const SELECT: &str = "SELECT o.id, o.title, o.designer_userid, o.pm_userid, o.cu
         o.customer_phone, g.chat_id, g.group_name, g.created_by, g.created_at, g.via,
         g.customer_joined_at, g.dismissed_at, o.pulled_at, o.status, s.chat_id AS staff_chat_id,
         s.name AS staff_chat_name, j.config_id AS join_config_id, j.qr_code AS join_qr_code,
-        o.designer_from, o.pm_from
+        o.designer_from, o.pm_from, g.move_note
     FROM orders o LEFT JOIN order_groups g ON g.order_id = o.id
       LEFT JOIN order_staff_chats s ON s.order_id = o.id
       LEFT JOIN join_ways j ON j.order_id = o.id AND j.deleted_at IS NULL";
@@ -317,4 +319,24 @@ pub async fn is_pulled(tx: &mut crate::db::Tx<'_>, order: &str) -> Result<bool, 
         .fetch_optional(&mut **tx)
         .await?;
     Ok(row.is_some_and(|r| r.0.is_some()))
+}
+
+/// Keeps who had `role` (`designer` or `projectManager`) on order `order` before the
+/// business system gave it to someone else.
+pub async fn note_reassigned(
+    tx: &mut crate::db::Tx<'_>,
+    order: &str,
+    role: &str,
+    from: &str,
+) -> Result<(), sqlx::Error> {
+    let column = match role {
+        "designer" => "designer_from",
+        _ => "pm_from",
+    };
+    sqlx::query(&format!("UPDATE orders SET {column} = $2 WHERE id = $1"))
+        .bind(order)
+        .bind(from)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
 }

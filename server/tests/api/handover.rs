@@ -763,3 +763,121 @@ mod postgres_only {
         }
     }
 }
+
+#[tokio::test]
+async fn an_order_given_to_another_designer_takes_its_group_along_twice_in_90_days_at_most() {
+    let (app, events) = app_with_sunhao(0, 0).await;
+    let zhangwei = app.login("zhangwei").await;
+    // DD-M1: zhangwei's order with a group he made (he owns it).
+    put_order(&app, "DD-M1", "zhangwei", "lina", "13900000000").await;
+    let chat = app
+        .make_customer_group("zhangwei", &["zhangwei", "lina"], &["wmDemo0000"])
+        .await;
+    let r = app
+        .post_as(
+            &zhangwei,
+            "/api/orders/DD-M1/group",
+            &json!({"chatId": chat, "groupName": "王女士新房服务群", "externalUserIds": ["wmDemo0000"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let owner = |sim: &Sim, chat: String| {
+        let sim = sim.clone();
+        async move {
+            let g = sim.get_json("/sim/groups").await;
+            g["groups"]
+                .as_array()
+                .expect("groups")
+                .iter()
+                .find(|g| g["chat_id"] == chat.as_str())
+                .map(|g| g["owner"].as_str().unwrap_or_default().to_string())
+                .expect("group")
+        }
+    };
+    // The business system gives it to 陈静, then back, then to 陈静 again.
+    for (round, designer) in ["chenjing", "zhangwei", "chenjing"].into_iter().enumerate() {
+        put_order(&app, "DD-M1", designer, "lina", "13900000000").await;
+        if round < 2 {
+            eventually("the group follows the designer", 20, || async {
+                (owner(&app.sim, chat.clone()).await == designer).then_some(())
+            })
+            .await;
+        }
+    }
+    // WeCom moves a group twice in 90 days: the third move is refused, and the order
+    // says why.
+    let chenjing = app.login("chenjing").await;
+    let order = eventually("the refusal on the order", 20, || async {
+        let o = app.order_as(&chenjing, "DD-M1").await;
+        o["groupMoveNote"].is_string().then_some(o)
+    })
+    .await;
+    assert!(
+        order["groupMoveNote"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("90"),
+        "{order}"
+    );
+    assert_eq!(
+        owner(&app.sim, chat.clone()).await,
+        "zhangwei",
+        "the group stayed"
+    );
+    assert_eq!(order["designer"]["userId"], "chenjing");
+    assert_eq!(
+        order["reassignedFrom"]["designer"]["userId"], "zhangwei",
+        "{order}"
+    );
+    let reassigned = eventually("three order.reassigned events", 20, || async {
+        let e = events_of(&events, "order.reassigned");
+        (e.len() >= 3).then_some(e)
+    })
+    .await;
+    assert!(reassigned
+        .iter()
+        .all(|e| e["orderId"] == "DD-M1" && e["role"] == "designer" && e["handoverId"].is_null()));
+
+    // 王强 is not in the group: 拉进群 adds him, and the server records it once WeCom
+    // shows him there.
+    let r = app
+        .post_as(
+            &chenjing,
+            "/api/orders/DD-M1/staff-joined",
+            &json!({"userIds": ["wangqiang"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(
+        v["missing"],
+        json!(["wangqiang"]),
+        "not in the group yet: {v}"
+    );
+    let r = app
+        .sim
+        .http
+        .post(format!("{}/sim/groups/{chat}/members", app.sim.url))
+        .json(&json!({"userid": "wangqiang", "type": 1}))
+        .send()
+        .await
+        .expect("add");
+    assert!(r.status().is_success());
+    let r = app
+        .post_as(
+            &chenjing,
+            "/api/orders/DD-M1/staff-joined",
+            &json!({"userIds": ["wangqiang"]}),
+        )
+        .await;
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["joined"], json!(["wangqiang"]), "{v}");
+    let r = app
+        .post_as(
+            &chenjing,
+            "/api/orders/DD-M1/staff-joined",
+            &json!({"userIds": []}),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+}
