@@ -84,7 +84,11 @@ export async function withPage(t, body) {
   const context = await browser.newContext({ viewport: { width: 360, height: 720 }, locale: 'zh-CN' });
   const page = await context.newPage();
   const errors = [];
-  page.on('pageerror', (e) => { errors.push(e.message); if (process.env.DESK_DEBUG) console.log('PAGEERROR', page.url(), e.stack, JSON.stringify(e)); });
+  // DESK_DEBUG=1 prints each page error with its page and stack as it happens.
+  page.on('pageerror', (e) => {
+    errors.push(e.message);
+    if (process.env.DESK_DEBUG) console.log('PAGEERROR', page.url(), e.stack, JSON.stringify(e));
+  });
   try {
     await body(page, errors);
   } catch (e) {

@@ -46,6 +46,12 @@ impl Rounds {
             .clone()
     }
 
+    /// Waits until `worker` has finished at least `n` rounds since it started.
+    pub async fn reached(&self, worker: &'static str, n: u64) {
+        let mut finished = self.counter(worker).subscribe();
+        let _ = finished.wait_for(|done| *done >= n).await;
+    }
+
     /// Waits until `worker` has finished `more` rounds after this call (a round under
     /// way when it is called counts, so wait for two to see one that started after).
     pub async fn wait(&self, worker: &'static str, more: u64) {

@@ -309,6 +309,14 @@ async fn start(sim: Sim, settings: Settings, dir: TestDir, callbacks: bool) -> T
     let address = format!("http://127.0.0.1:{}", app.port());
     let rounds = app.rounds();
     tokio::spawn(app.run_until_stopped());
+    // The first read of who left (at start) is done: a test that injects "the next N
+    // calls fail" gets them for its own calls, not for this one's.
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        rounds.reached("handover.leavers", 1),
+    )
+    .await
+    .expect("the first read of who left within 30 s");
     if callbacks {
         sim.set_callback_url(&format!("{address}/wecom/callback"))
             .await;
