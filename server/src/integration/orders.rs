@@ -49,7 +49,11 @@ async fn upsert(
     body: web::Json<OrderInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, input) = (id.into_inner(), body.into_inner());
-    let before = crate::orders::store::get(&orders.db, &id).await?;
+    // An id the order push refuses is never looked up (PostgreSQL refuses a NUL).
+    let before = match crate::ids::OrderId::parse(&id) {
+        Ok(_) => crate::orders::store::get(&orders.db, &id).await?,
+        Err(_) => None,
+    };
     let (mut order, created) = crate::orders::upsert(&orders, &id, &input).await?;
     if let Some(before) = before {
         // Another designer or PM: who it was is kept, the business system hears of it

@@ -389,6 +389,8 @@ async fn refusals_limits_and_transfer_fail_say_why_per_customer() {
     assert!(r.status().is_success());
     // WeCom completes both after 24 h and says so by transfer_fail callbacks: the
     // server marks them at once, without asking transfer_result.
+    // The job's first look at the waiting customers is behind us.
+    app.worker_looked("handovers").await;
     let before = app
         .sim
         .calls("externalcontact/resigned/transfer_result")
