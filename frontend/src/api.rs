@@ -350,3 +350,15 @@ pub async fn handover(id: &str) -> Result<desk_shared::handover::Handover, Failu
     ))
     .await
 }
+
+/// `POST /api/orders/{id}/staff-joined`: who WeCom shows in the order's group now.
+pub async fn staff_joined(
+    order_id: &str,
+    user_ids: Vec<String>,
+) -> Result<desk_shared::StaffJoinedAnswer, Failure> {
+    post_json(
+        &format!("{}/staff-joined", order_path(order_id)),
+        &desk_shared::StaffJoined { user_ids },
+    )
+    .await
+}

@@ -53,3 +53,34 @@ test('交接 hands a leaver\'s customers, groups and orders to a colleague, a re
     assert.deepEqual(errors, []);
   });
 });
+
+test('拉进群 adds the order\'s new project manager to its group from the order page', async (t) => {
+  // The business system gives DD-1009 (its group made by 张伟, with 李娜) to 陈静 as PM.
+  const put = await fetch(`${demo.base}/api/v1/orders/DD-1009`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer demo-api-key' },
+    body: JSON.stringify({
+      title: '城南店 · 王女士父母家翻新', designerUserId: 'zhangwei', projectManagerUserId: 'chenjing',
+      customerName: '王女士', customerPhone: '13900000001',
+    }),
+  });
+  assert.equal(put.status, 200);
+  await autoLogin('zhangwei');
+  await withPage(t, async (page, errors) => {
+    await page.goto(`${demo.base}/orders/DD-1009`);
+    await expectText(page, '[data-testid=pull-in-button]', '拉进群：陈静');
+    await page.click('[data-testid=pull-in-button]');
+    await page.waitForSelector('#wecom-sim-sheet');
+    await page.click('#wecom-sim-sheet button.ok');
+    await expectText(page, '[data-testid=pull-in-said]', '已拉进群。');
+    const groups = await (await fetch(`${demo.sim}/sim/groups`)).json();
+    const group = groups.groups.find((g) => g.chat_id === 'wrDemoWang0001');
+    assert.ok(group.member_list.some((m) => m.userid === 'chenjing'), '陈静 is in the group');
+    // Read again, the group has everyone: nothing to offer.
+    await page.reload();
+    await page.waitForSelector('[data-testid=group-section]');
+    await expectText(page, '[data-testid=handed-over]', '由 李娜 转交');
+    assert.equal(await page.$('[data-testid=pull-in-button]'), null);
+    assert.deepEqual(errors, []);
+  });
+});

@@ -10,6 +10,7 @@ pub mod checks;
 pub mod group;
 pub mod order_tools;
 pub mod pool;
+pub mod pull_in;
 
 /// A unix time as the page's locale writes it (zh-CN: `2023/11/16 10:00:00`).
 pub fn moment(unix_secs: i64) -> String {

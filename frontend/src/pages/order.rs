@@ -207,7 +207,14 @@ fn OrderView(
                     }
                         .into_any()
                 }
-                Some(group) => view! { <GroupReady group=group fresh=false /> }.into_any(),
+                Some(group) => {
+                    let chat_id = group.chat_id.clone();
+                    view! {
+                        <GroupReady group=group fresh=false />
+                        <GroupPeople order=o.clone() chat_id=chat_id />
+                    }
+                        .into_any()
+                }
                 None => {
                     view! {
                         {move || match step.get() {
@@ -275,5 +282,22 @@ fn OrderView(
             <StaffChatTool order=o.clone() />
             <JoinQrTool order=o.clone() />
         </section>
+    }
+}
+
+/// Who is in the order's group, read from WeCom: offers 拉进群 for the order's people
+/// who are not (the order changed hands). Says nothing while it reads or if it cannot.
+#[component]
+fn GroupPeople(order: desk_shared::Order, chat_id: String) -> impl IntoView {
+    let key = chat_id.clone();
+    let group = LocalResource::new(move || {
+        let key = key.clone();
+        async move { crate::api::group(&key).await }
+    });
+    move || {
+        group.get().and_then(|r| r.ok()).map(|g| {
+            let in_group = crate::components::pull_in::in_group(&g);
+            view! { <crate::components::pull_in::PullIn order=order.clone() chat_id=chat_id.clone() in_group=in_group /> }
+        })
     }
 }

@@ -10,6 +10,7 @@ use crate::components::group::{
     default_group_name, dispatch_once, make_group_action, ConfirmSheet, GroupReady, GroupRequest,
     Made,
 };
+use crate::components::pull_in::{in_group, PullIn};
 use crate::components::{Blocked, Blocker, Failed, Load, Loading, Problem};
 use crate::pages::entry_label;
 use crate::wecom::{self, Environment, WwError};
@@ -451,6 +452,7 @@ fn GroupPanel(group: GroupView) -> impl IntoView {
                         <dt>"客户进群"</dt>
                         <dd>{if joined { "已进群" } else { "还没有客户进群" }}</dd>
                     </dl>
+                    <PullIn order=o.clone() chat_id=group.chat_id.clone() in_group=in_group(&group) />
                 }
                 .into_any(),
                 None => view! {

@@ -35,16 +35,19 @@ extern "C" {
     fn ww_open_enterprise_chat(params: &Object) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_namespace = ww, js_name = openExistedChatWithMsg, catch)]
     fn ww_open_existed_chat_with_msg(params: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ww, js_name = updateEnterpriseChat, catch)]
+    fn ww_update_enterprise_chat(params: &Object) -> Result<Promise, JsValue>;
 }
 
 /// The APIs this app registers for.
-const JS_API_LIST: [&str; 6] = [
+const JS_API_LIST: [&str; 7] = [
     "getContext",
     "getCurExternalContact",
     "getCurExternalChat",
     "selectExternalContact",
     "openEnterpriseChat",
     "openExistedChatWithMsg",
+    "updateEnterpriseChat",
 ];
 
 /// Quick answers (context) and answers that wait for the member (sheets, pickers).
@@ -339,5 +342,17 @@ pub async fn open_existed_chat_with_msg(
     let params = Object::new();
     set(&params, "chatId", chat_id);
     call(ww_open_existed_chat_with_msg(&params), INTERACTIVE).await?;
+    Ok(())
+}
+
+/// `ww.updateEnterpriseChat({chatId, userIdsToAdd})`: adds members of the corp to a
+/// customer group (app identity, client 3.0.36 or newer; the member calling it must
+/// be in the group).
+pub async fn update_enterprise_chat(chat_id: &str, user_ids: &[String]) -> Result<(), WwError> {
+    let params = Object::new();
+    set(&params, "chatId", chat_id);
+    let ids: Array = user_ids.iter().map(JsValue::from).collect();
+    set(&params, "userIdsToAdd", ids);
+    call(ww_update_enterprise_chat(&params), INTERACTIVE).await?;
     Ok(())
 }

@@ -237,6 +237,19 @@
           });
         });
     },
+    updateEnterpriseChat: function (name, p) {
+      // Client 3.0.36 and newer, app identity, customer groups, members of the corp.
+      if (olderThan('3.0.36')) return result(name, 'fail function not exist');
+      if (needsAgent(name)) return needsAgent(name);
+      var users = list(p.userIdsToAdd);
+      return sheet('拉人进群', ['群 ' + p.chatId, '添加：' + users.join('、')], [CANCEL, { label: '添加', ok: true, value: function () { return true; } }])
+        .then(function (ok) {
+          if (!ok) return result(name, 'cancel');
+          return post('/sim/client/update-chat', { chatId: p.chatId, userIdsToAdd: users }).then(function (r) {
+            return r.ok ? result(name, 'ok') : fail(name, r.errmsg, r.errcode);
+          });
+        });
+    },
     openExistedChatWithMsg: function (name, p) {
       // Not in clients before 3.1.8: they do not know the API at all.
       if (olderThan('3.1.8')) return result(name, 'fail function not exist');

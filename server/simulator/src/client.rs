@@ -29,7 +29,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/verify", web::post().to(verify))
                 .route("/context", web::get().to(context))
                 .route("/enterprise-chat", web::post().to(enterprise_chat))
-                .route("/open-chat", web::post().to(open_chat)),
+                .route("/open-chat", web::post().to(open_chat))
+                .route(
+                    "/update-chat",
+                    web::post().to(crate::client_update::update_chat),
+                ),
         )
         .route("/sim/login", web::get().to(auto_login));
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod callbacks;
 pub mod changes;
 pub mod client;
+mod client_update;
 pub mod control;
 pub mod credentials;
 pub mod erp;
