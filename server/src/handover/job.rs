@@ -270,6 +270,7 @@ async fn customers(
             Ok(o) => o,
             Err(e) => return refused_batch(h, row, "customer", &batch, e).await,
         };
+        let mut results = Vec::with_capacity(batch.len());
         for item in &batch {
             let outcome = outcomes
                 .iter()
@@ -294,7 +295,9 @@ async fn customers(
                 reason,
             )
             .await?;
+            results.push((item.item_id.clone(), state, reason.map(str::to_string)));
         }
+        results::audit_batch(h, row, "handover.customers_sent", &results).await?;
         tracing::info!(customers = batch.len(), "customers handed over");
     }
     Ok(()) // the round's time is up: the next round goes on
@@ -347,6 +350,7 @@ async fn groups(
             Ok(o) => o,
             Err(e) => return refused_batch(h, row, "group", &batch, e).await,
         };
+        let mut results = Vec::with_capacity(outcomes.len());
         for o in outcomes {
             let (state, reason) = match &o.outcome {
                 Outcome::Accepted => ("done", None),
@@ -374,7 +378,9 @@ async fn groups(
             let note = (state == "failed").then_some(reason).flatten();
             crate::groups::store::set_move_note(&mut tx, &o.id, note).await?;
             tx.commit().await?;
+            results.push((o.id.clone(), state, reason.map(str::to_string)));
         }
+        results::audit_batch(h, row, "handover.groups_sent", &results).await?;
         tracing::info!(groups = batch.len(), "groups handed over");
     }
     Ok(()) // the round's time is up: the next round goes on

@@ -2,6 +2,7 @@
 //! (`transfer_result`, `transfer_fail`), and what a dead process's batch did.
 
 use desk_wecom::handover::Takeover;
+use serde_json::json;
 
 use super::job::{kind_of, set};
 use super::store::{self, HandoverRow};
@@ -116,6 +117,7 @@ pub async fn poll(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError>
         .transfer_results(kind_of(row), &row.from_user, &row.to_user)
         .await?;
     let mut taken = 0;
+    let mut settled = Vec::new();
     for item in &waiting {
         let Some(r) = results.iter().find(|r| r.external_userid == item.item_id) else {
             continue;
@@ -123,11 +125,22 @@ pub async fn poll(h: &Handovers, row: &HandoverRow) -> Result<(), HandoverError>
         if r.takeover == Takeover::Waiting {
             continue;
         }
-        if settle_customer(h, row, &item.item_id, "waiting", &r.takeover).await?
-            && r.takeover == Takeover::Done
-        {
-            taken += 1;
+        if !settle_customer(h, row, &item.item_id, "waiting", &r.takeover).await? {
+            continue;
         }
+        let (state, why) = match &r.takeover {
+            Takeover::Done => {
+                taken += 1;
+                ("done", None)
+            }
+            Takeover::Failed(why) if why.contains("拒绝") => ("refused", Some(why.clone())),
+            Takeover::Failed(why) => ("failed", Some(why.clone())),
+            Takeover::Waiting => continue,
+        };
+        settled.push((item.item_id.clone(), state, why));
+    }
+    if !settled.is_empty() {
+        audit_batch(h, row, "handover.customers_settled", &settled).await?;
     }
     store::polled(db, &row.id, h.now()).await?;
     if taken > 0 {
@@ -168,4 +181,35 @@ pub async fn transfer_failed(
     }
     h.wake.notify_one();
     Ok(())
+}
+
+/// One audit line per batch WeCom answered: how many reached each state, and each
+/// one that failed with why (the first 100).
+pub(super) async fn audit_batch(
+    h: &Handovers,
+    row: &HandoverRow,
+    action: &str,
+    results: &[(String, &str, Option<String>)],
+) -> Result<(), sqlx::Error> {
+    let mut states = serde_json::Map::new();
+    for (_, state, _) in results {
+        let n = states.get(*state).and_then(|v| v.as_i64()).unwrap_or(0);
+        states.insert(state.to_string(), json!(n + 1));
+    }
+    let failed: Vec<serde_json::Value> = results
+        .iter()
+        .filter(|(_, state, _)| matches!(*state, "failed" | "refused"))
+        .take(100)
+        .map(|(id, _, why)| json!({ "id": id, "reason": why }))
+        .collect();
+    let mut tx = h.orders.db.begin().await?;
+    crate::audit::record(
+        &mut tx,
+        "system",
+        action,
+        &row.id,
+        json!({ "from": row.from_user, "to": row.to_user, "states": states, "failed": failed }),
+    )
+    .await?;
+    tx.commit().await
 }

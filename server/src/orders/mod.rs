@@ -377,6 +377,11 @@ async fn candidates(
     let designer_name = state.directory.person(&state.wecom, designer).await.name;
     let hint = match found.len() {
         1 => None,
+        // The order was handed to this designer and the customers are still on their
+        // way (WeCom completes a handover after 24 h): that is why, not a wrong phone.
+        0 if store::customers_on_their_way(&state.db, designer).await? > 0 => Some(format!(
+            "这个订单的客户正在转接给{designer_name}（企业微信在交接开始 24 小时内完成）：转接完成后再来建群。"
+        )),
         0 => {
             let named = contacts::named(&state.db, designer, &order.customer_name).await?;
             Some(no_match_hint(&designer_name, &order, mirror.info, &named))

@@ -340,3 +340,18 @@ pub async fn note_reassigned(
         .await
         .map(drop)
 }
+
+/// How many customers are on their way to `userid` by a handover not yet finished
+/// (handover's items, read here: an order handed over says why its customer is not
+/// matched yet).
+pub async fn customers_on_their_way(db: &Db, userid: &str) -> Result<i64, sqlx::Error> {
+    let n: (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM handover_items i JOIN handovers h ON h.id = i.handover_id
+         WHERE h.to_user = $1 AND h.finished_at IS NULL AND i.kind = 'customer'
+           AND i.state IN ('pending', 'sending', 'waiting')",
+    )
+    .bind(userid)
+    .fetch_one(db)
+    .await?;
+    Ok(n.0)
+}

@@ -199,6 +199,17 @@ async fn a_member_who_leaves_loses_their_session_and_their_work_goes_to_a_succes
         order["designer"]["userId"], "zhangwei",
         "the designer stays"
     );
+    // 建群 on the order handed over says the customer is on the way, not "no match".
+    let c: Value = app
+        .get_as(&chenjing, "/api/orders/DD-H1/candidates")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        c["hint"].as_str().unwrap_or_default().contains("正在转接"),
+        "{c}"
+    );
 
     // 24 hours on, WeCom has handed the customers over (the admin logs in again: a
     // day idle ends a session).
@@ -346,6 +357,28 @@ async fn two_hundred_fifty_customers_and_350_groups_go_in_batches_and_300_groups
     chats.sort();
     chats.dedup();
     assert_eq!(chats.len(), 352);
+    // Every start and every answer is in the audit log.
+    let audit: Value = app
+        .get_as(&admin, &format!("/api/admin/audit?order={id}&limit=100"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for want in [
+        "handover.started",
+        "handover.customers_sent",
+        "handover.groups_sent",
+        "handover.customers_settled",
+        "handover.finished",
+    ] {
+        assert!(actions.contains(&want), "{want} in {actions:?}");
+    }
 }
 
 #[tokio::test]
