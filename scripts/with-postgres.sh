@@ -23,6 +23,8 @@ die() { printf 'with-postgres: %s\n' "$*" >&2; exit 1; }
 [ -x "$PG_BIN/postgres" ] || die "no PostgreSQL 15 in $PG_BIN: run scripts/setup.sh"
 
 base=${TMPDIR:-/tmp}
+# runuser lives in sbin, which a minimal PATH may leave out.
+PATH="$PATH:/usr/sbin:/sbin"
 if [ "$(id -u)" -eq 0 ]; then
   id -u postgres >/dev/null 2>&1 || die "running as root needs the postgres user (Debian's postgresql package)"
   # The postgres user must reach the dir; /tmp always lets it.
