@@ -34,18 +34,22 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 # The two tools are built from source (crates.io has no binaries). Their own release
-# profiles (trunk: fat LTO, one codegen unit) make that the slowest part of a fresh
-# machine's setup (6.5 min for trunk on 2 cores); they run for seconds per build, so
-# a quicker profile is the right trade: no LTO, 16 codegen units, opt-level 1.
-quick_install() {
+# profiles (trunk: fat LTO, one codegen unit) made that the slowest part of a fresh
+# machine's setup: 6 min 27 s for trunk and 2 min 11 s for wasm-bindgen-cli on 2 cores.
+# They run for seconds per build, so a quicker profile is the right trade: no LTO, 16
+# codegen units, and the optimisation level given (trunk only orchestrates: 0;
+# wasm-bindgen reads and rewrites the wasm: 1).
+quick_install() { # OPT_LEVEL CARGO_INSTALL_ARGS...
+  local opt=$1
+  shift
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install "$@"
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt cargo install "$@"
 }
 
 # Trunk 0.21.14 (0.22 needs a newer rustc than this toolchain).
 if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
   say "cargo install trunk 0.21.14"
-  quick_install --locked trunk --version 0.21.14
+  quick_install 0 --locked trunk --version 0.21.14
 fi
 
 # wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock.
@@ -53,7 +57,7 @@ wbg=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print;
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg" ]; then
   say "cargo install wasm-bindgen-cli $wbg"
   # Not --locked: its lock file names a crate version the registry lacks.
-  quick_install wasm-bindgen-cli --version "$wbg"
+  quick_install 1 wasm-bindgen-cli --version "$wbg"
 fi
 
 # Front-end packages, pinned by frontend/package-lock.json. binaryen's wasm-opt comes

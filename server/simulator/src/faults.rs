@@ -17,6 +17,10 @@ pub struct FaultSettings {
     /// it, the caller has not heard yet (a caller killed meanwhile never hears).
     #[serde(default)]
     pub slow_answer_ms: u64,
+    /// Only these `/cgi-bin/` paths answer slowly (e.g.
+    /// `externalcontact/resigned/transfer_customer`); empty: every path.
+    #[serde(default)]
+    pub slow_answer_paths: Vec<String>,
     /// The next N calls answer errcode -1.
     #[serde(default)]
     pub busy_next: u32,
@@ -80,8 +84,13 @@ impl Faults {
         Duration::from_millis(self.settings.latency_ms)
     }
 
-    pub fn slow_answer(&self) -> Duration {
-        Duration::from_millis(self.settings.slow_answer_ms)
+    /// How long a call to `path` waits after it was carried out.
+    pub fn slow_answer(&self, path: &str) -> Duration {
+        let paths = &self.settings.slow_answer_paths;
+        match paths.is_empty() || paths.iter().any(|p| p == path) {
+            true => Duration::from_millis(self.settings.slow_answer_ms),
+            false => Duration::ZERO,
+        }
     }
 
     /// Counts this call towards `revoke_tokens_after`; true on the call that must

@@ -36,6 +36,9 @@ pub struct CorpRules {
     pub app_messages_per_member_minute: u32,
     /// Phones-only remark edits raise no callback (D-92277); true is WeCom.
     pub silent_phone_edits: bool,
+    /// Members not configured for customer contact (客户联系): left out of
+    /// `get_follow_user_list`.
+    pub without_customer_contact: Vec<String>,
 }
 
 impl Default for CorpRules {
@@ -49,6 +52,7 @@ impl Default for CorpRules {
             outside_app_range: Vec::new(),
             app_messages_per_member_minute: 30,
             silent_phone_edits: true,
+            without_customer_contact: Vec::new(),
         }
     }
 }

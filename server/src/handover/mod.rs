@@ -228,14 +228,30 @@ impl Handovers {
         self.view(&row, true).await
     }
 
-    /// The successor must be a member WeCom knows, in the app's range, and not one
-    /// who left.
+    /// The successor must be a member WeCom knows, in the app's range, configured for
+    /// customer contact (客户联系), and not one who left.
     async fn check_successor(&self, to: &str) -> Result<(), HandoverError> {
         if store::is_leaver(&self.orders.db, to).await? {
             return Err(invalid("to", "接替成员已离职"));
         }
         match self.orders.wecom.member(to).await {
-            Ok(m) if m.status == 0 || m.status == 1 => Ok(()),
+            Ok(m) if m.status == 0 || m.status == 1 => {
+                if self
+                    .orders
+                    .wecom
+                    .follow_users()
+                    .await?
+                    .iter()
+                    .any(|u| u == to)
+                {
+                    Ok(())
+                } else {
+                    Err(invalid(
+                        "to",
+                        "接替成员没有客户联系权限：请管理员在企业微信管理后台「客户联系 → 权限配置」里为他开启",
+                    ))
+                }
+            }
             Ok(_) => Err(invalid("to", "接替成员未激活或已被禁用")),
             Err(e) => match e.kind() {
                 WeComErrorKind::NoSuchMember => Err(invalid("to", "企业微信里没有这个成员")),

@@ -333,7 +333,7 @@ impl WeComClient {
 
     // ---- plumbing ----------------------------------------------------------------
 
-    async fn get<T: DeserializeOwned>(
+    pub(super) async fn get<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, &str)],

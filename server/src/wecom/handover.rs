@@ -4,9 +4,9 @@
 use desk_wecom::handover::{self, HandoverKind, Outcome, Takeover};
 
 use super::types::{
-    CustomerTransfers, GroupChatListQuery, GroupChatPage, GroupTransfer, GroupTransferResult,
-    OwnerFilter, TransferCustomers, TransferResultPage, TransferResultQuery, UnassignedPage,
-    UnassignedQuery,
+    CustomerTransfers, FollowUsers, GroupChatListQuery, GroupChatPage, GroupTransfer,
+    GroupTransferResult, OwnerFilter, TransferCustomers, TransferResultPage, TransferResultQuery,
+    UnassignedPage, UnassignedQuery,
 };
 pub use super::types::{Unassigned, TRANSFER_BATCH};
 use super::{WeComClient, WeComError};
@@ -31,6 +31,14 @@ pub struct CustomerTakeover {
 }
 
 impl WeComClient {
+    /// `externalcontact/get_follow_user_list`: the members configured for customer
+    /// contact (客户联系) in the app's visible range; a takeover member must be one.
+    pub async fn follow_users(&self) -> Result<Vec<String>, WeComError> {
+        self.get::<FollowUsers>("externalcontact/get_follow_user_list", &[])
+            .await
+            .map(|f| f.follow_user)
+    }
+
     /// `externalcontact/get_unassigned_list`, every page: the customers members who
     /// left keep waiting, with who left and when.
     pub async fn unassigned(&self) -> Result<Vec<Unassigned>, WeComError> {

@@ -516,6 +516,8 @@ async fn a_second_start_while_one_runs_is_409_and_bad_input_is_a_400_naming_the_
     let calls_before = handover_requests(&app.sim).await.len();
     for (body, field) in [
         (json!({"from": "sunhao", "to": "nobody"}), "to"),
+        // 周敏 has no customer contact rights (get_follow_user_list leaves her out).
+        (json!({"from": "sunhao", "to": "zhoumin"}), "to"),
         (json!({"from": "sunhao", "to": "lina"}), "to"),
         (json!({"from": "sunhao", "to": "sunhao"}), "to"),
         (json!({"from": "../x", "to": "chenjing"}), "from"),
@@ -683,8 +685,12 @@ mod sqlite_only {
                 .then_some(())
         })
         .await;
-        // WeCom carries each call out at once but answers 3 s later.
-        sim.set_faults(json!({"slowAnswerMs": 3000})).await;
+        // WeCom carries each customer handover out at once but answers 3 s later.
+        sim.set_faults(json!({
+            "slowAnswerMs": 3000,
+            "slowAnswerPaths": ["externalcontact/resigned/transfer_customer"]
+        }))
+        .await;
         let r = sim
             .http
             .post(format!("{}/api/admin/handovers", first.address))

@@ -18,6 +18,11 @@ async fn the_client_reads_the_documented_handover_answers_and_sends_documented_r
         d
     };
 
+    let d = answer("externalcontact/get_follow_user_list");
+    let members = c.follow_users().await.expect("get_follow_user_list");
+    assert_eq!(json!(members), d.response(None)["follow_user"]);
+    check_request(&w, &d, None);
+
     let d = answer("externalcontact/get_unassigned_list");
     let waiting = c.unassigned().await.expect("get_unassigned_list");
     let documented = d.response(None);
@@ -167,8 +172,27 @@ async fn the_simulator_answers_every_documented_handover_field() {
             (path, v)
         }
     };
+    let follow: Value = sim
+        .http
+        .get(format!(
+            "{}/cgi-bin/externalcontact/get_follow_user_list?access_token={token}",
+            sim.url
+        ))
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("json");
+    let listed = follow["follow_user"].as_array().expect("follow_user");
+    assert!(listed.iter().any(|u| u == "zhangwei"), "{follow}");
+    assert!(
+        !listed.iter().any(|u| u == "zhoumin"),
+        "no customer contact: {follow}"
+    );
+    assert!(!listed.iter().any(|u| u == "lina"), "she left: {follow}");
     // 李娜 left with 王女士 (wmDemo0000) waiting; 张伟 takes over. On-job: 张伟 to 陈静.
-    let answers = vec![
+    let mut answers = vec![
         post("externalcontact/get_unassigned_list", json!({"cursor": "", "page_size": 100})).await,
         post(
             "externalcontact/resigned/transfer_customer",
@@ -201,6 +225,7 @@ async fn the_simulator_answers_every_documented_handover_field() {
         )
         .await,
     ];
+    answers.push(("externalcontact/get_follow_user_list", follow.clone()));
     let mut wrong = Vec::new();
     for (endpoint, ours) in &answers {
         assert_eq!(ours["errcode"], 0, "{endpoint}: {ours}");

@@ -18,6 +18,20 @@ use super::{fail, next_cursor, offset_of, to_value, Answer, Call, Fail};
 use crate::handover::{day_of, HandoverRequest, Transfer};
 use crate::state::World;
 
+/// `externalcontact/get_follow_user_list` (D-92571): the members configured for
+/// customer contact, of those in the app's visible range.
+pub(super) fn follow_users(w: &mut World, _agent: i64, _call: &Call) -> Answer {
+    let rules = &w.rules;
+    let follow_user: Vec<String> = w
+        .directory
+        .members()
+        .iter()
+        .map(|m| m.userid.clone())
+        .filter(|u| rules.in_range(u) && !rules.settings.without_customer_contact.contains(u))
+        .collect();
+    to_value(desk_wecom::types::FollowUsers { follow_user })
+}
+
 /// `externalcontact/get_unassigned_list`: the customers of members who left (within a
 /// year) that no handover has taken yet, in pages of `page_size` (≤ 1000).
 pub(super) fn unassigned(w: &mut World, _agent: i64, call: &Call) -> Answer {

@@ -176,6 +176,10 @@ const ROUTES: &[Route] = &[
     post("appchat/send", App(appchat::send)),
     post("message/send", App(appchat::send_app_message)),
     post("webhook/send", Open(robot::send)),
+    get(
+        "externalcontact/get_follow_user_list",
+        App(handover::follow_users),
+    ),
     post(
         "externalcontact/get_unassigned_list",
         App(handover::unassigned),
@@ -264,7 +268,7 @@ async fn cgi(
     let (answer, events, slow) = sim.with_world(|w| {
         let events = crate::handover::settle(w);
         let answer = dispatch(w, route, &call, from, now);
-        (answer, events, w.faults.slow_answer())
+        (answer, events, w.faults.slow_answer(route.path))
     });
     crate::callbacks::raise_in_background(sim.clone(), events);
     if !slow.is_zero() {

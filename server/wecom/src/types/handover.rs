@@ -114,3 +114,11 @@ pub struct GroupTransferResult {
     #[serde(default)]
     pub failed_chat_list: Vec<FailedChat>,
 }
+
+/// `externalcontact/get_follow_user_list` (D-92571): the members configured for
+/// customer contact (客户联系), of those in the app's visible range.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FollowUsers {
+    #[serde(default)]
+    pub follow_user: Vec<String>,
+}
