@@ -31,6 +31,10 @@ CREATE TABLE handovers (
     polled_at   INTEGER NOT NULL DEFAULT 0   -- transfer_result last read
 );
 CREATE INDEX handovers_from ON handovers (from_user, created_at);
+-- One unfinished handover an admin started per member (an order moved by the
+-- business system makes its own, which does not count).
+CREATE UNIQUE INDEX handovers_one_running ON handovers (from_user)
+    WHERE finished_at IS NULL AND created_by <> 'integration';
 CREATE INDEX handovers_running ON handovers (finished_at);
 
 -- Each customer, group and order of a handover, and where it is.

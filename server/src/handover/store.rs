@@ -195,24 +195,18 @@ pub struct NewItem {
 }
 
 /// Stores a handover with its items; when `exclusive`, not while one an admin started
-/// from the same member is unfinished (checked in the same transaction): `false` then.
+/// from the same member is unfinished (checked in the same transaction): `false` then
+/// (the caller drops the transaction, which rolls it back). The row is written before
+/// the check, so on SQLite the transaction holds the write lock from its first
+/// statement: a read first would have to upgrade later and fail at once if another
+/// connection wrote meanwhile (SQLITE_BUSY_SNAPSHOT).
 pub async fn create(
     tx: &mut Tx<'_>,
     h: &HandoverRow,
     items: &[NewItem],
     exclusive: bool,
 ) -> Result<bool, sqlx::Error> {
-    let running: (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM handovers WHERE from_user = $1 AND finished_at IS NULL
-           AND created_by <> 'integration'",
-    )
-    .bind(&h.from_user)
-    .fetch_one(&mut **tx)
-    .await?;
-    if exclusive && running.0 > 0 {
-        return Ok(false);
-    }
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO handovers (id, from_user, to_user, kind, message, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -224,7 +218,24 @@ pub async fn create(
     .bind(&h.created_by)
     .bind(h.created_at)
     .execute(&mut **tx)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        // Another start from this member won the race (`handovers_one_running`).
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    let running: (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM handovers WHERE from_user = $1 AND finished_at IS NULL
+           AND created_by <> 'integration' AND id <> $2",
+    )
+    .bind(&h.from_user)
+    .bind(&h.id)
+    .fetch_one(&mut **tx)
     .await?;
+    if exclusive && running.0 > 0 {
+        return Ok(false);
+    }
     for item in items {
         sqlx::query(
             "INSERT INTO handover_items (handover_id, kind, item_id, name, rank, state)
