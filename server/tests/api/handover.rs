@@ -69,6 +69,24 @@ async fn sunhao_leaves(app: &TestApp, admin: &str) -> Value {
     .await
 }
 
+/// Waits until the admin console lists `userid` as a member who left.
+async fn leaver_listed(app: &TestApp, admin: &str, userid: &str) {
+    eventually(&format!("{userid} listed as a leaver"), 20, || async {
+        let v: Value = app
+            .get_as(admin, "/api/admin/handovers/leavers")
+            .await
+            .json()
+            .await
+            .expect("json");
+        v["leavers"]
+            .as_array()?
+            .iter()
+            .any(|l| l["userId"] == userid)
+            .then_some(())
+    })
+    .await;
+}
+
 async fn put_order(app: &TestApp, id: &str, designer: &str, pm: &str, phone: &str) {
     let order = OrderFields {
         designer,
@@ -499,20 +517,7 @@ async fn a_second_start_while_one_runs_is_409_and_bad_input_is_a_400_naming_the_
         .await
         .expect("leave");
     assert!(r.status().is_success());
-    eventually("李娜 listed", 20, || async {
-        let v: Value = app
-            .get_as(&admin, "/api/admin/handovers/leavers")
-            .await
-            .json()
-            .await
-            .expect("json");
-        v["leavers"]
-            .as_array()?
-            .iter()
-            .any(|l| l["userId"] == "lina")
-            .then_some(())
-    })
-    .await;
+    leaver_listed(&app, &admin, "lina").await;
     let calls_before = handover_requests(&app.sim).await.len();
     for (body, field) in [
         (json!({"from": "sunhao", "to": "nobody"}), "to"),
@@ -581,20 +586,7 @@ async fn a_member_the_callback_says_left_cannot_log_in_and_the_page_says_so() {
         desk_server::clock::now_secs()
     );
     assert_eq!(app.deliver(&left).await.status(), 200);
-    eventually("张伟 listed as a leaver", 20, || async {
-        let v: Value = app
-            .get_as(&admin, "/api/admin/handovers/leavers")
-            .await
-            .json()
-            .await
-            .expect("json");
-        v["leavers"]
-            .as_array()?
-            .iter()
-            .any(|l| l["userId"] == "zhangwei")
-            .then_some(())
-    })
-    .await;
+    leaver_listed(&app, &admin, "zhangwei").await;
     assert_eq!(
         app.get_as(&zhangwei, "/api/orders").await.status(),
         401,
