@@ -8,6 +8,7 @@ mod error_code;
 pub mod handover;
 pub mod integration;
 mod phone;
+pub mod replies;
 mod text;
 
 pub use error_code::ErrorCode;
