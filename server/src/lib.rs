@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod orders;
 pub mod outbox;
+pub mod replies;
 pub mod scrape;
 pub mod sidebar;
 pub mod staffchat;

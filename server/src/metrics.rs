@@ -48,6 +48,8 @@ pub const CALLBACKS_REJECTED: &str = "callbacks_rejected_total";
 pub const CALLBACKS_FAILED: &str = "callbacks_failed_total";
 /// Refreshes of a member's customer mirror, by `outcome`.
 pub const CUSTOMER_MIRROR_REFRESHES: &str = "customer_mirror_refreshes_total";
+/// Quick replies members sent into a chat from the sidebar.
+pub const REPLIES_SENT: &str = "replies_sent_total";
 
 /// Histogram buckets of every duration: 1 ms to 10 s.
 pub const DURATION_BUCKETS: [f64; 13] = [
@@ -125,8 +127,17 @@ fn describe() {
         CUSTOMER_MIRROR_REFRESHES,
         "Refreshes of a member's customer mirror"
     );
+    describe_counter!(
+        REPLIES_SENT,
+        "Quick replies sent into a chat from the sidebar"
+    );
     // Shown from the start (at 0), so a ratio or rate of them is defined at once.
-    for name in [CALLBACKS_RECEIVED, CALLBACKS_DEDUPLICATED, CALLBACKS_FAILED] {
+    for name in [
+        CALLBACKS_RECEIVED,
+        CALLBACKS_DEDUPLICATED,
+        CALLBACKS_FAILED,
+        REPLIES_SENT,
+    ] {
         counter!(name).absolute(0);
     }
 }
@@ -237,6 +248,11 @@ pub fn callback_failed() {
 /// instance's refresh served it) or `failed`.
 pub fn customer_mirror_refresh(outcome: &'static str) {
     counter!(CUSTOMER_MIRROR_REFRESHES, "outcome" => outcome).increment(1);
+}
+
+/// A member sent a quick reply into a chat.
+pub fn reply_sent() {
+    counter!(REPLIES_SENT).increment(1);
 }
 
 // ---- the HTTP middleware ----------------------------------------------------------

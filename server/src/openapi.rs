@@ -52,6 +52,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         crate::joinway::Api::openapi(),
         crate::staffchat::Api::openapi(),
         crate::handover::Api::openapi(),
+        crate::replies::Api::openapi(),
         crate::callback::Api::openapi(),
     ] {
         doc.merge(part);
@@ -87,6 +88,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         (name = "sidebar", description = "The chat sidebar: a customer, a customer group"),
         (name = "admin", description = "The admin console: admins only (`server.admin_userids`)"),
         (name = "handover", description = "交接: members who left, and handing their customers, groups and orders to a colleague (admins only)"),
+        (name = "replies", description = "话术: the team's quick replies, listed and counted by members, kept by admins"),
         (name = "integration", description = "The business system's API: Bearer API key"),
         (name = "wecom", description = "WeCom's callback (signed by WeCom)"),
         (name = "operations", description = "This document, metrics"),

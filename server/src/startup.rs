@@ -53,6 +53,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::joinway::configure(cfg);
     crate::staffchat::configure(cfg);
     crate::handover::configure(cfg);
+    crate::replies::configure(cfg);
     callback::configure(cfg);
     crate::openapi::configure(cfg);
 }
@@ -193,6 +194,10 @@ impl Application {
             outbox: outbox.clone(),
             public_url: settings.server.public_url.clone(),
         });
+        let replies = web::Data::new(crate::replies::QuickReplies::new(
+            db.clone(),
+            orders.clock.clone(),
+        ));
         let api_keys = web::Data::new(ApiKeys(settings.integration.api_keys.clone()));
         let admin = web::Data::new(AdminState::new(settings.clone()));
         let metrics = settings.metrics.enabled;
@@ -298,6 +303,7 @@ impl Application {
                 .app_data(bridge.clone())
                 .app_data(join_ways.clone())
                 .app_data(staff_chats.clone())
+                .app_data(replies.clone())
                 .app_data(api_keys.clone())
                 .app_data(admin.clone())
                 .app_data(deadline)

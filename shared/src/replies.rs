@@ -13,7 +13,14 @@ pub const GROUP_MAX: usize = 20;
 /// The group a reply without one is kept in.
 pub const DEFAULT_GROUP: &str = "常用";
 /// The placeholders a reply's text may hold, as written in it.
-pub const PLACEHOLDERS: [&str; 6] = ["{客户}", "{订单号}", "{订单}", "{设计师}", "{项目经理}", "{我}"];
+pub const PLACEHOLDERS: [&str; 6] = [
+    "{客户}",
+    "{订单号}",
+    "{订单}",
+    "{设计师}",
+    "{项目经理}",
+    "{我}",
+];
 
 /// One quick reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,7 +204,13 @@ mod tests {
         assert_eq!(fill("{客户}，您好！", &none), "您好！");
         assert_eq!(fill("您好 {客户}，我是{我}。", &none), "您好，我是。");
         assert_eq!(fill("第一行\n{客户}、您好", &none), "第一行\n您好");
-        let filled = fill("订单 {订单号} 的群", &Fill { order_id: Some("  ".into()), ..none });
+        let filled = fill(
+            "订单 {订单号} 的群",
+            &Fill {
+                order_id: Some("  ".into()),
+                ..none
+            },
+        );
         assert!(!filled.contains('{'), "{filled}");
         assert_eq!(filled, "订单 的群");
     }
@@ -208,6 +221,9 @@ mod tests {
         assert_eq!(fill("{{客户}}", &all()), "{王女士}");
         assert_eq!(fill("", &all()), "");
         assert_eq!(fill("{", &Fill::default()), "{");
-        assert_eq!(placeholders_in("{我}和{客户}，{我}"), vec!["{客户}", "{我}"]);
+        assert_eq!(
+            placeholders_in("{我}和{客户}，{我}"),
+            vec!["{客户}", "{我}"]
+        );
     }
 }

@@ -91,6 +91,8 @@ async fn admin_session(app: &TestApp) -> String {
 /// Every `/api/admin/` call, with a body where it takes one.
 fn admin_calls() -> Vec<(reqwest::Method, &'static str, Option<serde_json::Value>)> {
     use reqwest::Method;
+    let reply = || Some(json!({"title": "矩阵", "text": "您好"}));
+    let no_ids = Some(json!({"ids": []}));
     vec![
         (Method::GET, "/api/admin/checks", None),
         (Method::GET, "/api/admin/orders", None),
@@ -123,6 +125,11 @@ fn admin_calls() -> Vec<(reqwest::Method, &'static str, Option<serde_json::Value
             "/api/admin/handovers",
             Some(json!({"from": "nobody", "to": "zhangwei"})),
         ),
+        (Method::GET, "/api/admin/replies", None),
+        (Method::POST, "/api/admin/replies", reply()),
+        (Method::PUT, "/api/admin/replies/order", no_ids),
+        (Method::PUT, "/api/admin/replies/424242", reply()),
+        (Method::DELETE, "/api/admin/replies/424242", None),
     ]
 }
 
@@ -144,6 +151,7 @@ fn the_matrix_covers_every_admin_operation() {
         p.replace("/s-matrix", "/{staffId}")
             .replace("/nope/", "/{id}/")
             .replace("/hdo_nope", "/{id}")
+            .replace("/424242", "/{id}")
     };
     let mut called: Vec<String> = admin_calls()
         .iter()

@@ -21,6 +21,7 @@ mod metrics;
 mod openapi;
 mod order_source;
 mod orders;
+mod replies;
 mod request_span;
 mod robot_rate;
 mod server;
