@@ -136,6 +136,40 @@ const DEMO_POOL: [(&str, &str); 6] = [
     ("wrPool0005", "城南店服务群6"),
 ];
 
+/// The team's quick replies (话术) the demo starts with: (group, title, text).
+const DEMO_REPLIES: [(&str, &str, &str); 6] = [
+    (
+        "问候",
+        "进群欢迎",
+        "{客户}您好，我是{订单}的设计师{设计师}，这是我们的订单群，有问题随时在群里找我和项目经理{项目经理}。",
+    ),
+    (
+        "问候",
+        "加好友问候",
+        "{客户}您好，我是城南店的{我}，很高兴为您服务！方便的话发一下房屋户型图，我们约个时间上门量房。",
+    ),
+    (
+        "报价",
+        "报价单已发",
+        "{客户}您好，订单 {订单号} 的报价单已发到群里，含设计、主材、辅材和人工，每一项都可以核对。有疑问的地方我来逐条解释。",
+    ),
+    (
+        "报价",
+        "预算调整",
+        "{客户}，预算需要控制的话，可以从主材品牌和定制柜体两块调整，水电等隐蔽工程的用料不动。您看什么时候方便，我们电话沟通一下？",
+    ),
+    (
+        "进度",
+        "开工通知",
+        "{客户}您好，{订单}定于本周六上午开工，项目经理{项目经理}会在现场做开工交底，请提前把钥匙交给他。",
+    ),
+    (
+        "进度",
+        "水电验收",
+        "{客户}您好，水电改造已经完工，{项目经理}约您明天下午到现场验收，验收合格后才会封槽，麻烦回复一下方便的时间。",
+    ),
+];
+
 /// The demo website's staff ids and the members they are.
 const DEMO_STAFF: [(&str, &str); 2] = [("s-zhangwei", "zhangwei"), ("s-lina", "lina")];
 /// What the demo's WeCom Desk and website share to sign and check events.
@@ -185,6 +219,23 @@ async fn seed_orders(database_url: &str, fixture: &Fixture) -> anyhow::Result<()
     // The demo website's staff ids, bound to the members who answer its customers.
     for (staff, member) in DEMO_STAFF {
         crate::bridge::store::bind(&db, staff, member, "demo", crate::clock::now_secs()).await?;
+    }
+    // The team's quick replies, on the first start only: an admin's edits stay.
+    if crate::replies::store::count(&db).await? == 0 {
+        let mut tx = db.begin().await?;
+        for (group, title, text) in DEMO_REPLIES {
+            let reply = crate::replies::store::NewReply { title, text, group };
+            let now = crate::clock::now_secs();
+            crate::replies::store::append(
+                &mut tx,
+                &reply,
+                "demo",
+                now,
+                crate::replies::MAX_REPLIES,
+            )
+            .await?;
+        }
+        tx.commit().await?;
     }
     db.close().await;
     Ok(())
