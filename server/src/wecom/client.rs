@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::cache::CredentialCache;
 pub use super::transport::RetryPolicy;
-use super::transport::{bounded, exchange};
+use super::transport::{bounded, exchange, Body};
 use super::types::*;
 use super::WeComError;
 use crate::config::WeComSettings;
@@ -99,6 +99,11 @@ impl WeComClient {
             .share_in(db.clone(), format!("corp_ticket:{app}"));
         i.agent_ticket
             .share_in(db.clone(), format!("agent_ticket:{app}"));
+    }
+
+    /// The HTTP client WeCom is called with (its timeouts), for `media.rs`.
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
     }
 
     pub fn corp_id(&self) -> &str {
@@ -347,17 +352,18 @@ impl WeComClient {
         body: &impl Serialize,
     ) -> Result<T, WeComError> {
         let body = serde_json::to_vec(body).map_err(|e| WeComError::Decode(e.to_string()))?;
-        self.with_token(Method::POST, path, &[], Some(body)).await
+        self.with_token(Method::POST, path, &[], Some(Body::Json(body)))
+            .await
     }
 
     /// A call that needs the access token: a rejected token (40014, 42001, 40001) is
     /// dropped, refetched and the call tried once more.
-    async fn with_token<T: DeserializeOwned>(
+    pub(super) async fn with_token<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, &str)],
-        body: Option<Vec<u8>>,
+        body: Option<Body>,
     ) -> Result<T, WeComError> {
         bounded(self.with_token_unbounded(method, path, query, body)).await
     }
@@ -367,7 +373,7 @@ impl WeComClient {
         method: Method,
         path: &str,
         query: &[(&str, &str)],
-        body: Option<Vec<u8>>,
+        body: Option<Body>,
     ) -> Result<T, WeComError> {
         let mut refetched = false;
         loop {
@@ -378,7 +384,7 @@ impl WeComClient {
                     path,
                     query,
                     Auth::Token(&token),
-                    body.as_deref(),
+                    body.as_ref(),
                 )
                 .await;
             match result {
@@ -408,7 +414,7 @@ impl WeComClient {
         path: &str,
         query: &[(&str, &str)],
         auth: Auth<'_>,
-        body: Option<&[u8]>,
+        body: Option<&Body>,
     ) -> Result<T, WeComError> {
         let url = format!("{}{}", self.inner.api_root, path);
         let endpoint = format!("cgi-bin/{path}");
@@ -418,11 +424,13 @@ impl WeComClient {
                 Auth::Token(token) => req.query(&[("access_token", *token)]),
                 Auth::Secret(secret) => req.query(&[("corpsecret", *secret)]),
             };
-            if let Some(body) = body {
-                req = req
+            req = match body {
+                Some(Body::Json(body)) => req
                     .header("content-type", "application/json")
-                    .body(body.to_vec());
-            }
+                    .body(body.clone()),
+                Some(Body::File(file)) => req.multipart(file.form()?),
+                None => req,
+            };
             exchange(&endpoint, req).await
         })
         .await

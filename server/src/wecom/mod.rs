@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod client;
 pub mod handover;
+mod media;
 pub mod store;
 mod transport;
 

@@ -41,6 +41,31 @@ impl RetryPolicy {
     }
 }
 
+/// What a call sends: JSON, or one file as `multipart/form-data` (`media/upload`).
+pub(super) enum Body {
+    Json(Vec<u8>),
+    File(FilePart),
+}
+
+/// A file sent as the form part `name`, with its file name and content type.
+pub(super) struct FilePart {
+    pub name: &'static str,
+    pub filename: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+impl FilePart {
+    /// The form, made anew for each try (a sent form is consumed).
+    pub(super) fn form(&self) -> Result<reqwest::multipart::Form, WeComError> {
+        let part = reqwest::multipart::Part::bytes(self.bytes.clone())
+            .file_name(self.filename.clone())
+            .mime_str(self.content_type)
+            .map_err(|e| WeComError::Decode(e.without_url().to_string()))?;
+        Ok(reqwest::multipart::Form::new().part(self.name, part))
+    }
+}
+
 /// `call` cut off at the current request's deadline, if there is one.
 pub(super) fn bounded<T>(
     call: impl std::future::Future<Output = Result<T, WeComError>>,

@@ -492,7 +492,8 @@ async fn the_client_reads_every_documented_answer_and_sends_documented_requests(
 fn every_endpoint_the_client_calls_is_documented() {
     let source = concat!(
         include_str!("../../src/wecom/client.rs"),
-        include_str!("../../src/wecom/handover.rs")
+        include_str!("../../src/wecom/handover.rs"),
+        include_str!("../../src/wecom/media.rs")
     );
     let documented: Vec<String> = docs().iter().map(|d| d.endpoint().to_string()).collect();
     let mut called = Vec::new();

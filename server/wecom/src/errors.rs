@@ -85,6 +85,10 @@ pub enum WeComErrorKind {
     /// An app chat's member list WeCom will not take: too few, or unknown ids
     /// (86006, 86007).
     BadChatMembers,
+    /// A file WeCom will not keep as temporary media, or a media id it does not know
+    /// (D-96484: 40004 media type, 40005 type or extension, 40006 file size, 40009
+    /// image size, 41005 no file, 44001 empty file; 40007 invalid media_id).
+    MediaRefused,
     /// The request's deadline passed while waiting on WeCom.
     Timeout,
     /// No answer, or an HTTP 5xx.
@@ -113,6 +117,7 @@ impl WeComErrorKind {
             45009 => Self::RateLimited,
             86215 => Self::ChatIdTaken,
             86006 | 86007 => Self::BadChatMembers,
+            40004 | 40005 | 40006 | 40007 | 40009 | 41005 | 44001 => Self::MediaRefused,
             _ => Self::Other,
         }
     }
@@ -239,6 +244,9 @@ impl WeComError {
             (_, K::BadChatMembers) => {
                 "群成员不符合企业微信的要求（至少两人，且都须是本企业成员）。/ WeCom refused the chat's members."
             }
+            (_, K::MediaRefused) => {
+                "企业微信没有接受这张图片或文件（格式、大小不符合要求，或素材已过期），请稍后重试；若一直如此请联系管理员。/ WeCom refused the image or file (format, size, or an expired media id)."
+            }
             (_, K::Timeout | K::Unreachable | K::Other) => {
                 "企业微信没能完成这次操作，请稍后重试；若一直如此请联系管理员。/ WeCom could not complete this; please retry, or ask an admin if it persists."
             }
@@ -308,6 +316,8 @@ mod tests {
         for code in [
             -1, 40001, 40013, 40014, 40029, 40056, 40093, 41001, 42001, 42012, 45009, 45033, 48002,
             60011, 60020, 80001, 84061, 86003, 86008, 90501, 93000,
+            // media/upload (D-96484) and sendChatMessage's media id
+            40004, 40005, 40006, 40007, 40009, 41005, 44001,
         ] {
             let e = explain(code).unwrap_or_else(|| panic!("{code} unexplained"));
             assert!(!e.zh.is_empty() && !e.en.is_empty() && !e.fix.is_empty());
@@ -338,6 +348,7 @@ mod tests {
             api(40001),
             api(60111),
             api(45009),
+            api(40009),
             api(12345),
             WeComError::Transport("connection refused".into()),
             WeComError::Status(503),
@@ -377,6 +388,13 @@ mod tests {
             (-1, K::Busy),
             (45009, K::RateLimited),
             (45033, K::Busy),
+            (40004, K::MediaRefused),
+            (40005, K::MediaRefused),
+            (40006, K::MediaRefused),
+            (40007, K::MediaRefused),
+            (40009, K::MediaRefused),
+            (41005, K::MediaRefused),
+            (44001, K::MediaRefused),
             (99999, K::Other),
         ] {
             assert_eq!(api(code).kind(), kind, "{code}");

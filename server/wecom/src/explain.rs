@@ -34,6 +34,31 @@ pub fn explain(errcode: i64) -> Option<Explanation> {
             "invalid member UserID",
             "检查成员账号是否存在",
         ),
+        40004 => ex(
+            "不合法的媒体文件类型（上传的内容不是该类型的文件，例如图片不是 JPG/PNG）",
+            "invalid media file type (the content is not of that type, e.g. an image that is not JPG/PNG)",
+            "图片只能是 JPG 或 PNG，语音 AMR，视频 MP4（上传临时素材 D-96484）",
+        ),
+        40005 => ex(
+            "不合法的文件类型（type 参数，或文件扩展名与 type 不符）",
+            "invalid type (the type parameter, or a file extension that does not fit it)",
+            "type 只能是 image、voice、video、file，文件名的扩展名须与之相符",
+        ),
+        40006 => ex(
+            "不合法的文件大小",
+            "invalid file size",
+            "文件须大于 5 字节；语音 ≤2MB，视频 ≤10MB，普通文件 ≤20MB",
+        ),
+        40007 => ex(
+            "不合法的 media_id（不存在或已过期）",
+            "invalid media_id (unknown or expired)",
+            "临时素材只在上传后 3 天内有效：重新上传，用新的 media_id",
+        ),
+        40009 => ex(
+            "图片大小不合法",
+            "invalid image size",
+            "图片须大于 5 字节、不超过 10MB",
+        ),
         40013 => ex(
             "企业 ID（CorpID）不正确",
             "the corp id is wrong",
@@ -75,6 +100,11 @@ pub fn explain(errcode: i64) -> Option<Explanation> {
             "access_token missing",
             "程序错误，请报告 / a bug, please report",
         ),
+        41005 => ex(
+            "缺少多媒体文件数据",
+            "media file data missing",
+            "上传须为 multipart/form-data，文件放在名为 media 的部分，带 filename",
+        ),
         42001 => ex(
             "access_token 已过期",
             "access_token expired",
@@ -94,6 +124,11 @@ pub fn explain(errcode: i64) -> Option<Explanation> {
             "须用 POST 请求",
             "POST required",
             "程序错误，请报告 / a bug, please report",
+        ),
+        44001 => ex(
+            "多媒体文件为空",
+            "empty media file",
+            "上传的文件没有内容：检查文件本身",
         ),
         45009 => ex(
             "调用频率超过限制（企业微信会拒绝到这个时间窗口结束）",

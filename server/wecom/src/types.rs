@@ -5,10 +5,12 @@ use serde::{Deserialize, Serialize};
 
 mod groups;
 mod handover;
+mod media;
 mod messages;
 
 pub use groups::*;
 pub use handover::*;
+pub use media::*;
 pub use messages::*;
 
 /// `errcode` / `errmsg`, present on every answer.
