@@ -11,7 +11,8 @@
 // first page, kept for the tab in sessionStorage, and can be changed in the badge.
 // The client's version (`wxwork/x.y.z` in the user agent, default 4.1.30) comes the
 // same way from ?ww_version=, to play an old client (openExistedChatWithMsg needs
-// 3.1.8; below 3.0.24 the SDK runs config before agentConfig).
+// 3.1.8, updateEnterpriseChat 3.0.36, sendChatMessage 2.8.10; below 3.0.24 the SDK
+// runs config before agentConfig).
 // Failures are answered as the real client answers them: `errCode` is the client's
 // own small code (2, or -1 when it gives none), never WeCom's errcode, which is only
 // inside the text (`errMsg` and `err_info`, as `e=40093`).
@@ -119,7 +120,8 @@
     var form = document.createElement('div');
     form.innerHTML =
       '<label>入口 <select name="entry"><option>normal</option><option>contact_profile</option>' +
-      '<option>single_chat_tools</option><option>group_chat_tools</option></select></label>' +
+      '<option>single_chat_tools</option><option>group_chat_tools</option>' +
+      '<option>chat_attachment</option><option>single_kf_tools</option></select></label>' +
       '<label>客户 external_userid <input name="contact" style="width:100%"></label>' +
       '<label>群 chat_id <input name="chat" style="width:100%"></label>' +
       '<label>客户端版本 <input name="version" style="width:100%"></label>';
@@ -161,6 +163,31 @@
     if (!v) return [];
     return Array.isArray(v) ? v : String(v).split(';').filter(Boolean);
   }
+
+  // The simulator's refusal as the client words it: its own text, or WeCom's errcode.
+  function refused(name, r) {
+    return r.errcode ? fail(name, r.errmsg, r.errcode) : result(name, 'fail ' + (r.reason || 'unknown error'));
+  }
+  // What sendChatMessage is about to send, for the sheet: the text as text, the image
+  // from the simulator's media.
+  function preview(p) {
+    var box = document.createElement('div');
+    if (p.msgtype === 'text') {
+      var t = document.createElement('p');
+      t.style.whiteSpace = 'pre-wrap';
+      t.style.margin = '0 0 12px';
+      t.textContent = p.text.content;
+      box.appendChild(t);
+    } else if (p.msgtype === 'image') {
+      var img = document.createElement('img');
+      img.src = SIM + '/sim/media/' + encodeURIComponent(p.image.mediaid);
+      img.alt = '图片';
+      img.style.cssText = 'display:block;max-width:100%;max-height:40vh;margin:0 0 12px';
+      box.appendChild(img);
+    }
+    return box;
+  }
+  var SEND_ENTRIES = ['single_chat_tools', 'group_chat_tools', 'chat_attachment', 'single_kf_tools'];
 
   var handlers = {
     preVerifyJSAPI: function (name, p) {
@@ -249,6 +276,33 @@
             return r.ok ? result(name, 'ok') : fail(name, r.errmsg, r.errcode);
           });
         });
+    },
+    sendChatMessage: function (name, p) {
+      // Client 2.8.10 and newer, app identity, only from a chat's toolbar or attachment
+      // bar (D-98539); the simulator checks 客户联系, the chat and the message.
+      if (olderThan('2.8.10')) return result(name, 'fail function not exist');
+      if (needsAgent(name)) return needsAgent(name);
+      var entry = ctx('entry', 'normal');
+      var contact = entry === 'group_chat_tools' ? '' : ctx('contact', '');
+      var chat = entry === 'single_chat_tools' || entry === 'single_kf_tools' ? '' : ctx('chat', '');
+      if (SEND_ENTRIES.indexOf(entry) < 0 || !(contact || chat)) {
+        return result(name, 'fail without context of external contact');
+      }
+      var msg = {
+        entry: entry, externalUserId: contact || null, chatId: chat || null, agentId: state.agentId,
+        msgtype: p.msgtype, text: p.text, image: p.image, video: p.video, file: p.file,
+      };
+      return post('/sim/client/send-chat', Object.assign({ preview: true }, msg)).then(function (r) {
+        if (!r.ok) return refused(name, r);
+        var to = (r.to.kind === 'customer' ? '客户 ' : '群 ') + r.to.name + '（' + r.to.id + '）';
+        return sheet('发送到当前会话', ['发给：' + to], [CANCEL, { label: '发送', ok: true, value: function () { return true; } }], preview(p))
+          .then(function (ok) {
+            if (!ok) return result(name, 'cancel');
+            return post('/sim/client/send-chat', msg).then(function (s) {
+              return s.ok ? result(name, 'ok') : refused(name, s);
+            });
+          });
+      });
     },
     openExistedChatWithMsg: function (name, p) {
       // Not in clients before 3.1.8: they do not know the API at all.

@@ -33,7 +33,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/update-chat",
                     web::post().to(crate::client_update::update_chat),
-                ),
+                )
+                .route("/send-chat", web::post().to(crate::client_send::send_chat))
+                .route("/sent", web::get().to(crate::client_send::sent)),
         )
         .route("/sim/login", web::get().to(auto_login));
 }

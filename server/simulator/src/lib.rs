@@ -5,6 +5,7 @@ pub mod api;
 pub mod callbacks;
 pub mod changes;
 pub mod client;
+mod client_send;
 mod client_update;
 pub mod control;
 pub mod credentials;
@@ -12,6 +13,7 @@ pub mod erp;
 pub mod faults;
 pub mod fixture;
 pub mod handover;
+pub mod media;
 pub mod messages;
 pub mod pages;
 pub mod rules;
@@ -94,6 +96,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Before control's `/sim` scope, which would answer 404 for them.
     erp::configure(cfg);
     changes::configure(cfg);
+    media::configure(cfg);
     pages::configure(cfg);
     control::configure(cfg);
 }

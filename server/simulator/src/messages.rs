@@ -1,5 +1,6 @@
-//! The messages the simulator accepted (app messages, app-chat and robot messages),
-//! and the robots that may send them.
+//! The messages the simulator accepted (app messages, app-chat and robot messages,
+//! and what members sent into chats with the client's `sendChatMessage`), and the
+//! robots that may send them.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -23,6 +24,25 @@ pub struct SentMessage {
     pub at: i64,
 }
 
+/// What a member sent into a chat with `sendChatMessage` in the simulated client.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    pub member: String,
+    /// The entry the page was opened from (`single_chat_tools`, …).
+    pub entry: String,
+    pub external_user_id: Option<String>,
+    pub chat_id: Option<String>,
+    pub msgtype: String,
+    pub text: Option<String>,
+    pub media_id: Option<String>,
+    /// Unix seconds, on the simulator's clock.
+    pub at: i64,
+}
+
+/// Messages sent into chats that the simulator keeps (`/sim/client/sent`).
+pub const KEPT_CHAT_MESSAGES: usize = 500;
+
 /// Messages accepted, and the robots that may send them.
 #[derive(Debug)]
 pub struct Messages {
@@ -30,6 +50,7 @@ pub struct Messages {
     /// Robot send times per key, for the 20-per-minute limit.
     robot_sends: HashMap<String, VecDeque<Instant>>,
     sent: Vec<SentMessage>,
+    chats: VecDeque<ChatMessage>,
 }
 
 impl Messages {
@@ -38,6 +59,7 @@ impl Messages {
             robots,
             robot_sends: HashMap::new(),
             sent: Vec::new(),
+            chats: VecDeque::new(),
         }
     }
 
@@ -72,5 +94,18 @@ impl Messages {
     /// Every accepted message, oldest first.
     pub fn sent(&self) -> &[SentMessage] {
         &self.sent
+    }
+
+    /// Keeps a message a member sent into a chat (the last 500).
+    pub fn record_chat(&mut self, message: ChatMessage) {
+        if self.chats.len() >= KEPT_CHAT_MESSAGES {
+            self.chats.pop_front();
+        }
+        self.chats.push_back(message);
+    }
+
+    /// The messages members sent into chats, oldest first.
+    pub fn chat_sent(&self) -> impl Iterator<Item = &ChatMessage> {
+        self.chats.iter()
     }
 }

@@ -50,6 +50,8 @@ pub struct World {
     pub clock: desk_wecom::clock::Clock,
     /// Members who left, and the handovers of their customers and groups.
     pub handovers: super::handover::Handovers,
+    /// Temporary media (`media/upload`), 3 days each.
+    pub media: super::media::MediaStore,
 }
 
 impl World {
@@ -99,6 +101,7 @@ impl World {
             clock: desk_wecom::clock::Clock::system(),
             handovers,
             rules: super::rules::Rules::new(rules),
+            media: Default::default(),
         }
     }
 

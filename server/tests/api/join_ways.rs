@@ -156,11 +156,15 @@ async fn a_join_way_is_reused_as_stored_asked_for_again_or_made() {
     let qr = made["qrCode"].as_str().expect("qrCode").to_string();
     assert!(POOL.contains(&made["chatId"].as_str().expect("chatId")));
     assert_eq!(join_way_calls(&app.sim).await, (1, 1));
-    // The QR code is a real image.
+    // The QR code is a real image, a PNG as WeCom's are JPG or PNG.
     let image = app.sim.http.get(&qr).send().await.expect("qr");
     assert_eq!(image.status(), 200);
-    assert_eq!(header(&image, "content-type"), "image/svg+xml");
-    assert!(image.text().await.expect("svg").contains("<svg"));
+    assert_eq!(header(&image, "content-type"), "image/png");
+    assert!(image
+        .bytes()
+        .await
+        .expect("png")
+        .starts_with(b"\x89PNG\r\n\x1a\n"));
 
     // Stored: answered with no WeCom call.
     let r = join_way(&app, &zhangwei, "DD-Q1").await;

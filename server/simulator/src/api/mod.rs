@@ -1,5 +1,5 @@
 //! The simulated WeCom server API under `/cgi-bin/`: the paths of wecom-api.md
-//! sections 1-7, answering with the documented shapes, limits and errcodes.
+//! sections 1-7 and `media/upload` (D-96484), answering with the documented shapes, limits and errcodes.
 //!
 //! `ROUTES` is the one table of what is served: each path with the method WeCom
 //! requires and its handler. The area modules hold the handlers.
@@ -9,6 +9,7 @@ mod credentials;
 mod customers;
 mod groups;
 mod handover;
+mod media;
 mod members;
 mod robot;
 
@@ -81,6 +82,8 @@ impl Verb {
 struct Call<'a> {
     query: &'a HashMap<String, String>,
     body: &'a [u8],
+    /// The body's `Content-Type` (a form's boundary is in it).
+    content_type: &'a str,
     /// When the call arrived.
     now: Instant,
     /// Scheme and host the caller used, for URLs in answers.
@@ -176,6 +179,7 @@ const ROUTES: &[Route] = &[
     post("appchat/send", App(appchat::send)),
     post("message/send", App(appchat::send_app_message)),
     post("webhook/send", Open(robot::send)),
+    post("media/upload", App(media::upload)),
     get(
         "externalcontact/get_follow_user_list",
         App(handover::follow_users),
@@ -211,6 +215,13 @@ const ROUTES: &[Route] = &[
 ];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Files up to 20 MB (D-96484), so that a file over its type's limit is answered
+    // with WeCom's errcode rather than an HTTP 413.
+    cfg.service(
+        web::resource("/cgi-bin/{path:media/upload}")
+            .app_data(web::PayloadConfig::new(media::UPLOAD_BODY_LIMIT))
+            .default_service(web::to(cgi)),
+    );
     cfg.service(
         web::resource("/cgi-bin/{path:.*}")
             .app_data(web::PayloadConfig::new(2 << 20))
@@ -258,9 +269,15 @@ async fn cgi(
         let info = req.connection_info();
         format!("{}://{}", info.scheme(), info.host())
     };
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let call = Call {
         query: &query,
         body: &body,
+        content_type,
         now,
         base: &base,
     };

@@ -1,11 +1,11 @@
 //! A join way's QR code as WeCom serves it (`qr_code` from `get_join_way` is
-//! `/sim/qr/{configId}`: a real QR image, SVG), and what scanning it opens: a page
+//! `/sim/qr/{configId}`: a real QR image, a PNG as WeCom's are JPG or PNG), and what
+//! scanning it opens: a page
 //! where a person picks the customer who scans (`/sim/join/{configId}`), which joins
 //! them to the way's group with its `state` and raises `change_external_chat`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use qrcode::render::svg;
-use qrcode::QrCode;
+use qrcode::{Color, QrCode};
 
 use super::layout;
 use crate::Simulator;
@@ -26,18 +26,45 @@ pub(super) async fn qr(
         return HttpResponse::NotFound().body("no such join way");
     }
     let target = format!("{}/sim/join/{}", base(&req), urlencode(&config_id));
-    match QrCode::new(target.as_bytes()) {
-        Ok(code) => HttpResponse::Ok()
-            .content_type("image/svg+xml")
+    match qr_png(&target) {
+        Ok(png) => HttpResponse::Ok()
+            .content_type("image/png")
             .insert_header(("Cache-Control", "no-store"))
-            .body(
-                code.render::<svg::Color>()
-                    .min_dimensions(240, 240)
-                    .quiet_zone(true)
-                    .build(),
-            ),
-        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+            .body(png),
+        Err(e) => HttpResponse::InternalServerError().body(e),
     }
+}
+
+/// `text` as a QR code in a PNG: dark modules on white, a quiet zone of 4 modules,
+/// each module a square of pixels so the image is at least 240 px wide.
+fn qr_png(text: &str) -> Result<Vec<u8>, String> {
+    const QUIET: usize = 4;
+    let code = QrCode::new(text.as_bytes()).map_err(|e| e.to_string())?;
+    let width = code.width();
+    let modules = width + 2 * QUIET;
+    let scale = 240usize.div_ceil(modules);
+    let side = modules * scale;
+    let mut pixels = vec![255u8; side * side];
+    for (i, color) in code.to_colors().into_iter().enumerate() {
+        if color != Color::Dark {
+            continue;
+        }
+        let (x, y) = ((i % width + QUIET) * scale, (i / width + QUIET) * scale);
+        for row in y..y + scale {
+            pixels[row * side + x..row * side + x + scale].fill(0);
+        }
+    }
+    let mut out = Vec::new();
+    let side = u32::try_from(side).map_err(|e| e.to_string())?;
+    let mut encoder = png::Encoder::new(&mut out, side, side);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+    writer
+        .write_image_data(&pixels)
+        .map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 /// `GET /sim/join/{configId}`: "扫码进群": pick the customer who scanned.
@@ -90,4 +117,26 @@ out.textContent=r.ok?'已进群（'+v.chatId+'），企业微信已回调通知�
 
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_qr_code_is_a_square_png_of_at_least_240_px_in_black_and_white() {
+        let png = qr_png("http://127.0.0.1:9090/sim/join/abc").expect("png");
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .expect("a png");
+        let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
+        let frame = reader.next_frame(&mut pixels).expect("frame");
+        assert_eq!(frame.width, frame.height);
+        assert!(frame.width >= 240, "{}", frame.width);
+        let pixels = &pixels[..frame.buffer_size()];
+        assert!(pixels.iter().all(|p| *p == 0 || *p == 255));
+        assert!(pixels.contains(&0) && pixels.contains(&255));
+        // The quiet zone: the first row is white.
+        assert!(pixels[..frame.width as usize].iter().all(|p| *p == 255));
+    }
 }

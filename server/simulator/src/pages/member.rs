@@ -1,5 +1,6 @@
 //! `GET /sim/member`: a person types as a member to the app (how a demo user writes a
-//! staff reply), and sees what the app sent that member (`message/send`).
+//! staff reply), and sees what the app sent that member (`message/send`) and what the
+//! member sent into chats from a page (`sendChatMessage`).
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -125,6 +126,27 @@ fn conversation(w: &World, userid: &str) -> String {
                 Line {
                     at: m.at,
                     html: bubble(false, app, m.at, &message_text(&m.body), ""),
+                }
+            }),
+    );
+    lines.extend(
+        w.messages
+            .chat_sent()
+            .filter(|m| m.member == userid)
+            .map(|m| {
+                let content = match (&m.text, &m.media_id) {
+                    (Some(text), _) => text.clone(),
+                    (None, Some(id)) => format!("[{}] {id}", m.msgtype),
+                    (None, None) => format!("[{}]", m.msgtype),
+                };
+                let to = match (&m.chat_id, &m.external_user_id) {
+                    (Some(chat), _) => format!("发到群 {chat}（sendChatMessage）"),
+                    (None, Some(customer)) => format!("发给客户 {customer}（sendChatMessage）"),
+                    (None, None) => "sendChatMessage".to_string(),
+                };
+                Line {
+                    at: m.at,
+                    html: bubble(true, member, m.at, &content, &to),
                 }
             }),
     );
