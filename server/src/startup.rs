@@ -189,6 +189,7 @@ impl Application {
             admins: settings.server.admin_userids.clone(),
             owners: settings.pool.owner_userids.clone(),
             low_threshold: settings.pool.low_threshold,
+            clock: orders.clock.clone(),
         });
         let staff_chats = web::Data::new(crate::staffchat::StaffChats {
             outbox: outbox.clone(),

@@ -5,11 +5,14 @@
 //! What exists is reused: a stored QR code is answered; only a config id, the QR code
 //! is asked for; neither, the join way is made. One request per order at a time (a
 //! lease), so concurrent calls make one join way and take one group. Admins keep the
-//! pool topped up (`/api/admin/pool`) and hear once when it runs low.
+//! pool topped up (`/api/admin/pool`) and hear once when it runs low. The QR code is
+//! also uploaded as a WeCom image for the sidebar to send (`media.rs`).
 
+mod media;
 mod pool;
 pub mod store;
 
+use media::{__path_media, media};
 use pool::{__path_discover, __path_pool, __path_register, discover, pool, register};
 
 use std::sync::Arc;
@@ -50,17 +53,20 @@ pub struct JoinWays {
     pub admins: Vec<String>,
     pub owners: Vec<String>,
     pub low_threshold: i64,
+    /// The application's clock: how old an uploaded QR code is.
+    pub clock: crate::clock::Clock,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/orders/{id}/join-way").post(create))
+        .service(web::resource("/api/orders/{id}/join-way/media").post(media))
         .service(web::resource("/api/admin/pool").get(pool).post(register))
         .service(web::resource("/api/admin/pool/discover").post(discover));
 }
 
 /// This capability's operations in `/api/openapi.json`.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(create, pool, register, discover))]
+#[openapi(paths(create, media, pool, register, discover))]
 pub struct Api;
 
 /// The short key customers who scan the order's QR code carry (`state`, ≤30 chars).
@@ -78,6 +84,9 @@ pub enum JoinWayError {
     PoolEmpty,
     #[error(transparent)]
     WeCom(#[from] WeComError),
+    /// The join way's QR image could not be had (to upload it).
+    #[error(transparent)]
+    Image(#[from] crate::wecom::types::ImageFetchError),
     #[error(transparent)]
     Turn(#[from] crate::lease::TurnError),
     #[error(transparent)]
@@ -100,6 +109,7 @@ impl From<JoinWayError> for ApiError {
                 "群池里暂时没有空闲的客户群，无法生成进群二维码。已通知管理员补充，请稍后再试。/ No free group is left in the pool; the admins have been told.",
             ),
             JoinWayError::WeCom(e) => e.into(),
+            JoinWayError::Image(e) => media::image_error(e),
             JoinWayError::Turn(e) => e.into(),
             JoinWayError::Database(e) => e.into(),
             JoinWayError::Unexpected(why) => ApiError::internal(why),
@@ -292,6 +302,7 @@ impl JoinWays {
             }
         }
         store::mark_deleted(&self.db, order_id, now_secs()).await?;
+        store::forget_media(&self.db, order_id).await?;
         tracing::info!(order = order_id, "join way deleted: the order is closed");
         Ok(())
     }

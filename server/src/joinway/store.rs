@@ -227,3 +227,53 @@ pub async fn pool_owner(
         .await
         .map(drop)
 }
+
+/// The order's join QR code as WeCom temporary media, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MediaRow {
+    /// The join way whose QR code was uploaded.
+    pub config_id: String,
+    pub media_id: String,
+    /// When it was uploaded (the app's clock), unix seconds.
+    pub uploaded_at: i64,
+    /// When WeCom forgets the media id (its `created_at` + 3 days), unix seconds.
+    pub expires_at: i64,
+}
+
+pub async fn media(db: &Db, order_id: &str) -> Result<Option<MediaRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT config_id, media_id, uploaded_at, expires_at FROM join_way_media
+         WHERE order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Keeps the media uploaded for the order's join way (replacing an older one).
+pub async fn set_media(db: &Db, order_id: &str, m: &MediaRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO join_way_media (order_id, config_id, media_id, uploaded_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (order_id) DO UPDATE SET config_id = excluded.config_id,
+           media_id = excluded.media_id, uploaded_at = excluded.uploaded_at,
+           expires_at = excluded.expires_at",
+    )
+    .bind(order_id)
+    .bind(&m.config_id)
+    .bind(&m.media_id)
+    .bind(m.uploaded_at)
+    .bind(m.expires_at)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// The order's join way is gone: its uploaded QR code is no use any more.
+pub async fn forget_media(db: &Db, order_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM join_way_media WHERE order_id = $1")
+        .bind(order_id)
+        .execute(db)
+        .await
+        .map(drop)
+}
