@@ -19,8 +19,9 @@ printf '%10s %10s %10s  %s\n' raw gzip-9 brotli file
 while IFS= read -r -d '' f; do
   name=${f#"$dir"/}
   raw=$(wc -c <"$f")
-  gz=$(gzip -9 --no-name --stdout "$f" | wc -c)
-  br=$(brotli --quality=11 --stdout "$f" | wc -c)
+  # The copies the server sends, when they are there; else what they would be.
+  if [[ -f $f.gz ]]; then gz=$(wc -c <"$f.gz"); else gz=$(gzip -9 --no-name --stdout "$f" | wc -c); fi
+  if [[ -f $f.br ]]; then br=$(wc -c <"$f.br"); else br=$(brotli --quality=11 --stdout "$f" | wc -c); fi
   case $name in
     wecom.global.prod-*.js | index.html) note='  (not counted)' ;;
     *)

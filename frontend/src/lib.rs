@@ -36,6 +36,39 @@ pub fn SidebarApp() -> impl IntoView {
     }
 }
 
+/// 我的订单 alone (bin `desk-orders`, served for `/orders`): the list and its batch
+/// work, without the admin console or a router, so a phone opens it fast. Each order
+/// links to its page with a full page load (bin `desk-order`).
+#[component]
+pub fn OrderListApp() -> impl IntoView {
+    view! {
+        <main class="app">
+            <LoggedIn then=|| view! { <pages::Orders /> }.into_any() />
+        </main>
+    }
+}
+
+/// One order's page alone (bin `desk-order`, served for `/orders/{id}`): its group
+/// and the button that makes it, light enough for a phone.
+#[component]
+pub fn OrderPageApp() -> impl IntoView {
+    view! {
+        <main class="app">
+            <LoggedIn then=order_page />
+        </main>
+    }
+}
+
+/// The order page for the id in the address (`/orders/{id}`, percent-decoded).
+fn order_page() -> AnyView {
+    let path = window().location().pathname().unwrap_or_default();
+    let id = path.strip_prefix("/orders/").unwrap_or_default();
+    let id = js_sys::decode_uri_component(id)
+        .map(String::from)
+        .unwrap_or_else(|_| id.to_string());
+    view! { <pages::OrderPage id=id /> }.into_any()
+}
+
 /// Shows `then` once a member is logged in: the session is asked for, the browser
 /// sent through WeCom's silent login when there is none, and the JS-SDK registered.
 #[component]
@@ -87,14 +120,27 @@ fn AppRoutes() -> impl IntoView {
     view! {
         <Routes fallback=|| view! { <pages::NotFound /> }>
             <Route path=path!("/") view=pages::Home />
-            // Served by its own build (dist/sidebar/); here for a build without it.
+            // The sidebar and the order pages are served by their own builds
+            // (dist/sidebar/, dist/orders/, dist/order/): here for a build without
+            // them (`trunk serve`). Links between builds are `rel="external"`, so the server
+            // always decides which build a page loads.
             <Route path=path!("/sidebar") view=pages::Sidebar />
             <Route path=path!("/debug") view=pages::Debug />
             <Route path=path!("/admin") view=pages::AdminPage />
             <Route path=path!("/admin/pool") view=pages::PoolPage />
             <Route path=path!("/orders") view=pages::Orders />
-            <Route path=path!("/orders/:id") view=pages::OrderPage />
+            <Route path=path!("/orders/:id") view=RoutedOrder />
         </Routes>
+    }
+}
+
+/// The order page under the app's router: the id from the route.
+#[component]
+fn RoutedOrder() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        let id = params.read().get("id").unwrap_or_default();
+        view! { <pages::OrderPage id=id /> }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod group;
 pub mod order_tools;
 pub mod pool;
 pub mod pull_in;
+pub mod replies;
 
 /// A unix time as the page's locale writes it (zh-CN: `2023/11/16 10:00:00`).
 pub fn moment(unix_secs: i64) -> String {
@@ -199,6 +200,11 @@ impl<T: Clone + Send + Sync + 'static> Load<T> {
     /// The answer (tracked), or `None` while it is being fetched.
     pub fn get(&self) -> Option<T> {
         self.value.get()
+    }
+
+    /// The answer, not tracked.
+    pub fn get_untracked(&self) -> Option<T> {
+        self.value.get_untracked()
     }
 }
 

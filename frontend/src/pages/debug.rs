@@ -72,6 +72,6 @@ pub fn Debug() -> impl IntoView {
             </dl>
         </section>
         <DeploymentChecksCard />
-        <a class="btn btn-secondary" href="/">"返回首页"</a>
+        <a class="btn btn-secondary" href="/" rel="external">"返回首页"</a>
     }
 }

@@ -57,15 +57,15 @@ pub fn Home() -> impl IntoView {
             </dl>
         </section>
         <nav class="card links">
-            <a class="link-row" href="/orders">
+            <a class="link-row" href="/orders" rel="external">
                 "我的订单"
                 <span class="muted">"一单一群"</span>
             </a>
-            <a class="link-row" href="/admin">
+            <a class="link-row" href="/admin" rel="external">
                 "管理后台"
                 <span class="muted">"管理员：部署、订单与群、群池、员工、消息、日志"</span>
             </a>
-            <a class="link-row" href="/debug">
+            <a class="link-row" href="/debug" rel="external">
                 "诊断信息"
                 <span class="muted">"SDK、签名、会话"</span>
             </a>

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::components::batch::{BatchGroups, BatchQr, BatchSummary, Outcome};
-use crate::components::{Failed, Loading};
+use crate::components::{Failed, Load, Loading};
 
 /// What the page shows below the header.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,8 +18,8 @@ enum Mode {
 /// selected to make their groups, or their join QR codes, in one go.
 #[component]
 pub fn Orders() -> impl IntoView {
-    let orders = LocalResource::new(api::orders);
-    let retry = Callback::new(move |_| orders.refetch());
+    let orders = Load::new(api::orders);
+    let retry = Callback::new(move |_| orders.reload());
     let selected = RwSignal::new(Vec::<String>::new());
     let mode = RwSignal::new(Mode::List);
     let chosen = move || -> Vec<Order> {
@@ -35,7 +35,7 @@ pub fn Orders() -> impl IntoView {
     let close = Callback::new(move |_| {
         selected.set(Vec::new());
         mode.set(Mode::List);
-        orders.refetch();
+        orders.reload();
     });
     view! {
         <header class="topbar">
@@ -47,18 +47,17 @@ pub fn Orders() -> impl IntoView {
             Mode::Qr(list) => view! { <BatchQr orders=list on_done=finish(true) /> }.into_any(),
             Mode::Summary { outcomes, qr } => view! { <BatchSummary outcomes=outcomes qr=qr on_close=close /> }.into_any(),
             Mode::List => view! {
-                <Transition fallback=|| view! { <Loading label="正在加载订单…" /> }>
-                    {move || orders.get().map(|result| match result {
-                        Err(e) => view! { <Failed message=e.message on_retry=retry /> }.into_any(),
-                        Ok(list) if list.is_empty() => view! {
+                {move || match orders.get() {
+                        None => view! { <Loading label="正在加载订单…" /> }.into_any(),
+                        Some(Err(e)) => view! { <Failed message=e.message on_retry=retry /> }.into_any(),
+                        Some(Ok(list)) if list.is_empty() => view! {
                             <section class="card empty">
                                 <p>"还没有订单。"</p>
                                 <p class="muted">"订单由业务系统推送；你被指定为设计师或项目经理后会出现在这里。"</p>
                             </section>
                         }.into_any(),
-                        Ok(list) => orders_list(list, selected),
-                    })}
-                </Transition>
+                        Some(Ok(list)) => orders_list(list, selected),
+                }}
                 {move || {
                     let n = selected.with(Vec::len);
                     (n > 0).then(|| view! {
@@ -72,7 +71,7 @@ pub fn Orders() -> impl IntoView {
                 }}
             }.into_any(),
         }}
-        <a class="btn btn-secondary" href="/">"返回首页"</a>
+        <a class="btn btn-secondary" href="/" rel="external">"返回首页"</a>
     }
 }
 

@@ -13,6 +13,6 @@ pub fn PoolPage() -> impl IntoView {
             <p class="muted">"预先建好的空客户群：成员生成进群二维码时从这里取一个给订单。"</p>
         </header>
         <PoolPanel />
-        <a class="btn btn-secondary" href="/">"返回首页"</a>
+        <a class="btn btn-secondary" href="/" rel="external">"返回首页"</a>
     }
 }

@@ -1,6 +1,8 @@
 //! Serves the built H5 (`server.static_dir`): hashed assets with long cache headers,
-//! `index.html` (never cached) for `/` and every client route, and the chat sidebar's
-//! own smaller build (`sidebar/index.html`) for `/sidebar`. In the demo, the
+//! `index.html` (never cached) for `/` and every client route, and the smaller builds
+//! of the pages a member opens on a phone: the chat sidebar (`sidebar/index.html`) for
+//! `/sidebar`, 我的订单 (`orders/index.html`) for `/orders`, one order's page
+//! (`order/index.html`) for `/orders/{id}`. In the demo, the
 //! simulator's WeCom bridge script is put in before everything else in `<head>`.
 //! An asset with precompressed copies is sent as the one the client accepts
 //! (`precompressed`).
@@ -26,11 +28,13 @@ struct Shell {
     csp_unframed: HeaderValue,
 }
 
-/// The app's shell, and the sidebar's when it was built on its own.
+/// The app's shell, and each page's built on its own (else the app serves it).
 #[derive(Clone)]
 struct Shells {
     app: Shell,
     sidebar: Option<Shell>,
+    orders: Option<Shell>,
+    order: Option<Shell>,
 }
 
 impl Shell {
@@ -109,9 +113,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path, bridge_script: Option
         }));
         return;
     };
-    // Without its own build the sidebar is a page of the app like any other.
-    let sidebar = Shell::read(&dir.join("sidebar").join("index.html"), bridge_script).ok();
-    cfg.app_data(web::Data::new(Shells { app, sidebar }))
+    // Without its own build a page is a page of the app like any other.
+    let own = |name: &str| Shell::read(&dir.join(name).join("index.html"), bridge_script).ok();
+    let shells = Shells {
+        app,
+        sidebar: own("sidebar"),
+        orders: own("orders"),
+        order: own("order"),
+    };
+    cfg.app_data(web::Data::new(shells))
         .app_data(web::Data::new(precompressed::StaticDir(dir.to_path_buf())))
         .service(
             web::scope("")
@@ -125,6 +135,22 @@ pub fn configure(cfg: &mut web::ServiceConfig, dir: &Path, bridge_script: Option
                 .route("/sidebar", web::get().to(serve_sidebar))
                 .route("/sidebar/", web::get().to(serve_sidebar))
                 .route("/sidebar/index.html", web::get().to(serve_sidebar))
+                .route("/orders", web::get().to(serve_orders))
+                .route("/orders/", web::get().to(serve_orders))
+                .route("/orders/index.html", web::get().to(serve_orders))
+                // An order's page; its id may hold an encoded `/`, which the file
+                // service refuses. The list's own files (all hashed) go on to it.
+                .route(
+                    "/orders/{id}",
+                    web::get()
+                        .guard(actix_web::guard::fn_guard(|ctx| {
+                            !is_hashed(ctx.head().uri.path())
+                        }))
+                        .to(serve_order),
+                )
+                // The order page's build has no page of its own at its asset path.
+                .route("/order/", web::get().to(serve_app))
+                .route("/order/index.html", web::get().to(serve_app))
                 .service(
                     actix_files::Files::new("/", dir)
                         .use_etag(true)
@@ -167,9 +193,13 @@ fn serve(shell: &Shell, csp: &HeaderValue) -> HttpResponse {
         .body(shell.html.to_string())
 }
 
+/// Every path no file answers: `/orders/{id}` is an order's page, the rest the app's.
 async fn serve_app(shells: web::Data<Shells>, req: actix_web::HttpRequest) -> HttpResponse {
     let path = req.path();
     let app = &shells.app;
+    if path.starts_with("/orders/") {
+        return serve_order(shells).await;
+    }
     match path == "/admin" || path.starts_with("/admin/") {
         true => serve(app, &app.csp_unframed),
         false => serve(app, &app.csp),
@@ -178,6 +208,16 @@ async fn serve_app(shells: web::Data<Shells>, req: actix_web::HttpRequest) -> Ht
 
 async fn serve_sidebar(shells: web::Data<Shells>) -> HttpResponse {
     let shell = shells.sidebar.as_ref().unwrap_or(&shells.app);
+    serve(shell, &shell.csp)
+}
+
+async fn serve_order(shells: web::Data<Shells>) -> HttpResponse {
+    let shell = shells.order.as_ref().unwrap_or(&shells.app);
+    serve(shell, &shell.csp)
+}
+
+async fn serve_orders(shells: web::Data<Shells>) -> HttpResponse {
+    let shell = shells.orders.as_ref().unwrap_or(&shells.app);
     serve(shell, &shell.csp)
 }
 

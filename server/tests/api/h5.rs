@@ -191,6 +191,53 @@ async fn the_sidebar_gets_its_own_smaller_build_when_there_is_one() {
         .contains("/app.js"));
 }
 
+#[tokio::test]
+async fn the_order_list_and_each_order_page_get_their_own_builds() {
+    let dist = fake_dist();
+    for (dir, bin) in [("orders", "desk-orders"), ("order", "desk-order")] {
+        let at = dist.path().join(dir);
+        std::fs::create_dir(&at).expect("dir");
+        std::fs::write(
+            at.join("index.html"),
+            format!("<!doctype html><html><head><script type=\"module\">import init from '/{dir}/{bin}.js'; await init();</script></head><body></body></html>"),
+        )
+        .expect("index");
+        std::fs::write(at.join(format!("{bin}-38a20c1a94695f3c_bg.wasm")), b"\0asm").expect("wasm");
+    }
+    let app = app_serving(&dist, None).await;
+    for (path, bin) in [
+        ("/orders", "/orders/desk-orders.js"),
+        ("/orders/", "/orders/desk-orders.js"),
+        ("/orders/index.html", "/orders/desk-orders.js"),
+        ("/orders/DD-1001", "/order/desk-order.js"),
+        ("/orders/%E8%AE%A2%E5%8D%95%2F7", "/order/desk-order.js"),
+    ] {
+        let page = app.get(path).await;
+        assert_eq!(page.status(), 200, "{path}");
+        assert_eq!(cache_control(&page), "no-cache", "{path}");
+        assert!(
+            header(&page, "content-security-policy").contains("'sha256-"),
+            "{path}"
+        );
+        let html = page.text().await.expect("html");
+        assert!(html.contains(bin), "{path} loads {bin}: {html}");
+    }
+    // Each build's files are served as files, cached for good.
+    for asset in [
+        "/orders/desk-orders-38a20c1a94695f3c_bg.wasm",
+        "/order/desk-order-38a20c1a94695f3c_bg.wasm",
+    ] {
+        let wasm = app.get(asset).await;
+        assert_eq!(wasm.status(), 200, "{asset}");
+        assert!(cache_control(&wasm).contains("immutable"), "{asset}");
+    }
+    // The order page's build is no page of its own; the rest of the app is unchanged.
+    for path in ["/order/index.html", "/order/", "/", "/admin"] {
+        let html = app.get(path).await.text().await.expect("html");
+        assert!(html.contains("/app.js"), "{path}: {html}");
+    }
+}
+
 /// A compressible asset, and its brotli and gzip copies as `scripts/build-h5.sh`
 /// writes them beside it.
 fn with_precompressed_copies(file: &std::path::Path, bytes: &[u8]) {
