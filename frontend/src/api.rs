@@ -362,3 +362,56 @@ pub async fn staff_joined(
     )
     .await
 }
+
+/// `GET /api/replies`: the team's quick replies, by group.
+pub async fn replies() -> Result<desk_shared::replies::ReplyGroups, Failure> {
+    get_json("/api/replies").await
+}
+
+/// `POST /api/replies/{id}/sent`: a reply was put into this chat (counted).
+pub async fn reply_sent(id: i64, to: &desk_shared::replies::ReplySent) -> Result<(), Failure> {
+    send("POST", &format!("/api/replies/{id}/sent"), Some(to))
+        .await
+        .map(drop)
+}
+
+/// `POST /api/orders/{id}/join-way/media`: the order's join QR code as a WeCom image.
+pub async fn join_way_media(id: &str) -> Result<desk_shared::replies::JoinWayMedia, Failure> {
+    post_json(&format!("{}/join-way/media", order_path(id)), &()).await
+}
+
+/// `GET /api/admin/replies`: every quick reply, in order (admins only).
+pub async fn admin_replies() -> Result<desk_shared::replies::AdminReplies, Failure> {
+    get_json("/api/admin/replies").await
+}
+
+/// `POST /api/admin/replies` (no id) or `PUT /api/admin/replies/{id}`.
+pub async fn save_reply(
+    id: Option<i64>,
+    input: &desk_shared::replies::ReplyInput,
+) -> Result<desk_shared::replies::Reply, Failure> {
+    let (method, path) = match id {
+        Some(id) => ("PUT", format!("/api/admin/replies/{id}")),
+        None => ("POST", "/api/admin/replies".to_string()),
+    };
+    let body = send(method, &path, Some(input)).await?;
+    serde_json::from_str(&body).map_err(|_| unreadable())
+}
+
+/// `DELETE /api/admin/replies/{id}`.
+pub async fn delete_reply(id: i64) -> Result<(), Failure> {
+    send::<()>("DELETE", &format!("/api/admin/replies/{id}"), None)
+        .await
+        .map(drop)
+}
+
+/// `PUT /api/admin/replies/order`: every reply's id in the order to keep.
+pub async fn order_replies(ids: Vec<i64>) -> Result<desk_shared::replies::AdminReplies, Failure> {
+    let body = send(
+        "PUT",
+        "/api/admin/replies/order",
+        Some(&desk_shared::replies::ReplyOrder { ids }),
+    )
+    .await?;
+    serde_json::from_str(&body).map_err(|_| unreadable())
+}

@@ -1,6 +1,5 @@
 use desk_shared::{Candidate, Order, OrderGroup};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::api;
 use crate::components::group::{
@@ -8,7 +7,8 @@ use crate::components::group::{
     Made,
 };
 use crate::components::order_tools::{JoinQrTool, StaffChatTool};
-use crate::components::{moment, Loading, Problem};
+use crate::components::replies::SendJoinQr;
+use crate::components::{moment, Load, Loading, Problem};
 use crate::wecom::{self, WwError};
 
 /// Where the group flow is.
@@ -35,25 +35,21 @@ enum Step {
 
 /// One order: its group, or the flow that makes it.
 #[component]
-pub fn OrderPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let order = LocalResource::new(move || {
-        let id = id();
+pub fn OrderPage(
+    /// The order's id.
+    id: String,
+) -> impl IntoView {
+    let order = Load::new(move || {
+        let id = id.clone();
         async move { api::order(&id).await }
     });
-    let retry = Callback::new(move |_| order.refetch());
+    let retry = Callback::new(move |_| order.reload());
     view! {
-        <Transition fallback=|| view! { <Loading label="正在加载订单…" /> }>
-            {move || {
-                order
-                    .get()
-                    .map(|result| match result {
-                        Ok(o) => view! { <OrderView order=o on_changed=retry /> }.into_any(),
-                        Err(e) => view! { <Problem failure=e on_retry=retry /> }.into_any(),
-                    })
-            }}
-        </Transition>
+        {move || match order.get() {
+            None => view! { <Loading label="正在加载订单…" /> }.into_any(),
+            Some(Ok(o)) => view! { <OrderView order=o on_changed=retry /> }.into_any(),
+            Some(Err(e)) => view! { <Problem failure=e on_retry=retry /> }.into_any(),
+        }}
         <a class="btn btn-secondary" href="/orders">"返回订单列表"</a>
     }
 }
@@ -281,8 +277,25 @@ fn OrderView(
             <p class="muted">"不方便在企业微信里建群时：内部群只拉设计师和项目经理；进群二维码让客户自己扫码进订单的客户群。"</p>
             <StaffChatTool order=o.clone() />
             <JoinQrTool order=o.clone() />
+            <FromChat order_id=o.id.clone() />
         </section>
     }
+}
+
+/// 发送进群二维码 when the page was opened beside a customer chat (from the sidebar):
+/// the QR code goes into that chat. Nothing elsewhere.
+#[component]
+fn FromChat(order_id: String) -> impl IntoView {
+    if wecom::environment() != wecom::Environment::WeCom {
+        return ().into_any();
+    }
+    let entry = Load::new(wecom::get_context);
+    let order_id = StoredValue::new(order_id);
+    (move || {
+        (entry.get().and_then(Result::ok).as_deref() == Some("single_chat_tools"))
+            .then(|| view! { <SendJoinQr order_id=order_id.get_value() /> })
+    })
+    .into_any()
 }
 
 /// Who is in the order's group, read from WeCom: offers 拉进群 for the order's people
@@ -290,7 +303,7 @@ fn OrderView(
 #[component]
 fn GroupPeople(order: desk_shared::Order, chat_id: String) -> impl IntoView {
     let key = chat_id.clone();
-    let group = LocalResource::new(move || {
+    let group = Load::new(move || {
         let key = key.clone();
         async move { crate::api::group(&key).await }
     });

@@ -43,6 +43,9 @@ pub enum WwError {
     NotInWeCom,
     /// WeCom refused the page's signature (40093, 42012) or its domain (80001).
     SignatureRejected(String),
+    /// The page was not opened beside a customer chat or group ("without context of
+    /// external contact"): only the chat toolbars can ask for the chat or send into it.
+    NoChat,
     /// The client did not answer in time.
     Timeout,
     /// Anything else, with WeCom's `errMsg`.
@@ -153,6 +156,9 @@ impl WwError {
         if lower.contains("permission") || lower.contains("no privilege") {
             return WwError::PermissionDenied(text);
         }
+        if lower.contains("without context") {
+            return WwError::NoChat;
+        }
         WwError::Other(text)
     }
 
@@ -167,6 +173,10 @@ impl WwError {
             WwError::SignatureRejected(m) => format!(
                 "企业微信拒绝了本页面的签名（{m}）。请刷新重试；若仍失败，请管理员运行 wecom-desk doctor 并检查可信域名与 allowed_origins。"
             ),
+            WwError::NoChat => {
+                "请从与客户的单聊或客户群的「聊天工具栏」打开本页面，才能读取或发送到这个聊天。"
+                    .into()
+            }
             WwError::Timeout => "企业微信没有响应，请重试。".into(),
             WwError::Other(m) => format!("企业微信返回错误：{m}。请重试。"),
         }
@@ -304,7 +314,14 @@ mod tests {
                 "getCurExternalContact:fail without context of external contact",
                 ""
             ),
-            WwError::Other("getCurExternalContact:fail without context of external contact".into())
+            WwError::NoChat
+        );
+        assert_eq!(
+            WwError::from_failure(
+                "sendChatMessage:fail without context of external contact",
+                ""
+            ),
+            WwError::NoChat
         );
     }
 
@@ -314,6 +331,7 @@ mod tests {
             WwError::PermissionDenied("x".into()),
             WwError::NotInWeCom,
             WwError::SignatureRejected("x".into()),
+            WwError::NoChat,
             WwError::Timeout,
             WwError::Other("x".into()),
         ] {

@@ -37,10 +37,12 @@ extern "C" {
     fn ww_open_existed_chat_with_msg(params: &Object) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_namespace = ww, js_name = updateEnterpriseChat, catch)]
     fn ww_update_enterprise_chat(params: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_namespace = ww, js_name = sendChatMessage, catch)]
+    fn ww_send_chat_message(params: &Object) -> Result<Promise, JsValue>;
 }
 
 /// The APIs this app registers for.
-const JS_API_LIST: [&str; 7] = [
+const JS_API_LIST: [&str; 8] = [
     "getContext",
     "getCurExternalContact",
     "getCurExternalChat",
@@ -48,6 +50,7 @@ const JS_API_LIST: [&str; 7] = [
     "openEnterpriseChat",
     "openExistedChatWithMsg",
     "updateEnterpriseChat",
+    "sendChatMessage",
 ];
 
 /// Quick answers (context) and answers that wait for the member (sheets, pickers).
@@ -354,5 +357,35 @@ pub async fn update_enterprise_chat(chat_id: &str, user_ids: &[String]) -> Resul
     let ids: Array = user_ids.iter().map(JsValue::from).collect();
     set(&params, "userIdsToAdd", ids);
     call(ww_update_enterprise_chat(&params), INTERACTIVE).await?;
+    Ok(())
+}
+
+/// What `sendChatMessage` puts into the chat the page was opened beside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatMessage {
+    Text(String),
+    /// A temporary image WeCom keeps (`media/upload`), by its media id.
+    Image(String),
+}
+
+/// `ww.sendChatMessage`: puts a message into the current chat, which the member then
+/// sends in the client (D-98539: app identity; only from the chat toolbars, where the
+/// member needs 客户联系 rights; elsewhere "without context of external contact").
+pub async fn send_chat_message(message: &ChatMessage) -> Result<(), WwError> {
+    let params = Object::new();
+    let body = Object::new();
+    match message {
+        ChatMessage::Text(content) => {
+            set(&params, "msgtype", "text");
+            set(&body, "content", content.as_str());
+            set(&params, "text", body);
+        }
+        ChatMessage::Image(media_id) => {
+            set(&params, "msgtype", "image");
+            set(&body, "mediaid", media_id.as_str());
+            set(&params, "image", body);
+        }
+    }
+    call(ww_send_chat_message(&params), INTERACTIVE).await?;
     Ok(())
 }

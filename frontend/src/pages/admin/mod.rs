@@ -1,5 +1,6 @@
 //! 管理后台 (`/admin`, `server.admin_userids` only): the deployment checks, every
-//! order and its group, the pool, the staff bindings, the messages the server sends,
+//! order and its group, the pool, the staff bindings, the quick replies (话术), the
+//! messages the server sends,
 //! the handover of members who left, and the audit log. Each section loads when it is opened.
 
 use desk_shared::ErrorCode;
@@ -9,6 +10,7 @@ mod audit;
 mod handover;
 mod messages;
 mod orders;
+mod replies;
 mod staff;
 mod url;
 
@@ -16,6 +18,7 @@ use audit::AuditSection;
 use handover::HandoverSection;
 use messages::MessagesSection;
 use orders::OrdersSection;
+use replies::RepliesSection;
 use staff::StaffSection;
 
 use crate::api::Failure;
@@ -29,17 +32,19 @@ enum Tab {
     Orders,
     Pool,
     Staff,
+    Replies,
     Messages,
     Handover,
     Audit,
 }
 
 impl Tab {
-    const ALL: [Tab; 7] = [
+    const ALL: [Tab; 8] = [
         Tab::Checks,
         Tab::Orders,
         Tab::Pool,
         Tab::Staff,
+        Tab::Replies,
         Tab::Messages,
         Tab::Handover,
         Tab::Audit,
@@ -51,6 +56,7 @@ impl Tab {
             Tab::Orders => "订单与群",
             Tab::Pool => "群池",
             Tab::Staff => "员工绑定",
+            Tab::Replies => "话术",
             Tab::Messages => "消息",
             Tab::Handover => "交接",
             Tab::Audit => "操作日志",
@@ -63,6 +69,7 @@ impl Tab {
             Tab::Orders => "orders",
             Tab::Pool => "pool",
             Tab::Staff => "staff",
+            Tab::Replies => "replies",
             Tab::Messages => "messages",
             Tab::Handover => "handover",
             Tab::Audit => "audit",
@@ -106,7 +113,7 @@ pub fn AdminPage() -> impl IntoView {
     view! {
         <header class="topbar">
             <h1>"管理后台"</h1>
-            <p class="muted">"部署、订单与群、群池、员工绑定、消息、交接和操作日志。每次改动都记入操作日志。"</p>
+            <p class="muted">"部署、订单与群、群池、员工绑定、话术、消息、交接和操作日志。每次改动都记入操作日志。"</p>
         </header>
         <nav class="tabs" role="tablist" data-testid="admin-tabs">
             {Tab::ALL
@@ -127,11 +134,12 @@ pub fn AdminPage() -> impl IntoView {
             Tab::Orders => view! { <OrdersSection /> }.into_any(),
             Tab::Pool => view! { <PoolPanel /> }.into_any(),
             Tab::Staff => view! { <StaffSection /> }.into_any(),
+            Tab::Replies => view! { <RepliesSection /> }.into_any(),
             Tab::Messages => view! { <MessagesSection /> }.into_any(),
             Tab::Handover => view! { <HandoverSection /> }.into_any(),
             Tab::Audit => view! { <AuditSection /> }.into_any(),
         }}
-        <a class="btn btn-secondary" href="/">"返回首页"</a>
+        <a class="btn btn-secondary" href="/" rel="external">"返回首页"</a>
     }
     .into_any()
 }
