@@ -95,11 +95,14 @@ pub(super) fn RepliesSection() -> impl IntoView {
         change.dispatch(Change::Save(editing.get_untracked(), input));
     };
     let groups = move || -> Vec<String> {
-        let mut names: Vec<String> = match replies.get() {
-            Some(Ok(r)) => r.replies.into_iter().map(|r| r.group).collect(),
-            _ => Vec::new(),
-        };
-        names.dedup();
+        let mut names = Vec::<String>::new();
+        if let Some(Ok(r)) = replies.get() {
+            for r in r.replies {
+                if !names.contains(&r.group) {
+                    names.push(r.group);
+                }
+            }
+        }
         names
     };
     let row = move |(at, r): (usize, Reply), ids: Vec<i64>| {
@@ -111,7 +114,7 @@ pub(super) fn RepliesSection() -> impl IntoView {
             <li data-reply=id>
                 <div class="row-title">{r.title.clone()} <span class="muted">" · " {r.group.clone()} " · 已发送 " {r.use_count} " 次"</span></div>
                 <p class="muted reply-text">{r.text.clone()}</p>
-                <div class="actions">
+                <div class="row-actions">
                     <button class="btn btn-secondary" disabled=move || busy.get() || top
                         on:click=move |_| if let Some(ids) = up.clone() { change.dispatch(Change::Order(ids)); }>"上移"</button>
                     <button class="btn btn-secondary" disabled=move || busy.get() || bottom
@@ -167,7 +170,7 @@ pub(super) fn RepliesSection() -> impl IntoView {
                 <textarea class="input" rows="5" data-testid="reply-body" prop:value=move || text.get()
                     on:input=move |e| text.set(event_target_value(&e))></textarea>
             </label>
-            <div class="actions">
+            <div class="row-actions">
                 {PLACEHOLDERS.into_iter().map(|p| view! {
                     <button class="btn btn-secondary" on:click=move |_| text.update(|t| t.push_str(p))>{p}</button>
                 }).collect_view()}
