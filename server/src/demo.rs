@@ -266,7 +266,13 @@ async fn first_notification(public_url: String) {
     tracing::warn!("the demo's first notification could not be queued");
 }
 
-pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> anyhow::Result<()> {
+/// `static_dir`: serve the H5 from there; without it, the binary's own (`embed-h5`),
+/// else `dist`.
+pub async fn run(
+    listen: SocketAddr,
+    static_dir: Option<&str>,
+    database_url: &str,
+) -> anyhow::Result<()> {
     let mut fixture = Fixture::demo();
     let public_url = format!("http://{listen}");
     let callback = fixture
@@ -302,7 +308,7 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         [server]
         listen = "{listen}"
         public_url = "{public_url}"
-        static_dir = "{static_dir}"
+        {static_dir}
         allowed_origins = ["{public_url}"]
         admin_userids = ["{admin}"]
         bridge_script = "{sim_url}/sim/bridge.js"
@@ -331,6 +337,9 @@ pub async fn run(listen: SocketAddr, static_dir: &str, database_url: &str) -> an
         events_url = "{sim_url}/sim/website/events"
         events_secret = "{DEMO_EVENTS_SECRET}"
         "#,
+        static_dir = static_dir
+            .map(|dir| format!("static_dir = {}", toml::Value::from(dir)))
+            .unwrap_or_default(),
         corp = fixture.corp_id,
         agent = app.agent_id,
         secret = app.secret,

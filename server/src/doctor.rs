@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
+use crate::h5::H5Source;
 use crate::jssdk::AllowedOrigins;
 use crate::wecom::crypto::decode_aes_key;
 use crate::wecom::{WeComClient, WeComError};
@@ -30,6 +31,8 @@ pub enum Outcome {
 
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// What is being checked: the binary's version, where its H5 comes from.
+    pub about: Vec<String>,
     pub checks: Vec<Check>,
 }
 
@@ -44,6 +47,12 @@ impl Report {
     /// The checklist as printed.
     pub fn render(&self) -> String {
         let mut out = String::new();
+        for line in &self.about {
+            let _ = writeln!(out, "{line}");
+        }
+        if !self.about.is_empty() {
+            out.push('\n');
+        }
         for c in &self.checks {
             let _ = match &c.outcome {
                 Outcome::Pass(detail) => writeln!(out, "[通过 ok  ] {} — {detail}", c.title),
@@ -92,6 +101,7 @@ const NEEDS_TOKEN: &str = "需要先取得 access_token / needs the access token
 
 /// Runs every check against the configured WeCom.
 pub async fn run(settings: &Settings) -> Report {
+    let about = about(settings);
     let mut checks = Vec::new();
     let client = match WeComClient::new(&settings.wecom) {
         Ok(c) => c,
@@ -100,7 +110,7 @@ pub async fn run(settings: &Settings) -> Report {
                 title: "HTTP 客户端 / HTTP client",
                 outcome: wecom_fail(&e),
             });
-            return Report { checks };
+            return Report { about, checks };
         }
     };
 
@@ -195,7 +205,20 @@ pub async fn run(settings: &Settings) -> Report {
         title: "public_url 在 allowed_origins 中 / public_url is an allowed origin",
         outcome: public_url_allowed(settings),
     });
-    Report { checks }
+    Report { about, checks }
+}
+
+/// The binary's version and the H5 `serve` would send with these settings.
+fn about(settings: &Settings) -> Vec<String> {
+    let h5 = H5Source::for_static_dir(settings.server.static_dir.as_deref());
+    let built = match h5.is_built() {
+        true => "",
+        false => "（未构建：没有 index.html / not built: no index.html）",
+    };
+    vec![
+        format!("wecom-desk {}", crate::version::LONG),
+        format!("H5: {h5}{built}"),
+    ]
 }
 
 fn callback_keys(settings: &Settings) -> Outcome {

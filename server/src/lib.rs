@@ -35,5 +35,6 @@ pub mod sidebar;
 pub mod staffchat;
 pub mod startup;
 pub mod telemetry;
+pub mod version;
 pub mod wecom;
 pub mod workers;

@@ -19,7 +19,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(
     name = "wecom-desk",
-    version,
+    version = desk_server::version::LONG,
     about = "WeCom Desk: customer groups that belong to the company"
 )]
 struct Cli {
@@ -38,8 +38,10 @@ enum Command {
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        #[arg(long, default_value = "dist")]
-        static_dir: String,
+        /// Serve the H5 from this directory; without it, the one built into the
+        /// binary (`make release`), else `dist`.
+        #[arg(long)]
+        static_dir: Option<String>,
         #[arg(long, default_value = "sqlite://data/demo.db")]
         database: String,
     },
@@ -80,7 +82,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve { config } => {
             let settings = Settings::load(Some(&config))
                 .with_context(|| format!("cannot read settings from {}", config.display()))?;
-            tracing::info!(?settings, "starting");
+            tracing::info!(version = desk_server::version::LONG, ?settings, "starting");
             let app = Application::build(settings).await?;
             tracing::info!(port = app.port(), "listening");
             app.run_until_stopped().await?;
@@ -89,7 +91,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             listen,
             static_dir,
             database,
-        } => demo::run(listen, &static_dir, &database).await?,
+        } => demo::run(listen, static_dir.as_deref(), &database).await?,
         Command::Simulate { listen, fixture } => {
             let fixture = match fixture {
                 Some(path) => {

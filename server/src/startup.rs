@@ -3,7 +3,6 @@
 //! the background workers.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -278,7 +277,13 @@ impl Application {
         });
 
         let http_workers = settings.server.workers.unwrap_or_else(default_workers);
-        let static_dir = PathBuf::from(&settings.server.static_dir);
+        let h5_source = h5::H5Source::for_static_dir(settings.server.static_dir.as_deref());
+        tracing::info!(
+            version = crate::version::LONG,
+            h5 = %h5_source,
+            h5_built = h5_source.is_built(),
+            "serving the H5"
+        );
         let bridge_script = settings.server.bridge_script.clone();
         let deadline_secs = settings.wecom.request_deadline_secs;
         anyhow::ensure!(
@@ -320,7 +325,7 @@ impl Application {
                 .service(web::scope("/api").default_service(web::to(api_not_found)))
                 .service(web::scope("/wecom").default_service(web::to(api_not_found)))
                 .configure(|cfg| h5::verify_files(cfg, &verify_files))
-                .configure(|cfg| h5::configure(cfg, &static_dir, bridge_script.as_deref()))
+                .configure(|cfg| h5::configure(cfg, &h5_source, bridge_script.as_deref()))
         })
         .workers(http_workers)
         .listen(listener)?

@@ -87,6 +87,11 @@ pub struct Signatures {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
+    /// The server's release, e.g. `0.1.0`.
+    pub version: String,
+    /// The commit it was built from (short hash; `-dirty` when built from changed
+    /// files, `unknown` without git).
+    pub commit: String,
 }
 
 /// `PUT /api/v1/orders/{id}`: an order as the business system sends it.

@@ -194,8 +194,11 @@ pub struct ServerSettings {
     pub listen: String,
     /// The H5 origin WeCom opens (the app's trusted domain), e.g. `https://desk.example.com`.
     pub public_url: String,
-    /// Where the built H5 (`dist/`) is.
-    pub static_dir: String,
+    /// Serve the H5 from this directory (a `dist/` built by `scripts/build-h5.sh`)
+    /// instead of the one built into the binary: for development. When not set (or
+    /// empty), the binary's own H5 (`--features embed-h5`, as `make release` builds
+    /// it), else `dist` in the working directory.
+    pub static_dir: Option<String>,
     /// Origins whose pages may be signed, e.g. `["https://desk.example.com"]`.
     #[serde(deserialize_with = "list")]
     pub allowed_origins: Vec<String>,
@@ -305,7 +308,7 @@ impl Default for ServerSettings {
         Self {
             listen: "127.0.0.1:8080".into(),
             public_url: "http://127.0.0.1:8080".into(),
-            static_dir: "dist".into(),
+            static_dir: None,
             allowed_origins: Vec::new(),
             admin_userids: Vec::new(),
             workers: None,
@@ -418,6 +421,8 @@ mod tests {
             .expect("example");
         assert_eq!(s.server.allowed_origins, vec!["https://desk.example.com"]);
         assert_eq!(s.wecom.agent_id, 1000002);
+        // Installed as it is, the release serves the H5 built into it.
+        assert_eq!(s.server.static_dir, None);
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! accepts one is sent it as it is, with the original file's Content-Type and
 //! `Content-Encoding` set, so the `Compress` middleware leaves it alone (actix skips
 //! any response that already has a Content-Encoding). Every answer for such a file
-//! says `Vary: Accept-Encoding`. The path is resolved exactly as `actix_files::Files`
-//! resolves it (same parser, same directory), so nothing outside the directory is
-//! reachable here either.
+//! says `Vary: Accept-Encoding`. From a directory, the path is resolved exactly as
+//! `actix_files::Files` resolves it (same parser, same directory), so nothing outside
+//! the directory is reachable here either; from memory, `super::memory` chooses the
+//! same way (`negotiate`).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -42,27 +43,39 @@ impl Asset {
         ((brotli || gzip) && file.is_file()).then_some(Self { file, brotli, gzip })
     }
 
-    /// The copy the client prefers (brotli over gzip when it takes both alike), if
-    /// it accepts one. Never for a range request: those get the file itself.
+    /// The copy the client prefers, if it accepts one (`negotiate`).
     fn choose(&self, req: &ServiceRequest) -> Option<(PathBuf, ContentEncoding)> {
-        if req.headers().contains_key(header::RANGE) {
-            return None;
+        let encoding = negotiate(req, self.brotli, self.gzip)?;
+        let extension = match encoding {
+            ContentEncoding::Brotli => "br",
+            _ => "gz",
+        };
+        Some((sibling(&self.file, extension), encoding))
+    }
+}
+
+/// Which of an asset's copies (`brotli`, `gzip`: those it has) the client prefers,
+/// brotli over gzip when it takes both alike; `None` for the file itself. Never a copy
+/// for a range request: those get the file itself.
+pub(super) fn negotiate(
+    req: &impl HttpMessage,
+    brotli: bool,
+    gzip: bool,
+) -> Option<ContentEncoding> {
+    if req.headers().contains_key(header::RANGE) {
+        return None;
+    }
+    let accept = req.get_header::<AcceptEncoding>()?;
+    let supported = [
+        brotli.then(Encoding::brotli),
+        gzip.then(Encoding::gzip),
+        Some(Encoding::identity()),
+    ];
+    match accept.negotiate(supported.iter().flatten())? {
+        Encoding::Known(encoding @ (ContentEncoding::Brotli | ContentEncoding::Gzip)) => {
+            Some(encoding)
         }
-        let accept = req.get_header::<AcceptEncoding>()?;
-        let supported = [
-            self.brotli.then(Encoding::brotli),
-            self.gzip.then(Encoding::gzip),
-            Some(Encoding::identity()),
-        ];
-        match accept.negotiate(supported.iter().flatten())? {
-            Encoding::Known(ContentEncoding::Brotli) => {
-                Some((sibling(&self.file, "br"), ContentEncoding::Brotli))
-            }
-            Encoding::Known(ContentEncoding::Gzip) => {
-                Some((sibling(&self.file, "gz"), ContentEncoding::Gzip))
-            }
-            _ => None,
-        }
+        _ => None,
     }
 }
 
@@ -108,6 +121,7 @@ pub(super) async fn serve<B: MessageBody>(
     Ok(res.map_into_left_body())
 }
 
-fn vary(headers: &mut header::HeaderMap) {
+/// Every answer for an asset with copies: a cache keeps one per Accept-Encoding.
+pub(super) fn vary(headers: &mut header::HeaderMap) {
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
 }

@@ -1,4 +1,4 @@
-//! `GET /healthz`: 200 when the database answers.
+//! `GET /healthz`: 200 when the database answers, with the release and commit.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -23,7 +23,7 @@ pub struct Api;
     summary = "Is the server up (and its database)",
     tag = "health",
     responses(
-        (status = 200, description = "The server and its database answer.", body = Health),
+        (status = 200, description = "The server and its database answer; which release and commit it runs.", body = Health),
         (status = 503, description = "`database_unavailable`: the database does not answer.", body = desk_shared::ApiError),
     )
 )]
@@ -38,5 +38,7 @@ async fn healthz(db: web::Data<crate::db::Db>) -> Result<HttpResponse, ApiError>
     })?;
     Ok(HttpResponse::Ok().json(Health {
         status: "ok".into(),
+        version: crate::version::VERSION.into(),
+        commit: crate::version::COMMIT_STATE.into(),
     }))
 }

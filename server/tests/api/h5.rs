@@ -391,3 +391,43 @@ async fn wecoms_domain_verification_files_are_served_at_the_root() {
         assert!(err.to_string().contains("domain_verify_files"), "{err}");
     }
 }
+
+/// Issue 26: the release binary carries the H5. Built `--features embed-h5` (which
+/// needs the workspace's dist/ built) and with `static_dir` not set, the server sends
+/// the pages and the assets from memory, byte for byte the build's, as it sends them
+/// from a directory (with `static_dir` set, every other test here serves a directory
+/// whatever the binary carries).
+#[cfg(feature = "embed-h5")]
+#[tokio::test]
+async fn without_static_dir_the_h5_built_into_the_binary_is_served() {
+    let app = spawn_app_with(spawn_simulator().await, |c| {
+        c.replace("static_dir = \"/nonexistent-static-dir\"", "")
+    })
+    .await;
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    for (path, build) in [
+        ("/sidebar", "sidebar"),
+        ("/orders", "orders"),
+        ("/orders/DD-1", "order"),
+    ] {
+        let page = app.get(path).await;
+        assert_eq!(page.status(), 200, "{path}");
+        assert_eq!(cache_control(&page), "no-cache", "{path}");
+        assert!(header(&page, "content-security-policy").contains("'sha256-"));
+        let html = page.text().await.expect("html");
+        let built = std::fs::read_to_string(dist.join(build).join("index.html")).expect("built");
+        assert_eq!(html, built, "{path} is the build's page");
+        // Its wasm, as brotli: the build's own .br copy.
+        let at = html.find("_bg.wasm").expect("names its wasm");
+        let start = html[..at].rfind(['"', '\'']).expect("quoted") + 1;
+        let wasm = &html[start..at + "_bg.wasm".len()];
+        let resp = fetch(&app, wasm, &[("accept-encoding", "gzip, deflate, br")]).await;
+        assert_eq!(resp.status(), 200, "{wasm}");
+        assert_eq!(header(&resp, "content-encoding"), "br", "{wasm}");
+        assert_eq!(header(&resp, "content-type"), "application/wasm", "{wasm}");
+        assert_eq!(header(&resp, "vary"), "accept-encoding", "{wasm}");
+        assert!(cache_control(&resp).contains("immutable"), "{wasm}");
+        let copy = std::fs::read(dist.join(format!("{}.br", &wasm[1..]))).expect("br copy");
+        assert_eq!(resp.bytes().await.expect("body")[..], copy[..], "{wasm}");
+    }
+}

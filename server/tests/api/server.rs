@@ -9,6 +9,41 @@ async fn healthz_answers_when_the_database_does() {
     assert_eq!(resp.status(), 200);
     let v: serde_json::Value = resp.json().await.expect("json");
     assert_eq!(v["status"], "ok");
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    let commit = v["commit"].as_str().expect("commit");
+    assert_eq!(commit.trim_end_matches("-dirty"), built_from());
+}
+
+/// The commit this checkout is at, as `build.rs` reads it; `unknown` without git.
+fn built_from() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Issue 26: `wecom-desk --version` (and `-V`) names the release and the commit it was
+/// built from, and whether files had changed since.
+#[tokio::test]
+async fn the_binary_names_its_version_and_commit() {
+    for flag in ["--version", "-V"] {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_wecom-desk"))
+            .arg(flag)
+            .output()
+            .await
+            .expect("runs");
+        assert!(out.status.success(), "{flag}");
+        let line = String::from_utf8(out.stdout).expect("utf-8");
+        let expected = format!("wecom-desk {} ({}", env!("CARGO_PKG_VERSION"), built_from());
+        assert!(
+            line == format!("{expected})\n") || line == format!("{expected}, dirty)\n"),
+            "{flag}: {line:?}, expected {expected:?}…"
+        );
+    }
 }
 
 #[tokio::test]
