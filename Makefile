@@ -6,7 +6,7 @@ export CARGO_TERM_COLOR ?= never
 export PATH := $(CURDIR)/frontend/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export TRUNK_SKIP_VERSION_CHECK := true
 
-.PHONY: setup build demo test native-tests h5-checked lint unit sdk browser bench payload clean
+.PHONY: setup build release demo test native-tests h5-checked lint unit sdk browser bench payload clean
 
 ## Install what is missing (idempotent): wasm32 target, trunk, wasm-bindgen-cli, npm packages (wasm-opt), chromium.
 setup:
@@ -16,6 +16,13 @@ setup:
 build: setup
 	bash scripts/build-h5.sh
 	$(CARGO) build --release -p desk-server
+
+## The release: target/release-archive/wecom-desk-<version>-x86_64-linux.tar.gz (the
+## binary with the H5 built into it, config example, systemd unit, nginx example,
+## DEPLOY.md) and its .sha256 (scripts/release.sh). DESK_RELEASE_BIN=<binary> packages
+## one already built with `--features embed-h5` (a debug build, for a quick test).
+release: setup
+	bash scripts/release.sh
 
 ## Everything on this machine with no WeCom account: simulator + server + H5.
 demo: build
