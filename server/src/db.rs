@@ -12,6 +12,8 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, Decode, Executor, Type};
 
+pub mod schema;
+
 /// A connection pool to either backend.
 pub type Db = sqlx::AnyPool;
 /// A transaction on it.
@@ -76,9 +78,32 @@ pub async fn ping(db: &Db) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT 1").execute(db).await.map(drop)
 }
 
+/// The migrations this binary applies on `backend`.
+pub fn migrator(backend: Backend) -> &'static Migrator {
+    match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    }
+}
+
 /// Opens the database at `url` (creating a SQLite file and its folder if needed) and
-/// applies the migrations of its backend.
+/// applies the migrations of its backend; refuses a database a newer release wrote
+/// (`schema::NewerDatabase`) before touching it.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
+    let pool = open(url).await?;
+    let shown = redact(url);
+    schema::refuse_newer(&pool)
+        .await
+        .with_context(|| format!("database {shown}"))?;
+    migrator(backend(&pool))
+        .run(&pool)
+        .await
+        .with_context(|| format!("database migrations failed on {shown}"))?;
+    Ok(pool)
+}
+
+/// Opens the database at `url` as `connect` does, without migrating it.
+async fn open(url: &str) -> anyhow::Result<Db> {
     sqlx::any::install_default_drivers();
     let shown = redact(url);
     let pool = match Backend::of_url(url)? {
@@ -91,14 +116,6 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
             .map_err(anyhow::Error::from),
     }
     .with_context(|| format!("cannot open database {shown}"))?;
-    let migrations = match backend(&pool) {
-        Backend::Sqlite => &SQLITE_MIGRATIONS,
-        Backend::Postgres => &POSTGRES_MIGRATIONS,
-    };
-    migrations
-        .run(&pool)
-        .await
-        .with_context(|| format!("database migrations failed on {shown}"))?;
     Ok(pool)
 }
 
