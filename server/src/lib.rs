@@ -27,6 +27,7 @@ pub mod jssdk;
 pub mod lease;
 pub mod metrics;
 pub mod openapi;
+pub mod ops;
 pub mod orders;
 pub mod outbox;
 pub mod replies;

@@ -1,4 +1,4 @@
-//! `wecom-desk`: serve, demo, simulate, doctor.
+//! `wecom-desk`: serve, demo, simulate, doctor, backup, restore, migrate.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use desk_server::config::Settings;
 use desk_server::startup::Application;
-use desk_server::{demo, doctor, telemetry};
+use desk_server::{demo, doctor, ops, telemetry};
 use desk_simulator::{Fixture, SimulatorServer};
 
 // The signature endpoint allocates a few small strings per request; mimalloc is
@@ -58,6 +58,36 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
+    /// SQLite: a consistent copy of the database (while the server runs) to a new
+    /// file. PostgreSQL: prints the pg_dump command to run and exits with 3.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The backup file to write (never overwritten).
+        #[arg(long, value_name = "PATH")]
+        to: PathBuf,
+    },
+    /// SQLite: puts a backup in place of the database (stop the server first).
+    /// PostgreSQL: prints the pg_restore command to run and exits with 3.
+    Restore {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The backup file `wecom-desk backup` wrote.
+        #[arg(long, value_name = "PATH")]
+        from: PathBuf,
+        /// Replace the database file if there is one.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Copies every row of a SQLite database into an empty PostgreSQL database.
+    Migrate {
+        /// The SQLite database, e.g. sqlite://data/desk.db.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The empty PostgreSQL database, e.g. postgres://desk@db/desk.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[actix_web::main]
@@ -65,7 +95,10 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     // doctor prints its own checklist; its retries need not show as warnings.
     telemetry::init(match cli.command {
-        Command::Doctor { .. } => "error",
+        Command::Doctor { .. }
+        | Command::Backup { .. }
+        | Command::Restore { .. }
+        | Command::Migrate { .. } => "error",
         _ => "info,sqlx=warn,actix_server=warn",
     });
     match run(cli.command).await {
@@ -119,6 +152,40 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             });
         }
+        Command::Backup { config, to } => {
+            return Ok(done(ops::backup(&database_url(&config)?, &to).await?));
+        }
+        Command::Restore {
+            config,
+            from,
+            force,
+        } => {
+            return Ok(done(
+                ops::restore(&database_url(&config)?, &from, force).await?,
+            ))
+        }
+        Command::Migrate { from, to } => print!("{}", ops::migrate(&from, &to).await?.render()),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The database URL of a config file.
+fn database_url(config: &std::path::Path) -> anyhow::Result<String> {
+    let settings = Settings::load(Some(config))
+        .with_context(|| format!("cannot read settings from {}", config.display()))?;
+    Ok(secrecy::ExposeSecret::expose_secret(&settings.database.url).to_string())
+}
+
+/// Prints what a backup or restore did; exit 3 when it only printed a command.
+fn done(outcome: ops::Outcome) -> ExitCode {
+    match outcome {
+        ops::Outcome::Done(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        ops::Outcome::RunThis(text) => {
+            print!("{text}");
+            ExitCode::from(ops::EXIT_RUN_THIS)
+        }
+    }
 }
