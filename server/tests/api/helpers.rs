@@ -298,6 +298,19 @@ pub async fn spawn_app_with(sim: Sim, edit: impl FnOnce(String) -> String) -> Te
     start(sim, settings, TestDir::Own(dir), true).await
 }
 
+/// The server on a database the test prepared (`db`, which may live in `dir`), with
+/// its config text changed by `edit`.
+pub async fn spawn_app_at(
+    sim: Sim,
+    dir: tempfile::TempDir,
+    db: &str,
+    edit: impl FnOnce(String) -> String,
+) -> TestApp {
+    let settings =
+        Settings::from_toml_only(&edit(config_text(&sim.url, SECRET, db))).expect("settings");
+    start(sim, settings, TestDir::Own(dir), true).await
+}
+
 /// The one way a test starts a server: built on its own clock, served in the
 /// background, the simulator's callbacks pointed at it when `callbacks`.
 async fn start(sim: Sim, settings: Settings, dir: TestDir, callbacks: bool) -> TestApp {
