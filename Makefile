@@ -6,7 +6,7 @@ export CARGO_TERM_COLOR ?= never
 export PATH := $(CURDIR)/frontend/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export TRUNK_SKIP_VERSION_CHECK := true
 
-.PHONY: setup build release demo test native-tests h5-checked lint unit sdk browser bench payload clean
+.PHONY: setup build release demo test native-tests h5-checked lint unit sdk browser deploy-check bench payload clean
 
 ## Install what is missing (idempotent): wasm32 target, trunk, wasm-bindgen-cli, npm packages (wasm-opt), chromium.
 setup:
@@ -30,7 +30,7 @@ demo: build
 
 ## What CI runs: formatting, clippy (native and wasm32), all tests, the H5 build and
 ## the 150 KB budgets (brotli, as sent) of the sidebar and the order pages, browser
-## tests in headless Chromium.
+## tests in headless Chromium, and the deployment chapter run as written.
 ## The API suites (which mostly wait on the servers they start) run beside the H5's
 ## release build (which keeps both cores busy): on a 2-core machine that saves the
 ## length of the shorter one. The H5 builds in its own target dir, so the two cargo
@@ -38,6 +38,7 @@ demo: build
 test: setup lint
 	$(MAKE) -j2 --output-sync=target native-tests h5-checked
 	$(MAKE) browser
+	$(MAKE) deploy-check
 
 native-tests:
 	$(MAKE) unit
@@ -65,6 +66,17 @@ unit:
 	$(CARGO) test --workspace --exclude desk-frontend -- --include-ignored --skip postgres_only
 	$(CARGO) test -p desk-frontend --lib
 	bash scripts/with-postgres.sh env DESK_TEST_DATABASE=postgres $(CARGO) test -p desk-server --test api -- --include-ignored --skip sqlite_only
+
+## docs/deploy.md followed as an operator would, against the simulator: a release
+## archive of the debug build with the H5 built in (scripts/release.sh packs it), then
+## every `sh` block of the chapter, backup, restore and an upgrade from the oldest
+## supported database (scripts/deploy-check.sh). Last: it rebuilds target/debug/wecom-desk
+## with the H5 inside.
+VERSION = $(shell python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml", "rb"))["workspace"]["package"]["version"])')
+deploy-check:
+	$(CARGO) build -p desk-server --bin wecom-desk --features embed-h5
+	DESK_RELEASE_BIN=target/debug/wecom-desk bash scripts/release.sh
+	bash scripts/deploy-check.sh target/release-archive/wecom-desk-$(VERSION)-x86_64-linux.tar.gz
 
 ## An independent SDK (wechatpy, in a throw-away virtualenv) against `wecom-desk
 ## simulate`, sending WeCom's documented bodies (the debug binary `make unit` built).
