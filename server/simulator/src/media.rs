@@ -107,8 +107,20 @@ async fn file(sim: web::Data<Simulator>, media_id: web::Path<String>) -> HttpRes
             .map(|m| (m.content_type.clone(), m.bytes.clone()))
     });
     match found {
-        Some((content_type, bytes)) => HttpResponse::Ok()
-            .content_type(content_type)
+        // Images as what they are (the sheet shows them); anything else only as a
+        // download, whatever type the uploader claimed (no page of this origin runs it).
+        Some((content_type, bytes))
+            if matches!(content_type.as_str(), "image/png" | "image/jpeg") =>
+        {
+            HttpResponse::Ok()
+                .content_type(content_type)
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header(("X-Content-Type-Options", "nosniff"))
+                .body(bytes)
+        }
+        Some((_, bytes)) => HttpResponse::Ok()
+            .content_type("application/octet-stream")
+            .insert_header((header::CONTENT_DISPOSITION, "attachment"))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header(("X-Content-Type-Options", "nosniff"))
             .body(bytes),

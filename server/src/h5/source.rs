@@ -22,7 +22,18 @@ impl H5Source {
     /// binary; else, in a binary built without one, `dist` in the working directory.
     pub fn for_static_dir(static_dir: Option<&str>) -> Self {
         match static_dir.filter(|dir| !dir.is_empty()) {
-            Some(dir) => Self::Dir(dir.into()),
+            Some(dir) => {
+                // A config from an older example (`static_dir = "dist"`) would serve an
+                // old directory instead of this release's own H5: said at start.
+                if Self::built_in().is_some() {
+                    tracing::warn!(
+                        static_dir = dir,
+                        "server.static_dir is set: serving that directory, not the H5 built \
+                         into this binary (remove static_dir unless this is a development build)"
+                    );
+                }
+                Self::Dir(dir.into())
+            }
             None => Self::built_in().unwrap_or_else(|| Self::Dir("dist".into())),
         }
     }

@@ -72,6 +72,15 @@ pub async fn restore(url: &str, from: &Path, force: bool) -> anyhow::Result<Outc
     if target.exists() && same_file(&target, from) {
         bail!("{} is the configured database itself", from.display());
     }
+    // A database moved aside while a server still has it open leaves its log behind:
+    // that server would go on writing to the old file while new connections read this.
+    if !target.exists() && side_files(&target).iter().any(|f| f.exists()) {
+        bail!(
+            "{} is gone but its -wal/-shm files are there: a server may still have it open. \
+             Stop the server (if none runs, remove those files), then run again",
+            target.display()
+        );
+    }
     let lock = if target.exists() {
         if !force {
             bail!(
@@ -101,24 +110,60 @@ pub async fn restore(url: &str, from: &Path, force: bool) -> anyhow::Result<Outc
         .await
         .with_context(|| format!("cannot copy {} to {}", from.display(), staged.display()))?;
     backup.close().await?;
+    same_owner_as_folder(&staged)?;
     std::fs::rename(&staged, &target)
         .with_context(|| format!("cannot move {} into place", staged.display()))?;
     if let Some(lock) = lock {
         store::unlock(lock).await?;
     }
     // The replaced database's write-ahead log must never be read as the new one's.
-    for suffix in ["-wal", "-shm"] {
-        let mut side = target.clone().into_os_string();
-        side.push(suffix);
-        remove_if_there(Path::new(&side))?;
+    for side in side_files(&target) {
+        remove_if_there(&side)?;
     }
     Ok(Outcome::Done(format!(
         "restored {} (schema version {version}) to {}\n{}start the server: it applies this \
          release's newer migrations, if any\n",
         from.display(),
-        target.display(),
+        std::path::absolute(&target)
+            .unwrap_or_else(|_| target.clone())
+            .display(),
         describe(&target).await?,
     )))
+}
+
+/// A database's write-ahead log and shared-memory files.
+fn side_files(target: &Path) -> [PathBuf; 2] {
+    ["-wal", "-shm"].map(|suffix| {
+        let mut side = target.as_os_str().to_owned();
+        side.push(suffix);
+        PathBuf::from(side)
+    })
+}
+
+/// Gives a restored file its folder's owner, so the service (the data directory's
+/// owner) can write it when root ran the restore. Only root may: for anyone else the
+/// file is already theirs.
+fn same_owner_as_folder(file: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let folder = match file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) => d.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    let owner =
+        std::fs::metadata(&folder).with_context(|| format!("cannot read {}", folder.display()))?;
+    let mine =
+        std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if (mine.uid(), mine.gid()) == (owner.uid(), owner.gid()) {
+        return Ok(());
+    }
+    match std::os::unix::fs::chown(file, Some(owner.uid()), Some(owner.gid())) {
+        Ok(()) => Ok(()),
+        // Not root: the file stays the restorer's, who can write it.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Ok(()),
+        Err(e) => {
+            Err(e).with_context(|| format!("cannot give {} its folder's owner", file.display()))
+        }
+    }
 }
 
 /// The file a SQLite URL names (not an in-memory database).

@@ -61,7 +61,9 @@ impl QuickReplies {
         )
         .await?
         .ok_or(RepliesError::Full)?;
-        let detail = serde_json::json!({ "title": row.title, "group": row.group_name });
+        // The text too: an edit that swaps it (a link, say) and back must show.
+        let detail =
+            serde_json::json!({ "title": row.title, "group": row.group_name, "text": row.text });
         crate::audit::record(&mut tx, admin, "reply.created", &row.id.to_string(), detail).await?;
         tx.commit().await?;
         Ok(row.into())
@@ -80,7 +82,9 @@ impl QuickReplies {
         let row = store::update(&mut tx, id, &checked.as_new(), admin, self.clock.now_secs())
             .await?
             .ok_or(RepliesError::NotFound)?;
-        let detail = serde_json::json!({ "title": row.title, "group": row.group_name });
+        // The text too: an edit that swaps it (a link, say) and back must show.
+        let detail =
+            serde_json::json!({ "title": row.title, "group": row.group_name, "text": row.text });
         crate::audit::record(&mut tx, admin, "reply.updated", &id.to_string(), detail).await?;
         tx.commit().await?;
         Ok(row.into())

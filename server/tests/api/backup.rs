@@ -445,6 +445,30 @@ mod sqlite_only {
             .expect("the restored database opens")
             .close()
             .await;
+
+        // Moved aside while its log is still there (a server may have it open): refused.
+        let aside = work.path().join("aside.db");
+        std::fs::rename(&db, &aside).expect("move aside");
+        let wal = format!("{}-wal", db.display());
+        std::fs::write(&wal, b"").expect("a left-over log");
+        let (code, _, err) = restore(aside.clone(), false).await;
+        assert_eq!(code, 1);
+        assert!(
+            err.contains("-wal/-shm") && err.contains("Stop the server"),
+            "{err}"
+        );
+        assert!(!db.exists(), "nothing put in place");
+        // Gone (the connection above may have left its -shm too): it goes ahead.
+        for side in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{side}", db.display()));
+        }
+        let (code, out, err) = restore(aside, false).await;
+        assert_eq!(code, 0, "{out}{err}");
+        let shown = std::path::absolute(&db)
+            .expect("absolute")
+            .display()
+            .to_string();
+        assert!(out.contains(&shown), "the absolute path is named: {out}");
     }
 }
 

@@ -111,7 +111,8 @@ fn form_parts<'a>(content_type: &str, body: &'a [u8]) -> Option<Vec<Part<'a>>> {
     if !mime.trim().eq_ignore_ascii_case("multipart/form-data") {
         return None;
     }
-    let boundary = param(params, "boundary")?;
+    // RFC 2046: 1 to 70 characters (a longer one would only make the search slower).
+    let boundary = param(params, "boundary").filter(|b| (1..=70).contains(&b.len()))?;
     let delimiter = format!("--{boundary}");
     let next = format!("\r\n--{boundary}");
     let mut rest = &body[find(body, delimiter.as_bytes())? + delimiter.len()..];
