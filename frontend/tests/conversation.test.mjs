@@ -125,6 +125,16 @@ test('发送进群二维码 puts the order\'s join QR code into the customer\'s 
     await page.waitForSelector('[data-testid=staff-chat-button]');
     assert.equal(await page.$('[data-testid=send-qr-button]'), null);
   });
+  // Beside 王女士's chat, another customer's order (李先生's DD-1002) never offers its
+  // group to her: once the page knows whose chat it is, no button.
+  await withPage(t, async (page) => {
+    const profile = page.waitForResponse((r) => r.url().includes(`/api/contacts/${WANG}/profile`));
+    await page.goto(`${demo.base}/orders/DD-1002?ww_entry=single_chat_tools&ww_contact=${WANG}`);
+    assert.equal((await profile).status(), 200);
+    await page.waitForSelector('[data-testid=staff-chat-button]');
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    assert.equal(await page.$('[data-testid=send-qr-button]'), null);
+  });
 });
 
 test('where the client refuses to send, the sidebar says why and offers 复制; a search with no match says so', async (t) => {

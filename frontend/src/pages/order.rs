@@ -282,18 +282,35 @@ fn OrderView(
     }
 }
 
-/// 发送进群二维码 when the page was opened beside a customer chat (from the sidebar):
-/// the QR code goes into that chat. Nothing elsewhere.
+/// 发送进群二维码 when the page was opened beside the chat of this order's customer
+/// (from the sidebar): the QR code goes into that chat. Beside another customer's
+/// chat (the member walked to another order) or anywhere else, nothing: an order's
+/// group is never offered to someone else's customer.
 #[component]
 fn FromChat(order_id: String) -> impl IntoView {
     if wecom::environment() != wecom::Environment::WeCom {
         return ().into_any();
     }
-    let entry = Load::new(wecom::get_context);
+    let id = order_id.clone();
+    // Whose chat this is, and whether this order is one of theirs (as the sidebar
+    // lists it); any failure on the way: not shown.
+    let theirs = Load::new(move || {
+        let id = id.clone();
+        async move {
+            if wecom::get_context().await.ok().as_deref() != Some("single_chat_tools") {
+                return false;
+            }
+            let Ok(customer) = wecom::get_cur_external_contact().await else {
+                return false;
+            };
+            api::profile(&customer)
+                .await
+                .is_ok_and(|p| p.orders.iter().any(|o| o.id == id))
+        }
+    });
     let order_id = StoredValue::new(order_id);
     (move || {
-        (entry.get().and_then(Result::ok).as_deref() == Some("single_chat_tools"))
-            .then(|| view! { <SendJoinQr order_id=order_id.get_value() /> })
+        (theirs.get() == Some(true)).then(|| view! { <SendJoinQr order_id=order_id.get_value() /> })
     })
     .into_any()
 }
