@@ -70,13 +70,17 @@ grep -qi '^content-encoding: br' "$work/h" || { echo "deploy-check: $wasm not se
 ls "$DESK_BACKUP"/desk-*.db >/dev/null
 
 echo "== upgrade from the oldest supported database"
-kill "$(cat "$DESK_DATA/serve.pid")"; rm -f "$DESK_DATA/serve.pid"
+# Stopped as systemctl stops it: SIGTERM, then wait until it has exited.
+pid=$(cat "$DESK_DATA/serve.pid"); kill "$pid"
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+! kill -0 "$pid" 2>/dev/null || { echo "deploy-check: the server did not stop on SIGTERM" >&2; exit 1; }
+rm -f "$DESK_DATA/serve.pid"
 # As the chapter runs the binary: with the service's environment.
 set -a; . "$DESK_ETC/env"; set +a
 oldest=$(ls "$root"/server/tests/fixtures/upgrade/sqlite-*.sql | head -1)
-mv "$DESK_DATA/desk.db" "$DESK_DATA/desk.db.new-install"
+cp "$DESK_DATA/desk.db" "$DESK_DATA/desk.db.new-install"
 python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(open(sys.argv[2]).read()); c.commit()" "$work/old.db" "$oldest"
-"$DESK_HOME/wecom-desk" restore --config "$DESK_ETC/config.toml" --from "$work/old.db"
+"$DESK_HOME/wecom-desk" restore --config "$DESK_ETC/config.toml" --from "$work/old.db" --force
 "$DESK_HOME/wecom-desk" serve --config "$DESK_ETC/config.toml" >"$DESK_DATA/upgrade.log" 2>&1 &
 server_pid=$!
 wait_http "$base/healthz"
