@@ -69,9 +69,12 @@ impl WeComClient {
         retry: RetryPolicy,
         clock: crate::clock::Clock,
     ) -> Result<Self, WeComError> {
+        // No redirects: WeCom's API answers in place, and an address WeCom gave (a join
+        // way's QR image) must never lead the server anywhere else.
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(settings.timeout_secs.max(1)))
             .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| WeComError::Transport(e.to_string()))?;
         Ok(Self {

@@ -446,25 +446,29 @@ mod sqlite_only {
             .close()
             .await;
 
-        // Moved aside while its log is still there (a server may have it open): refused.
-        let aside = work.path().join("aside.db");
-        std::fs::rename(&db, &aside).expect("move aside");
-        let wal = format!("{}-wal", db.display());
+        // A database gone while its log is still there (moved aside while a server may
+        // still have it open): refused, and nothing is put in place. (Another file than
+        // the one above: SQLite removes a log when the last connection to it closes,
+        // which may come a moment after `close` returns.)
+        let gone = work.path().join("gone/desk.db");
+        std::fs::create_dir_all(gone.parent().expect("folder")).expect("folder");
+        let gone_config = config_file(work.path(), &sim, &sqlite_url(&gone));
+        let wal = PathBuf::from(format!("{}-wal", gone.display()));
         std::fs::write(&wal, b"").expect("a left-over log");
-        let (code, _, err) = restore(aside.clone(), false).await;
+        let from = work.path().join("desk-backup.db").display().to_string();
+        let args = ["restore", "--config", &gone_config, "--from", &from];
+        let (code, _, err) = wecom_desk(&args).await;
         assert_eq!(code, 1);
         assert!(
             err.contains("-wal/-shm") && err.contains("Stop the server"),
             "{err}"
         );
-        assert!(!db.exists(), "nothing put in place");
-        // Gone (the connection above may have left its -shm too): it goes ahead.
-        for side in ["-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{side}", db.display()));
-        }
-        let (code, out, err) = restore(aside, false).await;
+        assert!(!gone.exists(), "nothing put in place");
+        // Without it, the restore goes ahead and names the file it wrote.
+        std::fs::remove_file(&wal).expect("the log gone");
+        let (code, out, err) = wecom_desk(&args).await;
         assert_eq!(code, 0, "{out}{err}");
-        let shown = std::path::absolute(&db)
+        let shown = std::path::absolute(&gone)
             .expect("absolute")
             .display()
             .to_string();

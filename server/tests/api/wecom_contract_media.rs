@@ -61,6 +61,14 @@ async fn stand_in() -> (String, Seen) {
                 web::get().to(|| async { HttpResponse::Ok().content_type("image/png").body(PNG) }),
             )
             .route(
+                "/moved.png",
+                web::get().to(|| async {
+                    HttpResponse::Found()
+                        .insert_header(("Location", "/qr.png"))
+                        .finish()
+                }),
+            )
+            .route(
                 "/qr.svg",
                 web::get().to(|| async {
                     HttpResponse::Ok()
@@ -188,6 +196,16 @@ async fn only_a_png_or_jpeg_of_at_most_ten_megabytes_is_downloaded() {
         .expect_err("404");
     assert!(
         matches!(e, ImageFetchError::Fetch(WeComError::Status(404))),
+        "{e:?}"
+    );
+    // A redirect is not followed (WeCom's image address answers the image itself): an
+    // address WeCom gave never leads the server somewhere else.
+    let e = c
+        .fetch_image(&format!("{url}/moved.png"))
+        .await
+        .expect_err("a redirect");
+    assert!(
+        matches!(e, ImageFetchError::Fetch(WeComError::Status(302))),
         "{e:?}"
     );
     for bad in ["ftp://example.com/qr.png", "not a url"] {
