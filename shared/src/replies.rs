@@ -165,15 +165,6 @@ pub fn fill(text: &str, values: &Fill) -> String {
     out
 }
 
-/// The placeholders `text` holds (each once, in [`PLACEHOLDERS`] order).
-pub fn placeholders_in(text: &str) -> Vec<&'static str> {
-    PLACEHOLDERS
-        .iter()
-        .copied()
-        .filter(|p| text.contains(p))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,9 +212,5 @@ mod tests {
         assert_eq!(fill("{{客户}}", &all()), "{王女士}");
         assert_eq!(fill("", &all()), "");
         assert_eq!(fill("{", &Fill::default()), "{");
-        assert_eq!(
-            placeholders_in("{我}和{客户}，{我}"),
-            vec!["{客户}", "{我}"]
-        );
     }
 }

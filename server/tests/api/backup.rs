@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::Method;
 use serde_json::{json, Value};
 use sqlx::{Connection, SqliteConnection};
 
@@ -33,6 +32,18 @@ pub async fn wecom_desk(args: &[&str]) -> (i32, String, String) {
 }
 
 /// A config file in `dir` for a server on `db`.
+/// `wecom-desk backup --config config --to to`.
+async fn back_up(config: &str, to: &Path) -> (i32, String, String) {
+    wecom_desk(&[
+        "backup",
+        "--config",
+        config,
+        "--to",
+        &to.display().to_string(),
+    ])
+    .await
+}
+
 fn config_file(dir: &Path, sim: &Sim, db: &str) -> String {
     let path = dir.join(format!("desk-{:x}.toml", rand::random::<u32>()));
     std::fs::write(&path, config_text(&sim.url, SECRET, db)).expect("config");
@@ -111,14 +122,7 @@ async fn answers(
         .json()
         .await
         .expect("json");
-    let staff: Value = app
-        .v1(Method::GET, "/staff")
-        .send()
-        .await
-        .expect("staff")
-        .json()
-        .await
-        .expect("json");
+    let staff = app.v1_json("/staff").await;
     (orders, log, mine, staff)
 }
 
@@ -181,14 +185,7 @@ mod sqlite_only {
         })
         .await;
         let during = work.path().join("backups/during.db");
-        let (code, out, err) = wecom_desk(&[
-            "backup",
-            "--config",
-            &config,
-            "--to",
-            &during.display().to_string(),
-        ])
-        .await;
+        let (code, out, err) = back_up(&config, &during).await;
         assert_eq!(code, 0, "{out}{err}");
         assert!(out.contains("backup of") && out.contains("orders"), "{out}");
         let at_backup = order_ids(&db).await.len();
@@ -263,14 +260,7 @@ mod sqlite_only {
 
         // Taken when the writes stopped, a backup answers exactly the same.
         let after = work.path().join("backups/after.db");
-        let (code, out, err) = wecom_desk(&[
-            "backup",
-            "--config",
-            &config,
-            "--to",
-            &after.display().to_string(),
-        ])
-        .await;
+        let (code, out, err) = back_up(&config, &after).await;
         assert_eq!(code, 0, "{out}{err}");
         // Server b runs on its file: a restore over it is refused and changes nothing.
         let (code, out, err) = wecom_desk(&[
@@ -311,14 +301,7 @@ mod sqlite_only {
             answers(&app, &admin, &zhangwei).await
         );
         // And a backup never overwrites a file.
-        let (code, _, err) = wecom_desk(&[
-            "backup",
-            "--config",
-            &config,
-            "--to",
-            &after.display().to_string(),
-        ])
-        .await;
+        let (code, _, err) = back_up(&config, &after).await;
         assert_eq!(code, 1);
         assert!(
             err.contains("错误 / error:") && err.contains("exists"),
@@ -338,14 +321,7 @@ mod sqlite_only {
             .await;
         let config = config_file(work.path(), &sim, &sqlite_url(&db));
         let backup = work.path().join("desk-backup.db");
-        let (code, out, err) = wecom_desk(&[
-            "backup",
-            "--config",
-            &config,
-            "--to",
-            &backup.display().to_string(),
-        ])
-        .await;
+        let (code, out, err) = back_up(&config, &backup).await;
         assert_eq!(code, 0, "{out}{err}");
         let restore = |from: PathBuf, force: bool| {
             let config = config.clone();

@@ -78,6 +78,27 @@ impl Sim {
             .expect("text")
     }
 
+    /// An access token for the demo app (`gettoken`).
+    pub async fn token(&self) -> String {
+        let v = self
+            .get_json(&format!(
+                "/cgi-bin/gettoken?corpid={CORP_ID}&corpsecret={SECRET}"
+            ))
+            .await;
+        v["access_token"].as_str().expect("token").to_string()
+    }
+
+    /// The simulated client is logged in as `userid`.
+    pub async fn client_login(&self, userid: &str) {
+        let r = self
+            .http
+            .get(format!("{}/sim/login?userid={userid}", self.url))
+            .send()
+            .await
+            .expect("login");
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+
     /// Calls to one `/cgi-bin/` path so far.
     pub async fn calls(&self, path: &str) -> u64 {
         let v: Value = self.get_json("/sim/stats").await;
@@ -417,14 +438,7 @@ impl TestApp {
         staff: &[&str],
         customers: &[&str],
     ) -> String {
-        let r = self
-            .sim
-            .http
-            .get(format!("{}/sim/login?userid={creator}", self.sim.url))
-            .send()
-            .await
-            .expect("login");
-        assert!(r.status().is_success());
+        self.sim.client_login(creator).await;
         let v: Value = self
             .sim
             .http
@@ -447,6 +461,13 @@ impl TestApp {
             .send()
             .await
             .expect("server answers")
+    }
+
+    /// The JSON of `GET path` as the member behind `session`, which must answer 200.
+    pub async fn json_as(&self, session: &str, path: &str) -> Value {
+        let r = self.get_as(session, path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        r.json().await.expect("json")
     }
 
     /// `POST path` with a JSON body as the member behind `session`.
@@ -747,6 +768,17 @@ impl TestApp {
         self.http
             .request(method, format!("{}/api/v1{path}", self.address))
             .bearer_auth(API_KEY)
+    }
+
+    /// The JSON of `GET /api/v1{path}` with the integration API key.
+    pub async fn v1_json(&self, path: &str) -> Value {
+        self.v1(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("answer")
+            .json()
+            .await
+            .expect("json")
     }
 }
 

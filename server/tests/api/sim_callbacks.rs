@@ -544,13 +544,7 @@ async fn a_groups_life_raises_create_add_member_del_member_and_dismiss() {
     let sim = spawn_simulator().await;
     let receiver = Receiver::ok().await;
     set_callback(&sim, &receiver.url, json!({})).await;
-    let r = sim
-        .http
-        .get(format!("{}/sim/login?userid=zhangwei", sim.url))
-        .send()
-        .await
-        .expect("login");
-    assert!(r.status().is_success());
+    sim.client_login("zhangwei").await;
     let (_, made) = post(
         &sim,
         "/sim/client/enterprise-chat",

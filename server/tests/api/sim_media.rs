@@ -10,18 +10,9 @@ const SVG: &[u8] = b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" heigh
 /// 3 days, WeCom's lifetime of a temporary media id.
 const LIFETIME: u64 = 3 * 86_400;
 
-async fn token(sim: &Sim) -> String {
-    let v = sim
-        .get_json(&format!(
-            "/cgi-bin/gettoken?corpid={CORP_ID}&corpsecret={SECRET}"
-        ))
-        .await;
-    v["access_token"].as_str().expect("token").to_string()
-}
-
 /// `media/upload?type={kind}` with `bytes` in the form part `part` named `filename`.
 async fn upload(sim: &Sim, kind: &str, part: &str, filename: &str, bytes: Vec<u8>) -> Value {
-    let token = token(sim).await;
+    let token = sim.token().await;
     let file = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_string());
     sim.http
         .post(format!("{}/cgi-bin/media/upload", sim.url))
@@ -74,7 +65,7 @@ async fn media_upload_refuses_what_the_page_refuses() {
         assert_eq!(refused(v.clone()), errcode, "{kind} {part} {name}: {v}");
         assert!(v["errmsg"].as_str().is_some_and(|m| !m.is_empty()));
     }
-    let token = token(&sim).await;
+    let token = sim.token().await;
     let r: Value = sim
         .http
         .post(format!("{}/cgi-bin/media/upload", sim.url))
@@ -127,17 +118,6 @@ async fn media_are_served_for_three_days_and_then_forgotten() {
     assert_eq!(media_status(&sim, "no-such-media").await, 404);
 }
 
-/// Logs `userid` in to the simulated client.
-async fn client_login(sim: &Sim, userid: &str) {
-    let r = sim
-        .http
-        .get(format!("{}/sim/login?userid={userid}", sim.url))
-        .send()
-        .await
-        .expect("login");
-    assert!(r.status().is_success());
-}
-
 /// `POST /sim/client/send-chat` with `body`.
 async fn send_chat(sim: &Sim, body: Value) -> Value {
     sim.http
@@ -155,7 +135,7 @@ async fn send_chat(sim: &Sim, body: Value) -> Value {
 async fn send_chat_message_is_checked_as_the_client_checks_it_and_recorded_once_sent() {
     let sim = spawn_simulator().await;
     let image = png_media(&sim).await;
-    client_login(&sim, "zhangwei").await;
+    sim.client_login("zhangwei").await;
     let to_customer = |extra: Value| {
         let mut body = json!({"preview": true, "entry": "single_chat_tools",
             "externalUserId": "wmDemo0000", "agentId": AGENT_ID,
@@ -207,12 +187,12 @@ async fn send_chat_message_is_checked_as_the_client_checks_it_and_recorded_once_
     }
 
     // 周敏 at the front desk is not configured for customer contact.
-    client_login(&sim, "zhoumin").await;
+    sim.client_login("zhoumin").await;
     let v = send_chat(&sim, to_customer(json!({}))).await;
     assert_eq!(v, json!({"ok": false, "reason": "no permission"}));
 
     // Sent: recorded, newest last.
-    client_login(&sim, "zhangwei").await;
+    sim.client_login("zhangwei").await;
     let v = send_chat(&sim, to_customer(json!({"preview": false}))).await;
     assert_eq!(v["ok"], true, "{v}");
     let v = send_chat(
@@ -245,7 +225,7 @@ async fn send_chat_message_is_checked_as_the_client_checks_it_and_recorded_once_
 async fn from_a_group_toolbar_only_a_group_the_member_is_in_takes_the_message() {
     let sim = spawn_simulator().await;
     let image = png_media(&sim).await;
-    client_login(&sim, "zhangwei").await;
+    sim.client_login("zhangwei").await;
     let to_group = |chat: &str| {
         json!({"preview": true, "entry": "group_chat_tools", "chatId": chat,
             "agentId": AGENT_ID, "msgtype": "image", "image": {"mediaid": image}})
@@ -253,7 +233,7 @@ async fn from_a_group_toolbar_only_a_group_the_member_is_in_takes_the_message() 
     // A pool group owned by wangqiang, without zhangwei in it.
     let v = send_chat(&sim, to_group("wrPool0000")).await;
     assert_eq!(v["reason"], "without context of external contact", "{v}");
-    client_login(&sim, "wangqiang").await;
+    sim.client_login("wangqiang").await;
     let v = send_chat(&sim, to_group("wrPool0000")).await;
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(v["to"]["kind"], "group");

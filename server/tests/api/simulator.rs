@@ -374,13 +374,7 @@ async fn the_client_checks_signatures_as_wecom_does() {
 #[tokio::test]
 async fn open_enterprise_chat_creates_a_customer_group_groupchat_get_sees() {
     let sim = spawn_simulator().await;
-    let r = sim
-        .http
-        .get(format!("{}/sim/login?userid=zhangwei", sim.url))
-        .send()
-        .await
-        .expect("login");
-    assert!(r.status().is_success());
+    sim.client_login("zhangwei").await;
     let made: Value = sim
         .http
         .post(format!("{}/sim/client/enterprise-chat", sim.url))

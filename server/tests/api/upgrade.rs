@@ -112,12 +112,6 @@ pub fn upgrade_config(c: String) -> String {
     format!("{c}\n[groups]\nresync_every_secs = 0\n")
 }
 
-async fn json_as(app: &TestApp, cookie: &str, path: &str) -> Value {
-    let r = app.get_as(cookie, path).await;
-    assert_eq!(r.status(), 200, "{path}");
-    r.json().await.expect("json")
-}
-
 /// Loads `dump` into the empty database at `url`, upgrades it, starts this server on
 /// it and reads every kind of row back.
 async fn upgrade_keeps_every_row(dir: tempfile::TempDir, url: &str, dump: &str) {
@@ -151,7 +145,7 @@ async fn upgrade_keeps_every_row(dir: tempfile::TempDir, url: &str, dump: &str) 
     let zhangwei = fixture_cookie(dump, "zhangwei");
     let lina = fixture_cookie(dump, "lina");
     let admin = fixture_cookie(dump, "wangqiang");
-    let me = json_as(&app, &zhangwei, "/api/session").await;
+    let me = app.json_as(&zhangwei, "/api/session").await;
     assert_eq!(
         me["user"]["userId"], "zhangwei",
         "the old session is still logged in: {me}"
@@ -159,7 +153,7 @@ async fn upgrade_keeps_every_row(dir: tempfile::TempDir, url: &str, dump: &str) 
 
     // Orders with their groups, join way and staff chat, as the designer and the PM.
     let mine: Orders =
-        serde_json::from_value(json_as(&app, &zhangwei, "/api/orders").await).expect("orders");
+        serde_json::from_value(app.json_as(&zhangwei, "/api/orders").await).expect("orders");
     let ids: Vec<&str> = mine.orders.iter().map(|o| o.id.as_str()).collect();
     assert_eq!(ids.len(), 4, "zhangwei designs four: {ids:?}");
     let order = |id: &str| mine.orders.iter().find(|o| o.id == id).expect(id).clone();
@@ -183,7 +177,7 @@ async fn upgrade_keeps_every_row(dir: tempfile::TempDir, url: &str, dump: &str) 
     assert!(order("DD-U3").staff_chat.is_some(), "DD-U3's staff chat");
     assert!(order("DD-U5").group.is_some());
     let theirs: Orders =
-        serde_json::from_value(json_as(&app, &lina, "/api/orders").await).expect("orders");
+        serde_json::from_value(app.json_as(&lina, "/api/orders").await).expect("orders");
     assert_eq!(theirs.orders.len(), 5, "the PM of all five");
     let u4 = theirs
         .orders
@@ -194,19 +188,21 @@ async fn upgrade_keeps_every_row(dir: tempfile::TempDir, url: &str, dump: &str) 
 
     // The admin console: orders, outbox, audit, pool.
     let all: AdminOrders =
-        serde_json::from_value(json_as(&app, &admin, "/api/admin/orders?limit=100").await)
+        serde_json::from_value(app.json_as(&admin, "/api/admin/orders?limit=100").await)
             .expect("admin orders");
     assert_eq!((all.total, all.with_group), (5, 3));
-    let failed: OutboxMessages =
-        serde_json::from_value(json_as(&app, &admin, "/api/admin/messages?status=failed").await)
-            .expect("messages");
+    let failed: OutboxMessages = serde_json::from_value(
+        app.json_as(&admin, "/api/admin/messages?status=failed")
+            .await,
+    )
+    .expect("messages");
     assert_eq!((failed.counts.failed, failed.counts.queued), (1, 0));
     assert!(
         failed.messages[0].summary.starts_with("会失败的通知"),
         "{failed:?}"
     );
     let audit: AuditPage =
-        serde_json::from_value(json_as(&app, &admin, "/api/admin/audit?limit=100").await)
+        serde_json::from_value(app.json_as(&admin, "/api/admin/audit?limit=100").await)
             .expect("audit");
     for (id, at, actor, action, subject, detail) in &audit_rows {
         let shown = audit.entries.iter().find(|e| e.id == *id).expect("listed");
@@ -221,18 +217,11 @@ async fn upgrade_keeps_every_row(dir: tempfile::TempDir, url: &str, dump: &str) 
             (*at, actor, action, subject, detail)
         );
     }
-    let pool = json_as(&app, &admin, "/api/admin/pool").await;
+    let pool = app.json_as(&admin, "/api/admin/pool").await;
     assert_eq!(pool.to_string().matches("wrPool000").count(), 4, "{pool}");
 
     // The integration API: staff bindings and a conversation's reply.
-    let staff: Value = app
-        .v1(Method::GET, "/staff")
-        .send()
-        .await
-        .expect("staff")
-        .json()
-        .await
-        .expect("json");
+    let staff = app.v1_json("/staff").await;
     let bound: Vec<&str> = staff["staff"]
         .as_array()
         .expect("staff")
@@ -273,7 +262,7 @@ async fn upgrade_keeps_every_row(dir: tempfile::TempDir, url: &str, dump: &str) 
         .await;
     assert_eq!(r.status(), 201);
     let newest: AuditPage =
-        serde_json::from_value(json_as(&app, &admin, "/api/admin/audit?limit=1").await)
+        serde_json::from_value(app.json_as(&admin, "/api/admin/audit?limit=1").await)
             .expect("audit");
     let last_old = audit_rows.last().expect("audit rows").0;
     assert_eq!(newest.entries[0].id, last_old + 1, "{newest:?}");
