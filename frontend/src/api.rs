@@ -415,3 +415,37 @@ pub async fn order_replies(ids: Vec<i64>) -> Result<desk_shared::replies::AdminR
     .await?;
     serde_json::from_str(&body).map_err(|_| unreadable())
 }
+
+/// `POST /api/orders/{id}/contact-way`: the order's "add me" code, made once.
+pub async fn contact_way(id: &str) -> Result<desk_shared::storevisit::ContactWayInfo, Failure> {
+    post_json(&format!("{}/contact-way", order_path(id)), &()).await
+}
+
+/// `GET /api/admin/welcome`: the welcome a customer gets on scanning an order's code.
+pub async fn welcome() -> Result<desk_shared::storevisit::WelcomeTemplate, Failure> {
+    get_json("/api/admin/welcome").await
+}
+
+/// `PUT /api/admin/welcome`.
+pub async fn save_welcome(
+    template: &desk_shared::storevisit::WelcomeTemplate,
+) -> Result<desk_shared::storevisit::WelcomeTemplate, Failure> {
+    let body = send("PUT", "/api/admin/welcome", Some(template)).await?;
+    serde_json::from_str(&body).map_err(|_| unreadable())
+}
+
+/// `GET /api/admin/stats/groups`: the order groups' daily activity per designer
+/// (`from`/`to` `YYYY-MM-DD`, empty for the default; `designer` empty for all).
+pub async fn group_stats(
+    from: String,
+    to: String,
+    designer: String,
+) -> Result<desk_shared::storevisit::GroupStatsReport, Failure> {
+    let q = query(&[("from", from), ("to", to), ("designer", designer)]);
+    get_json(&format!("/api/admin/stats/groups{q}")).await
+}
+
+/// `POST /api/admin/stats/groups/read`: reads the days not read yet from WeCom now.
+pub async fn read_group_stats() -> Result<serde_json::Value, Failure> {
+    post_json("/api/admin/stats/groups/read", &()).await
+}

@@ -382,7 +382,8 @@ pub async fn run(
         "  群聊工具栏 / group toolbar: {public_url}/sidebar?ww_entry=group_chat_tools&ww_chat={}",
         DEMO_GROUPS[0].1
     );
-    println!("  管理后台 / admin console: {public_url}/admin  (as {admin})");
+    println!("  管理后台 / admin console: {public_url}/admin  (as {admin}; 数据: {public_url}/admin?tab=stats)");
+    println!("  到店扫码 / store visit: open an order, 到店扫码加我 → 生成; then scan it as a customer at {sim_url}/sim/contact-ways");
     println!("  交接 / handover: {public_url}/admin?tab=handover  (赵磊 left: hand his customers, groups and orders over)");
     println!("    24 小时后 / 24 h later: {sim_url}/sim/time  (moves the simulated clock; customers are taken over)");
     println!("  消息桥 / messages bridge:");

@@ -35,6 +35,8 @@ pub mod scrape;
 pub mod sidebar;
 pub mod staffchat;
 pub mod startup;
+pub mod stats;
+pub mod storevisit;
 pub mod telemetry;
 pub mod version;
 pub mod wecom;

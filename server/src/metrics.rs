@@ -50,6 +50,8 @@ pub const CALLBACKS_FAILED: &str = "callbacks_failed_total";
 pub const CUSTOMER_MIRROR_REFRESHES: &str = "customer_mirror_refreshes_total";
 /// Quick replies members sent into a chat from the sidebar.
 pub const REPLIES_SENT: &str = "replies_sent_total";
+/// Welcomes to customers who scanned an order's code, by `outcome` (`sent`, `failed`).
+pub const WELCOMES: &str = "welcomes_total";
 
 /// Histogram buckets of every duration: 1 ms to 10 s.
 pub const DURATION_BUCKETS: [f64; 13] = [
@@ -130,6 +132,10 @@ fn describe() {
     describe_counter!(
         REPLIES_SENT,
         "Quick replies sent into a chat from the sidebar"
+    );
+    describe_counter!(
+        WELCOMES,
+        "Welcomes sent to customers who scanned an order's code"
     );
     // Shown from the start (at 0), so a ratio or rate of them is defined at once.
     for name in [
@@ -253,6 +259,12 @@ pub fn customer_mirror_refresh(outcome: &'static str) {
 /// A member sent a quick reply into a chat.
 pub fn reply_sent() {
     counter!(REPLIES_SENT).increment(1);
+}
+
+/// A welcome WeCom took (or refused) for a customer who scanned an order's code.
+pub fn welcome_sent(ok: bool) {
+    let outcome = if ok { "sent" } else { "failed" };
+    counter!(WELCOMES, "outcome" => outcome).increment(1);
 }
 
 // ---- the HTTP middleware ----------------------------------------------------------

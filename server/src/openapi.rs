@@ -53,6 +53,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
         crate::staffchat::Api::openapi(),
         crate::handover::Api::openapi(),
         crate::replies::Api::openapi(),
+        crate::storevisit::Api::openapi(),
+        crate::stats::Api::openapi(),
         crate::callback::Api::openapi(),
     ] {
         doc.merge(part);

@@ -53,6 +53,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::staffchat::configure(cfg);
     crate::handover::configure(cfg);
     crate::replies::configure(cfg);
+    crate::storevisit::configure(cfg);
+    crate::stats::configure(cfg);
     callback::configure(cfg);
     crate::openapi::configure(cfg);
 }
@@ -165,21 +167,6 @@ impl Application {
             orders.clone(),
             settings.handover.clone(),
         ));
-        let processor = Arc::new(Processor::new(
-            db.clone(),
-            orders.clone(),
-            cards.clone(),
-            bridge.clone(),
-            handovers.clone(),
-            &settings.outbox,
-            settings.callback.max_clock_skew_secs,
-        ));
-        let callback = web::Data::new(CallbackState {
-            db: db.clone(),
-            inbox: crate::callback::inbox::Inbox::start(db.clone(), processor.wake_signal()),
-            crypto: callback_crypto(&settings)?,
-            max_clock_skew_secs: settings.callback.max_clock_skew_secs,
-        });
         let join_ways = web::Data::new(crate::joinway::JoinWays {
             db: db.clone(),
             wecom: wecom.clone(),
@@ -189,6 +176,40 @@ impl Application {
             owners: settings.pool.owner_userids.clone(),
             low_threshold: settings.pool.low_threshold,
             clock: orders.clock.clone(),
+        });
+        let store_visit = web::Data::new(crate::storevisit::StoreVisit {
+            db: db.clone(),
+            wecom: wecom.clone(),
+            orders: orders.clone(),
+            join_ways: join_ways.clone(),
+            outbox: outbox.clone(),
+            settings: settings.automation.clone(),
+            public_url: settings.server.public_url.clone(),
+            clock: orders.clock.clone(),
+        });
+        let group_stats = web::Data::new(crate::stats::GroupStatsJob {
+            db: db.clone(),
+            wecom: wecom.clone(),
+            clock: orders.clock.clone(),
+        });
+        let acts = crate::callback::worker::Acts {
+            orders: orders.clone(),
+            cards: cards.clone(),
+            bridge: bridge.clone(),
+            handovers: handovers.clone(),
+            store_visit: store_visit.clone(),
+        };
+        let processor = Arc::new(Processor::new(
+            db.clone(),
+            acts,
+            &settings.outbox,
+            settings.callback.max_clock_skew_secs,
+        ));
+        let callback = web::Data::new(CallbackState {
+            db: db.clone(),
+            inbox: crate::callback::inbox::Inbox::start(db.clone(), processor.wake_signal()),
+            crypto: callback_crypto(&settings)?,
+            max_clock_skew_secs: settings.callback.max_clock_skew_secs,
         });
         let staff_chats = web::Data::new(crate::staffchat::StaffChats {
             outbox: outbox.clone(),
@@ -276,6 +297,21 @@ impl Application {
             async move { crate::handover::leavers::round(&reader).await }
         });
 
+        let stats = group_stats.clone();
+        // Read at start (missing days), then every hour: WeCom has yesterday's numbers
+        // some time after midnight.
+        let stats_now = Arc::new(tokio::sync::Notify::new());
+        stats_now.notify_one();
+        workers.on_wake(
+            "stats.groups",
+            Duration::from_secs(3600),
+            stats_now,
+            move || {
+                let stats = stats.clone();
+                async move { stats.round().await }
+            },
+        );
+
         let http_workers = settings.server.workers.unwrap_or_else(default_workers);
         let h5_source = h5::H5Source::for_static_dir(settings.server.static_dir.as_deref());
         tracing::info!(
@@ -308,6 +344,8 @@ impl Application {
                 .app_data(callback.clone())
                 .app_data(bridge.clone())
                 .app_data(join_ways.clone())
+                .app_data(store_visit.clone())
+                .app_data(group_stats.clone())
                 .app_data(staff_chats.clone())
                 .app_data(replies.clone())
                 .app_data(api_keys.clone())

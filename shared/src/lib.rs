@@ -9,6 +9,7 @@ pub mod handover;
 pub mod integration;
 mod phone;
 pub mod replies;
+pub mod storevisit;
 mod text;
 
 pub use error_code::ErrorCode;
@@ -174,6 +175,16 @@ pub struct Order {
     /// refused); absent when it moved or did not have to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_move_note: Option<String>,
+    /// The order's "add me" code for its designer (「联系我」), once made.
+    #[serde(default)]
+    pub contact_way: Option<storevisit::ContactWayInfo>,
+    /// When the customer added the designer through the order's code (unix seconds).
+    #[serde(default)]
+    pub customer_added_at: Option<i64>,
+    /// How the welcome went when the customer scanned the code, e.g.
+    /// "欢迎语已发送，含进群二维码"; absent before a scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub welcome_note: Option<String>,
 }
 
 /// Who an order's roles were before a handover (`Order.reassignedFrom`).

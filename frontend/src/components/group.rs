@@ -218,6 +218,9 @@ mod tests {
             staff_chat: None,
             reassigned_from: None,
             group_move_note: None,
+            contact_way: None,
+            customer_added_at: None,
+            welcome_note: None,
             join_way: None,
             notice: None,
         }

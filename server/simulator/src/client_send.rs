@@ -198,5 +198,10 @@ fn record(w: &mut World, req: &SendChat) {
         media_id: media_of(req).map(|m| m.mediaid.clone()),
         at: w.clock.now_secs(),
     };
+    // A message in a customer group counts for 群聊数据统计.
+    if let Some(chat) = message.chat_id.as_deref().filter(|c| w.groups.contains(c)) {
+        let day = crate::activity::day_of(message.at);
+        w.activity.record(chat, day, 1, [message.member.clone()]);
+    }
     w.messages.record_chat(message);
 }

@@ -28,7 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/groups", web::get().to(groups))
             .route("/callback", web::get().to(get_callback))
             .route("/callback", web::put().to(set_callback))
-            .route("/callbacks", web::get().to(callback_log)),
+            .route("/callbacks", web::get().to(callback_log))
+            .route("/welcomes", web::get().to(crate::contact_ways::list)),
     );
 }
 

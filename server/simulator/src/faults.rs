@@ -1,5 +1,5 @@
 //! Faults a test or a person injects through `/sim/faults`: latency, busy answers,
-//! rate limits, HTTP errors, revoked tokens. (What a real corp refuses by itself,
+//! rate limits, HTTP errors, revoked tokens, welcome-message errcodes. (What a real corp refuses by itself,
 //! with no fault injected, is `rules.rs`.)
 
 use std::time::Duration;
@@ -42,6 +42,11 @@ pub struct FaultSettings {
     /// group that keeps failing while the others answer.
     #[serde(default)]
     pub busy_chat_ids: Vec<String>,
+    /// Each `externalcontact/send_welcome_msg` call takes the first of these and
+    /// answers it instead: 41096 (another app is sending: the code stays usable),
+    /// 41051 (the customer started chatting: the code is used up), or any other.
+    #[serde(default)]
+    pub welcome_errcodes: Vec<i64>,
 }
 
 fn default_http_error_status() -> u16 {
@@ -107,6 +112,12 @@ impl Faults {
             }
             None => false,
         }
+    }
+
+    /// The errcode the next `send_welcome_msg` answers instead, if one was injected.
+    pub fn take_welcome_errcode(&mut self) -> Option<i64> {
+        let codes = &mut self.settings.welcome_errcodes;
+        (!codes.is_empty()).then(|| codes.remove(0))
     }
 
     /// The fault this call gets, if any, counting it towards the others.

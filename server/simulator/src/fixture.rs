@@ -34,6 +34,19 @@ pub struct Fixture {
     /// a real corp's).
     #[serde(default)]
     pub rules: crate::rules::CorpRules,
+    /// Made-up activity in the customer groups (群聊数据统计): none unless asked.
+    #[serde(default)]
+    pub activity: ActivitySettings,
+}
+
+/// `[activity]`: history the simulator makes up at start, so 群聊数据统计 has
+/// something to show (the demo corp asks for 30 days).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ActivitySettings {
+    /// Messages (and who sent them) in each group with customers, for this many
+    /// days before the start (at most 180), deterministic per chat id and date.
+    pub generate_days: u32,
 }
 
 /// A self-built app.
@@ -182,6 +195,9 @@ impl Fixture {
     fn validate(&self) -> Result<(), String> {
         if self.apps.is_empty() {
             return Err("fixture needs at least one [[apps]]".into());
+        }
+        if self.activity.generate_days > 180 {
+            return Err("[activity] generate_days is at most 180 (WeCom keeps 180 days)".into());
         }
         let known = |u: &str| self.members.iter().any(|m| m.userid == u);
         for c in &self.customers {

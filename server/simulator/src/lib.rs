@@ -1,12 +1,14 @@
 //! The WeCom simulator: a faithful stand-in for the WeCom server API and client, for
 //! the demo, the tests and integrators. See docs/simulator.md.
 
+pub mod activity;
 pub mod api;
 pub mod callbacks;
 pub mod changes;
 pub mod client;
 mod client_send;
 mod client_update;
+pub mod contact_ways;
 pub mod control;
 pub mod credentials;
 pub mod erp;

@@ -52,6 +52,10 @@ pub struct World {
     pub handovers: super::handover::Handovers,
     /// Temporary media (`media/upload`), 3 days each.
     pub media: super::media::MediaStore,
+    /// 「联系我」 contact ways, welcome codes and the welcomes sent.
+    pub store_visit: super::contact_ways::StoreVisit,
+    /// Messages per customer group per day (群聊数据统计).
+    pub activity: super::activity::Activity,
 }
 
 impl World {
@@ -67,6 +71,7 @@ impl World {
             callback,
             generate: _,
             rules,
+            activity: made_up,
         } = fixture;
         // Members the fixture says left are out of the address book, waiting.
         let (left, members): (Vec<Member>, Vec<Member>) =
@@ -82,6 +87,14 @@ impl World {
                 super::handover::Left { member, left_at },
             );
         }
+        let clock = desk_wecom::clock::Clock::system();
+        let groups = Groups::from_fixture(&groups);
+        let mut activity = super::activity::Activity::default();
+        activity.generate(
+            groups.all(),
+            super::activity::day_of(clock.now_secs()),
+            i64::from(made_up.generate_days),
+        );
         Self {
             corp: Corp {
                 id: corp_id,
@@ -91,17 +104,19 @@ impl World {
             },
             credentials: Credentials::default(),
             directory: Directory { members, customers },
-            groups: Groups::from_fixture(&groups),
+            groups,
             app_chats: AppChats::default(),
             messages: Messages::new(robots),
             callbacks: Callbacks::default(),
             client: ClientSession::default(),
             calls: CallCounts::default(),
             faults: Faults::default(),
-            clock: desk_wecom::clock::Clock::system(),
+            clock,
             handovers,
             rules: super::rules::Rules::new(rules),
             media: Default::default(),
+            store_visit: Default::default(),
+            activity,
         }
     }
 

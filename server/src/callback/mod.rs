@@ -339,6 +339,8 @@ async fn receive(
         event: p.event.clone(),
         change_type: p.change_type.clone(),
         body: plain,
+        // WeCom takes the welcome only within 20 s of the event.
+        urgent: p.change_type == "add_external_contact" && !p.welcome_code.is_empty(),
     };
     let new = state.inbox.insert_once(delivery).await.map_err(|e| {
         crate::metrics::callback_rejected("not_stored");

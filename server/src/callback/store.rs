@@ -48,16 +48,19 @@ pub async fn claim_pending(
     limit: i64,
     now_ms: i64,
     until_ms: i64,
+    urgent_only: bool,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
     let lock = match backend(db) {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
+    // The partial index `callback_inbox_urgent` serves the urgent look.
+    let urgent = if urgent_only { "AND urgent = 1" } else { "" };
     let sql = format!(
         "UPDATE callback_inbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1
          WHERE dedup_key IN (
            SELECT dedup_key FROM callback_inbox
-           WHERE processed_at IS NULL AND failed_at IS NULL
+           WHERE processed_at IS NULL AND failed_at IS NULL {urgent}
              AND (claimed_until IS NULL OR claimed_until < $3)
            ORDER BY received_at, dedup_key LIMIT $4 {lock})
          RETURNING dedup_key, body, attempts"
@@ -162,6 +165,8 @@ pub struct NewDelivery {
     pub event: String,
     pub change_type: String,
     pub body: String,
+    /// Worked ahead of the queue (an add event with a welcome code).
+    pub urgent: bool,
 }
 
 /// Most deliveries one statement stores.
@@ -176,20 +181,14 @@ pub async fn insert_batch(
     let now = now_secs();
     let rows: Vec<String> = (0..batch.len())
         .map(|i| {
-            let b = i * 6;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            )
+            let b = i * 7;
+            let n: Vec<String> = (1..=7).map(|k| format!("${}", b + k)).collect();
+            format!("({})", n.join(", "))
         })
         .collect();
     let sql = format!(
-        "INSERT INTO callback_inbox (dedup_key, received_at, msg_type, event, change_type, body)
+        "INSERT INTO callback_inbox (dedup_key, received_at, msg_type, event, change_type, body,
+           urgent)
          VALUES {} ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key",
         rows.join(", ")
     );
@@ -201,7 +200,8 @@ pub async fn insert_batch(
             .bind(&d.msg_type)
             .bind(&d.event)
             .bind(&d.change_type)
-            .bind(&d.body);
+            .bind(&d.body)
+            .bind(i64::from(d.urgent));
     }
     Ok(query.fetch_all(db).await?.into_iter().collect())
 }

@@ -30,13 +30,19 @@ const BATCH: i64 = 10;
 /// Tries of one delivery before it is kept as failed.
 pub const MAX_TRIES: i64 = 12;
 
+/// The capabilities the worker acts through.
+pub struct Acts {
+    pub orders: web::Data<OrdersState>,
+    pub cards: web::Data<CustomerCards>,
+    pub bridge: web::Data<BridgeState>,
+    pub handovers: web::Data<crate::handover::Handovers>,
+    pub store_visit: web::Data<crate::storevisit::StoreVisit>,
+}
+
 /// The callback worker of this instance.
 pub struct Processor {
     db: Db,
-    orders: web::Data<OrdersState>,
-    cards: web::Data<CustomerCards>,
-    bridge: web::Data<BridgeState>,
-    handovers: web::Data<crate::handover::Handovers>,
+    acts: Acts,
     worker: String,
     wake: Arc<Notify>,
     /// First pause after a failure (doubled each try) and the longest.
@@ -50,19 +56,13 @@ pub struct Processor {
 impl Processor {
     pub fn new(
         db: Db,
-        orders: web::Data<OrdersState>,
-        cards: web::Data<CustomerCards>,
-        bridge: web::Data<BridgeState>,
-        handovers: web::Data<crate::handover::Handovers>,
+        acts: Acts,
         settings: &crate::config::OutboxSettings,
         max_clock_skew_secs: i64,
     ) -> Self {
         Self {
             db,
-            orders,
-            cards,
-            bridge,
-            handovers,
+            acts,
             worker: format!("callbacks-{:016x}", rand::thread_rng().gen::<u64>()),
             wake: Arc::new(Notify::new()),
             retry_base_ms: settings.retry_base_ms.max(1),
@@ -79,20 +79,30 @@ impl Processor {
         self.wake.clone()
     }
 
-    /// Processes what is pending, a batch at a time, until nothing is.
+    /// Processes what is pending, a batch at a time, until nothing is. Urgent
+    /// deliveries (a new customer's welcome, which WeCom takes only within 20 s) are
+    /// claimed ahead of the rest before every batch.
     pub async fn round(&self) {
         self.sweep_now_and_then().await;
         loop {
             let now = now_millis();
-            let batch = match store::claim_pending(
+            let claimed = match store::claim_pending(
                 &self.db,
                 &self.worker,
                 BATCH,
                 now,
                 now + CLAIM_MS,
+                true,
             )
             .await
             {
+                Ok(urgent) if urgent.is_empty() => {
+                    store::claim_pending(&self.db, &self.worker, BATCH, now, now + CLAIM_MS, false)
+                        .await
+                }
+                other => other,
+            };
+            let batch = match claimed {
                 Ok(batch) => batch,
                 Err(e) => {
                     tracing::warn!(error = %e, "callback inbox unreadable; trying again at the next round");
@@ -171,8 +181,14 @@ impl Processor {
                     .create_time
                     .parse()
                     .unwrap_or_else(|_| crate::clock::now_secs());
-                bridge::route_reply(&self.bridge, &p.from, &p.content, &row.dedup_key, written)
-                    .await?;
+                bridge::route_reply(
+                    &self.acts.bridge,
+                    &p.from,
+                    &p.content,
+                    &row.dedup_key,
+                    written,
+                )
+                .await?;
             }
             // A customer's handover to `UserID` (the takeover member) failed.
             ("event", "change_external_contact")
@@ -180,7 +196,7 @@ impl Processor {
             {
                 let why = desk_wecom::handover::transfer_fail_reason(&p.fail_reason);
                 handover::results::transfer_failed(
-                    &self.handovers,
+                    &self.acts.handovers,
                     &p.user_id,
                     &p.external_user_id,
                     &why,
@@ -198,13 +214,30 @@ impl Processor {
                     .create_time
                     .parse()
                     .unwrap_or_else(|_| crate::clock::now_secs());
-                handover::leavers::member_left(&self.handovers, &p.user_id, at)
+                handover::leavers::member_left(&self.acts.handovers, &p.user_id, at)
                     .await
                     .map_err(|e| failure(false, &e))?;
             }
             ("event", "change_external_contact")
                 if !p.user_id.is_empty() && !p.external_user_id.is_empty() =>
             {
+                if p.change_type == "add_external_contact" {
+                    let scan = crate::storevisit::scan::Scan {
+                        member: &p.user_id,
+                        customer: &p.external_user_id,
+                        state: &p.state,
+                        welcome_code: &p.welcome_code,
+                        at: p
+                            .create_time
+                            .parse()
+                            .unwrap_or_else(|_| crate::clock::now_secs()),
+                    };
+                    self.acts
+                        .store_visit
+                        .customer_scanned(&self.acts.cards, &scan)
+                        .await
+                        .map_err(|e| failure(e.is_rate_limited(), &e))?;
+                }
                 if !matches!(
                     p.change_type.as_str(),
                     "add_external_contact"
@@ -216,8 +249,8 @@ impl Processor {
                     return Ok(());
                 }
                 sidebar::customer_changed(
-                    &self.orders,
-                    &self.cards,
+                    &self.acts.orders,
+                    &self.acts.cards,
                     &p.external_user_id,
                     &p.user_id,
                 )
@@ -231,7 +264,7 @@ impl Processor {
                     update_detail: &p.update_detail,
                     members: &p.mem_change_list.items,
                 };
-                groups::chat_changed(&self.orders, &change)
+                groups::chat_changed(&self.acts.orders, &change)
                     .await
                     .map_err(|e| failure(e.is_rate_limited(), &e))?;
             }

@@ -8,7 +8,9 @@ use figment::Figment;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+mod automation;
 mod lists;
+pub use automation::{AutomationSettings, HandoverSettings};
 use lists::{list, named_secrets, secret_list};
 
 /// Everything `wecom-desk serve` needs.
@@ -38,31 +40,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     #[serde(default)]
     pub handover: HandoverSettings,
-}
-
-/// Handing a member's customers, groups and orders to another (`/api/admin/handovers`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-#[serde(deny_unknown_fields)]
-pub struct HandoverSettings {
-    /// How often WeCom is asked where waiting customers are (`transfer_result`), in
-    /// seconds; also whenever an admin opens the handover.
-    pub result_poll_secs: u64,
-    /// How often members who left are read from WeCom (`get_unassigned_list`).
-    pub leavers_read_secs: u64,
-    /// When an order changes designer, its customer group goes to the new designer
-    /// (`groupchat/onjob_transfer`) if the old one owned it.
-    pub move_groups_with_orders: bool,
-}
-
-impl Default for HandoverSettings {
-    fn default() -> Self {
-        Self {
-            result_poll_secs: 3600,
-            leavers_read_secs: 86_400,
-            move_groups_with_orders: true,
-        }
-    }
+    #[serde(default)]
+    pub automation: AutomationSettings,
 }
 
 /// The periodic re-read of the orders' groups (`groupchat/get`), which repairs what

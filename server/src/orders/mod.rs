@@ -125,6 +125,9 @@ pub(crate) async fn to_dto(state: &OrdersState, row: OrderRow) -> Order {
         group: row.group(),
         staff_chat: row.staff_chat(),
         join_way: row.join_way(),
+        contact_way: row.contact_way(),
+        customer_added_at: row.customer_added_at,
+        welcome_note: row.welcome_note.clone(),
         status: row.status.clone(),
         id: row.id,
         title: row.title,
@@ -134,6 +137,15 @@ pub(crate) async fn to_dto(state: &OrdersState, row: OrderRow) -> Order {
         customer_phone: row.customer_phone,
         notice: None,
     }
+}
+
+/// The address of the order's page in the H5 (what app messages link to).
+pub fn page_url(public_url: &str, order_id: &str) -> String {
+    format!(
+        "{}/orders/{}",
+        public_url.trim_end_matches('/'),
+        url::form_urlencoded::byte_serialize(order_id.as_bytes()).collect::<String>()
+    )
 }
 
 /// The order row, or 404.

@@ -33,6 +33,12 @@ pub struct OrderRow {
     pub pm_from: Option<String>,
     /// Why the order's group did not move to its new designer.
     pub move_note: Option<String>,
+    /// The order's 「联系我」 code and what its scan brought (`storevisit`).
+    pub contact_config_id: Option<String>,
+    pub contact_qr_code: Option<String>,
+    pub contact_deleted_at: Option<i64>,
+    pub customer_added_at: Option<i64>,
+    pub welcome_note: Option<String>,
 }
 
 impl OrderRow {
@@ -63,6 +69,17 @@ impl OrderRow {
         })
     }
 
+    /// The "add me" code, while it lives at WeCom.
+    pub fn contact_way(&self) -> Option<desk_shared::storevisit::ContactWayInfo> {
+        if self.contact_deleted_at.is_some() {
+            return None;
+        }
+        Some(desk_shared::storevisit::ContactWayInfo {
+            config_id: self.contact_config_id.clone()?,
+            qr_code: self.contact_qr_code.clone()?,
+        })
+    }
+
     /// Whether `userid` is the designer or the project manager.
     pub fn is_on(&self, userid: &str) -> bool {
         self.designer_userid == userid || self.pm_userid == userid
@@ -73,8 +90,11 @@ const SELECT: &str = "SELECT o.id, o.title, o.designer_userid, o.pm_userid, o.cu
         o.customer_phone, g.chat_id, g.group_name, g.created_by, g.created_at, g.via,
         g.customer_joined_at, g.dismissed_at, o.pulled_at, o.status, s.chat_id AS staff_chat_id,
         s.name AS staff_chat_name, j.config_id AS join_config_id, j.qr_code AS join_qr_code,
-        o.designer_from, o.pm_from, g.move_note
+        o.designer_from, o.pm_from, g.move_note, c.config_id AS contact_config_id,
+        c.qr_code AS contact_qr_code, c.deleted_at AS contact_deleted_at, c.customer_added_at,
+        c.welcome_note
     FROM orders o LEFT JOIN order_groups g ON g.order_id = o.id
+      LEFT JOIN contact_ways c ON c.order_id = o.id
       LEFT JOIN order_staff_chats s ON s.order_id = o.id
       LEFT JOIN join_ways j ON j.order_id = o.id AND j.deleted_at IS NULL";
 

@@ -15,7 +15,7 @@ use desk_shared::{is_control_or_bidi, normalize_phone, ContactProfile, GroupView
 mod cards;
 mod error;
 mod group_view;
-mod remark;
+pub mod remark;
 
 pub use cards::{CustomerCards, LOOKUPS_PER_MINUTE, RECHECK};
 pub use error::SidebarError;
@@ -89,7 +89,7 @@ fn follows(card: &ExternalContactDetail, userid: &str) -> bool {
 /// typed (trimmed), since that is how it is matched against an order's phone. `None`
 /// unless it has 5 to 20 digits written with digits, spaces, dashes, dots, brackets
 /// or a leading `+` only.
-fn phone_number(typed: &str) -> Option<String> {
+pub(crate) fn phone_number(typed: &str) -> Option<String> {
     let typed = typed.trim();
     if typed.chars().count() > 32 || typed.chars().any(is_control_or_bidi) {
         return None;

@@ -32,11 +32,25 @@ pub async fn add_phone(
     let Some(phone) = phone_number(typed) else {
         return Err(field_error("phone", "须为手机号或电话号码（5~20 位数字）").into());
     };
+    cards.may_ask(me)?;
+    write_phone(state, cards, me, id, &phone).await
+}
+
+/// Adds `phone` to `me`'s remark phones for customer `id` in WeCom and the mirror, as
+/// the server does it (not counted against the member's look-ups): the customer as
+/// WeCom has them after.
+pub async fn write_phone(
+    state: &OrdersState,
+    cards: &CustomerCards,
+    me: &str,
+    id: &str,
+    phone: &str,
+) -> Result<ExternalContactDetail, SidebarError> {
+    let phone = phone.to_string();
     let key = normalize_phone(&phone);
     // `externalcontact/remark` rewrites the whole list: two writes for one member and
     // customer at once (two devices, two instances) would each drop the other's
     // phone, so they take turns, across instances, reading the list fresh each time.
-    cards.may_ask(me)?;
     let _turn =
         crate::lease::take_turn(&state.db, &format!("remark:{me}:{id}"), REMARK_TURN).await?;
     let mut card = fetch_card(state, id).await?;

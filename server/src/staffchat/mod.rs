@@ -243,12 +243,7 @@ impl StaffChats {
                 textcard: TextCard {
                     title: format!("订单群聊已建好：{}", order.title),
                     description: "订单的设计师、项目经理已在群里。点开查看订单。".into(),
-                    url: format!(
-                        "{}/orders/{}",
-                        self.public_url.trim_end_matches('/'),
-                        url::form_urlencoded::byte_serialize(order.id.as_bytes())
-                            .collect::<String>()
-                    ),
+                    url: crate::orders::page_url(&self.public_url, &order.id),
                     btntxt: Some("查看订单".into()),
                 },
             },

@@ -7,6 +7,7 @@ pub mod client;
 pub mod handover;
 mod media;
 pub mod store;
+mod storevisit;
 mod transport;
 
 // WeCom's protocol is its own crate (server/wecom), shared with the simulator.

@@ -130,6 +130,18 @@ fn admin_calls() -> Vec<(reqwest::Method, &'static str, Option<serde_json::Value
         (Method::PUT, "/api/admin/replies/order", no_ids),
         (Method::PUT, "/api/admin/replies/424242", reply()),
         (Method::DELETE, "/api/admin/replies/424242", None),
+        (Method::GET, "/api/admin/welcome", None),
+        (
+            Method::PUT,
+            "/api/admin/welcome",
+            Some(json!({"text": "您好", "withoutGroup": "您好"})),
+        ),
+        (Method::GET, "/api/admin/stats/groups", None),
+        (
+            Method::POST,
+            "/api/admin/stats/groups/read",
+            Some(json!({})),
+        ),
     ]
 }
 

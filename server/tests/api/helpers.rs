@@ -351,6 +351,11 @@ async fn start(sim: Sim, settings: Settings, dir: TestDir, callbacks: bool) -> T
     )
     .await
     .expect("the first read of who left within 30 s");
+    // And the first read of the group statistics (WeCom is asked only when orders
+    // have groups, as on a prepared database).
+    tokio::time::timeout(Duration::from_secs(30), rounds.reached("stats.groups", 1))
+        .await
+        .expect("the first read of the group statistics within 30 s");
     if callbacks {
         sim.set_callback_url(&format!("{address}/wecom/callback"))
             .await;

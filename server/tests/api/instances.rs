@@ -70,7 +70,7 @@ async fn claiming_work_rows_never_hands_one_row_to_two_workers() {
         tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
-                let batch = claim_pending(&db, &format!("w{w}"), 7, now, now + 60_000)
+                let batch = claim_pending(&db, &format!("w{w}"), 7, now, now + 60_000, false)
                     .await
                     .expect("claim");
                 if batch.is_empty() {
@@ -98,7 +98,7 @@ async fn claiming_work_rows_never_hands_one_row_to_two_workers() {
         .expect("not theirs"));
     assert!(mark_processed(&db, &holder, "msg:0").await.expect("done"));
     let later = now + 120_000;
-    let again = claim_pending(&db, "late", 100, later, later + 60_000)
+    let again = claim_pending(&db, "late", 100, later, later + 60_000, false)
         .await
         .expect("claim");
     assert_eq!(again.len(), 59);

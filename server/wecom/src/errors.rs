@@ -89,6 +89,14 @@ pub enum WeComErrorKind {
     /// (D-96484: 40004 media type, 40005 type or extension, 40006 file size, 40009
     /// image size, 41005 no file, 44001 empty file; 40007 invalid media_id).
     MediaRefused,
+    /// No 「联系我」 contact way with that config id (41044): deleted, or never made.
+    NoSuchContactWay,
+    /// The new customer's welcome went out already, from another app or because the
+    /// customer started chatting first (41051): never retried.
+    WelcomeTaken,
+    /// Another app is sending the new customer's welcome right now (41096): one more
+    /// try may go through.
+    WelcomeBusy,
     /// The request's deadline passed while waiting on WeCom.
     Timeout,
     /// No answer, or an HTTP 5xx.
@@ -118,6 +126,9 @@ impl WeComErrorKind {
             86215 => Self::ChatIdTaken,
             86006 | 86007 => Self::BadChatMembers,
             40004 | 40005 | 40006 | 40007 | 40009 | 41005 | 44001 => Self::MediaRefused,
+            41044 => Self::NoSuchContactWay,
+            41051 => Self::WelcomeTaken,
+            41096 => Self::WelcomeBusy,
             _ => Self::Other,
         }
     }
@@ -246,6 +257,15 @@ impl WeComError {
             }
             (_, K::MediaRefused) => {
                 "企业微信没有接受这张图片或文件（格式、大小不符合要求，或素材已过期），请稍后重试；若一直如此请联系管理员。/ WeCom refused the image or file (format, size, or an expired media id)."
+            }
+            (_, K::NoSuchContactWay) => {
+                "企业微信里没有这个扫码加我二维码（可能已被删除），请重新生成。/ WeCom has no such contact way; make it again."
+            }
+            (_, K::WelcomeTaken) => {
+                "客户已经开始聊天或已收到其他应用的欢迎语，这次欢迎语没有发送。/ The customer already chatted or got another app's welcome."
+            }
+            (_, K::WelcomeBusy) => {
+                "另一个应用正在给这位客户发欢迎语，请稍后重试。/ Another app is sending this customer's welcome."
             }
             (_, K::Timeout | K::Unreachable | K::Other) => {
                 "企业微信没能完成这次操作，请稍后重试；若一直如此请联系管理员。/ WeCom could not complete this; please retry, or ask an admin if it persists."

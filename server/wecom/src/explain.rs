@@ -105,6 +105,21 @@ pub fn explain(errcode: i64) -> Option<Explanation> {
             "media file data missing",
             "上传须为 multipart/form-data，文件放在名为 media 的部分，带 filename",
         ),
+        41044 => ex(
+            "「联系我」的 config_id 无效",
+            "invalid contact way config_id",
+            "该「联系我」已被删除；重新生成即可 / it was deleted; make a new one",
+        ),
+        41051 => ex(
+            "客户已开始聊天或已收到欢迎语（欢迎语只能发一次，且须在添加后 20 秒内）",
+            "the customer started chatting or was welcomed already (one welcome, within 20 s)",
+            "无需处理；若常见，检查是否有其他应用或管理后台也配置了欢迎语 / nothing to do; if frequent, check other apps' or the console's welcome settings",
+        ),
+        41096 => ex(
+            "另一个应用正在发送这位客户的欢迎语",
+            "another app is sending this customer's welcome",
+            "会重试一次；调整各应用的可见范围以免冲突 / retried once; narrow the other apps' ranges",
+        ),
         42001 => ex(
             "access_token 已过期",
             "access_token expired",

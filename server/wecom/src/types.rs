@@ -7,11 +7,13 @@ mod groups;
 mod handover;
 mod media;
 mod messages;
+mod storevisit;
 
 pub use groups::*;
 pub use handover::*;
 pub use media::*;
 pub use messages::*;
+pub use storevisit::*;
 
 /// `errcode` / `errmsg`, present on every answer.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -1,10 +1,11 @@
 //! The simulated WeCom server API under `/cgi-bin/`: the paths of wecom-api.md
-//! sections 1-7 and `media/upload` (D-96484), answering with the documented shapes, limits and errcodes.
+//! sections 1-8b and `media/upload` (D-96484), answering with the documented shapes, limits and errcodes.
 //!
 //! `ROUTES` is the one table of what is served: each path with the method WeCom
 //! requires and its handler. The area modules hold the handlers.
 
 mod appchat;
+mod contact_ways;
 mod credentials;
 mod customers;
 mod groups;
@@ -12,6 +13,10 @@ mod handover;
 mod media;
 mod members;
 mod robot;
+mod statistic;
+mod welcome;
+
+pub(crate) use contact_ways::people_of;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -173,6 +178,23 @@ const ROUTES: &[Route] = &[
     post(
         "externalcontact/groupchat/del_join_way",
         App(groups::del_join_way),
+    ),
+    post("externalcontact/add_contact_way", App(contact_ways::add)),
+    post("externalcontact/get_contact_way", App(contact_ways::get)),
+    post(
+        "externalcontact/update_contact_way",
+        App(contact_ways::update),
+    ),
+    post("externalcontact/del_contact_way", App(contact_ways::delete)),
+    post("externalcontact/list_contact_way", App(contact_ways::list)),
+    post("externalcontact/send_welcome_msg", App(welcome::send)),
+    post(
+        "externalcontact/groupchat/statistic",
+        App(statistic::by_owner),
+    ),
+    post(
+        "externalcontact/groupchat/statistic_group_by_day",
+        App(statistic::by_day),
     ),
     post("appchat/create", App(appchat::create)),
     get("appchat/get", App(appchat::detail)),

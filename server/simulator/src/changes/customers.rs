@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{delivered, Refusal};
 use crate::callbacks::{self, ContactChange, ContactEvent, Event};
+use crate::contact_ways::register_codes;
 use crate::fixture::Customer;
 use crate::state::{random_id, World};
 use crate::Simulator;
@@ -32,7 +33,11 @@ pub(super) async fn follow(
     id: web::Path<String>,
     f: web::Json<Follow>,
 ) -> Result<HttpResponse, Refusal> {
-    let event = sim.with_world(|w| follow_change(w, &id, f.into_inner()))?;
+    let event = sim.with_world(|w| {
+        let event = follow_change(w, &id, f.into_inner())?;
+        register_codes(w, event.as_slice());
+        Ok::<_, Refusal>(event)
+    })?;
     Ok(delivered(
         &callbacks::raise(sim, event.into_iter().collect()).await,
     ))
@@ -150,7 +155,11 @@ pub(super) async fn add_customer(
     sim: web::Data<Simulator>,
     body: web::Json<NewCustomer>,
 ) -> Result<HttpResponse, Refusal> {
-    let (id, events) = sim.with_world(|w| new_customer(w, body.into_inner()))?;
+    let (id, events) = sim.with_world(|w| {
+        let (id, events) = new_customer(w, body.into_inner())?;
+        register_codes(w, &events);
+        Ok::<_, Refusal>((id, events))
+    })?;
     let records = callbacks::raise(sim, events).await;
     Ok(HttpResponse::Ok().json(json!({ "externalUserId": id, "callbacks": records })))
 }

@@ -1,6 +1,6 @@
 //! `/sim/` endpoints that change the corp the way people do in the WeCom client (a
-//! member texts the app, customers are added and deleted, people join and leave
-//! customer groups), each raising the callback WeCom would raise. Every one answers
+//! member texts the app, customers are added and deleted or scan a 「联系我」 code,
+//! people join and leave customer groups and talk in them), each raising the callback WeCom would raise. Every one answers
 //! once the callbacks were delivered (or given up on), so a test knows the app has
 //! answered them.
 
@@ -8,6 +8,7 @@ mod customers;
 mod groups;
 mod members;
 mod messages;
+mod visits;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
@@ -55,6 +56,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/sim/join-ways/{config_id}/scan")
             .app_data(json())
             .post(groups::scan),
+    )
+    .service(
+        web::resource("/sim/contact-ways/{config_id}/scan")
+            .app_data(json())
+            .post(visits::scan),
+    )
+    .service(
+        web::resource("/sim/groups/{chat_id}/activity")
+            .app_data(json())
+            .get(visits::activity)
+            .post(visits::record_activity),
     );
 }
 
@@ -82,6 +94,10 @@ impl Refusal {
 
     fn conflict(why: impl Into<String>) -> Self {
         Self(StatusCode::CONFLICT, why.into())
+    }
+
+    fn gone(why: impl Into<String>) -> Self {
+        Self(StatusCode::GONE, why.into())
     }
 }
 

@@ -11,7 +11,7 @@ use super::layout;
 use crate::Simulator;
 use desk_shared::escape_html as escape;
 
-fn base(req: &HttpRequest) -> String {
+pub(super) fn base(req: &HttpRequest) -> String {
     let info = req.connection_info();
     format!("{}://{}", info.scheme(), info.host())
 }
@@ -37,7 +37,7 @@ pub(super) async fn qr(
 
 /// `text` as a QR code in a PNG: dark modules on white, a quiet zone of 4 modules,
 /// each module a square of pixels so the image is at least 240 px wide.
-fn qr_png(text: &str) -> Result<Vec<u8>, String> {
+pub(super) fn qr_png(text: &str) -> Result<Vec<u8>, String> {
     const QUIET: usize = 4;
     let code = QrCode::new(text.as_bytes()).map_err(|e| e.to_string())?;
     let width = code.width();
@@ -115,7 +115,7 @@ out.textContent=r.ok?'已进群（'+v.chatId+'），企业微信已回调通知�
     layout("扫码进群（模拟）", &form, "", "", &script)
 }
 
-fn urlencode(s: &str) -> String {
+pub(super) fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 

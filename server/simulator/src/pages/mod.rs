@@ -1,6 +1,7 @@
 //! Pages a person watches the demo through: what the group robots received
 //! (`/sim/robots`), a member typing to the app with the app's answers
-//! (`/sim/member`), and a business website's conversation (`/sim/website`). Each page keeps itself fresh by fetching its feed, an HTML
+//! (`/sim/member`), a customer scanning a 「联系我」 code and reading the welcome
+//! (`/sim/contact/{configId}`), and a business website's conversation (`/sim/website`). Each page keeps itself fresh by fetching its feed, an HTML
 //! fragment rendered (and escaped) here, every 2 s; nothing from input reaches the
 //! page unescaped.
 
@@ -8,6 +9,7 @@ mod join;
 mod member;
 mod robots;
 mod time;
+mod visit;
 pub mod website;
 
 use actix_web::http::header;
@@ -23,6 +25,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/sim/member/feed", web::get().to(member::feed))
         .route("/sim/qr/{config_id}", web::get().to(join::qr))
         .route("/sim/join/{config_id}", web::get().to(join::page))
+        .route("/sim/contact-ways", web::get().to(visit::index))
+        .route("/sim/contact-ways/feed", web::get().to(visit::index_feed))
+        .route("/sim/contact-qr/{config_id}", web::get().to(visit::qr))
+        .route("/sim/contact/{config_id}", web::get().to(visit::page))
+        .route("/sim/contact/{config_id}/feed", web::get().to(visit::feed))
         .route("/sim/website", web::get().to(website::page))
         .route("/sim/website", web::put().to(website::configure))
         .route("/sim/website/feed", web::get().to(website::feed))
