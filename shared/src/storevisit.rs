@@ -74,7 +74,8 @@ pub struct GroupDay {
     pub stats: GroupStats,
 }
 
-/// A designer's totals over the chosen days.
+/// A designer's totals over the chosen days: the flows summed, `chats` and `members`
+/// as on the last day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]

@@ -7,6 +7,7 @@ use crate::api::Failure;
 
 pub mod batch;
 pub mod checks;
+pub mod contact_way;
 pub mod group;
 pub mod order_tools;
 pub mod pool;

@@ -2,6 +2,7 @@ use desk_shared::{Candidate, Order, OrderGroup};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::contact_way::ContactWayTool;
 use crate::components::group::{
     default_group_name, dispatch_once, make_group_action, ConfirmSheet, GroupReady, GroupRequest,
     Made,
@@ -272,6 +273,7 @@ fn OrderView(
                 }
             }}
         </section>
+        <ContactWayTool order=o.clone() />
         <section class="card" data-testid="more-ways">
             <h2>"其他进群方式"</h2>
             <p class="muted">"不方便在企业微信里建群时：内部群只拉设计师和项目经理；进群二维码让客户自己扫码进订单的客户群。"</p>

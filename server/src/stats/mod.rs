@@ -64,8 +64,9 @@ struct Range {
     security(("session_cookie" = [])),
     description = "Admins only. From WeCom's 群聊数据统计, read once a day for the designers of \
         orders with a customer group and kept. `days` has a row per designer and day that was \
-        read; `designers` each designer's totals over the days (`chats` and `members` are \
-        summed per day, as WeCom counts them). At most 180 days; `from` after `to`, a day that \
+        read; `designers` each designer's totals over the days (messages, new groups and \
+        members, and the daily counts of groups and people with messages summed; `chats` \
+        and `members` as on the last day). At most 180 days; `from` after `to`, a day that \
         is not a real `YYYY-MM-DD`, or a longer span is 400.",
     params(Range),
     responses(
@@ -118,7 +119,11 @@ async fn report(
     let days = rows
         .into_iter()
         .map(|(day, designer, stats)| {
-            totals.entry(designer.clone()).or_default().add(&stats);
+            let total = totals.entry(designer.clone()).or_default();
+            total.add(&stats);
+            // Groups and members are counts on a day: the total is the last day's.
+            total.chats = stats.chats;
+            total.members = stats.members;
             GroupDay {
                 day,
                 designer,

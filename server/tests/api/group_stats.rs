@@ -170,6 +170,12 @@ async fn the_numbers_are_read_once_a_day_for_every_designer_100_owners_a_call_an
         .clone();
     assert_eq!(totals["designer"]["name"], "张伟");
     assert_eq!(totals["totals"]["messages"], total_messages);
+    // Groups and members are the last day's, not a sum of days.
+    assert_eq!(totals["totals"]["chats"], yesterday_row["stats"]["chats"]);
+    assert_eq!(
+        totals["totals"]["members"],
+        yesterday_row["stats"]["members"]
+    );
 
     // A day later, the one new day is read.
     let before = app.sim.calls("externalcontact/groupchat/statistic").await;

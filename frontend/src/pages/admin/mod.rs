@@ -1,7 +1,8 @@
 //! 管理后台 (`/admin`, `server.admin_userids` only): the deployment checks, every
 //! order and its group, the pool, the staff bindings, the quick replies (话术), the
-//! messages the server sends,
-//! the handover of members who left, and the audit log. Each section loads when it is opened.
+//! welcome a customer gets on scanning an order's code (欢迎语), the order groups'
+//! activity (数据), the messages the server sends, the handover of members who left,
+//! and the audit log. Each section loads when it is opened.
 
 use desk_shared::ErrorCode;
 use leptos::prelude::*;
@@ -12,7 +13,9 @@ mod messages;
 mod orders;
 mod replies;
 mod staff;
+mod stats;
 mod url;
+mod welcome;
 
 use audit::AuditSection;
 use handover::HandoverSection;
@@ -20,6 +23,8 @@ use messages::MessagesSection;
 use orders::OrdersSection;
 use replies::RepliesSection;
 use staff::StaffSection;
+use stats::StatsSection;
+use welcome::WelcomeSection;
 
 use crate::api::Failure;
 use crate::components::checks::DeploymentChecksCard;
@@ -33,18 +38,22 @@ enum Tab {
     Pool,
     Staff,
     Replies,
+    Welcome,
+    Stats,
     Messages,
     Handover,
     Audit,
 }
 
 impl Tab {
-    const ALL: [Tab; 8] = [
+    const ALL: [Tab; 10] = [
         Tab::Checks,
         Tab::Orders,
         Tab::Pool,
         Tab::Staff,
         Tab::Replies,
+        Tab::Welcome,
+        Tab::Stats,
         Tab::Messages,
         Tab::Handover,
         Tab::Audit,
@@ -57,6 +66,8 @@ impl Tab {
             Tab::Pool => "群池",
             Tab::Staff => "员工绑定",
             Tab::Replies => "话术",
+            Tab::Welcome => "欢迎语",
+            Tab::Stats => "数据",
             Tab::Messages => "消息",
             Tab::Handover => "交接",
             Tab::Audit => "操作日志",
@@ -70,6 +81,8 @@ impl Tab {
             Tab::Pool => "pool",
             Tab::Staff => "staff",
             Tab::Replies => "replies",
+            Tab::Welcome => "welcome",
+            Tab::Stats => "stats",
             Tab::Messages => "messages",
             Tab::Handover => "handover",
             Tab::Audit => "audit",
@@ -113,7 +126,7 @@ pub fn AdminPage() -> impl IntoView {
     view! {
         <header class="topbar">
             <h1>"管理后台"</h1>
-            <p class="muted">"部署、订单与群、群池、员工绑定、话术、消息、交接和操作日志。每次改动都记入操作日志。"</p>
+            <p class="muted">"部署、订单与群、群池、员工绑定、话术、欢迎语、群数据、消息、交接和操作日志。每次改动都记入操作日志。"</p>
         </header>
         <nav class="tabs" role="tablist" data-testid="admin-tabs">
             {Tab::ALL
@@ -135,6 +148,8 @@ pub fn AdminPage() -> impl IntoView {
             Tab::Pool => view! { <PoolPanel /> }.into_any(),
             Tab::Staff => view! { <StaffSection /> }.into_any(),
             Tab::Replies => view! { <RepliesSection /> }.into_any(),
+            Tab::Welcome => view! { <WelcomeSection /> }.into_any(),
+            Tab::Stats => view! { <StatsSection /> }.into_any(),
             Tab::Messages => view! { <MessagesSection /> }.into_any(),
             Tab::Handover => view! { <HandoverSection /> }.into_any(),
             Tab::Audit => view! { <AuditSection /> }.into_any(),

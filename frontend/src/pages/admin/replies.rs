@@ -17,12 +17,12 @@ enum Change {
 }
 
 /// Characters, as the limits count them (not bytes).
-fn chars(s: &str) -> usize {
+pub(super) fn chars(s: &str) -> usize {
     s.chars().count()
 }
 
 /// `n/limit`, and by how much it is over.
-fn counter(n: usize, limit: usize) -> String {
+pub(super) fn counter(n: usize, limit: usize) -> String {
     if n > limit {
         format!("{n}/{limit}，超出 {} 字", n - limit)
     } else {
@@ -170,7 +170,7 @@ pub(super) fn RepliesSection() -> impl IntoView {
                 <textarea class="input" rows="5" data-testid="reply-body" prop:value=move || text.get()
                     on:input=move |e| text.set(event_target_value(&e))></textarea>
             </label>
-            <div class="row-actions">
+            <div class="row-actions chips">
                 {PLACEHOLDERS.into_iter().map(|p| view! {
                     <button class="btn btn-secondary" on:click=move |_| text.update(|t| t.push_str(p))>{p}</button>
                 }).collect_view()}

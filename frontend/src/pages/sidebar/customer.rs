@@ -218,6 +218,7 @@ fn OrderItem(order: Order, profile: RwSignal<ContactProfile>, in_chat: bool) -> 
     };
 
     let o = order.get_value();
+    let page = "/orders/".to_string() + &String::from(js_sys::encode_uri_component(&o.id));
     let designer = o.designer.clone();
     let phone = o.customer_phone.clone();
     let recorded = o.group.clone();
@@ -286,10 +287,15 @@ fn OrderItem(order: Order, profile: RwSignal<ContactProfile>, in_chat: bool) -> 
             {group}
             {remark}
             {(in_chat && wants_join_qr(&o)).then(|| view! { <SendJoinQr order_id=o.id.clone() /> })}
-            // The order page has 建内部群 and the QR code itself to show or print.
-            <a class="link-row" data-testid="more-ways" href="/orders/".to_string() + &String::from(js_sys::encode_uri_component(&o.id))>
+            // The order page has 建内部群 and the QR codes themselves to show or print.
+            <a class="link-row" data-testid="more-ways" href=page.clone()>
                 "内部群、进群二维码 ›"
             </a>
+            {(o.contact_way.is_some() && o.status != "closed").then(|| view! {
+                <a class="link-row" data-testid="contact-way-link" rel="external" href=page>
+                    "扫码加我 ›"
+                </a>
+            })}
         </article>
     }
 }
