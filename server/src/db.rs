@@ -2,22 +2,132 @@
 //! instances), through sqlx's `Any` driver so every capability's `store.rs` runs the
 //! same SQL on both (`$1` placeholders, `ON CONFLICT`, `RETURNING`). Where the two
 //! truly differ (claiming work rows) a store asks `backend()` once.
+//!
+//! **One writer per process on SQLite.** SQLite lets one connection write at a time;
+//! a second writer waits in SQLite's busy handler, which sleeps 1 to 100 ms at a time,
+//! so a request that only inserts a row could wait 100 ms while the callback worker
+//! writes. `Db` therefore keeps two pools on SQLite: reads (`SELECT`) on several
+//! connections (WAL: readers never wait for the writer, nor it for them; `query_only`,
+//! so a write sent there fails loudly) and every write and every transaction on one
+//! connection, which writers take in turn in the process, woken the moment it is
+//! free. Which pool a statement goes to is decided by the statement itself, so every
+//! store runs unchanged. On PostgreSQL (row locks, several instances) both are one pool.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::any::{AnyPoolOptions, AnyTypeInfoKind};
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use sqlx::any::{AnyPoolOptions, AnyQueryResult, AnyRow, AnyTypeInfo, AnyTypeInfoKind};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Any, Decode, Executor, Type};
+use sqlx::{Any, AnyPool, Decode, Describe, Either, Execute, Executor, Type};
 
 pub mod schema;
 
-/// A connection pool to either backend.
-pub type Db = sqlx::AnyPool;
+/// The database of either backend: the pool reads go to and the pool writes go to
+/// (one connection on SQLite; the same pool on PostgreSQL). Cheap to clone. Used as
+/// an sqlx executor (`.execute(&db)`, `.fetch_all(&db)`), and `begin()` starts a
+/// transaction on the writer.
+#[derive(Debug, Clone)]
+pub struct Db {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+}
+
 /// A transaction on it.
 pub type Tx<'a> = sqlx::Transaction<'a, Any>;
+
+impl Db {
+    /// Both pools one (PostgreSQL, or an in-memory SQLite database, which lives in one
+    /// connection).
+    fn single(pool: AnyPool, backend: Backend) -> Self {
+        Self {
+            read: pool.clone(),
+            write: pool,
+            backend,
+        }
+    }
+
+    /// A transaction, on the writer (so on SQLite the process's one writing connection:
+    /// keep it short, never across a call to WeCom).
+    pub async fn begin(&self) -> Result<Tx<'static>, sqlx::Error> {
+        self.write.begin().await
+    }
+
+    /// The pool every write goes to (migrations, tools that need a connection).
+    pub fn writer(&self) -> &AnyPool {
+        &self.write
+    }
+
+    /// Closes both pools.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    /// The pool `sql` runs on: a `SELECT` on the readers, anything else on the writer.
+    fn pool_for(&self, sql: &str) -> &AnyPool {
+        match is_read(sql) {
+            true => &self.read,
+            false => &self.write,
+        }
+    }
+}
+
+/// Whether `sql` only reads: it starts with `SELECT` (a `WITH` may write, and goes to
+/// the writer).
+fn is_read(sql: &str) -> bool {
+    sql.trim_start()
+        .get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("select"))
+}
+
+impl<'c> Executor<'c> for &'c Db {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        self.pool_for(query.sql()).fetch_many(query)
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        self.pool_for(query.sql()).fetch_optional(query)
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [AnyTypeInfo],
+    ) -> BoxFuture<'e, Result<<Any as sqlx::Database>::Statement<'q>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        self.pool_for(sql).prepare_with(sql, parameters)
+    }
+
+    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        self.pool_for(sql).describe(sql)
+    }
+}
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -44,12 +154,9 @@ impl Backend {
     }
 }
 
-/// The backend of an open pool.
+/// The backend of an open database.
 pub fn backend(db: &Db) -> Backend {
-    match db.connect_options().database_url.scheme() {
-        "sqlite" => Backend::Sqlite,
-        _ => Backend::Postgres,
-    }
+    db.backend
 }
 
 /// A database URL as it may be shown: no user or password, no query.
@@ -96,7 +203,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .await
         .with_context(|| format!("database {shown}"))?;
     migrator(backend(&pool))
-        .run(&pool)
+        .run(pool.writer())
         .await
         .with_context(|| format!("database migrations failed on {shown}"))?;
     Ok(pool)
@@ -113,6 +220,7 @@ async fn open(url: &str) -> anyhow::Result<Db> {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await
+            .map(|pool| Db::single(pool, Backend::Postgres))
             .map_err(anyhow::Error::from),
     }
     .with_context(|| format!("cannot open database {shown}"))?;
@@ -125,35 +233,55 @@ async fn connect_sqlite(url: &str) -> anyhow::Result<Db> {
     let filename = options.get_filename();
     let in_memory = url.contains(":memory:") || filename.as_os_str().is_empty();
     let mut url = url.to_string();
-    if !in_memory {
-        if let Some(dir) = filename.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create database folder {}", dir.display()))?;
-        }
-        if !url.contains('?') {
-            url.push_str("?mode=rwc");
-        }
-    }
-    let mut pool = AnyPoolOptions::new()
+    if in_memory {
         // An in-memory database lives in one connection, which must never be closed.
-        .max_connections(if in_memory { 1 } else { 8 })
+        let pool = sqlite_pool(1, false)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect(&url)
+            .await?;
+        return Ok(Db::single(pool, Backend::Sqlite));
+    }
+    if let Some(dir) = filename.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create database folder {}", dir.display()))?;
+    }
+    if !url.contains('?') {
+        url.push_str("?mode=rwc");
+    }
+    // The writer first: it creates the file and puts it in WAL mode.
+    let write = sqlite_pool(1, false).connect(&url).await?;
+    let read = sqlite_pool(8, true).connect(&url).await?;
+    Ok(Db {
+        read,
+        write,
+        backend: Backend::Sqlite,
+    })
+}
+
+/// A SQLite pool of `max` connections, each in WAL mode; `read_only` ones refuse to
+/// write (`query_only`).
+fn sqlite_pool(max: u32, read_only: bool) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        // Writers wait here, in turn, for the one writing connection.
+        .acquire_timeout(Duration::from_secs(30))
         // A local file does not go away under a pooled connection: no ping per use
         // (measured: 160 -> 128 µs of CPU per one-row insert).
         .test_before_acquire(false)
-        .after_connect(|conn, _| {
+        .after_connect(move |conn, _| {
             Box::pin(async move {
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
                 )
-                .await
-                .map(drop)
+                .await?;
+                if read_only {
+                    conn.execute("PRAGMA query_only = ON;").await?;
+                }
+                Ok(())
             })
-        });
-    if in_memory {
-        pool = pool.idle_timeout(None).max_lifetime(None);
-    }
-    Ok(pool.connect(&url).await?)
+        })
 }
 
 /// A boolean as either backend gives it: PostgreSQL's `BOOLEAN`, SQLite's 0/1.

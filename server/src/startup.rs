@@ -207,7 +207,11 @@ impl Application {
         ));
         let callback = web::Data::new(CallbackState {
             db: db.clone(),
-            inbox: crate::callback::inbox::Inbox::start(db.clone(), processor.wake_signal()),
+            inbox: crate::callback::inbox::Inbox::start(
+                db.clone(),
+                processor.wake_signal(),
+                settings.callback.inbox_queue,
+            ),
             crypto: callback_crypto(&settings)?,
             max_clock_skew_secs: settings.callback.max_clock_skew_secs,
         });

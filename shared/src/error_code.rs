@@ -129,6 +129,9 @@ pub enum ErrorCode {
     BadSignature,
     /// The callback could not be read or decrypted.
     BadCallback,
+    /// The callback inbox's queue is full: the delivery was not stored; WeCom sends it
+    /// again (503).
+    InboxFull,
 
     // ---- our side and WeCom's -----------------------------------------------------
     /// WeCom answered with an error, or could not be reached.
@@ -151,7 +154,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, `Unknown` last.
-    pub const ALL: [ErrorCode; 56] = [
+    pub const ALL: [ErrorCode; 57] = [
         Self::BadRequest,
         Self::BadJson,
         Self::BadContentType,
@@ -202,6 +205,7 @@ impl ErrorCode {
         Self::StaleTimestamp,
         Self::BadSignature,
         Self::BadCallback,
+        Self::InboxFull,
         Self::WecomFailed,
         Self::WecomTimeout,
         Self::WecomRateLimited,
@@ -263,6 +267,7 @@ impl ErrorCode {
             Self::StaleTimestamp => "stale_timestamp",
             Self::BadSignature => "bad_signature",
             Self::BadCallback => "bad_callback",
+            Self::InboxFull => "inbox_full",
             Self::WecomFailed => "wecom_failed",
             Self::WecomTimeout => "wecom_timeout",
             Self::WecomRateLimited => "wecom_rate_limited",

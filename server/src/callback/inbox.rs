@@ -1,7 +1,9 @@
 //! The endpoint's writer: deliveries arriving together are stored together, in one
 //! statement, by one task, and each request is answered once its row is durable.
 //! Under load this turns thousands of one-row commits (each waiting for SQLite's one
-//! writer) into a few dozen; alone, a delivery is stored at once as before.
+//! writer) into a few dozen; alone, a delivery is stored at once as before. The queue
+//! is bounded: when it is full the delivery is refused at once (503, and WeCom sends
+//! it again) rather than held, so a flood never grows the process.
 
 use std::sync::Arc;
 
@@ -10,8 +12,9 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use super::store::{insert_batch, NewDelivery, MAX_BATCH};
 use crate::db::Db;
 
-/// Deliveries waiting for the writer at most; more wait in their requests.
-const QUEUE: usize = 4096;
+/// Deliveries waiting for the writer at most, by default (`callback.inbox_queue`);
+/// more are refused (503).
+pub const QUEUE: usize = 4096;
 
 type Reply = oneshot::Sender<Result<bool, String>>;
 
@@ -21,15 +24,21 @@ pub struct Inbox {
     queue: mpsc::Sender<(NewDelivery, Reply)>,
 }
 
-/// Why a delivery was not stored (the request answers 500, and WeCom tries again).
+/// Why a delivery was not stored (WeCom tries again).
 #[derive(Debug, thiserror::Error)]
-#[error("the callback could not be stored: {0}")]
-pub struct NotStored(String);
+pub enum NotStored {
+    /// The queue is full: the writer is behind (503).
+    #[error("the callback inbox is full")]
+    Full,
+    /// The database refused, or the writer stopped (500).
+    #[error("the callback could not be stored: {0}")]
+    Failed(String),
+}
 
 impl Inbox {
     /// Starts the writer on `db`; `stored` is rung after each batch with a new row.
-    pub fn start(db: Db, stored: Arc<Notify>) -> Self {
-        let (queue, mut waiting) = mpsc::channel::<(NewDelivery, Reply)>(QUEUE);
+    pub fn start(db: Db, stored: Arc<Notify>, capacity: usize) -> Self {
+        let (queue, mut waiting) = mpsc::channel::<(NewDelivery, Reply)>(capacity.max(1));
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -62,13 +71,13 @@ impl Inbox {
     /// Stores `d` unless its key was stored before; whether it was new.
     pub async fn insert_once(&self, d: NewDelivery) -> Result<bool, NotStored> {
         let (reply, answer) = oneshot::channel();
-        self.queue
-            .send((d, reply))
-            .await
-            .map_err(|_| NotStored("the writer stopped".into()))?;
+        self.queue.try_send((d, reply)).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => NotStored::Full,
+            mpsc::error::TrySendError::Closed(_) => NotStored::Failed("the writer stopped".into()),
+        })?;
         answer
             .await
-            .map_err(|_| NotStored("the writer stopped".into()))?
-            .map_err(NotStored)
+            .map_err(|_| NotStored::Failed("the writer stopped".into()))?
+            .map_err(NotStored::Failed)
     }
 }

@@ -315,7 +315,7 @@ async fn url_check(
         (status = 200, description = "Stored (or a repeat): an empty body, no reply."),
         (status = 400, description = "`bad_query`: a signature parameter is missing; `bad_callback`: it cannot be decrypted or read.", body = desk_shared::ApiError),
         (status = 403, description = "`bad_signature`: `msg_signature` does not match; `stale_timestamp`: `timestamp` is too far from now.", body = desk_shared::ApiError),
-        (status = 503, description = "`callback_not_configured`: `[callback]` token and key are not set.", body = desk_shared::ApiError),
+        (status = 503, description = "`callback_not_configured`: `[callback]` token and key are not set; `inbox_full`: the inbox queue is full (the database writer is behind), nothing was stored and WeCom sends it again.", body = desk_shared::ApiError),
         (status = 500, description = "`internal`: it could not be stored; WeCom retries.", body = desk_shared::ApiError),
     )
 )]
@@ -342,10 +342,24 @@ async fn receive(
         // WeCom takes the welcome only within 20 s of the event.
         urgent: p.change_type == "add_external_contact" && !p.welcome_code.is_empty(),
     };
-    let new = state.inbox.insert_once(delivery).await.map_err(|e| {
-        crate::metrics::callback_rejected("not_stored");
-        ApiError::internal(e)
-    })?;
+    let new = state
+        .inbox
+        .insert_once(delivery)
+        .await
+        .map_err(|e| match e {
+            inbox::NotStored::Full => {
+                crate::metrics::callback_rejected("inbox_full");
+                ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::InboxFull,
+                "回调队列已满，请稍后重发。/ The callback inbox is full; send it again shortly.",
+            )
+            }
+            e => {
+                crate::metrics::callback_rejected("not_stored");
+                ApiError::internal(e)
+            }
+        })?;
     tracing::debug!(
         to = %envelope.to_user_name,
         agent = %envelope.agent_id,

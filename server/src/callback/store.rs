@@ -74,19 +74,29 @@ pub async fn claim_pending(
         .await
 }
 
-/// Marks a delivery `worker` claimed as done; false when the claim was no longer
-/// `worker`'s (it ran out and another worker took the row).
-pub async fn mark_processed(db: &Db, worker: &str, dedup_key: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+/// Marks deliveries `worker` claimed as done, in one statement; how many were still
+/// `worker`'s (a claim that ran out may have been taken by another worker).
+pub async fn mark_processed_many(
+    db: &Db,
+    worker: &str,
+    dedup_keys: &[String],
+) -> Result<u64, sqlx::Error> {
+    if dedup_keys.is_empty() {
+        return Ok(0);
+    }
+    let keys: Vec<String> = (0..dedup_keys.len())
+        .map(|i| format!("${}", i + 3))
+        .collect();
+    let sql = format!(
         "UPDATE callback_inbox SET processed_at = $1, claimed_by = NULL, claimed_until = NULL
-         WHERE dedup_key = $2 AND claimed_by = $3",
-    )
-    .bind(now_secs())
-    .bind(dedup_key)
-    .bind(worker)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+         WHERE claimed_by = $2 AND dedup_key IN ({})",
+        keys.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(now_secs()).bind(worker);
+    for key in dedup_keys {
+        query = query.bind(key);
+    }
+    Ok(query.execute(db).await?.rows_affected())
 }
 
 /// A delivery `worker` could not process: tried again from `not_before_ms` (no other

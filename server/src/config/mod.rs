@@ -228,6 +228,9 @@ pub struct CallbackSettings {
     pub encoding_aes_key: Option<SecretString>,
     /// Callbacks whose `timestamp` is further than this from now are refused (seconds).
     pub max_clock_skew_secs: i64,
+    /// Deliveries that may wait for the database writer; past it a callback is
+    /// answered 503 at once (WeCom sends it again) instead of held in memory.
+    pub inbox_queue: usize,
 }
 
 impl Default for CallbackSettings {
@@ -236,6 +239,7 @@ impl Default for CallbackSettings {
             token: None,
             encoding_aes_key: None,
             max_clock_skew_secs: 3600,
+            inbox_queue: crate::callback::inbox::QUEUE,
         }
     }
 }

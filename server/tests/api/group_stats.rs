@@ -61,10 +61,7 @@ async fn read_now(app: &TestApp, admin: &str) -> i64 {
 #[tokio::test]
 async fn the_numbers_are_read_once_a_day_for_every_designer_100_owners_a_call_and_summed_right() {
     let sim = spawn_simulator_with(demo_fixture_with(&hundred_designers())).await;
-    let app = spawn_app_with(sim, |c| {
-        format!("{c}\n[automation]\nannounce_new_orders = false\n")
-    })
-    .await;
+    let app = spawn_app_on(sim).await;
     let admin = app.login("wangqiang").await;
     // Nothing to read before any order has a group: no call to WeCom.
     assert_eq!(read_now(&app, &admin).await, 0);

@@ -45,7 +45,7 @@ async fn of_concurrent_first_writes_of_one_order_exactly_one_is_new() {
 
 #[tokio::test]
 async fn claiming_work_rows_never_hands_one_row_to_two_workers() {
-    use desk_server::callback::store::{claim_pending, insert_once, mark_processed, Delivery};
+    use desk_server::callback::store::{claim_pending, insert_once, mark_processed_many, Delivery};
 
     // The store alone: a running server's own worker would take rows too.
     let dir = tempfile::tempdir().expect("dir");
@@ -93,10 +93,17 @@ async fn claiming_work_rows_never_hands_one_row_to_two_workers() {
     // A lease that ran out lets another worker take the row; a processed row is done;
     // only the worker holding a claim can mark it done.
     let holder = claim_holder(&db, "msg:0").await;
-    assert!(!mark_processed(&db, "someone-else", "msg:0")
-        .await
-        .expect("not theirs"));
-    assert!(mark_processed(&db, &holder, "msg:0").await.expect("done"));
+    let key = ["msg:0".to_string()];
+    assert_eq!(
+        mark_processed_many(&db, "someone-else", &key)
+            .await
+            .expect("not theirs"),
+        0
+    );
+    assert_eq!(
+        mark_processed_many(&db, &holder, &key).await.expect("done"),
+        1
+    );
     let later = now + 120_000;
     let again = claim_pending(&db, "late", 100, later, later + 60_000, false)
         .await

@@ -109,15 +109,7 @@ async fn twenty_concurrent_staff_chat_requests_make_one_chat_and_tell_its_member
             .as_array()
             .expect("messages")
             .iter()
-            // Not the new order's announcement: the staff group's card.
-            .find(|m| {
-                m["via"] == "message/send"
-                    && m["body"]["msgtype"] == "textcard"
-                    && !m["body"]["textcard"]["title"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .starts_with("新订单")
-            })
+            .find(|m| m["via"] == "message/send" && m["body"]["msgtype"] == "textcard")
             .cloned()
     })
     .await;

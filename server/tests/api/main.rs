@@ -4,6 +4,7 @@
 mod admin;
 mod attacks;
 mod auth;
+mod backpressure;
 mod backup;
 mod bridge;
 mod callback;

@@ -331,7 +331,10 @@ async fn an_add_event_with_a_state_no_order_has_is_only_a_new_contact() {
 
 #[tokio::test]
 async fn a_new_order_is_announced_to_its_designer_and_project_manager_with_a_link() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(spawn_simulator().await, |c| {
+        c.replace("announce_new_orders = false", "announce_new_orders = true")
+    })
+    .await;
     app.put_order_for("DD-N1").await;
     let cards = eventually("the announcement sent", 20, || async {
         let sent = app.sim.sent("message/send").await;
