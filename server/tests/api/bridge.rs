@@ -865,8 +865,9 @@ async fn two_hundred_deliveries_at_once_half_of_them_repeats_store_and_process_e
 mod sqlite_only {
     use super::*;
 
-    // Several instances share claims on PostgreSQL: a dead one's claim runs out after a
-    // minute (CLAIM_MS); on SQLite (one instance) a restart takes it up at once.
+    // Several instances share claims on PostgreSQL: a dead one's claim runs out after
+    // the worker's CLAIM_MS (5 minutes); on SQLite (one instance) a restart takes it up
+    // at once.
     #[tokio::test]
     #[ignore = "SQLite only: a restart takes up the dead process's claims at once (make unit runs it)"]
     async fn a_server_killed_after_answering_processes_the_callback_when_it_is_back() {

@@ -21,6 +21,7 @@ mod instances;
 mod join_way_media;
 mod join_ways;
 mod jssdk;
+mod kill;
 mod metrics;
 mod migrate;
 mod openapi;

@@ -364,3 +364,22 @@ fn add_event(member: &str, customer: &str, state: &str, code: &str, at: i64) -> 
         "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>{at}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType><UserID><![CDATA[{member}]]></UserID><ExternalUserID><![CDATA[{customer}]]></ExternalUserID><State><![CDATA[{state}]]></State><WelcomeCode><![CDATA[{code}]]></WelcomeCode></xml>"
     )
 }
+
+#[tokio::test]
+async fn with_automation_a_new_order_has_its_code_without_anyone_asking() {
+    let app = spawn_app_with(spawn_simulator().await, |c| {
+        format!("{c}\ncontact_way_on_new_order = true\n")
+    })
+    .await;
+    app.put_order_for("DD-A1").await;
+    let zhangwei = app.login("zhangwei").await;
+    let order = eventually("the new order's code", 20, || async {
+        let o = app.order_as(&zhangwei, "DD-A1").await;
+        o["contactWay"]["qrCode"].is_string().then_some(o)
+    })
+    .await;
+    // The member asking later gets the same code.
+    let config_id = config_id_of(&app, &zhangwei, "DD-A1").await;
+    assert_eq!(order["contactWay"]["configId"], config_id.as_str());
+    assert_eq!(app.sim.calls("externalcontact/add_contact_way").await, 1);
+}
