@@ -84,15 +84,35 @@ pub async fn mark_processed_many(
     if dedup_keys.is_empty() {
         return Ok(0);
     }
-    let keys: Vec<String> = (0..dedup_keys.len())
-        .map(|i| format!("${}", i + 3))
-        .collect();
     let sql = format!(
         "UPDATE callback_inbox SET processed_at = $1, claimed_by = NULL, claimed_until = NULL
          WHERE claimed_by = $2 AND dedup_key IN ({})",
-        keys.join(", ")
+        placeholders(3, dedup_keys.len())
     );
     let mut query = sqlx::query(&sql).bind(now_secs()).bind(worker);
+    for key in dedup_keys {
+        query = query.bind(key);
+    }
+    Ok(query.execute(db).await?.rows_affected())
+}
+
+/// Keeps `dedup_keys` (still `worker`'s) claimed until `until_ms`: a batch still in
+/// hand when WeCom is slow.
+pub async fn extend_claims(
+    db: &Db,
+    worker: &str,
+    dedup_keys: &[String],
+    until_ms: i64,
+) -> Result<u64, sqlx::Error> {
+    if dedup_keys.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "UPDATE callback_inbox SET claimed_until = $1
+         WHERE claimed_by = $2 AND dedup_key IN ({})",
+        placeholders(3, dedup_keys.len())
+    );
+    let mut query = sqlx::query(&sql).bind(until_ms).bind(worker);
     for key in dedup_keys {
         query = query.bind(key);
     }
@@ -190,11 +210,7 @@ pub async fn insert_batch(
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
     let now = now_secs();
     let rows: Vec<String> = (0..batch.len())
-        .map(|i| {
-            let b = i * 7;
-            let n: Vec<String> = (1..=7).map(|k| format!("${}", b + k)).collect();
-            format!("({})", n.join(", "))
-        })
+        .map(|i| format!("({})", placeholders(i * 7 + 1, 7)))
         .collect();
     let sql = format!(
         "INSERT INTO callback_inbox (dedup_key, received_at, msg_type, event, change_type, body,
@@ -214,4 +230,12 @@ pub async fn insert_batch(
             .bind(i64::from(d.urgent));
     }
     Ok(query.fetch_all(db).await?.into_iter().collect())
+}
+
+/// `$first, $first+1, …`: `n` numbered parameters.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -21,10 +21,11 @@ use crate::handover;
 use crate::orders::OrdersState;
 use crate::sidebar::{self, CustomerCards};
 
-/// How long a claimed delivery is this worker's before another may take it: longer
-/// than a batch can take when WeCom is slow (each row's calls are bounded by the
-/// client's timeout and retries), so no other instance takes a row still in hand.
-const CLAIM_MS: i64 = 300_000;
+/// How long a claimed delivery is this worker's before another may take it (the
+/// rows of a dead instance wait this long on PostgreSQL). A batch still in hand is
+/// claimed again every third of it, so a slow WeCom never lets another instance take
+/// a row this worker is working on.
+const CLAIM_MS: i64 = 60_000;
 /// Deliveries claimed at once (and marked processed in one statement).
 const BATCH: i64 = 64;
 /// Tries of one delivery before it is kept as failed.
@@ -115,7 +116,19 @@ impl Processor {
             let full = batch.len() as i64 == BATCH;
             // One after another: two changes to one customer or group apply in order.
             let mut done = Vec::with_capacity(batch.len());
-            for row in batch {
+            let mut claimed_at = now;
+            let keys: Vec<String> = batch.iter().map(|r| r.dedup_key.clone()).collect();
+            for (i, row) in batch.into_iter().enumerate() {
+                if now_millis() - claimed_at > CLAIM_MS / 3 {
+                    claimed_at = now_millis();
+                    let rest = &keys[i..];
+                    if let Err(e) =
+                        store::extend_claims(&self.db, &self.worker, rest, claimed_at + CLAIM_MS)
+                            .await
+                    {
+                        tracing::warn!(error = %e, "could not extend the claim of a batch in hand");
+                    }
+                }
                 if self.settle(&row).await {
                     done.push(row.dedup_key);
                 }

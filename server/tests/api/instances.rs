@@ -45,7 +45,9 @@ async fn of_concurrent_first_writes_of_one_order_exactly_one_is_new() {
 
 #[tokio::test]
 async fn claiming_work_rows_never_hands_one_row_to_two_workers() {
-    use desk_server::callback::store::{claim_pending, insert_once, mark_processed_many, Delivery};
+    use desk_server::callback::store::{
+        claim_pending, extend_claims, insert_once, mark_processed_many, Delivery,
+    };
 
     // The store alone: a running server's own worker would take rows too.
     let dir = tempfile::tempdir().expect("dir");
@@ -104,12 +106,29 @@ async fn claiming_work_rows_never_hands_one_row_to_two_workers() {
         mark_processed_many(&db, &holder, &key).await.expect("done"),
         1
     );
+    // A batch still in hand is claimed again by its worker (only by it): it is not
+    // handed out when the first claim would have run out.
     let later = now + 120_000;
+    let holder = claim_holder(&db, "msg:1").await;
+    let key = ["msg:1".to_string()];
+    assert_eq!(
+        extend_claims(&db, "someone-else", &key, later + 60_000)
+            .await
+            .expect("not theirs"),
+        0
+    );
+    assert_eq!(
+        extend_claims(&db, &holder, &key, later + 60_000)
+            .await
+            .expect("extended"),
+        1
+    );
     let again = claim_pending(&db, "late", 100, later, later + 60_000, false)
         .await
         .expect("claim");
-    assert_eq!(again.len(), 59);
+    assert_eq!(again.len(), 58);
     assert!(again.iter().all(|r| r.attempts == 2));
+    assert!(again.iter().all(|r| r.dedup_key != "msg:1"));
 }
 
 async fn claim_holder(db: &desk_server::db::Db, key: &str) -> String {
