@@ -3,8 +3,14 @@
 //! durable row, then sent by a worker that retries with back-off and, after a bounded
 //! number of tries, keeps the row as `failed` with the reason. Robots take at most 20
 //! messages a minute: every try is counted in the database (`robot_sends`), by every
-//! instance and across restarts, and one instance at a time sends for a robot.
+//! instance and across restarts, and one instance at a time sends for a robot. Members
+//! take about 30 app messages a minute: counted the same way (`app_message_sends`),
+//! with a member's queued replies merged into one message when more are due than may
+//! go (`app`). A round goes on while batches come back full, and when it stops with
+//! work left the next one starts at once.
 
+pub mod app;
+pub mod app_store;
 pub mod events;
 mod retry;
 mod robots;
@@ -16,6 +22,8 @@ pub use robots::Robots;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use anyhow::Context;
 use futures::future::join_all;
@@ -39,7 +47,7 @@ pub const ROBOT_PER_WINDOW: i64 = 20;
 pub const ROBOT_WINDOW_MS: i64 = 61_000;
 /// How long a claimed row is this worker's before another may take it.
 const CLAIM_MS: i64 = 60_000;
-/// Rows of events (or of app messages) sent at once by one worker.
+/// Events posted at once by one worker.
 const BATCH: i64 = 20;
 /// How long a sent row stays readable (`GET /api/v1/notifications/{id}`).
 const KEEP_SENT_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -91,6 +99,7 @@ pub fn summary(kind: &str, payload: &str) -> String {
 }
 
 /// Why a try did not go, and what to do about it.
+#[derive(Clone)]
 enum Outcome {
     Sent,
     /// Over the robot's rate: again once the window allows, not counted as a try.
@@ -127,6 +136,10 @@ pub struct Outbox {
     last_prune_ms: AtomicI64,
     /// When rows are due and windows end (tests move it).
     clock: Clock,
+    /// This instance's pace of `message/send` calls.
+    app_rate: app::AppRate,
+    /// WeCom refuses the app's `message/send` until then (unix ms; a 45009).
+    app_blocked_until: AtomicI64,
 }
 
 impl Outbox {
@@ -163,6 +176,8 @@ impl Outbox {
             wake: Arc::new(Notify::new()),
             last_prune_ms: AtomicI64::new(0),
             clock,
+            app_rate: app::AppRate::new(),
+            app_blocked_until: AtomicI64::new(0),
         })
     }
 
@@ -196,27 +211,34 @@ impl Outbox {
         // Events and app messages are claimed apart, so a slow events receiver never
         // holds up the members' app messages (nor the other way round); robots go
         // at the same time, each at its own pace.
-        let (events, messages, robots) = futures::join!(
-            self.send_batch(Kind::Event),
-            self.send_batch(Kind::AppMessage),
-            self.robots_turns(),
-        );
+        let (events, messages, robots) =
+            futures::join!(self.send_events(), self.app_messages(), self.robots_turns());
+        // Stopped with work left (a while of full batches): the next round at once.
+        if matches!(events, Ok(true)) || matches!(messages, Ok(true)) {
+            self.wake();
+        }
         events.and(messages).and(robots)
     }
 
-    async fn send_batch(&self, kind: Kind) -> Result<(), sqlx::Error> {
-        let now = self.clock.now_millis();
-        let rows = store::claim(
-            &self.db,
-            &self.worker,
-            Take::Kind(kind),
-            BATCH,
-            now,
-            now + CLAIM_MS,
-        )
-        .await?;
-        let sent = join_all(rows.into_iter().map(|row| self.send_other(row))).await;
-        sent.into_iter().collect()
+    /// Batches of events while they come back full, for `app::PASSES_FOR` at most;
+    /// whether more may be due.
+    async fn send_events(&self) -> Result<bool, sqlx::Error> {
+        let started = Instant::now();
+        loop {
+            let now = self.clock.now_millis();
+            let take = Take::Kind(Kind::Event);
+            let rows =
+                store::claim(&self.db, &self.worker, take, BATCH, now, now + CLAIM_MS).await?;
+            let full = rows.len() as i64 == BATCH;
+            let sent = join_all(rows.into_iter().map(|row| self.send_event(row))).await;
+            sent.into_iter().collect::<Result<(), _>>()?;
+            if !full {
+                return Ok(false);
+            }
+            if started.elapsed() >= app::PASSES_FOR {
+                return Ok(true);
+            }
+        }
     }
 
     async fn robots_turns(&self) -> Result<(), sqlx::Error> {
@@ -233,25 +255,17 @@ impl Outbox {
         if now - last > ROBOT_WINDOW_MS {
             self.last_prune_ms.store(now, Ordering::Relaxed);
             store::prune_robot_sends(&self.db, now - 10 * ROBOT_WINDOW_MS).await?;
+            app_store::prune_member_sends(&self.db, now - 10 * app::MEMBER_WINDOW_MS).await?;
             store::forget_sent(&self.db, now - KEEP_SENT_MS).await?;
         }
         Ok(())
     }
 
-    /// An event or app message.
-    async fn send_other(&self, row: Claimed) -> Result<(), sqlx::Error> {
-        let (outcome, max) = match row.kind {
-            Kind::Event => (
-                self.post_event(&row).await,
-                self.settings.event_max_attempts,
-            ),
-            Kind::AppMessage => (
-                self.send_app_message(&row).await,
-                self.settings.max_attempts,
-            ),
-            Kind::Robot => return Ok(()),
-        };
-        self.settle(&row, outcome, max).await
+    /// One try of an event.
+    async fn send_event(&self, row: Claimed) -> Result<(), sqlx::Error> {
+        let outcome = self.post_event(&row).await;
+        self.settle(&row, outcome, self.settings.event_max_attempts)
+            .await
     }
 
     async fn post_event(&self, row: &Claimed) -> Outcome {
@@ -286,21 +300,6 @@ impl Outbox {
                     "无法把事件送到 integration.events_url：{e}。/ The event could not be delivered: {e}."
                 ))
             }
-        }
-    }
-
-    async fn send_app_message(&self, row: &Claimed) -> Outcome {
-        let message: AppMessagePayload = match serde_json::from_str(&row.payload) {
-            Ok(m) => m,
-            Err(e) => return Outcome::Permanent(format!("unreadable app message: {e}")),
-        };
-        match self
-            .wecom
-            .send_app_message(&message.touser, message.content)
-            .await
-        {
-            Ok(_) => Outcome::Sent,
-            Err(e) => Outcome::of_wecom(&e),
         }
     }
 

@@ -85,10 +85,13 @@ struct ClaimedRow {
 
 /// Which due rows a claim takes.
 pub enum Take<'a> {
-    /// Events, or app messages (not robots: they go by their robot's window).
+    /// Events (not robots nor app messages: they go by their robot's or member's
+    /// window).
     Kind(Kind),
     /// One robot's, oldest first.
     Robot(&'a str),
+    /// The app messages to one target (`u1` or `u1|u2`), oldest first.
+    AppTarget(&'a str),
 }
 
 /// Claims up to `limit` due rows for `worker` until `until_ms`, counting the attempt.
@@ -109,6 +112,7 @@ pub async fn claim(
     let (which, value) = match take {
         Take::Kind(kind) => ("kind = $5", kind.as_str()),
         Take::Robot(name) => ("kind = 'robot' AND target = $5", name),
+        Take::AppTarget(target) => ("kind = 'app_message' AND target = $5", target),
     };
     let sql = format!(
         "UPDATE outbox SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1

@@ -27,6 +27,7 @@ mod migrate;
 mod openapi;
 mod order_source;
 mod orders;
+mod outbox_scale;
 mod replies;
 mod request_span;
 mod robot_rate;
