@@ -12,10 +12,6 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use super::store::{insert_batch, NewDelivery, MAX_BATCH};
 use crate::db::Db;
 
-/// Deliveries waiting for the writer at most, by default (`callback.inbox_queue`);
-/// more are refused (503).
-pub const QUEUE: usize = 4096;
-
 type Reply = oneshot::Sender<Result<bool, String>>;
 
 /// Hands deliveries to the writer task.
@@ -36,7 +32,8 @@ pub enum NotStored {
 }
 
 impl Inbox {
-    /// Starts the writer on `db`; `stored` is rung after each batch with a new row.
+    /// Starts the writer on `db`, at most `capacity` deliveries waiting for it (more are
+    /// refused: `callback.inbox_queue`); `stored` is rung after each batch with a new row.
     pub fn start(db: Db, stored: Arc<Notify>, capacity: usize) -> Self {
         let (queue, mut waiting) = mpsc::channel::<(NewDelivery, Reply)>(capacity.max(1));
         tokio::spawn(async move {

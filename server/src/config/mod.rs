@@ -239,7 +239,7 @@ impl Default for CallbackSettings {
             token: None,
             encoding_aes_key: None,
             max_clock_skew_secs: 3600,
-            inbox_queue: crate::callback::inbox::QUEUE,
+            inbox_queue: 4096,
         }
     }
 }
