@@ -210,6 +210,7 @@ impl Application {
             inbox: crate::callback::inbox::Inbox::start(
                 db.clone(),
                 processor.wake_signal(),
+                processor.urgent_signal(),
                 settings.callback.inbox_queue,
             ),
             crypto: callback_crypto(&settings)?,

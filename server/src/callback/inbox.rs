@@ -2,9 +2,10 @@
 //! statement, by one task, and each request is answered once its row is durable.
 //! Under load this turns thousands of one-row commits (each waiting for SQLite's one
 //! writer) into a few dozen; alone, a delivery is stored at once as before. The queue
-//! is bounded: when it is full the delivery is refused at once (503, and WeCom sends
-//! it again) rather than held, so a flood never grows the process.
+//! is bounded: when it stays full for 2 s the delivery is refused (503, and WeCom
+//! sends it again) rather than held, so a flood never grows the process.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -13,6 +14,11 @@ use super::store::{insert_batch, NewDelivery, MAX_BATCH};
 use crate::db::Db;
 
 type Reply = oneshot::Sender<Result<bool, String>>;
+
+/// How long a delivery waits for room in a full queue before it is refused (WeCom
+/// waits 5 s for an answer; whether it sends again after an error answer is not
+/// documented, so a short stall of the writer is waited out, not refused).
+const FULL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Hands deliveries to the writer task.
 #[derive(Clone)]
@@ -33,8 +39,9 @@ pub enum NotStored {
 
 impl Inbox {
     /// Starts the writer on `db`, at most `capacity` deliveries waiting for it (more are
-    /// refused: `callback.inbox_queue`); `stored` is rung after each batch with a new row.
-    pub fn start(db: Db, stored: Arc<Notify>, capacity: usize) -> Self {
+    /// refused: `callback.inbox_queue`); `stored` is rung after each batch with a new row,
+    /// `urgent` set when one of them is urgent.
+    pub fn start(db: Db, stored: Arc<Notify>, urgent: Arc<AtomicBool>, capacity: usize) -> Self {
         let (queue, mut waiting) = mpsc::channel::<(NewDelivery, Reply)>(capacity.max(1));
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -42,6 +49,9 @@ impl Inbox {
                 let (rows, replies): (Vec<NewDelivery>, Vec<Reply>) = batch.drain(..).unzip();
                 match insert_batch(&db, &rows).await {
                     Ok(new) => {
+                        if rows.iter().any(|r| r.urgent && new.contains(&r.dedup_key)) {
+                            urgent.store(true, Ordering::Relaxed);
+                        }
                         if !new.is_empty() {
                             stored.notify_one();
                         }
@@ -68,10 +78,15 @@ impl Inbox {
     /// Stores `d` unless its key was stored before; whether it was new.
     pub async fn insert_once(&self, d: NewDelivery) -> Result<bool, NotStored> {
         let (reply, answer) = oneshot::channel();
-        self.queue.try_send((d, reply)).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => NotStored::Full,
-            mpsc::error::TrySendError::Closed(_) => NotStored::Failed("the writer stopped".into()),
-        })?;
+        self.queue
+            .send_timeout((d, reply), FULL_WAIT)
+            .await
+            .map_err(|e| match e {
+                mpsc::error::SendTimeoutError::Timeout(_) => NotStored::Full,
+                mpsc::error::SendTimeoutError::Closed(_) => {
+                    NotStored::Failed("the writer stopped".into())
+                }
+            })?;
         answer
             .await
             .map_err(|_| NotStored::Failed("the writer stopped".into()))?

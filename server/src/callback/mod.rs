@@ -340,7 +340,9 @@ async fn receive(
         change_type: p.change_type.clone(),
         body: plain,
         // WeCom takes the welcome only within 20 s of the event.
-        urgent: p.change_type == "add_external_contact" && !p.welcome_code.is_empty(),
+        urgent: p.change_type == "add_external_contact"
+            && !p.welcome_code.is_empty()
+            && crate::storevisit::is_code_state(&p.state),
     };
     let new = state
         .inbox

@@ -5,6 +5,7 @@
 //! still there, unprocessed, when a worker next looks. Acting on a delivery twice
 //! changes nothing (every handler is keyed by what it is told).
 
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 
 use actix_web::web;
@@ -46,12 +47,14 @@ pub struct Processor {
     acts: Acts,
     worker: String,
     wake: Arc<Notify>,
+    /// Set by the endpoint when it stored an urgent delivery.
+    urgent_stored: Arc<AtomicBool>,
     /// First pause after a failure (doubled each try) and the longest.
     retry_base_ms: u64,
     retry_max_ms: u64,
     /// Processed deliveries older than this are forgotten (seconds).
     keep_secs: i64,
-    last_sweep_secs: std::sync::atomic::AtomicI64,
+    last_sweep_secs: AtomicI64,
 }
 
 impl Processor {
@@ -66,12 +69,13 @@ impl Processor {
             acts,
             worker: format!("callbacks-{:016x}", rand::thread_rng().gen::<u64>()),
             wake: Arc::new(Notify::new()),
+            urgent_stored: Arc::new(AtomicBool::new(false)),
             retry_base_ms: settings.retry_base_ms.max(1),
             retry_max_ms: settings.retry_max_ms,
             // Twice the timestamps the endpoint accepts, and at least a day: an older
             // replay is refused before it reaches the inbox.
             keep_secs: max_clock_skew_secs.saturating_mul(2).max(86_400),
-            last_sweep_secs: std::sync::atomic::AtomicI64::new(0),
+            last_sweep_secs: AtomicI64::new(0),
         }
     }
 
@@ -80,73 +84,79 @@ impl Processor {
         self.wake.clone()
     }
 
+    /// Set by the endpoint when it stored an urgent delivery.
+    pub fn urgent_signal(&self) -> Arc<AtomicBool> {
+        self.urgent_stored.clone()
+    }
+
     /// Processes what is pending, a batch at a time, until nothing is. Urgent
-    /// deliveries (a new customer's welcome, which WeCom takes only within 20 s) are
-    /// claimed ahead of the rest before every batch.
+    /// deliveries (a new customer's welcome, which WeCom takes only within 20 s) go
+    /// first, and, when the endpoint stores one while a batch is in hand, before the
+    /// batch's next row.
     pub async fn round(&self) {
         self.sweep_now_and_then().await;
         loop {
-            let now = now_millis();
-            let claimed = match store::claim_pending(
-                &self.db,
-                &self.worker,
-                BATCH,
-                now,
-                now + CLAIM_MS,
-                true,
-            )
-            .await
-            {
-                Ok(urgent) if urgent.is_empty() => {
-                    store::claim_pending(&self.db, &self.worker, BATCH, now, now + CLAIM_MS, false)
-                        .await
-                }
-                other => other,
-            };
-            let batch = match claimed {
-                Ok(batch) => batch,
-                Err(e) => {
-                    tracing::warn!(error = %e, "callback inbox unreadable; trying again at the next round");
-                    return;
-                }
-            };
-            if batch.is_empty() {
-                return;
-            }
-            let full = batch.len() as i64 == BATCH;
-            // One after another: two changes to one customer or group apply in order.
-            let mut done = Vec::with_capacity(batch.len());
-            let mut claimed_at = now;
-            let keys: Vec<String> = batch.iter().map(|r| r.dedup_key.clone()).collect();
-            for (i, row) in batch.into_iter().enumerate() {
-                if now_millis() - claimed_at > CLAIM_MS / 3 {
-                    claimed_at = now_millis();
-                    let rest = &keys[i..];
-                    if let Err(e) =
-                        store::extend_claims(&self.db, &self.worker, rest, claimed_at + CLAIM_MS)
-                            .await
-                    {
-                        tracing::warn!(error = %e, "could not extend the claim of a batch in hand");
-                    }
-                }
-                if self.settle(&row).await {
-                    done.push(row.dedup_key);
-                }
-            }
-            // Those done, marked at once (a crash before this does them again: every
-            // handler is keyed by what it is told).
-            if let Err(e) = store::mark_processed_many(&self.db, &self.worker, &done).await {
-                tracing::warn!(error = %e, deliveries = done.len(), "could not mark callbacks processed; they are done again when their claim runs out");
-            }
-            if !full {
-                return;
+            self.urgent_stored.store(false, Ordering::Relaxed);
+            while self.batch(true).await.is_some_and(|n| n > 0) {}
+            match self.batch(false).await {
+                Some(n) if n as i64 == BATCH => continue,
+                _ => return,
             }
         }
     }
 
+    /// Claims and works one batch (only urgent deliveries when `urgent`): how many it
+    /// had; `None` when the inbox could not be read.
+    async fn batch(&self, urgent: bool) -> Option<usize> {
+        let now = now_millis();
+        let batch = match store::claim_pending(
+            &self.db,
+            &self.worker,
+            BATCH,
+            now,
+            now + CLAIM_MS,
+            urgent,
+        )
+        .await
+        {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::warn!(error = %e, "callback inbox unreadable; trying again at the next round");
+                return None;
+            }
+        };
+        let n = batch.len();
+        // One after another: two changes to one customer or group apply in order.
+        let keys: Vec<String> = batch.iter().map(|r| r.dedup_key.clone()).collect();
+        let mut done = Vec::with_capacity(n);
+        let mut claimed_at = now;
+        for row in batch {
+            if !urgent && self.urgent_stored.swap(false, Ordering::Relaxed) {
+                // Boxed: a batch of urgent ones inside a batch (never deeper).
+                while Box::pin(self.batch(true)).await.is_some_and(|n| n > 0) {}
+            }
+            if now_millis() - claimed_at > CLAIM_MS / 3 {
+                // Still in hand (done ones too, until marked): nobody else takes them.
+                claimed_at = now_millis();
+                let until = claimed_at + CLAIM_MS;
+                if let Err(e) = store::extend_claims(&self.db, &self.worker, &keys, until).await {
+                    tracing::warn!(error = %e, "could not extend the claim of a batch in hand");
+                }
+            }
+            if self.settle(&row).await {
+                done.push(row.dedup_key);
+            }
+        }
+        // Those done, marked at once (a crash before this does them again: every
+        // handler is keyed by what it is told).
+        if let Err(e) = store::mark_processed_many(&self.db, &self.worker, &done).await {
+            tracing::warn!(error = %e, deliveries = done.len(), "could not mark callbacks processed; they are done again when their claim runs out");
+        }
+        Some(n)
+    }
+
     /// Every ten minutes, forgets processed deliveries past keeping.
     async fn sweep_now_and_then(&self) {
-        use std::sync::atomic::Ordering;
         let now = crate::clock::now_secs();
         if now - self.last_sweep_secs.load(Ordering::Relaxed) < 600 {
             return;

@@ -228,8 +228,9 @@ pub struct CallbackSettings {
     pub encoding_aes_key: Option<SecretString>,
     /// Callbacks whose `timestamp` is further than this from now are refused (seconds).
     pub max_clock_skew_secs: i64,
-    /// Deliveries that may wait for the database writer; past it a callback is
-    /// answered 503 at once (WeCom sends it again) instead of held in memory.
+    /// Deliveries that may wait for the database writer; past it a callback waits at
+    /// most 2 s for room, then is answered 503 (WeCom sends it again) instead of held
+    /// in memory.
     pub inbox_queue: usize,
 }
 

@@ -37,6 +37,8 @@ pub struct OrderRow {
     pub contact_config_id: Option<String>,
     pub contact_qr_code: Option<String>,
     pub contact_deleted_at: Option<i64>,
+    /// The member the code adds (an earlier designer's code is not shown).
+    pub contact_userid: Option<String>,
     pub customer_added_at: Option<i64>,
     pub welcome_note: Option<String>,
 }
@@ -69,9 +71,11 @@ impl OrderRow {
         })
     }
 
-    /// The "add me" code, while it lives at WeCom.
+    /// The "add me" code, while it lives at WeCom and adds the order's designer.
     pub fn contact_way(&self) -> Option<desk_shared::storevisit::ContactWayInfo> {
-        if self.contact_deleted_at.is_some() {
+        if self.contact_deleted_at.is_some()
+            || self.contact_userid.as_deref() != Some(self.designer_userid.as_str())
+        {
             return None;
         }
         Some(desk_shared::storevisit::ContactWayInfo {
@@ -91,7 +95,8 @@ const SELECT: &str = "SELECT o.id, o.title, o.designer_userid, o.pm_userid, o.cu
         g.customer_joined_at, g.dismissed_at, o.pulled_at, o.status, s.chat_id AS staff_chat_id,
         s.name AS staff_chat_name, j.config_id AS join_config_id, j.qr_code AS join_qr_code,
         o.designer_from, o.pm_from, g.move_note, c.config_id AS contact_config_id,
-        c.qr_code AS contact_qr_code, c.deleted_at AS contact_deleted_at, c.customer_added_at,
+        c.qr_code AS contact_qr_code, c.deleted_at AS contact_deleted_at,
+        c.userid AS contact_userid, c.customer_added_at,
         c.welcome_note
     FROM orders o LEFT JOIN order_groups g ON g.order_id = o.id
       LEFT JOIN contact_ways c ON c.order_id = o.id

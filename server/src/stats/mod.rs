@@ -143,7 +143,7 @@ async fn report(
             designers,
             from,
             to,
-            read_through: store::last_read(&job.db).await?,
+            read_through: store::last_read(&job.db).await?.map(|(day, _)| day),
         }))
 }
 

@@ -14,10 +14,10 @@ pub async fn owners(db: &Db) -> Result<Vec<String>, sqlx::Error> {
     .await
 }
 
-/// The last day read, if any.
-pub async fn last_read(db: &Db) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT MAX(day) FROM group_stats_days")
-        .fetch_one(db)
+/// The last day read, if any, and when it was read (unix seconds).
+pub async fn last_read(db: &Db) -> Result<Option<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT day, read_at FROM group_stats_days ORDER BY day DESC LIMIT 1")
+        .fetch_optional(db)
         .await
 }
 

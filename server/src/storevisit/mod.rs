@@ -18,7 +18,6 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::web;
 use desk_shared::storevisit::{ContactWayInfo, WelcomeTemplate};
-use sha2::{Digest, Sha256};
 
 use crate::config::AutomationSettings;
 use crate::db::Db;
@@ -35,6 +34,8 @@ const TURN: Duration = Duration::from_secs(30);
 /// Longest welcome text, in characters (WeCom takes 4,000 bytes: 1,000 CJK characters
 /// are at most 3,000).
 pub const MAX_WELCOME_CHARS: usize = 1000;
+/// What WeCom takes of a welcome's text, in bytes (D-92137).
+pub const MAX_WELCOME_BYTES: usize = 4000;
 
 /// The welcome before an admin writes one.
 pub const DEFAULT_WELCOME: &str = "{客户}您好，我是您的设计师{设计师}，很高兴为您服务！\n长按识别下方二维码，加入「{订单}」的服务群，装修进度和问题都在群里同步。";
@@ -54,10 +55,16 @@ pub struct StoreVisit {
     pub clock: crate::clock::Clock,
 }
 
-/// The short key a customer who scans the order's code carries (`state`, ≤ 30 chars).
-pub fn state_of(order_id: &str) -> String {
-    let digest = Sha256::digest(format!("contact:{order_id}").as_bytes());
-    format!("c{}", &hex::encode(digest)[..16])
+/// A fresh key for a code (`state`, ≤ 30 chars): random, 96 bits, so nobody can make
+/// an add event claim an order by guessing its code's state from the order id (WeCom
+/// also puts a 获客链接's `customer_channel`, which anyone can write, into `State`).
+fn new_state() -> String {
+    format!("c{}", hex::encode(rand::random::<[u8; 12]>()))
+}
+
+/// Whether `state` can be a code's (so its add event is worked ahead of the queue).
+pub fn is_code_state(state: &str) -> bool {
+    state.len() == 25 && state.starts_with('c') && state[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Why an order's contact way was not handed out, or the template not saved.
@@ -106,6 +113,14 @@ impl StoreVisit {
         }
         let _turn =
             crate::lease::take_turn(&self.db, &format!("contactway:{}", order.id), TURN).await?;
+        // As it is now that this request has the order's turn (closed or given to
+        // another designer meanwhile).
+        let order = &crate::orders::store::get(&self.db, &order.id)
+            .await?
+            .unwrap_or_else(|| order.clone());
+        if order.status == "closed" {
+            return Err(StoreVisitError::OrderClosed);
+        }
         if let Some(row) = store::find(&self.db, &order.id).await? {
             if row.deleted_at.is_none() && row.userid == order.designer_userid {
                 let info = ContactWayInfo {
@@ -118,7 +133,7 @@ impl StoreVisit {
                 self.delete_at_wecom(&row.config_id).await?;
             }
         }
-        let state = state_of(&order.id);
+        let state = new_state();
         let settings = ContactWaySettings {
             kind: Some(1),
             scene: 2,
@@ -238,6 +253,14 @@ fn check_welcome(field: &'static str, text: &str) -> Result<String, StoreVisitEr
     if chars > MAX_WELCOME_CHARS {
         return Err(invalid(format!(
             "有 {chars} 个字，最多 {MAX_WELCOME_CHARS} 个字"
+        )));
+    }
+    // WeCom counts bytes (4,000); room is left for the order's words filled in.
+    if text.len() > MAX_WELCOME_BYTES - 1000 {
+        return Err(invalid(format!(
+            "太长（{} 字节，最多 {} 字节；表情和生僻字占得多）",
+            text.len(),
+            MAX_WELCOME_BYTES - 1000
         )));
     }
     if text

@@ -4,6 +4,8 @@
 //! agree), `customer.added` sent, and, when the event carries a `WelcomeCode`, the
 //! welcome sent within WeCom's 20 s with the order group's join QR code attached.
 
+use std::time::Duration;
+
 use desk_shared::replies::{fill, Fill};
 
 use super::{store, StoreVisit};
@@ -15,6 +17,9 @@ use crate::wecom::{WeComError, WeComErrorKind};
 
 /// WeCom takes a welcome only this long after the add event (D-92137).
 pub const WELCOME_WINDOW_SECS: i64 = 20;
+/// The join QR code must be had by this long after the event, or the welcome goes
+/// without it (the text for an order without a group) while WeCom still takes it.
+const QR_BY_SECS: i64 = 14;
 
 /// The add event, as the callback told it.
 #[derive(Debug)]
@@ -46,6 +51,18 @@ impl ScanError {
     }
 }
 
+/// Whether a remark write failed for a reason another try may not have (WeCom busy,
+/// unreachable, its rate): the add event is then tried again.
+fn worth_retrying(e: &SidebarError) -> bool {
+    match e {
+        SidebarError::WeCom(w) => {
+            w.is_transient() || w.is_rate_limited() || w.kind() == WeComErrorKind::Timeout
+        }
+        SidebarError::Database(_) | SidebarError::TooMany => true,
+        _ => false,
+    }
+}
+
 /// How the welcome went, for the order page and the event.
 struct Welcomed {
     note: String,
@@ -54,13 +71,16 @@ struct Welcomed {
 
 impl StoreVisit {
     /// Acts on an add event whose `State` may be an order's code; whether it was.
-    #[tracing::instrument(skip(self, cards), fields(customer = %scan.customer, member = %scan.member))]
+    /// A code that was deleted, belongs to a closed order, or adds another member than
+    /// the one added (or than the order's designer now) is not the order's: the add
+    /// event is then only a new contact.
+    #[tracing::instrument(skip(self, cards, scan), fields(customer = %scan.customer, member = %scan.member))]
     pub async fn customer_scanned(
         &self,
         cards: &CustomerCards,
         scan: &Scan<'_>,
     ) -> Result<bool, ScanError> {
-        if scan.state.is_empty() {
+        if !super::is_code_state(scan.state) {
             return Ok(false);
         }
         let Some(way) = store::by_state(&self.db, scan.state).await? else {
@@ -69,42 +89,69 @@ impl StoreVisit {
         let Some(order) = crate::orders::store::get(&self.db, &way.order_id).await? else {
             return Ok(false);
         };
-        // A delivery tried again after the welcome went out: never twice.
-        let seen = way.customer_id.as_deref() == Some(scan.customer);
-        let welcomed = match (seen, &way.welcome_note) {
+        if way.deleted_at.is_some()
+            || order.status == "closed"
+            || way.userid != scan.member
+            || way.userid != order.designer_userid
+        {
+            tracing::info!(order = %order.id, "an add event through a code no longer in use: only a new contact");
+            return Ok(false);
+        }
+        // The same event delivered again after the welcome went out: never twice.
+        let again = way.customer_id.as_deref() == Some(scan.customer)
+            && way.customer_added_at == Some(scan.at);
+        let welcomed = match (again, &way.welcome_note) {
             (true, Some(note)) => Welcomed {
                 note: note.clone(),
                 sent: false,
             },
             _ => self.welcome(&order, scan).await?,
         };
-        if !seen {
-            self.record(&order, scan, &welcomed).await?;
+        if !again {
+            // The first customer is the order's; another one scanning (a spouse) is
+            // welcomed and told to the business system, and the order keeps the first.
+            let first =
+                way.customer_id.is_none() || way.customer_id.as_deref() == Some(scan.customer);
+            self.record(&order, scan, &welcomed, first).await?;
         }
         if let Some(phone) = crate::sidebar::phone_number(&order.customer_phone) {
-            crate::sidebar::remark::write_phone(
+            let written = crate::sidebar::remark::write_phone(
                 &self.orders,
                 cards,
                 scan.member,
                 scan.customer,
                 &phone,
             )
-            .await?;
+            .await;
+            match written {
+                Ok(_) => {}
+                Err(e) if worth_retrying(&e) => return Err(e.into()),
+                // The customer removed the member again, five phones already: the
+                // scan stands without it.
+                Err(e) => {
+                    tracing::warn!(order = %order.id, error = %e, "the order's phone could not be put in the remark")
+                }
+            }
         }
         tracing::info!(order = %order.id, welcomed = welcomed.sent, note = %welcomed.note, "customer added through the order's code");
         Ok(true)
     }
 
-    /// The customer on the order, the event to the business system, the audit entry.
+    /// The customer on the order (the first one), the event to the business system,
+    /// the audit entry.
     async fn record(
         &self,
         order: &OrderRow,
         scan: &Scan<'_>,
         welcomed: &Welcomed,
+        first: bool,
     ) -> Result<(), sqlx::Error> {
         let now_ms = self.clock.now_millis();
         let mut tx = self.db.begin().await?;
-        store::customer_added(&mut tx, &order.id, scan.customer, scan.at, &welcomed.note).await?;
+        if first {
+            store::customer_added(&mut tx, &order.id, scan.customer, scan.at, &welcomed.note)
+                .await?;
+        }
         let id = crate::outbox::events::event_id(&format!(
             "customer.added:{}:{}",
             order.id, scan.customer
@@ -156,11 +203,19 @@ impl StoreVisit {
             )));
         }
         let template = self.template().await?;
-        let media = match self.join_ways.media(order, &order.designer_userid).await {
-            Ok(m) => Some(m.media_id),
-            Err(JoinWayError::PoolEmpty) => None,
-            Err(e) => {
+        // The join QR code (a join way made, a pool group taken, an upload): bounded, so
+        // a slow WeCom or a member making the same code now never costs the welcome.
+        let left = QR_BY_SECS - (self.clock.now_secs() - scan.at);
+        let qr = self.join_ways.media(order, &order.designer_userid);
+        let media = match tokio::time::timeout(Duration::from_secs(left.max(1) as u64), qr).await {
+            Ok(Ok(m)) => Some(m.media_id),
+            Ok(Err(JoinWayError::PoolEmpty)) => None,
+            Ok(Err(e)) => {
                 tracing::warn!(order = %order.id, error = %e, "no join QR code for the welcome; sending the text alone");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(order = %order.id, "the join QR code took too long; sending the welcome without it");
                 None
             }
         };
@@ -172,7 +227,7 @@ impl StoreVisit {
         let message = WelcomeMessage {
             welcome_code: scan.welcome_code.to_string(),
             text: Some(Text {
-                content: fill(text, &values),
+                content: at_most_bytes(fill(text, &values), super::MAX_WELCOME_BYTES),
             }),
             attachments: media
                 .iter()
@@ -184,10 +239,18 @@ impl StoreVisit {
                 })
                 .collect(),
         };
+        if late(scan.at) {
+            return Ok(not_sent(format!(
+                "准备欢迎语用了太久，已过企业微信允许的 {WELCOME_WINDOW_SECS} 秒，未发送欢迎语"
+            )));
+        }
         let mut outcome = self.wecom.send_welcome(&message).await;
-        if is_busy(&outcome) && !late(scan.at) {
+        if is_busy(&outcome) {
             // Another app is sending one: WeCom may take ours once it is done.
-            outcome = self.wecom.send_welcome(&message).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if !late(scan.at) {
+                outcome = self.wecom.send_welcome(&message).await;
+            }
         }
         crate::metrics::welcome_sent(outcome.is_ok());
         Ok(match outcome {
@@ -223,6 +286,18 @@ impl StoreVisit {
             me: Some(designer.name),
         }
     }
+}
+
+/// `text` cut to at most `max` bytes, at a character's end.
+fn at_most_bytes(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
 
 fn is_busy(outcome: &Result<(), WeComError>) -> bool {

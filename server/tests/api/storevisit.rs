@@ -247,7 +247,7 @@ async fn a_scan_handled_later_than_20_seconds_sends_no_welcome_and_says_why() {
     let plain = add_event(
         "zhangwei",
         &customer,
-        &desk_server::storevisit::state_of("DD-S2"),
+        &state_of(&app, "DD-S2").await,
         &code,
         at,
     );
@@ -298,7 +298,7 @@ async fn a_customer_who_chatted_first_is_not_welcomed_and_another_app_sending_is
 }
 
 #[tokio::test]
-async fn an_add_event_with_a_state_no_order_has_is_only_a_new_contact() {
+async fn an_add_event_with_a_state_no_order_has_or_for_another_member_is_only_a_new_contact() {
     let app = spawn_app().await;
     app.put_order_for("DD-S5").await;
     let zhangwei = app.login("zhangwei").await;
@@ -308,12 +308,23 @@ async fn an_add_event_with_a_state_no_order_has_is_only_a_new_contact() {
     let at = app.sim.get_json("/sim/clock").await["now"]
         .as_i64()
         .expect("sim clock");
-    let plain = add_event("zhangwei", &customer, "cUnknownState000", &code, at);
+    let plain = add_event(
+        "zhangwei",
+        &customer,
+        "c0123456789abcdef01234567",
+        &code,
+        at,
+    );
     assert_eq!(app.deliver(&plain).await.status(), 200);
-    eventually("the event processed", 20, || async {
+    // The order's own state, but another member added (a 获客链接 whose
+    // customer_channel someone set to it): not the order's code.
+    let state = state_of(&app, "DD-S5").await;
+    let plain = add_event("lina", &customer, &state, &code, at);
+    assert_eq!(app.deliver(&plain).await.status(), 200);
+    eventually("the events processed", 20, || async {
         (app.count("SELECT COUNT(*) FROM callback_inbox WHERE processed_at IS NOT NULL")
             .await
-            == 1)
+            == 2)
             .then_some(())
     })
     .await;
@@ -356,6 +367,15 @@ async fn a_new_order_is_announced_to_its_designer_and_project_manager_with_a_lin
     app.put_order_for("DD-N1").await;
     app.worker_looked("outbox").await;
     assert_eq!(app.sim.sent("message/send").await.len(), 1);
+}
+
+/// The `state` the order's code carries (random: only the database knows it).
+async fn state_of(app: &TestApp, order: &str) -> String {
+    sqlx::query_scalar("SELECT state FROM contact_ways WHERE order_id = $1")
+        .bind(order)
+        .fetch_one(&app.db().await)
+        .await
+        .expect("the order's code")
 }
 
 /// The plaintext of WeCom's add event for a scan of a code with `state`.
