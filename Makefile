@@ -83,8 +83,10 @@ deploy-check:
 sdk:
 	bash scripts/sdk-contract.sh target/debug/wecom-desk
 
-## Benchmarks (not tests; print numbers): signatures, matching, several instances
-## (scripts/bench.sh), then how fast the sidebar opens in headless Chromium.
+## Benchmarks (not tests; print numbers): signatures, matching, join ways, the callback
+## pipeline on SQLite and on PostgreSQL (one and several instances), the welcome under
+## load (scripts/bench.sh; a short run: DURATION=3 DRAIN_SECS=60 make bench), then how
+## fast the sidebar opens in headless Chromium.
 bench: setup
 	bash scripts/bench.sh
 	bash scripts/build-h5.sh

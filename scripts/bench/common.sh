@@ -2,9 +2,19 @@
 # itself). It moves to the repository's root and sets:
 #   - the settings, from the environment: DURATION (seconds per wrk or paced run),
 #     CONNECTIONS, WORKERS (server workers per instance), PG_INSTANCES,
-#     CALLBACK_RATE, DRAIN_SECS (the longest wait for the callback worker) and
+#     CALLBACK_RATES (the paced rates of members' texts, "1000 5000"; CALLBACK_RATE,
+#     if set, is the first), DRAIN_SECS (the longest wait for the callback worker),
+#     BURST (callbacks of a burst the worker works off: 100,000; 20,000 when
+#     DURATION < 10), FLOOD and FLOOD_CONNECTIONS (the flood after which the
+#     server's memory is read: 1,000,000 callbacks, 100,000 when DURATION < 10, over
+#     5,000 connections, past the inbox queue's 4,096 so that back-pressure shows),
+#     SCANS, SCAN_ORDERS, WELCOME_SECS and WELCOME_RATE (the welcome part: SCANS
+#     customers scanning SCAN_ORDERS orders' codes over WELCOME_SECS, 3 x DURATION,
+#     during WELCOME_RATE callbacks/s of other traffic), and
 #     MICRO_ARGS (extra options for the divan micro-benchmarks, e.g.
 #     "--sample-count 20");
+#   - BENCH_SERVER: another `wecom-desk` binary to measure (e.g. an earlier build, for
+#     a baseline); the load tools are this tree's either way;
 #   - `work`: BENCH_WORK when scripts/bench.sh passes its dir (results go there for
 #     the summary), else a temp dir removed at exit;
 #   - `pids`: processes a part starts; all are killed when it exits.
@@ -18,11 +28,20 @@ CONNECTIONS=${CONNECTIONS:-64}
 # (two workers measured ~81k req/s and ~12.4 µs CPU/request against ~95k and ~10.4 µs).
 WORKERS=${WORKERS:-1}
 PG_INSTANCES=${PG_INSTANCES:-3}
-CALLBACK_RATE=${CALLBACK_RATE:-1000}
+CALLBACK_RATES=${CALLBACK_RATES:-${CALLBACK_RATE:+$CALLBACK_RATE 5000}}
+CALLBACK_RATES=${CALLBACK_RATES:-1000 5000}
 DRAIN_SECS=${DRAIN_SECS:-180}
+short=$([ "$DURATION" -lt 10 ] && echo 1 || true)
+BURST=${BURST:-$([ -n "$short" ] && echo 20000 || echo 100000)}
+FLOOD=${FLOOD:-$([ -n "$short" ] && echo 100000 || echo 1000000)}
+FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-5000}
+SCANS=${SCANS:-200}
+SCAN_ORDERS=${SCAN_ORDERS:-$SCANS}
+WELCOME_RATE=${WELCOME_RATE:-1000}
+WELCOME_SECS=${WELCOME_SECS:-$((3 * DURATION))}
 MICRO_ARGS=${MICRO_ARGS:-}
 
-bin=target/release/wecom-desk
+bin=${BENCH_SERVER:-target/release/wecom-desk}
 examples=target/release/examples
 body='{"url":"https://desk.example.com/orders/42?from=menu"}'
 hz=$(getconf CLK_TCK)
@@ -50,7 +69,7 @@ build() {
     $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk
   }
   cargo build --release -q -p desk-server --bin wecom-desk --example match_over_http \
-    --example join_way_over_http --example callback_load
+    --example join_way_over_http --example callback_load --example welcome_load
   cargo bench -q -p desk-server --no-run
 }
 
@@ -65,6 +84,7 @@ micro() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # PID: user + system CPU ticks
+rss_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; } # PID VmHWM|VmRSS: kB
 us_per() { python3 -c "print(f'{$1 / $hz / max($2, 1) * 1e6:.0f}')"; } # TICKS COUNT: µs each
 
 write_config() { # FILE APP_PORT SIM_PORT DATABASE_URL

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The summary's tables (scripts/bench.sh, last): signatures on SQLite and on the
-PostgreSQL instances, metrics off and on, matching, callbacks; read from what the
-parts left in WORK, each "(not measured)" when its part did not run or failed.
+PostgreSQL instances, metrics off and on, matching, the callback pipeline (SQLite, and
+PostgreSQL with one and several instances, a column each) and the welcome under load;
+read from what the parts left in WORK, each "(not measured)" or "-" when its part did
+not run or failed.
 Usage: summary.py WORK CLK_TCK"""
 import os
 import re
@@ -13,7 +15,8 @@ def us(t):  # wrk's "512.00us", "1.20ms", "2.01s" in µs
     m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", t or "")
     return float(m[1]) * {"us": 1, "ms": 1e3, "s": 1e6, "m": 6e7}[m[2]] if m else None
 
-rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(work, "signatures.tsv"))]
+path = os.path.join(work, "signatures.tsv")
+rows = [l.rstrip("\n").split("\t") for l in open(path)] if os.path.exists(path) else []
 fmt = "{:<30} {:>5} {:>11} {:>9} {:>9} {:>8} {:>12}"
 print()
 print("signatures (POST /api/jssdk/signatures, warm cache)")
@@ -60,15 +63,11 @@ for name, target in (("sqlite", "5"), ("postgres", "2")):
     else:
         print(f"{label:<12} (not measured)")
 
-print()
-print("callbacks (SQLite, one instance, the callback worker and outbox running)")
-cb = {}
-if os.path.exists(os.path.join(work, "callbacks.tsv")):
-    cb = dict(l.rstrip("\n").split("\t", 1) for l in open(os.path.join(work, "callbacks.tsv")))
 
 def first_line(name, prefix):
     path = os.path.join(work, name)
     return next((l for l in open(path) if l.startswith(prefix)), "") if os.path.exists(path) else ""
+
 
 def divan_median(name, bench):
     """(µs an iteration, items a second) of `bench`'s median in divan's table in
@@ -87,37 +86,100 @@ def divan_median(name, bench):
     return None, None
 
 
-cfmt = "{:<44} {:>11} {:>10} {:>13}  {}"
-print(cfmt.format("measure", "callbacks/s", "p99", "CPU/callback", "target"))
-for label, what, target in (("distinct", "wrk, new messages (each an insert)", "≥ 10,000/s"),
-                            ("duplicates", "wrk, the same messages again", "")):
-    if f"{label}-rps" in cb:
-        print(cfmt.format(what, cb[f"{label}-rps"], cb[f"{label}-p99"], cb[f"{label}-cpu"] + " µs", target))
-    else:
-        print(cfmt.format(what, "-", "-", "-", "(not measured)"))
-for name, what in (("cb-paced.txt", "new messages"), ("cb-paced-dup.txt", "the same messages again")):
-    rate = re.search(r"at a fixed (\d+)/s", first_line(name, "== callback"))
-    m = re.search(r"p50 ([\d.]+) ms, p90 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms", first_line(name, "paced:"))
-    label = f"fixed {rate[1] if rate else '?'}/s, {what}"
+PACED = r"paced: p50 ([\d.]+) ms, p90 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms, errors (\d+)(?:, 503 (\d+))?"
+rates = os.environ.get("CALLBACK_RATES", "1000 5000").split()
+# The configurations the callback parts ran: SQLite, then PostgreSQL with 1 and N.
+configs = []
+for name in sorted(os.listdir(work)):
+    m = re.fullmatch(r"cb-(sqlite|pg\d+)\.tsv", name)
     if m:
-        print(f"{label:<44} p50 {m[1]} ms, p90 {m[2]} ms, p99 {m[3]} ms, max {m[4]} ms  (target p99 < 5 ms)")
-    else:
-        print(f"{label:<44} (not measured)")
-m = re.search(r"p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms", first_line("cb-notify.txt", "notify:"))
-label = "notification 202 -> robot message"
-if m:
-    print(f"{label:<44} p50 {m[1]} ms, p99 {m[2]} ms, max {m[3]} ms  (target p50 < 100 ms)")
+        configs.append(m[1])
+configs.sort(key=lambda t: (t != "sqlite", int(t[2:]) if t.startswith("pg") else 0))
+data = {t: dict(l.rstrip("\n").split("\t", 1) for l in open(os.path.join(work, f"cb-{t}.tsv")) if "\t" in l)
+        for t in configs}
+
+
+def title(t):
+    return "SQLite, 1" if t == "sqlite" else f"PostgreSQL, {data[t].get('instances', t[2:])}"
+
+
+def paced(t, what):
+    m = re.search(PACED, first_line(f"cb-{t}-{what}.txt", "paced:"))
+    if not m:
+        return "-"
+    extra = f", {m[6]}×503" if m[6] and m[6] != "0" else ""
+    extra += f", {m[5]} errors" if m[5] != "0" else ""
+    return f"{m[1]} / {m[3]} ms{extra}"
+
+
+def get(t, key, fmt="{}"):
+    v = data[t].get(key)
+    if v in (None, ""):
+        return "-"
+    return fmt.format(v) if re.fullmatch(r"[\d.]+(ms|us|s)?", v) else v
+
+
+cb_rows = [
+    ("load tool floor: wrk GET /healthz, req/s", lambda t: get(t, "calib-wrk-rps", "{}/s"), "(> the callback rate)"),
+    ("new callbacks/s (wrk, new texts, worker on)", lambda t: get(t, "distinct-rps", "{}/s"), "≥ 10,000/s"),
+    ("  server CPU per new callback", lambda t: get(t, "distinct-cpu", "{} µs"), ""),
+    ("  wrk p99", lambda t: get(t, "distinct-p99"), ""),
+    ("duplicates/s (wrk, no insert)", lambda t: get(t, "duplicates-rps", "{}/s"), ""),
+]
+for r in rates:
+    cb_rows.append((f"ack p50 / p99 at {r}/s, new texts (open loop)", lambda t, r=r: paced(t, f"paced-{r}"),
+                 "p99 < 5 ms" if r == rates[0] else "p99 < 5 ms"))
+    cb_rows.append((f"  paced sender's floor at {r}/s (GET /healthz)", lambda t, r=r: paced(t, f"calib-{r}"), ""))
+    cb_rows.append((f"  worker after it: texts processed/s", lambda t, r=r: get(t, f"drain-paced-{r}", "{}/s")
+                 + ("" if get(t, f"drain-paced-{r}-left") in ("0", "-") else f" ({get(t, f'drain-paced-{r}-left')} left)"), ""))
+cb_rows += [
+    ("ack p50 / p99, the same texts again", lambda t: paced(t, "paced-dup"), ""),
+    ("worker after wrk: texts processed/s", lambda t: get(t, "drain-distinct", "{}/s")
+     + ("" if get(t, "drain-distinct-left") in ("0", "-") else f" ({get(t, 'drain-distinct-left')} left)"), ""),
+    ("  app-message replies still queued", lambda t: get(t, "drain-distinct-queued"), ""),
+    ("burst of group events (no WeCom call): count", lambda t: get(t, "burst-count"), "100,000"),
+    ("  answered 200 / 503", lambda t: f"{get(t, 'burst-ok')} / {get(t, 'burst-503')}", ""),
+    ("  all processed after (s from the burst's start)", lambda t: get(t, "burst-secs", "{} s")
+     + ("" if get(t, "burst-left") in ("0", "-") else f" ({get(t, 'burst-left')} left)")
+     + ("" if get(t, "burst-backlog") in ("0", "-") else f" (+{get(t, 'burst-backlog')} from before)"), "< 60 s"),
+    ("  worker: processed/s overall / after intake", lambda t: f"{get(t, 'burst-rate')} / {get(t, 'burst-rate-after')}", "≥ 2,000/s"),
+    ("flood: callbacks / connections", lambda t: f"{get(t, 'flood-count')} / {get(t, 'flood-conns')}", "1,000,000"),
+    ("  answered 200 / 503 / other", lambda t: f"{get(t, 'flood-ok')} / {get(t, 'flood-503')} / {get(t, 'flood-other')}", "503 = back-pressure"),
+    ("  sent in", lambda t: get(t, "flood-secs", "{} s"), ""),
+    ("  server VmHWM (peak) / VmRSS after, MB", lambda t: f"{get(t, 'flood-hwm-mb')} / {get(t, 'flood-rss-mb')}", "< 300 MB"),
+]
+
+print()
+print("the callback pipeline (worker and outbox running; a column per database and instance count)")
+if not configs:
+    print("(not measured)")
 else:
-    print(f"{label:<44} (not measured)")
-if "distinct-added" in cb and "duplicates-added" in cb:
-    print(f"{'inbox rows added':<44} {cb['distinct-added']} for {cb['distinct-requests']} new messages answered"
-          f" (and those in flight when wrk stopped); {cb['duplicates-added']} for {cb['duplicates-requests']} duplicates")
+    width = max(len(r[0]) for r in cb_rows)
+    cols = [max(18, max(len(str(fn(t))) for _, fn, _ in cb_rows)) for t in configs]
+    print(f"{'measure':<{width}}  " + "  ".join(f"{title(t):>{w}}" for t, w in zip(configs, cols)) + "  goal")
+    for label, fn, goal in cb_rows:
+        print(f"{label:<{width}}  " + "  ".join(f"{fn(t):>{w}}" for t, w in zip(configs, cols)) + f"  {goal}")
+    print("  p50 / p99 of the acknowledgement in ms from the scheduled send; the floor is the same sender against GET /healthz")
+
+m = re.search(r"p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms", first_line("cb-sqlite-notify.txt", "notify:"))
+label = "notification 202 -> robot message (SQLite)"
+print(f"{label:<44} " + (f"p50 {m[1]} ms, p99 {m[2]} ms, max {m[3]} ms  (target p50 < 100 ms)" if m else "(not measured)"))
 for bench, what in (("insert_once_new_keys", "insert_once alone, 64 at once, new keys"),
                     ("transaction_of_64", "the same inserts, 64 a transaction")):
     time, rate = divan_median("cb-inbox-cost.txt", bench)
     if time is not None and rate is not None:
         print(f"{what:<44} {rate:.0f}/s, {time / 64:.0f} µs each (in-process, no HTTP; divan's median)")
-for run in ("paced", "distinct"):
-    if f"drain-{run}" in cb:
-        print(f"{'callback worker after the ' + run + ' run':<44} {cb['drain-' + run]}/s,"
-              f" {cb['drain-' + run + '-cpu']} µs server CPU each (reply queued and sent)")
+
+print()
+print("the welcome under load (scan -> add event delivered -> send_welcome_msg seen at the simulator)")
+for name in ("SQLite", "PostgreSQL"):
+    path = f"welcome-{name}.txt"
+    head = first_line(path, "== welcome latency:")
+    m = re.search(r"welcome: p50 ([\d.]+) ms, p90 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms, missing (\d+), scans failed (\d+)",
+                  first_line(path, "welcome:"))
+    if m:
+        what = re.sub(r"^== welcome latency: ", "", head).strip()
+        print(f"{name:<11} p50 {m[1]} ms, p99 {m[3]} ms, max {m[4]} ms, missing {m[5]}, scans failed {m[6]}"
+              f"  (target p99 < 2 s)\n            {what}")
+    elif os.path.exists(os.path.join(work, path)) or name == "SQLite":
+        print(f"{name:<11} (not measured)")

@@ -1,14 +1,16 @@
 //! Load for the callback pipeline (not a test, not a micro-benchmark): sends
-//! callbacks and notifications over HTTP to a `wecom-desk serve` and watches a
+//! callbacks and notifications over HTTP to `wecom-desk serve` instances and watches a
 //! `wecom-desk simulate`, both started by `scripts/bench/callbacks.sh`.
 //!
 //! - `requests`: writes signed `POST /wecom/callback` requests, one a line
-//!   (`query string <TAB> body`), for wrk to cycle through: text messages from a
-//!   member, encrypted and signed with the demo callback keys, `--ids` distinct
-//!   `MsgId`s from `--first-msg-id` (fewer ids than lines: the same messages again).
-//! - `paced`: callbacks at a fixed rate, each sent at its scheduled time whatever the
-//!   earlier ones are doing (no coordinated omission); latency from the scheduled time
-//!   to the answer, percentiles printed.
+//!   (`query string <TAB> body`), for wrk to cycle through (`callbacks.lua`) or send
+//!   once each (`burst.lua`): members' texts to the app (`--kind text`, `--ids`
+//!   distinct `MsgId`s from `--first-id`; fewer ids than lines: the same messages
+//!   again) or group events the product does not serve (`--kind chat`).
+//! - `paced`: callbacks (or `GET --get PATH`, the generator's floor) at a fixed rate,
+//!   each sent at its scheduled time whatever the earlier ones are doing (no
+//!   coordinated omission), round-robin over the `--url`s; latency from the scheduled
+//!   time to the answer, percentiles printed.
 //! - `notify`: `POST /api/v1/notifications` round-robin over the given robots, spaced
 //!   so that no robot goes past its 20 a minute, while `GET /sim/messages` is polled:
 //!   the time from the 202 to the robot message showing at the simulator.
@@ -16,24 +18,16 @@
 //! The endpoint's database step alone is a micro-benchmark: `benches/inbox.rs`.
 //! `cargo run --release -p desk-server --example callback_load -- --help`
 
+mod loadgen;
+
 use std::collections::HashMap;
-use std::io::{BufWriter, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use desk_server::clock::now_secs;
-use desk_server::wecom::crypto::CallbackCrypto;
+use loadgen::{ms, pct, Kind, Pace};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
-
-/// `[callback]` of the demo config (and of the bench's server config).
-const TOKEN: &str = "demoCallbackToken";
-const AES_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
-const CORP_ID: &str = "wwdemo0000000001";
-const AGENT_ID: i64 = 1000002;
-/// A member of the demo corp: the app-message replies the worker queues reach them.
-const MEMBER: &str = "zhangwei";
 
 #[derive(Parser)]
 #[command(about = "Load for the callback pipeline: signed callbacks and notifications")]
@@ -48,20 +42,22 @@ enum Command {
     Requests {
         #[arg(long)]
         out: std::path::PathBuf,
+        #[arg(long, value_enum, default_value_t = Kind::Text)]
+        kind: Kind,
         /// Lines written.
         #[arg(long)]
         count: u64,
-        #[arg(long)]
-        first_msg_id: u64,
-        /// Distinct MsgIds, cycled through; every line a new one when not given.
+        #[arg(long, alias = "first-msg-id")]
+        first_id: u64,
+        /// Distinct ids, cycled through; every line a new one when not given.
         #[arg(long)]
         ids: Option<u64>,
     },
     /// Callbacks at a fixed rate; latency percentiles.
     Paced {
-        /// The server, e.g. http://127.0.0.1:8080
-        #[arg(long)]
-        url: String,
+        /// A server, e.g. http://127.0.0.1:8080; several are taken in turn.
+        #[arg(long, required = true, value_delimiter = ',')]
+        url: Vec<String>,
         #[arg(long, default_value_t = 1000)]
         rate: u64,
         #[arg(long, default_value_t = 10)]
@@ -69,12 +65,20 @@ enum Command {
         /// Sent at the same rate before, not counted.
         #[arg(long, default_value_t = 1)]
         warmup_secs: u64,
-        #[arg(long)]
-        first_msg_id: u64,
-        /// Distinct MsgIds, cycled through (ids sent before: duplicates); every
+        #[arg(long, value_enum, default_value_t = Kind::Text)]
+        kind: Kind,
+        #[arg(long, alias = "first-msg-id", default_value_t = 0)]
+        first_id: u64,
+        /// Distinct ids, cycled through (ids sent before: duplicates); every
         /// callback a new one when not given.
         #[arg(long)]
         ids: Option<u64>,
+        /// `GET` this path (e.g. /healthz) instead: what the generator adds.
+        #[arg(long)]
+        get: Option<String>,
+        /// Fail unless every counted request was answered 2xx.
+        #[arg(long)]
+        strict: bool,
     },
     /// Notification accepted → robot message at the simulator.
     Notify {
@@ -94,150 +98,6 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         spacing_ms: u64,
     },
-}
-
-fn crypto() -> anyhow::Result<CallbackCrypto> {
-    CallbackCrypto::new(TOKEN.to_string().into(), AES_KEY, CORP_ID).map_err(anyhow::Error::from)
-}
-
-/// A member's text to the app, as WeCom posts it: the query string and the body.
-fn signed_text(c: &CallbackCrypto, msg_id: u64, seq: u64) -> (String, String) {
-    let now = now_secs();
-    let plain = format!(
-        "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{MEMBER}]]></FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[好的，明天上午十点到工地 {msg_id}]]></Content><MsgId>{msg_id}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>"
-    );
-    let encrypt = c.encrypt(&plain);
-    let ts = now.to_string();
-    let nonce = format!("{seq:x}{:08x}", rand::random::<u32>());
-    let sig = c.sign(&ts, &nonce, &encrypt);
-    (
-        format!("msg_signature={sig}&timestamp={ts}&nonce={nonce}"),
-        format!(
-            "<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt><AgentID><![CDATA[{AGENT_ID}]]></AgentID></xml>"
-        ),
-    )
-}
-
-fn write_requests(
-    out: &std::path::Path,
-    count: u64,
-    first: u64,
-    ids: Option<u64>,
-) -> anyhow::Result<()> {
-    let c = crypto()?;
-    let ids = ids.unwrap_or(count).max(1);
-    let mut w = BufWriter::new(std::fs::File::create(out)?);
-    for i in 0..count {
-        let (query, body) = signed_text(&c, first + i % ids, i);
-        writeln!(w, "{query}\t{body}")?;
-    }
-    w.flush()?;
-    Ok(())
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-/// The `p`-quantile of sorted `times`.
-fn pct(times: &[Duration], p: f64) -> Duration {
-    times[((times.len() as f64 * p) as usize).min(times.len() - 1)]
-}
-
-/// What `paced` sends.
-struct Pace {
-    rate: u64,
-    secs: u64,
-    warmup_secs: u64,
-    first_msg_id: u64,
-    ids: Option<u64>,
-}
-
-fn paced(url: &str, pace: &Pace) -> anyhow::Result<()> {
-    let Pace {
-        rate,
-        secs,
-        warmup_secs,
-        first_msg_id: first,
-        ids,
-    } = *pace;
-    anyhow::ensure!(rate > 0 && secs > 0, "rate and secs must be positive");
-    let c = crypto()?;
-    let warmup = rate * warmup_secs;
-    let total = warmup + rate * secs;
-    let ids = ids.unwrap_or(total).max(1);
-    let endpoint = format!("{url}/wecom/callback");
-    let requests: Vec<(String, String)> = (0..total)
-        .map(|i| {
-            let (query, body) = signed_text(&c, first + i % ids, i);
-            (format!("{endpoint}?{query}"), body)
-        })
-        .collect();
-    // One runtime thread for the requests; this thread only keeps the schedule
-    // (std's sleep is precise to tens of µs, tokio's timer to a millisecond).
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    let http = reqwest::Client::new();
-    let period = Duration::from_secs_f64(1.0 / rate as f64);
-    let start = Instant::now() + Duration::from_millis(50);
-    let mut tasks = Vec::with_capacity(requests.len());
-    let mut lags = Vec::with_capacity(requests.len());
-    for (i, (url, body)) in requests.into_iter().enumerate() {
-        let at = start + period * i as u32;
-        if let Some(wait) = at.checked_duration_since(Instant::now()) {
-            std::thread::sleep(wait);
-        }
-        lags.push(at.elapsed());
-        let http = http.clone();
-        tasks.push(runtime.spawn(async move {
-            let answer = http.post(url).body(body).send().await;
-            let ok = match answer {
-                Ok(r) => r.status().is_success() && r.bytes().await.is_ok(),
-                Err(_) => false,
-            };
-            (at.elapsed(), ok)
-        }));
-    }
-    let sent_in = start.elapsed();
-    let results: Vec<(Duration, bool)> = runtime.block_on(async {
-        let mut out = Vec::with_capacity(tasks.len());
-        for t in tasks {
-            out.push(t.await.unwrap_or((Duration::MAX, false)));
-        }
-        out
-    });
-    let measured = &results[warmup as usize..];
-    let errors = measured.iter().filter(|(_, ok)| !ok).count();
-    let mut times: Vec<Duration> = measured.iter().map(|(d, _)| *d).collect();
-    times.sort();
-    let mut lags = lags.split_off(warmup as usize);
-    lags.sort();
-    let kind = if ids >= total {
-        "distinct MsgIds".to_string()
-    } else {
-        format!("{ids} MsgIds over and over")
-    };
-    println!(
-        "== callback acknowledgement at a fixed {rate}/s: {} callbacks over {secs} s after {warmup_secs} s of warm-up ({kind}, open loop)",
-        times.len()
-    );
-    println!(
-        "paced: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {errors}",
-        ms(pct(&times, 0.50)),
-        ms(pct(&times, 0.90)),
-        ms(pct(&times, 0.99)),
-        ms(pct(&times, 1.0)),
-    );
-    println!(
-        "schedule: {total} sent in {:.2} s; sending late by p99 {:.3} ms, max {:.3} ms (counted in the latency)",
-        sent_in.as_secs_f64(),
-        ms(pct(&lags, 0.99)),
-        ms(pct(&lags, 1.0)),
-    );
-    anyhow::ensure!(errors == 0, "{errors} callbacks were not answered 2xx");
-    Ok(())
 }
 
 /// The bench tag a notification carries in its text.
@@ -374,27 +234,39 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Requests {
             out,
+            kind,
             count,
-            first_msg_id,
+            first_id,
             ids,
-        } => write_requests(&out, count, first_msg_id, ids),
+        } => loadgen::write_requests(&out, kind, count, first_id, ids),
         Command::Paced {
             url,
             rate,
             secs,
             warmup_secs,
-            first_msg_id,
+            kind,
+            first_id,
             ids,
-        } => paced(
-            &url,
-            &Pace {
+            get,
+            strict,
+        } => {
+            let run = loadgen::paced(&Pace {
+                urls: url,
                 rate,
                 secs,
                 warmup_secs,
-                first_msg_id,
+                kind,
+                first_id,
                 ids,
-            },
-        ),
+                get,
+            })?;
+            anyhow::ensure!(
+                !strict || run.ok == run.times.len(),
+                "{} requests were not answered 2xx",
+                run.times.len() - run.ok
+            );
+            Ok(())
+        }
         Command::Notify {
             app,
             sim,
