@@ -141,11 +141,14 @@ wrk_all() {
     for a in "$@"; do
       case "$a" in *@) args+=("${a%@}-$i") ;; *) args+=("$a") ;; esac
     done
-    wrk -t1 -c"$c" -d"${wrk_secs:-$DURATION}s" --timeout 30s --latency -s "$script" \
+    # Line-buffered: what it printed survives if it dies.
+    stdbuf -oL wrk -t1 -c"$c" -d"${wrk_secs:-$DURATION}s" --timeout 30s --latency -s "$script" \
       "http://127.0.0.1:${app_ports[i - 1]}" -- "${args[@]}" >"$out-$i.txt" &
     wrks+=($!)
   done
-  wait "${wrks[@]}"
+  for i in $(seq "$n"); do
+    wait "${wrks[i - 1]}" || echo "bench: wrk against server $i exited with status $? ($script)" >&2
+  done
   read -r wrk_rps wrk_requests wrk_p99 wrk_non2xx < <(python3 - "$out" "$n" <<'PY'
 import re, sys
 out, n = sys.argv[1], int(sys.argv[2])
