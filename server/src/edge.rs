@@ -333,3 +333,51 @@ mod tests {
         }
     }
 }
+
+/// The connections open now, counted as they open and close: past three quarters of
+/// `server.max_connections`, answers that may close their connection do (callbacks),
+/// so that connections waiting in the system's queue get their turn instead of
+/// waiting on clients that keep theirs open.
+#[derive(Debug, Clone)]
+pub struct Connections {
+    open: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    crowded_at: usize,
+}
+
+/// Held by a connection while it is open.
+struct Open(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Connections {
+    pub fn new(max: usize) -> Self {
+        Self {
+            open: Default::default(),
+            crowded_at: (max - max / 4).max(1),
+        }
+    }
+
+    /// Counts a new connection until its `extensions` are dropped with it.
+    pub fn opened(&self, extensions: &mut actix_web::dev::Extensions) {
+        self.open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        extensions.insert(Open(self.open.clone()));
+    }
+
+    /// Whether so many connections are open that one should be let go.
+    pub fn crowded(&self) -> bool {
+        self.open.load(std::sync::atomic::Ordering::Relaxed) >= self.crowded_at
+    }
+}
+
+/// Listens on `address`. Connections past `server.max_connections` wait in the
+/// system's queue, which std makes 128 long (past that they are dropped and the
+/// client tries again a second later): it is made as long as the system allows.
+pub fn listen(address: &str) -> std::io::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(address)?;
+    socket2::SockRef::from(&listener).listen(4096)?;
+    Ok(listener)
+}

@@ -2,7 +2,6 @@
 //! each capability needs (worked out once), one `configure()` per capability, and
 //! the background workers.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,7 +86,7 @@ impl Application {
         retry: RetryPolicy,
         clock: crate::clock::Clock,
     ) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(&settings.server.listen)
+        let listener = edge::listen(&settings.server.listen)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
         let db = crate::db::connect(settings.database.url.expose_secret()).await?;
@@ -205,6 +204,11 @@ impl Application {
             &settings.outbox,
             settings.callback.max_clock_skew_secs,
         ));
+        anyhow::ensure!(
+            settings.server.max_connections > 0,
+            "server.max_connections must be at least 1"
+        );
+        let connections = edge::Connections::new(settings.server.max_connections);
         let callback = web::Data::new(CallbackState {
             db: db.clone(),
             inbox: crate::callback::inbox::Inbox::start(
@@ -215,6 +219,7 @@ impl Application {
             ),
             crypto: callback_crypto(&settings)?,
             max_clock_skew_secs: settings.callback.max_clock_skew_secs,
+            connections: connections.clone(),
         });
         let staff_chats = web::Data::new(crate::staffchat::StaffChats {
             outbox: outbox.clone(),
@@ -249,9 +254,10 @@ impl Application {
         );
 
         let inbox = processor.clone();
-        workers.on_wake(
+        workers.on_wake_gathering(
             "callbacks",
             Duration::from_secs(1),
+            crate::callback::worker::GATHER,
             processor.wake_signal(),
             move || {
                 let inbox = inbox.clone();
@@ -259,9 +265,10 @@ impl Application {
             },
         );
         let out = outbox.clone();
-        workers.on_wake(
+        workers.on_wake_gathering(
             "outbox",
             Duration::from_millis(500),
+            crate::outbox::GATHER,
             outbox.wake_signal(),
             move || {
                 let out = out.clone();
@@ -371,6 +378,14 @@ impl Application {
                 .configure(|cfg| h5::configure(cfg, &h5_source, bridge_script.as_deref()))
         })
         .workers(http_workers)
+        .max_connections(
+            settings
+                .server
+                .max_connections
+                .div_ceil(http_workers.max(1))
+                .max(1),
+        )
+        .on_connect(move |_, extensions| connections.opened(extensions))
         .listen(listener)?
         .shutdown_timeout(10)
         .run();

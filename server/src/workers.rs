@@ -110,15 +110,40 @@ impl Workers {
         F: Fn() -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send,
     {
+        self.on_wake_gathering(name, period, Duration::ZERO, wake, round)
+    }
+
+    /// As `on_wake`, but rounds start at most once every `gather`: rings coming one
+    /// after another (a callback stored, a message queued, a thousand a second) are
+    /// gathered into one round of many instead of a round each, at the price of
+    /// `gather` more wait for the first of them when a round has just run. A ring
+    /// after a quiet spell runs a round at once.
+    pub fn on_wake_gathering<F, Fut>(
+        &mut self,
+        name: &'static str,
+        period: Duration,
+        gather: Duration,
+        wake: std::sync::Arc<Notify>,
+        round: F,
+    ) where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send,
+    {
         let mut stop = self.stop.subscribe();
         let finished = self.rounds.counter(name);
         let task = tokio::spawn(async move {
+            let mut last = tokio::time::Instant::now();
             loop {
                 tokio::select! {
                     _ = stop.changed() => return,
                     _ = wake.notified() => {}
                     _ = tokio::time::sleep(period) => {}
                 }
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    _ = tokio::time::sleep_until(last + gather) => {}
+                }
+                last = tokio::time::Instant::now();
                 round().instrument(round_span(name)).await;
                 finished.send_modify(|n| *n += 1);
             }

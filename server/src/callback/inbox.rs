@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::store::{insert_batch, NewDelivery, MAX_BATCH};
 use crate::db::Db;
@@ -24,7 +24,13 @@ const FULL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 #[derive(Clone)]
 pub struct Inbox {
     queue: mpsc::Sender<(NewDelivery, Reply)>,
+    /// Deliveries taken in at once (read, decrypted, waiting for the writer): what
+    /// bounds the memory a flood costs, however many connections bring it.
+    room: Arc<Semaphore>,
 }
+
+/// A delivery's place in the inbox, from before its body is read until it is stored.
+pub struct Admitted(#[allow(dead_code)] OwnedSemaphorePermit);
 
 /// Why a delivery was not stored (WeCom tries again).
 #[derive(Debug, thiserror::Error)]
@@ -38,11 +44,13 @@ pub enum NotStored {
 }
 
 impl Inbox {
-    /// Starts the writer on `db`, at most `capacity` deliveries waiting for it (more are
-    /// refused: `callback.inbox_queue`); `stored` is rung after each batch with a new row,
-    /// `urgent` set when one of them is urgent.
+    /// Starts the writer on `db`, at most `capacity` deliveries taken in at once (more
+    /// wait for room, then are refused: `callback.inbox_queue`); `stored` is rung after
+    /// each batch with a new row, `urgent` set when one of them is urgent.
     pub fn start(db: Db, stored: Arc<Notify>, urgent: Arc<AtomicBool>, capacity: usize) -> Self {
-        let (queue, mut waiting) = mpsc::channel::<(NewDelivery, Reply)>(capacity.max(1));
+        let capacity = capacity.max(1);
+        let room = Arc::new(Semaphore::new(capacity));
+        let (queue, mut waiting) = mpsc::channel::<(NewDelivery, Reply)>(capacity);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -72,11 +80,22 @@ impl Inbox {
                 }
             }
         });
-        Self { queue }
+        Self { queue, room }
     }
 
-    /// Stores `d` unless its key was stored before; whether it was new.
-    pub async fn insert_once(&self, d: NewDelivery) -> Result<bool, NotStored> {
+    /// A place for one more delivery, waited for up to 2 s (then `Full`): taken before
+    /// its body is read.
+    pub async fn admit(&self) -> Result<Admitted, NotStored> {
+        match tokio::time::timeout(FULL_WAIT, self.room.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(Admitted(permit)),
+            Ok(Err(_)) => Err(NotStored::Failed("the writer stopped".into())),
+            Err(_) => Err(NotStored::Full),
+        }
+    }
+
+    /// Stores `d` (admitted by `admit`) unless its key was stored before; whether it
+    /// was new.
+    pub async fn insert_once(&self, d: NewDelivery, _place: Admitted) -> Result<bool, NotStored> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send_timeout((d, reply), FULL_WAIT)

@@ -3,16 +3,18 @@
 //! anything is decrypted; each message or event is stored once, so WeCom's retries
 //! and replays are no-ops.
 
+mod errors;
 pub mod inbox;
 pub mod store;
 pub mod worker;
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use crate::error::{ApiError, ErrorCode};
-use crate::wecom::crypto::{CallbackCrypto, CryptoError};
+use crate::error::ApiError;
+use crate::wecom::crypto::CallbackCrypto;
+pub use errors::CallbackError;
+use errors::{not_stored, BODY_LIMIT};
 
 /// What the callback endpoint needs.
 pub struct CallbackState {
@@ -23,12 +25,14 @@ pub struct CallbackState {
     pub crypto: Option<CallbackCrypto>,
     /// `callback.max_clock_skew_secs`.
     pub max_clock_skew_secs: i64,
+    /// The server's open connections: a crowded server closes a callback's connection
+    /// after answering it.
+    pub connections: crate::edge::Connections,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/wecom/callback")
-            .app_data(web::PayloadConfig::new(1 << 20))
             .route(web::get().to(url_check))
             .route(web::post().to(receive)),
     );
@@ -165,88 +169,6 @@ impl Plain {
     }
 }
 
-/// Why a callback was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum CallbackError {
-    #[error("callback.token / callback.encoding_aes_key are not configured")]
-    NotConfigured,
-    #[error("the callback timestamp {given:?} is more than {skew} s from now")]
-    StaleTimestamp { given: String, skew: i64 },
-    #[error("msg_signature does not match")]
-    BadSignature,
-    #[error("the callback could not be decrypted: {0}")]
-    Undecryptable(CryptoError),
-    #[error("the callback body is not UTF-8")]
-    NotUtf8,
-    #[error("the callback XML could not be parsed: {0}")]
-    BadEnvelope(quick_xml::DeError),
-    #[error("the decrypted callback is not the expected XML: {0}")]
-    BadPlaintext(quick_xml::DeError),
-}
-
-impl From<CryptoError> for CallbackError {
-    fn from(err: CryptoError) -> Self {
-        match err {
-            CryptoError::BadSignature => Self::BadSignature,
-            other => Self::Undecryptable(other),
-        }
-    }
-}
-
-impl CallbackError {
-    /// The `reason` label of `callbacks_rejected_total`.
-    fn reason(&self) -> &'static str {
-        match self {
-            Self::NotConfigured => "not_configured",
-            Self::StaleTimestamp { .. } => "stale_timestamp",
-            Self::BadSignature => "bad_signature",
-            Self::Undecryptable(_) => "undecryptable",
-            Self::NotUtf8 | Self::BadEnvelope(_) => "bad_body",
-            Self::BadPlaintext(_) => "bad_plaintext",
-        }
-    }
-}
-
-impl From<CallbackError> for ApiError {
-    fn from(err: CallbackError) -> Self {
-        tracing::warn!(error = %err, "callback rejected");
-        crate::metrics::callback_rejected(err.reason());
-        match err {
-            CallbackError::NotConfigured => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::CallbackNotConfigured,
-                "未配置回调（callback.token / callback.encoding_aes_key）。/ Callback is not configured.",
-            ),
-            CallbackError::StaleTimestamp { skew, .. } => ApiError::new(
-                StatusCode::FORBIDDEN,
-                ErrorCode::StaleTimestamp,
-                format!("回调的 timestamp 与当前时间相差超过 {skew} 秒。/ The callback timestamp is too far from now."),
-            ),
-            CallbackError::BadSignature => ApiError::new(
-                StatusCode::FORBIDDEN,
-                ErrorCode::BadSignature,
-                "回调签名不正确。/ msg_signature does not match.",
-            ),
-            CallbackError::Undecryptable(other) => ApiError::bad_request(
-                ErrorCode::BadCallback,
-                format!("回调内容无法解密：{other}。/ The callback could not be decrypted: {other}."),
-            ),
-            CallbackError::NotUtf8 => ApiError::bad_request(
-                ErrorCode::BadCallback,
-                "回调内容不是 UTF-8。/ Body is not UTF-8.",
-            ),
-            CallbackError::BadEnvelope(e) => ApiError::bad_request(
-                ErrorCode::BadCallback,
-                format!("回调 XML 无法解析：{e}。/ Callback XML could not be parsed: {e}."),
-            ),
-            CallbackError::BadPlaintext(_) => ApiError::bad_request(
-                ErrorCode::BadCallback,
-                "回调明文不是预期的 XML。/ The decrypted callback is not the expected XML.",
-            ),
-        }
-    }
-}
-
 fn crypto(state: &CallbackState) -> Result<&CallbackCrypto, CallbackError> {
     state.crypto.as_ref().ok_or(CallbackError::NotConfigured)
 }
@@ -320,13 +242,29 @@ async fn url_check(
     )
 )]
 async fn receive(
+    req: actix_web::HttpRequest,
     state: web::Data<CallbackState>,
     query: web::Query<Signed>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT) {
+        return Err(CallbackError::TooLarge.into());
+    }
     let crypto = crypto(&state)?;
     let q = query.into_inner();
     check_timestamp(&state, &q.timestamp)?;
+    // A place in the inbox before the body is read: a flood waits (then 503) with its
+    // bodies unread, whatever the number of connections.
+    let place = state.inbox.admit().await.map_err(not_stored)?;
+    let body = payload
+        .to_bytes_limited(BODY_LIMIT)
+        .await
+        .map_err(|_| CallbackError::TooLarge)?
+        .map_err(CallbackError::Unreadable)?;
     let text = std::str::from_utf8(&body).map_err(|_| CallbackError::NotUtf8)?;
     let envelope: Envelope = quick_xml::de::from_str(text).map_err(CallbackError::BadEnvelope)?;
     let plain = crypto
@@ -346,22 +284,9 @@ async fn receive(
     };
     let new = state
         .inbox
-        .insert_once(delivery)
+        .insert_once(delivery, place)
         .await
-        .map_err(|e| match e {
-            inbox::NotStored::Full => {
-                crate::metrics::callback_rejected("inbox_full");
-                ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::InboxFull,
-                "回调队列已满，请稍后重发。/ The callback inbox is full; send it again shortly.",
-            )
-            }
-            e => {
-                crate::metrics::callback_rejected("not_stored");
-                ApiError::internal(e)
-            }
-        })?;
+        .map_err(not_stored)?;
     tracing::debug!(
         to = %envelope.to_user_name,
         agent = %envelope.agent_id,
@@ -371,7 +296,11 @@ async fn receive(
         duplicate = !new,
         "callback received"
     );
-    Ok(HttpResponse::Ok().finish())
+    let mut answer = HttpResponse::Ok();
+    if state.connections.crowded() {
+        answer.force_close();
+    }
+    Ok(answer.finish())
 }
 
 #[cfg(test)]

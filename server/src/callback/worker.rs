@@ -29,6 +29,10 @@ use crate::sidebar::{self, CustomerCards};
 const CLAIM_MS: i64 = 60_000;
 /// Deliveries claimed at once (and marked processed in one statement).
 const BATCH: i64 = 64;
+/// Deliveries stored one after another are worked in rounds at most this often, so a
+/// thousand a second are claimed and marked some ten at a time instead of one by one
+/// (each statement costs the one writer). A welcome's 20 s hardly notice.
+pub const GATHER: std::time::Duration = std::time::Duration::from_millis(10);
 /// Tries of one delivery before it is kept as failed.
 pub const MAX_TRIES: i64 = 12;
 

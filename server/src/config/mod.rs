@@ -186,6 +186,9 @@ pub struct ServerSettings {
     pub admin_userids: Vec<String>,
     /// HTTP worker threads; one per core when not set.
     pub workers: Option<usize>,
+    /// Connections served at once (more wait in the system's queue until one closes):
+    /// what bounds the memory a flood of connections costs, some 60 kB each busy.
+    pub max_connections: usize,
     /// Simulator only: the WeCom bridge script put first in the H5's `<head>`.
     pub bridge_script: Option<String>,
     /// A session unused for this long ends (seconds).
@@ -228,9 +231,9 @@ pub struct CallbackSettings {
     pub encoding_aes_key: Option<SecretString>,
     /// Callbacks whose `timestamp` is further than this from now are refused (seconds).
     pub max_clock_skew_secs: i64,
-    /// Deliveries that may wait for the database writer; past it a callback waits at
-    /// most 2 s for room, then is answered 503 (WeCom sends it again) instead of held
-    /// in memory.
+    /// Deliveries taken in at once (read, decrypted, waiting for the database writer);
+    /// past it a callback waits at most 2 s for room, its body unread, then is answered
+    /// 503 (WeCom sends it again) instead of held in memory.
     pub inbox_queue: usize,
 }
 
@@ -296,6 +299,7 @@ impl Default for ServerSettings {
             allowed_origins: Vec::new(),
             admin_userids: Vec::new(),
             workers: None,
+            max_connections: 2048,
             bridge_script: None,
             session_idle_secs: 2 * 3600,
             session_max_secs: 12 * 3600,

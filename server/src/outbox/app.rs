@@ -210,6 +210,14 @@ pub fn pack(rows: Vec<(usize, AppMessagePayload)>, merge: bool) -> Vec<Outgoing>
     out
 }
 
+/// The ids of the rows of `messages`.
+fn in_hand<'a>(messages: &[Outgoing], rows: &'a [Claimed]) -> Vec<&'a str> {
+    messages
+        .iter()
+        .flat_map(|o| o.rows.iter().map(|&i| rows[i].id.as_str()))
+        .collect()
+}
+
 impl Outbox {
     /// App messages, target by target, until none is due or `PASSES_FOR` has gone by;
     /// whether some may still be due.
@@ -280,9 +288,15 @@ impl Outbox {
         }
         let merge = i64::try_from(readable.len()).unwrap_or(i64::MAX) > window.quick;
         let messages = pack(readable, merge);
-        let (mut sent, mut paced) = (0, window.paced);
-        let mut stopped = None;
+        let (mut sent, mut paced, mut stopped, mut claimed_at) = (0, window.paced, None, now);
         for (n, out) in messages.iter().enumerate() {
+            if self.clock.now_millis() - claimed_at > CLAIM_MS / 3 {
+                // A slow WeCom: the rows still in hand stay this worker's.
+                claimed_at = self.clock.now_millis();
+                let ids = in_hand(&messages[n..], &rows);
+                app_store::extend_claims(&self.db, &self.worker, &ids, claimed_at + CLAIM_MS)
+                    .await?;
+            }
             // As they come, full merged ones, and one more when the member's turn came.
             let goes = sent < window.room && (sent < window.quick || out.full || paced);
             if !goes {
@@ -316,10 +330,7 @@ impl Outbox {
         let Some((first_left, not_before)) = stopped else {
             return Ok(());
         };
-        let left: Vec<&str> = messages[first_left..]
-            .iter()
-            .flat_map(|o| o.rows.iter().map(|&i| rows[i].id.as_str()))
-            .collect();
+        let left = in_hand(&messages[first_left..], &rows);
         if left.is_empty() {
             return Ok(());
         }

@@ -75,6 +75,33 @@ pub async fn release(db: &Db, worker: &str, ids: &[&str], next_at: i64) -> Resul
     Ok(())
 }
 
+/// Rows still in hand (being sent, one message after another) kept this worker's
+/// until `until_ms`, so another instance never takes them meanwhile.
+pub async fn extend_claims(
+    db: &Db,
+    worker: &str,
+    ids: &[&str],
+    until_ms: i64,
+) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(IDS_AT_ONCE) {
+        let sql = format!(
+            "UPDATE outbox SET claimed_until = $1
+             WHERE claimed_by = $2 AND status = 'queued' AND id IN ({})",
+            placeholders(3, chunk.len())
+        );
+        // One statement per length of the list: not kept prepared.
+        let mut q = sqlx::query(&sql)
+            .persistent(false)
+            .bind(until_ms)
+            .bind(worker);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(db).await?;
+    }
+    Ok(())
+}
+
 /// Rows sent together (merged into one message), in one statement each `IDS_AT_ONCE`.
 pub async fn mark_all_sent(
     db: &Db,

@@ -47,6 +47,9 @@ pub const ROBOT_PER_WINDOW: i64 = 20;
 pub const ROBOT_WINDOW_MS: i64 = 61_000;
 /// How long a claimed row is this worker's before another may take it.
 const CLAIM_MS: i64 = 60_000;
+/// Rounds at most this often: a reply queued per callback would otherwise start a
+/// round (and its reads) per callback.
+pub const GATHER: Duration = Duration::from_millis(20);
 /// Events posted at once by one worker.
 const BATCH: i64 = 20;
 /// How long a sent row stays readable (`GET /api/v1/notifications/{id}`).

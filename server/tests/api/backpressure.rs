@@ -87,3 +87,50 @@ mod sqlite_only {
         }
     }
 }
+
+/// A server keeps `server.max_connections` open at most; while three quarters are
+/// open, a callback's answer closes its connection, so that connections waiting in
+/// the system's queue get their turn rather than wait on clients that keep theirs.
+#[tokio::test]
+async fn a_crowded_server_closes_a_callbacks_connection_after_answering() {
+    let app = spawn_app_with(spawn_simulator().await, |c| {
+        c.replace("[server]\n", "[server]\nmax_connections = 8\n")
+    })
+    .await;
+    let plain = text_message("zhangwei", "#web-1 还不挤", 7300);
+    let resp = post_callback(&app.http, &app.address, &plain).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers().get("connection"), None, "kept open");
+
+    let host = app.address.trim_start_matches("http://").to_string();
+    let mut idle = Vec::new();
+    for _ in 0..6 {
+        idle.push(
+            tokio::net::TcpStream::connect(&host)
+                .await
+                .expect("connect"),
+        );
+    }
+    let closed = eventually("a crowded answer closes", 10, || async {
+        let n = 7301 + rand_id();
+        let plain = text_message("zhangwei", "#web-1 挤了", n);
+        let resp = post_callback(&app.http, &app.address, &plain).await;
+        assert_eq!(resp.status(), 200, "answered all the same");
+        let header = resp.headers().get("connection")?.to_str().ok()?.to_string();
+        (header == "close").then_some(header)
+    })
+    .await;
+    assert_eq!(closed, "close");
+
+    drop(idle);
+    eventually("kept open again", 10, || async {
+        let plain = text_message("zhangwei", "#web-1 又不挤了", 7400 + rand_id());
+        let resp = post_callback(&app.http, &app.address, &plain).await;
+        resp.headers().get("connection").is_none().then_some(())
+    })
+    .await;
+}
+
+fn rand_id() -> u64 {
+    rand::random::<u32>() as u64
+}

@@ -188,6 +188,106 @@ async fn processed_callbacks_past_keeping_are_forgotten_and_pending_ones_never()
     assert_eq!(left, ["msg:new-done", "msg:old-pending"]);
 }
 
+#[tokio::test]
+async fn app_messages_still_being_sent_stay_with_their_worker() {
+    use desk_server::outbox::app_store::extend_claims;
+    use desk_server::outbox::store::{claim, insert, Kind, NewRow, Take};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let db = desk_server::db::connect(&fresh_database_url(dir.path()).await)
+        .await
+        .expect("db");
+    let now = desk_server::clock::now_millis();
+    let mut tx = db.begin().await.expect("tx");
+    for i in 0..3 {
+        let id = format!("ack_{i}");
+        let row = NewRow {
+            id: &id,
+            kind: Kind::AppMessage,
+            target: "lina",
+            payload: "{}",
+            conversation_id: None,
+            staff_id: None,
+        };
+        insert(&mut tx, &row, now).await.expect("queued");
+    }
+    tx.commit().await.expect("commit");
+    let rows = claim(&db, "w1", Take::AppTarget("lina"), 500, now, now + 60_000)
+        .await
+        .expect("claim");
+    assert_eq!(rows.len(), 3);
+    // Past the first claim, a WeCom still answering slowly: the rows in hand (not the
+    // one sent) are claimed again by their worker, and only by it.
+    let later = now + 120_000;
+    let in_hand = [rows[1].id.as_str(), rows[2].id.as_str()];
+    extend_claims(&db, "someone-else", &in_hand, later + 60_000)
+        .await
+        .expect("not theirs");
+    let taken = claim(
+        &db,
+        "w2",
+        Take::AppTarget("lina"),
+        500,
+        now + 61_000,
+        now + 100_000,
+    )
+    .await
+    .expect("claim");
+    assert_eq!(taken.len(), 3, "a claim run out is anybody's");
+    extend_claims(&db, "w2", &in_hand, later + 60_000)
+        .await
+        .expect("extended");
+    let again = claim(
+        &db,
+        "w3",
+        Take::AppTarget("lina"),
+        500,
+        later,
+        later + 60_000,
+    )
+    .await
+    .expect("claim");
+    let ids: Vec<&str> = again.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, [rows[0].id.as_str()], "only the row not kept is taken");
+}
+
+mod sqlite_only {
+    #[tokio::test]
+    #[ignore = "SQLite only: its WAL (make unit runs it on the SQLite pass)"]
+    async fn the_wal_is_copied_back_while_the_database_is_open() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("wal.db");
+        let db = desk_server::db::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .expect("db");
+        let size = || std::fs::metadata(&file).expect("db file").len();
+        let before = size();
+        sqlx::query("CREATE TABLE filler (n INTEGER, pad TEXT)")
+            .execute(&db)
+            .await
+            .expect("table");
+        for n in 0..200 {
+            sqlx::query("INSERT INTO filler (n, pad) VALUES ($1, $2)")
+                .bind(n)
+                .bind("x".repeat(2000))
+                .execute(&db)
+                .await
+                .expect("insert");
+        }
+        // No commit copies the WAL back (a checkpoint inside a commit made the answers of
+        // that moment wait); the checkpointer does, with the database open.
+        let copied = async {
+            while size() < before + 200 * 2000 {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), copied)
+            .await
+            .expect("the rows reach the database file within 10 s");
+        db.close().await;
+    }
+}
+
 /// Tests of several instances: PostgreSQL only.
 mod postgres_only {
     use super::*;
