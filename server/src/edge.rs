@@ -292,48 +292,6 @@ fn status_error(status: StatusCode) -> ApiError {
     ApiError::new(status, code, message)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_paths_are_recognised() {
-        assert!(is_api("/api/orders"));
-        assert!(is_api("/wecom/callback"));
-        assert!(!is_api("/apiary"));
-        assert!(!is_api("/orders/1"));
-    }
-
-    #[test]
-    fn only_short_plain_request_ids_are_taken_as_given() {
-        for ok in ["a", "req-1.2_3", &"x".repeat(MAX_REQUEST_ID_LEN)] {
-            assert!(is_well_formed_request_id(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "a b",
-            "a\nb",
-            "a\rb",
-            "id=1",
-            "请求",
-            &"x".repeat(MAX_REQUEST_ID_LEN + 1),
-        ] {
-            assert!(!is_well_formed_request_id(bad), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn every_error_status_gets_a_code_and_a_sentence() {
-        for s in [
-            400u16, 401, 403, 404, 405, 408, 413, 414, 415, 431, 500, 502, 418,
-        ] {
-            let e = status_error(StatusCode::from_u16(s).expect("status"));
-            assert_eq!(e.status.as_u16(), s);
-            assert!(e.code != ErrorCode::Unknown && !e.message.is_empty());
-        }
-    }
-}
-
 /// The connections open now, counted as they open and close: past three quarters of
 /// `server.max_connections`, answers that may close their connection do (callbacks),
 /// so that connections waiting in the system's queue get their turn instead of
@@ -380,4 +338,46 @@ pub fn listen(address: &str) -> std::io::Result<std::net::TcpListener> {
     let listener = std::net::TcpListener::bind(address)?;
     socket2::SockRef::from(&listener).listen(4096)?;
     Ok(listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_paths_are_recognised() {
+        assert!(is_api("/api/orders"));
+        assert!(is_api("/wecom/callback"));
+        assert!(!is_api("/apiary"));
+        assert!(!is_api("/orders/1"));
+    }
+
+    #[test]
+    fn only_short_plain_request_ids_are_taken_as_given() {
+        for ok in ["a", "req-1.2_3", &"x".repeat(MAX_REQUEST_ID_LEN)] {
+            assert!(is_well_formed_request_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "a b",
+            "a\nb",
+            "a\rb",
+            "id=1",
+            "请求",
+            &"x".repeat(MAX_REQUEST_ID_LEN + 1),
+        ] {
+            assert!(!is_well_formed_request_id(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_error_status_gets_a_code_and_a_sentence() {
+        for s in [
+            400u16, 401, 403, 404, 405, 408, 413, 414, 415, 431, 500, 502, 418,
+        ] {
+            let e = status_error(StatusCode::from_u16(s).expect("status"));
+            assert_eq!(e.status.as_u16(), s);
+            assert!(e.code != ErrorCode::Unknown && !e.message.is_empty());
+        }
+    }
 }

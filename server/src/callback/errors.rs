@@ -27,8 +27,13 @@ pub enum CallbackError {
     TooLarge,
     #[error("the callback body could not be read: {0}")]
     Unreadable(actix_web::Error),
+    #[error("the callback body did not arrive within {} s", BODY_WAIT.as_secs())]
+    SlowBody,
 }
 
+/// How long a callback's body may take to arrive once it has a place in the inbox
+/// (WeCom's come at once; a client that holds its place by sending nothing does not).
+pub(super) const BODY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// The largest callback body read (WeCom's are a few kB).
 pub(super) const BODY_LIMIT: usize = 1 << 20;
 
@@ -51,6 +56,7 @@ impl CallbackError {
             Self::Undecryptable(_) => "undecryptable",
             Self::NotUtf8 | Self::BadEnvelope(_) | Self::Unreadable(_) => "bad_body",
             Self::TooLarge => "too_large",
+            Self::SlowBody => "slow_body",
             Self::BadPlaintext(_) => "bad_plaintext",
         }
     }
@@ -84,6 +90,11 @@ impl From<CallbackError> for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorCode::BodyTooLarge,
                 format!("回调内容过大（最多 {BODY_LIMIT} 字节）。/ The callback body is too large."),
+            ),
+            CallbackError::SlowBody => ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::RequestTimeout,
+                "回调内容未及时送达。/ The callback body did not arrive in time.",
             ),
             CallbackError::Unreadable(e) => ApiError::bad_request(
                 ErrorCode::BadCallback,

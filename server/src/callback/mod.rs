@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::error::ApiError;
 use crate::wecom::crypto::CallbackCrypto;
 pub use errors::CallbackError;
-use errors::{not_stored, BODY_LIMIT};
+use errors::{not_stored, BODY_LIMIT, BODY_WAIT};
 
 /// What the callback endpoint needs.
 pub struct CallbackState {
@@ -260,9 +260,9 @@ async fn receive(
     // A place in the inbox before the body is read: a flood waits (then 503) with its
     // bodies unread, whatever the number of connections.
     let place = state.inbox.admit().await.map_err(not_stored)?;
-    let body = payload
-        .to_bytes_limited(BODY_LIMIT)
+    let body = tokio::time::timeout(BODY_WAIT, payload.to_bytes_limited(BODY_LIMIT))
         .await
+        .map_err(|_| CallbackError::SlowBody)?
         .map_err(|_| CallbackError::TooLarge)?
         .map_err(CallbackError::Unreadable)?;
     let text = std::str::from_utf8(&body).map_err(|_| CallbackError::NotUtf8)?;

@@ -134,3 +134,37 @@ async fn a_crowded_server_closes_a_callbacks_connection_after_answering() {
 fn rand_id() -> u64 {
     rand::random::<u32>() as u64
 }
+
+/// A callback's place in the inbox is taken before its body is read: a client that
+/// sends the head and never the body gives its place back (408) instead of holding
+/// it, so that a few such clients cannot fill the inbox.
+#[tokio::test]
+async fn a_callback_whose_body_never_comes_is_408_and_gives_its_place_back() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(spawn_simulator().await, |c| {
+        c.replace("[callback]", "[callback]\ninbox_queue = 1")
+    })
+    .await;
+    let host = app.address.trim_start_matches("http://").to_string();
+    let mut slow = tokio::net::TcpStream::connect(&host)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /wecom/callback?msg_signature=x&timestamp={}&nonce=1 HTTP/1.1\r\nHost: {host}\r\n\
+         Content-Type: text/xml\r\nContent-Length: 500\r\n\r\n<xml>",
+        desk_server::clock::now_secs()
+    );
+    slow.write_all(head.as_bytes()).await.expect("head");
+    let mut answer = vec![0u8; 512];
+    let n = tokio::time::timeout(Duration::from_secs(30), slow.read(&mut answer))
+        .await
+        .expect("answered within 30 s")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&answer[..n]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    // Its place is free again: the one place of the inbox takes the next callback.
+    let plain = text_message("zhangwei", "#web-1 正常的", 7500);
+    let resp = post_callback(&app.http, &app.address, &plain).await;
+    assert_eq!(resp.status(), 200);
+}
