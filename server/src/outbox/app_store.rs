@@ -55,24 +55,8 @@ const IDS_AT_ONCE: usize = 500;
 /// Claimed rows given back untried: not before `next_at`, this attempt not counted,
 /// their last error kept.
 pub async fn release(db: &Db, worker: &str, ids: &[&str], next_at: i64) -> Result<(), sqlx::Error> {
-    for chunk in ids.chunks(IDS_AT_ONCE) {
-        let sql = format!(
-            "UPDATE outbox SET next_at = $1, claimed_by = NULL, claimed_until = NULL,
-               attempts = attempts - 1
-             WHERE claimed_by = $2 AND id IN ({})",
-            placeholders(3, chunk.len())
-        );
-        // One statement per length of the list: not kept prepared.
-        let mut q = sqlx::query(&sql)
-            .persistent(false)
-            .bind(next_at)
-            .bind(worker);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(db).await?;
-    }
-    Ok(())
+    let set = "next_at = $1, claimed_by = NULL, claimed_until = NULL, attempts = attempts - 1";
+    update_claimed(db, set, next_at, worker, ids).await
 }
 
 /// Rows still in hand (being sent, one message after another) kept this worker's
@@ -83,44 +67,37 @@ pub async fn extend_claims(
     ids: &[&str],
     until_ms: i64,
 ) -> Result<(), sqlx::Error> {
-    for chunk in ids.chunks(IDS_AT_ONCE) {
-        let sql = format!(
-            "UPDATE outbox SET claimed_until = $1
-             WHERE claimed_by = $2 AND status = 'queued' AND id IN ({})",
-            placeholders(3, chunk.len())
-        );
-        // One statement per length of the list: not kept prepared.
-        let mut q = sqlx::query(&sql)
-            .persistent(false)
-            .bind(until_ms)
-            .bind(worker);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(db).await?;
-    }
-    Ok(())
+    update_claimed(db, "claimed_until = $1", until_ms, worker, ids).await
 }
 
-/// Rows sent together (merged into one message), in one statement each `IDS_AT_ONCE`.
+/// Rows sent together (merged into one message).
 pub async fn mark_all_sent(
     db: &Db,
     worker: &str,
     ids: &[&str],
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
+    let set = "status = 'sent', sent_at = $1, last_error = NULL, claimed_by = NULL, \
+               claimed_until = NULL";
+    update_claimed(db, set, now_ms, worker, ids).await
+}
+
+/// `UPDATE outbox SET {set}` (`$1` is `value`) on those of `ids` that `worker` holds,
+/// in one statement each `IDS_AT_ONCE`.
+async fn update_claimed(
+    db: &Db,
+    set: &str,
+    value: i64,
+    worker: &str,
+    ids: &[&str],
+) -> Result<(), sqlx::Error> {
     for chunk in ids.chunks(IDS_AT_ONCE) {
         let sql = format!(
-            "UPDATE outbox SET status = 'sent', sent_at = $1, last_error = NULL,
-               claimed_by = NULL, claimed_until = NULL
-             WHERE claimed_by = $2 AND id IN ({})",
+            "UPDATE outbox SET {set} WHERE claimed_by = $2 AND id IN ({})",
             placeholders(3, chunk.len())
         );
         // One statement per length of the list: not kept prepared.
-        let mut q = sqlx::query(&sql)
-            .persistent(false)
-            .bind(now_ms)
-            .bind(worker);
+        let mut q = sqlx::query(&sql).persistent(false).bind(value).bind(worker);
         for id in chunk {
             q = q.bind(*id);
         }
