@@ -82,13 +82,8 @@ enum Command {
     },
     /// Notification accepted → robot message at the simulator.
     Notify {
-        #[arg(long)]
-        app: String,
-        #[arg(long)]
-        sim: String,
-        /// An `integration.api_keys` key.
-        #[arg(long)]
-        key: String,
+        #[command(flatten)]
+        servers: loadgen::Servers,
         /// Robot names in `robot.webhook_urls`, comma-separated.
         #[arg(long, value_delimiter = ',')]
         robots: Vec<String>,
@@ -268,9 +263,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Notify {
-            app,
-            sim,
-            key,
+            servers,
             robots,
             count,
             spacing_ms,
@@ -278,9 +271,9 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(notify(
-                &app,
-                &sim,
-                &key,
+                &servers.app,
+                &servers.sim,
+                &servers.key,
                 &robots,
                 count,
                 Duration::from_millis(spacing_ms),

@@ -38,15 +38,8 @@ use serde_json::{json, Value};
 #[derive(Parser)]
 #[command(about = "Welcome latency: scans of orders' codes during other callbacks")]
 struct Args {
-    /// The server, e.g. http://127.0.0.1:8080
-    #[arg(long)]
-    app: String,
-    /// The simulator.
-    #[arg(long)]
-    sim: String,
-    /// An `integration.api_keys` key.
-    #[arg(long)]
-    key: String,
+    #[command(flatten)]
+    servers: loadgen::Servers,
     #[arg(long, default_value_t = 200)]
     scans: usize,
     /// Orders with a code; scan i scans order i mod orders.
@@ -99,7 +92,7 @@ async fn ok_json(r: reqwest::Response, what: &str) -> anyhow::Result<Value> {
 
 /// The pool, the orders and their codes: the codes' config ids.
 async fn set_up(http: &reqwest::Client, a: &Args) -> anyhow::Result<Vec<String>> {
-    let (app, sim) = (&a.app, &a.sim);
+    let (app, sim) = (&a.servers.app, &a.servers.sim);
     let r = http
         .put(format!("{sim}/sim/callback"))
         .json(&json!({ "url": format!("{app}/wecom/callback") }))
@@ -120,7 +113,7 @@ async fn set_up(http: &reqwest::Client, a: &Args) -> anyhow::Result<Vec<String>>
         .map(|(i, id)| async move {
             let r = http
                 .put(format!("{app}/api/v1/orders/{id}"))
-                .bearer_auth(&a.key)
+                .bearer_auth(&a.servers.key)
                 .json(
                     &json!({"title": format!("压测订单{i} 新房装修"), "designerUserId": a.designer,
                     "projectManagerUserId": "lina", "customerName": format!("客户{i}"),
@@ -175,7 +168,7 @@ async fn main() -> anyhow::Result<()> {
     let set_up_at = Instant::now();
     let ways = set_up(&http, &a).await?;
     let clock: Value = http
-        .get(format!("{}/sim/clock", a.sim))
+        .get(format!("{}/sim/clock", a.servers.sim))
         .send()
         .await?
         .json()
@@ -190,7 +183,7 @@ async fn main() -> anyhow::Result<()> {
     // The other traffic, in a thread of its own (it keeps its own schedule).
     let other = (a.rate > 0).then(|| {
         let pace = Pace {
-            urls: vec![a.app.clone()],
+            urls: vec![a.servers.app.clone()],
             rate: a.rate,
             secs: a.secs,
             warmup_secs: 1,
@@ -210,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
     let poller = {
         let (http, url, seen, done, scans) = (
             http.clone(),
-            format!("{}/sim/welcomes", a.sim),
+            format!("{}/sim/welcomes", a.servers.sim),
             seen.clone(),
             done.clone(),
             scans.clone(),
@@ -247,7 +240,7 @@ async fn main() -> anyhow::Result<()> {
     let mut tasks = Vec::with_capacity(a.scans);
     for i in 0..a.scans {
         let at = started + window.mul_f64(i as f64 / a.scans as f64);
-        let (http, sim, scans) = (http.clone(), a.sim.clone(), scans.clone());
+        let (http, sim, scans) = (http.clone(), a.servers.sim.clone(), scans.clone());
         let order = i % a.orders;
         let way = ways[order].clone();
         tasks.push(tokio::spawn(async move {
@@ -376,10 +369,10 @@ async fn main() -> anyhow::Result<()> {
     if !missing.is_empty() {
         missing.sort();
         missing.dedup();
-        let designer = common::login(&http, &a.app, &a.sim, &a.designer).await?;
+        let designer = common::login(&http, &a.servers.app, &a.servers.sim, &a.designer).await?;
         for order in missing.iter().take(3) {
             let o: Value = http
-                .get(format!("{}/api/orders/WL-{order:05}", a.app))
+                .get(format!("{}/api/orders/WL-{order:05}", a.servers.app))
                 .header("cookie", &designer)
                 .send()
                 .await?

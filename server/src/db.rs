@@ -186,6 +186,14 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// `$first, $first+1, …`: `n` numbered parameters (a list bound one by one).
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Whether the database answers (`/healthz`).
 pub async fn ping(db: &Db) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT 1").execute(db).await.map(drop)
@@ -241,7 +249,7 @@ async fn connect_sqlite(url: &str) -> anyhow::Result<Db> {
     let mut url = url.to_string();
     if in_memory {
         // An in-memory database lives in one connection, which must never be closed.
-        let pool = sqlite_pool(1, false)
+        let pool = sqlite_pool(1, "")
             .idle_timeout(None)
             .max_lifetime(None)
             .connect(&url)
@@ -255,32 +263,21 @@ async fn connect_sqlite(url: &str) -> anyhow::Result<Db> {
     if !url.contains('?') {
         url.push_str("?mode=rwc");
     }
-    // The writer first: it creates the file and puts it in WAL mode.
-    let write = sqlite_pool(1, false)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                conn.execute(PRAGMAS).await?;
-                // Its commits never copy the WAL back (see `checkpoints`); a WAL that
-                // grew under a burst is cut back when it starts over.
-                conn.execute(
-                    "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
-                )
-                .await?;
-                Ok(())
-            })
-        })
+    // The writer first: it creates the file and puts it in WAL mode. Its commits never
+    // copy the WAL back (see `checkpoints`); a WAL that grew under a burst is cut back
+    // when it starts over.
+    let write = sqlite_pool(
+        1,
+        "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
+    )
+    .connect(&url)
+    .await?;
+    // Readers refuse to write: a write sent there fails loudly.
+    let read = sqlite_pool(8, "PRAGMA query_only = ON;")
         .connect(&url)
         .await?;
-    let read = sqlite_pool(8, true).connect(&url).await?;
-    let checkpointer = sqlite_pool(1, false)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                conn.execute(PRAGMAS).await?;
-                // A RESTART waiting for a long reader holds writes back: not for long.
-                conn.execute("PRAGMA busy_timeout = 20;").await?;
-                Ok(())
-            })
-        })
+    // A RESTART waiting for a long reader holds writes back: not for long.
+    let checkpointer = sqlite_pool(1, "PRAGMA busy_timeout = 20;")
         .connect(&url)
         .await?;
     tokio::spawn(checkpoints(checkpointer.clone()));
@@ -341,9 +338,8 @@ async fn checkpoints(pool: AnyPool) {
     }
 }
 
-/// A SQLite pool of `max` connections, each in WAL mode; `read_only` ones refuse to
-/// write (`query_only`).
-fn sqlite_pool(max: u32, read_only: bool) -> AnyPoolOptions {
+/// A SQLite pool of `max` connections, each in WAL mode, then set by its own `pragmas`.
+fn sqlite_pool(max: u32, pragmas: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         // Writers wait here, in turn, for the one writing connection.
@@ -354,8 +350,8 @@ fn sqlite_pool(max: u32, read_only: bool) -> AnyPoolOptions {
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 conn.execute(PRAGMAS).await?;
-                if read_only {
-                    conn.execute("PRAGMA query_only = ON;").await?;
+                if !pragmas.is_empty() {
+                    conn.execute(pragmas).await?;
                 }
                 Ok(())
             })

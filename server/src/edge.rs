@@ -3,6 +3,9 @@
 //! oversized request lines and headers), the security headers of every answer, and
 //! `{code, message}` JSON for every error under `/api/` and `/wecom/`, whoever made it.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
@@ -298,16 +301,16 @@ fn status_error(status: StatusCode) -> ApiError {
 /// waiting on clients that keep theirs open.
 #[derive(Debug, Clone)]
 pub struct Connections {
-    open: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    open: Arc<AtomicUsize>,
     crowded_at: usize,
 }
 
 /// Held by a connection while it is open.
-struct Open(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+struct Open(Arc<AtomicUsize>);
 
 impl Drop for Open {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -321,13 +324,13 @@ impl Connections {
 
     /// Counts a new connection until its `extensions` are dropped with it.
     pub fn opened(&self, extensions: &mut actix_web::dev::Extensions) {
-        self.open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.open.fetch_add(1, Ordering::Relaxed);
         extensions.insert(Open(self.open.clone()));
     }
 
     /// Whether so many connections are open that one should be let go.
     pub fn crowded(&self) -> bool {
-        self.open.load(std::sync::atomic::Ordering::Relaxed) >= self.crowded_at
+        self.open.load(Ordering::Relaxed) >= self.crowded_at
     }
 }
 

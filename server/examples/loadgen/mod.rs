@@ -20,6 +20,20 @@ pub const AGENT_ID: i64 = 1000002;
 pub const MEMBER: &str = "zhangwei";
 
 /// What a callback says.
+/// The server and simulator a tool drives, and the integration key it uses.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Servers {
+    /// The server, e.g. http://127.0.0.1:8080
+    #[arg(long)]
+    pub app: String,
+    /// The simulator.
+    #[arg(long)]
+    pub sim: String,
+    /// An `integration.api_keys` key.
+    #[arg(long)]
+    pub key: String,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
     /// A member's text to the app (`MsgId` = the id): the worker routes it and queues

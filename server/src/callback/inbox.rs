@@ -1,9 +1,10 @@
 //! The endpoint's writer: deliveries arriving together are stored together, in one
 //! statement, by one task, and each request is answered once its row is durable.
 //! Under load this turns thousands of one-row commits (each waiting for SQLite's one
-//! writer) into a few dozen; alone, a delivery is stored at once as before. The queue
-//! is bounded: when it stays full for 2 s the delivery is refused (503, and WeCom
-//! sends it again) rather than held, so a flood never grows the process.
+//! writer) into a few dozen; alone, a delivery is stored at once as before. Places
+//! are bounded, and taken before a body is read: when none frees within 2 s the
+//! delivery is refused (503, and WeCom sends it again) rather than held, so a flood
+//! never grows the process.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use crate::db::Db;
 
 type Reply = oneshot::Sender<Result<bool, String>>;
 
-/// How long a delivery waits for room in a full queue before it is refused (WeCom
+/// How long a delivery waits for a place in a full inbox before it is refused (WeCom
 /// waits 5 s for an answer; whether it sends again after an error answer is not
 /// documented, so a short stall of the writer is waited out, not refused).
 const FULL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -30,7 +31,9 @@ pub struct Inbox {
 }
 
 /// A delivery's place in the inbox, from before its body is read until it is stored.
-pub struct Admitted(#[allow(dead_code)] OwnedSemaphorePermit);
+pub struct Admitted {
+    _place: OwnedSemaphorePermit,
+}
 
 /// Why a delivery was not stored (WeCom tries again).
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +90,7 @@ impl Inbox {
     /// its body is read.
     pub async fn admit(&self) -> Result<Admitted, NotStored> {
         match tokio::time::timeout(FULL_WAIT, self.room.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(Admitted(permit)),
+            Ok(Ok(_place)) => Ok(Admitted { _place }),
             Ok(Err(_)) => Err(NotStored::Failed("the writer stopped".into())),
             Err(_) => Err(NotStored::Full),
         }
@@ -97,15 +100,11 @@ impl Inbox {
     /// was new.
     pub async fn insert_once(&self, d: NewDelivery, _place: Admitted) -> Result<bool, NotStored> {
         let (reply, answer) = oneshot::channel();
+        // Never waits: the queue has room for every admitted delivery.
         self.queue
-            .send_timeout((d, reply), FULL_WAIT)
+            .send((d, reply))
             .await
-            .map_err(|e| match e {
-                mpsc::error::SendTimeoutError::Timeout(_) => NotStored::Full,
-                mpsc::error::SendTimeoutError::Closed(_) => {
-                    NotStored::Failed("the writer stopped".into())
-                }
-            })?;
+            .map_err(|_| NotStored::Failed("the writer stopped".into()))?;
         answer
             .await
             .map_err(|_| NotStored::Failed("the writer stopped".into()))?

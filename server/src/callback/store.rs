@@ -1,6 +1,6 @@
 //! The callback inbox: each delivered message or event stored once.
 
-use crate::db::{backend, Backend, Db};
+use crate::db::{backend, placeholders, Backend, Db};
 
 use crate::clock::now_secs;
 
@@ -230,12 +230,4 @@ pub async fn insert_batch(
             .bind(i64::from(d.urgent));
     }
     Ok(query.fetch_all(db).await?.into_iter().collect())
-}
-
-/// `$first, $first+1, …`: `n` numbered parameters.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -3,7 +3,7 @@
 //! about 30 app messages a minute to one member), counted in the database by every
 //! instance and across restarts, as `robot_sends` is for robots.
 
-use crate::db::Db;
+use crate::db::{placeholders, Db};
 
 /// The targets (a member, or `u1|u2`) with app messages due now, the longest waiting
 /// first, at most `limit`.
@@ -39,14 +39,6 @@ pub async fn postpone_target(
     .execute(db)
     .await?
     .rows_affected())
-}
-
-/// `$first, $first+1, …` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Ids in one statement at most.
